@@ -1,0 +1,126 @@
+"""The ``lagscope`` command: ``run``, ``report`` and ``apps``.
+
+User errors (LagscopeError, bad flags) print one line and exit 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from harness import config as cfg
+from harness.exceptions import LagscopeError, UsageError
+from harness.units import parse_milliseconds, parse_seconds
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("run", help="drive load at an app and diagnose its event loop")
+    p.add_argument("--app", default="shop", help="built-in app name (shop) or 'module:attr'")
+    p.add_argument("--scenario", help="built-in scenario name or a locustfile path")
+    p.add_argument("--users", type=int, default=20, help="concurrent Locust users (default 20)")
+    p.add_argument("--spawn-rate", type=float, default=20.0, help="users started per second")
+    p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
+    p.add_argument("--workers", type=int, default=1, help="server worker processes")
+    p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
+    p.add_argument("--fault", action="append", default=[], help="switch on a fault of shop")
+    p.add_argument("--stall-threshold", default="20ms", help="loop lag that counts as a stall")
+    p.add_argument("--probe-interval", default="10ms", help="heartbeat interval of the probe")
+    p.add_argument("--no-probe", action="store_true", help="serve the app without the probe")
+    p.add_argument("--out", type=Path, help="run directory (default runs/<time>-<app>-<scenario>)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the scenario's random choices")
+    p.add_argument(
+        "--downstream-latency", default="20ms", help="latency of shop's payments downstream"
+    )
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="lagscope", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_run(sub)
+    report = sub.add_parser("report", help="re-render a run directory from its saved data")
+    report.add_argument("run_dir", type=Path)
+    sub.add_parser("apps", help="list the built-in apps and their faults")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
+    """Validate the ``run`` flags into a RunConfig (raises UsageError)."""
+    for flag, value in (("--users", args.users), ("--workers", args.workers)):
+        cfg.check_positive(value, flag=flag)
+    cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
+    app_import = cfg.resolve_app(args.app)
+    scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
+    return cfg.RunConfig(
+        app=args.app,
+        app_import=app_import,
+        scenario=scenario,
+        scenario_file=scenario_file,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        duration_s=parse_seconds(args.duration, what="--duration"),
+        workers=args.workers,
+        loop=args.loop,
+        faults=cfg.resolve_faults(args.fault, app=args.app),
+        stall_threshold_ms=parse_milliseconds(args.stall_threshold, what="--stall-threshold"),
+        interval_ms=parse_milliseconds(args.probe_interval, what="--probe-interval"),
+        probe=not args.no_probe,
+        seed=args.seed,
+        out=args.out or cfg.default_out(args.app, scenario),
+        downstream_latency_ms=parse_milliseconds(
+            args.downstream_latency, what="--downstream-latency"
+        ),
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from harness.orchestrator import run
+    from reports import build
+    from reports.renderers.terminal import print_summary
+
+    config = config_from_args(args)
+    print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
+          f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
+    run_dir = run(config)
+    summary = build(run_dir)
+    print_summary(summary)
+    return 130 if summary["run"]["outcome"] == "interrupted" else 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from reports import build
+    from reports.renderers.terminal import print_summary
+
+    print_summary(build(args.run_dir))
+    return 0
+
+
+def _cmd_apps(args: argparse.Namespace) -> int:
+    from target_apps.shop.faults import CATALOGUE
+
+    print("shop — catalogue, orders and a payments downstream (target_apps/shop)")
+    for fault in CATALOGUE.values():
+        print(f"  --fault {fault.name:<24} {fault.summary}  [{fault.finding}]")
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except LagscopeError as exc:
+        print(f"lagscope: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lagscope: interrupted", file=sys.stderr)
+        return 130

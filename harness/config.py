@@ -1,0 +1,121 @@
+"""The resolved configuration of one run, and the checks that turn bad input into UsageError."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import scenarios
+from harness.exceptions import UsageError
+
+LoopKind = Literal["auto", "asyncio", "uvloop"]
+LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
+
+BUILTIN_APPS = {"shop": "target_apps.shop.app:app"}
+_IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    app: str  # as given: "shop" or "module:attr"
+    app_import: str  # the import string served
+    scenario: str  # as given, or the default
+    scenario_file: Path
+    users: int
+    spawn_rate: float
+    duration_s: float
+    workers: int = 1
+    loop: LoopKind = "auto"
+    faults: tuple[str, ...] = ()
+    stall_threshold_ms: float = 20.0
+    interval_ms: float = 10.0
+    probe: bool = True
+    seed: int = 0
+    out: Path = field(default_factory=lambda: Path("runs"))
+    sample_interval_s: float = 1.0
+    downstream_latency_ms: float = 20.0
+
+    @property
+    def builtin_app(self) -> bool:
+        return self.app in BUILTIN_APPS
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["scenario_file"] = str(self.scenario_file)
+        data["out"] = str(self.out)
+        data["faults"] = list(self.faults)
+        return data
+
+
+def resolve_app(app: str) -> str:
+    """Return the import string for ``app`` (a built-in name or ``module:attr``)."""
+    if app in BUILTIN_APPS:
+        return BUILTIN_APPS[app]
+    if not _IMPORT_STRING.match(app):
+        names = ", ".join(sorted(BUILTIN_APPS))
+        raise UsageError(
+            f"--app {app!r} is neither a built-in app ({names}) nor an import string "
+            "like 'package.module:app'"
+        )
+    module = app.partition(":")[0]
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError) as exc:
+        spec = None
+        detail = f" ({exc})"
+    else:
+        detail = ""
+    if spec is None:
+        raise UsageError(
+            f"--app {app!r}: cannot find module {module!r}{detail}; run lagscope from the "
+            "folder that contains it, or install its package"
+        )
+    return app
+
+
+def resolve_scenario(scenario: str | None, *, app: str) -> tuple[str, Path]:
+    """Return the scenario's name and locustfile; the default depends on the app."""
+    builtin = scenarios.builtin()
+    name = scenario or ("shop" if app == "shop" else "openapi")
+    if name in builtin:
+        return name, builtin[name]
+    path = Path(name)
+    if path.suffix == ".py" and path.is_file():
+        return path.stem, path.resolve()
+    names = ", ".join(builtin)
+    raise UsageError(
+        f"--scenario {name!r} is neither a built-in scenario ({names}) nor a locustfile path"
+    )
+
+
+def resolve_faults(faults: list[str], *, app: str) -> tuple[str, ...]:
+    if not faults:
+        return ()
+    if app != "shop":
+        raise UsageError("--fault applies to the built-in app only; add --app shop")
+    from target_apps.shop.faults import CATALOGUE
+
+    for fault in faults:
+        if fault not in CATALOGUE:
+            known = ", ".join(sorted(CATALOGUE))
+            raise UsageError(f"--fault {fault!r} is not a fault of shop; choose from: {known}")
+    return tuple(dict.fromkeys(faults))
+
+
+def default_out(app: str, scenario: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    safe_app = re.sub(r"[^\w.-]+", "_", app)
+    return Path("runs") / f"{stamp}-{safe_app}-{scenario}"
+
+
+def check_positive(value: float, *, flag: str) -> None:
+    if value <= 0:
+        raise UsageError(f"{flag} must be greater than zero (got {value:g})")

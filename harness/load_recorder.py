@@ -1,0 +1,118 @@
+"""Runs inside the Locust process: records every request, raw, into parquet parts.
+
+Locust's own statistics round response times into buckets; lagscope keeps each
+request's exact float milliseconds instead, through Locust's ``request`` event.
+Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
+crash loses at most a second; the harness merges the parts into ``requests.parquet``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import pyarrow as pa
+import pyarrow.parquet as pq
+from locust import events
+from locust.env import Environment
+
+from harness.load_schema import SCHEMA
+
+FLUSH_EVERY_S = 1.0
+
+
+class RequestSpool:
+    """Buffers request rows and writes them as numbered parquet parts."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = run_dir / "spool"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.pid = os.getpid()
+        self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+        self.parts = 0
+
+    def add(self, **row: Any) -> None:
+        for key, column in self.rows.items():
+            column.append(row[key])
+
+    def flush(self) -> None:
+        if not self.rows["t"]:
+            return
+        rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
+        table = pa.table(rows, schema=SCHEMA)
+        self.parts += 1
+        final = self.dir / f"requests-{self.pid}-{self.parts:05d}.parquet"
+        tmp = final.with_suffix(".tmp")
+        pq.write_table(table, tmp)
+        tmp.replace(final)  # a part is either whole or absent
+
+
+def log_event(run_dir: Path, event: str, **detail: Any) -> None:
+    """Append one line to the run's ``events.jsonl`` (shared with the harness)."""
+    line = json.dumps({"t": time.time(), "source": "load", "event": event, **detail})
+    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def install(run_dir: Path) -> None:
+    """Hook the spool into Locust's events."""
+    spool = RequestSpool(run_dir)
+
+    @events.request.add_listener
+    def on_request(
+        request_type: str,
+        name: str,
+        response_time: float,
+        response_length: int,
+        exception: BaseException | None = None,
+        response: Any = None,
+        start_time: float | None = None,
+        **_: Any,
+    ) -> None:
+        status = getattr(response, "status_code", 0) or 0
+        spool.add(
+            t=start_time if start_time is not None else time.time() - response_time / 1000,
+            latency_ms=float(response_time),
+            method=request_type,
+            name=name,
+            status=int(status),
+            ok=exception is None,
+            bytes=int(response_length or 0),
+            error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
+            pid=spool.pid,
+        )
+
+    def flusher() -> None:
+        while True:
+            gevent.sleep(FLUSH_EVERY_S)
+            spool.flush()
+
+    @events.test_start.add_listener
+    def on_test_start(environment: Environment, **_: Any) -> None:
+        if _runs_users(environment):
+            gevent.spawn(flusher)
+        log_event(run_dir, "load_start", users=environment.parsed_options.num_users
+                  if environment.parsed_options else None)
+
+    @events.spawning_complete.add_listener
+    def on_spawned(user_count: int, **_: Any) -> None:
+        log_event(run_dir, "spawning_complete", users=user_count)
+
+    @events.test_stop.add_listener
+    def on_test_stop(environment: Environment, **_: Any) -> None:
+        spool.flush()
+        log_event(run_dir, "load_stop")
+
+    @events.quitting.add_listener
+    def on_quitting(environment: Environment, **_: Any) -> None:
+        spool.flush()
+
+
+def _runs_users(environment: Environment) -> bool:
+    from locust.runners import MasterRunner
+
+    return not isinstance(environment.runner, MasterRunner)

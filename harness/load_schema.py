@@ -1,0 +1,20 @@
+"""The columns of ``requests.parquet`` (kept apart from the Locust code, which must not be
+imported in the harness: importing locust monkey-patches the process with gevent)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA = pa.schema(
+    [
+        ("t", pa.float64()),  # request start, unix seconds
+        ("latency_ms", pa.float64()),  # exact response time in milliseconds
+        ("method", pa.string()),
+        ("name", pa.string()),  # the scenario's name for the request (route template)
+        ("status", pa.int32()),  # HTTP status; 0 when no response arrived
+        ("ok", pa.bool_()),  # Locust counted it a success
+        ("bytes", pa.int64()),
+        ("error", pa.string()),  # exception text when not ok
+        ("pid", pa.int32()),  # the load-generator process that sent it
+    ]
+)

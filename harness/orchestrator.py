@@ -1,0 +1,161 @@
+"""One run from start to finish: servers up, load on, probes and sampler recording, all down.
+
+Every child is stopped in ``finally``: a Ctrl-C, a crash of the target or an error
+in the harness leaves no process behind and keeps what was collected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import psutil
+
+from harness import rundir
+from harness.config import RunConfig
+from harness.exceptions import UsageError
+from harness.load import start_load
+from harness.processes import Child
+from harness.sampler import ResourceSampler
+from harness.target import openapi_get_paths, start_downstream, start_target
+
+STARTUP_ALLOWANCE_S = 120.0
+LOAD_OVERRUN_S = 30.0  # Locust stops itself at --run-time; this is the harness's backstop
+_VERSIONED = ("lagscope", "fastapi", "starlette", "uvicorn", "uvloop", "locust", "pandas", "psutil")
+
+
+def host_facts() -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+    }
+
+
+def versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class Run:
+    """The processes of one run and the directory they write into."""
+
+    def __init__(self, config: RunConfig, run_dir: Path) -> None:
+        self.config = config
+        self.dir = run_dir
+        self.children: dict[str, Child] = {}
+        self.outcome = "completed"
+
+    def roots(self) -> dict[str, int]:
+        roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
+        return {roles[name]: child.pid for name, child in list(self.children.items())}
+
+    def execute(self) -> None:
+        config = self.config
+        deadline = time.time() + STARTUP_ALLOWANCE_S + config.duration_s + LOAD_OVERRUN_S
+        downstream_url = None
+        if config.builtin_app:
+            downstream, downstream_url = start_downstream(config, self.dir, deadline=deadline)
+            self.children["downstream"] = downstream
+        target, url = start_target(
+            config, self.dir, deadline=deadline, downstream_url=downstream_url
+        )
+        self.children["target"] = target
+        rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid)
+        paths = openapi_get_paths(url) if config.scenario == "openapi" else None
+        if paths is not None:
+            rundir.log_event(self.dir, "openapi_paths", paths=paths)
+            if not paths:
+                raise UsageError(
+                    f"{config.app} has no GET operation without parameters in its OpenAPI "
+                    "schema; pass --scenario with a locustfile"
+                )
+        self.children["load"] = start_load(config, self.dir, host=url, openapi_paths=paths)
+        self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+
+    def _wait_for_load(self, until: float) -> None:
+        load, target = self.children["load"], self.children["target"]
+        while load.exited() is None:
+            if target.exited() is not None:
+                self.outcome = "target_crashed"
+                rundir.log_event(self.dir, "target_exited", code=target.exited())
+                return
+            if time.monotonic() > until:
+                self.outcome = "load_overran"
+                return
+            time.sleep(0.1)
+
+    def stop_all(self) -> None:
+        for name in ("load", "target", "downstream"):
+            child = self.children.get(name)
+            if child is not None:
+                code = child.stop()
+                rundir.log_event(self.dir, "stopped", process=name, code=code)
+
+
+def run(config: RunConfig) -> Path:
+    """Run the load test ``config`` describes; return the run directory (data merged)."""
+    run_dir = rundir.create(config.out)
+    rundir.write_json(
+        run_dir / "run.json",
+        {
+            "config": config.to_json(),
+            "argv": sys.argv,
+            "started": time.time(),
+            "host": host_facts(),
+            "versions": versions(),
+        },
+    )
+    rundir.log_event(run_dir, "run_start")
+    current = Run(config, run_dir)
+    sampler = ResourceSampler(
+        run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
+    )
+    sampler.start()
+    try:
+        with _sigterm_as_interrupt():
+            current.execute()
+    except KeyboardInterrupt:
+        current.outcome = "interrupted"
+    except BaseException:
+        current.outcome = "failed"
+        raise
+    finally:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must finish
+        try:
+            current.stop_all()
+            sampler.stop()
+            rundir.merge_request_parts(run_dir)
+            rundir.log_event(run_dir, "run_end", outcome=current.outcome)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    return run_dir

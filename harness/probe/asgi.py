@@ -1,0 +1,144 @@
+"""The ASGI wrapper that starts the probe inside a worker, via the lifespan protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import platform
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import asdict, dataclass, field
+from types import CodeType
+from typing import Any
+
+from harness.probe.frames import FrameFilter
+from harness.probe.heartbeat import Heartbeat
+from harness.probe.recorder import Recorder
+from harness.probe.routes import endpoint_names
+from harness.probe.watchdog import Watchdog
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeOptions:
+    """How the probe measures; the defaults are the CLI's."""
+
+    run_dir: str
+    app_root: str = field(default_factory=os.getcwd)
+    interval_ms: float = 10.0
+    stall_threshold_ms: float = 20.0
+    sample_ms: float = 2.0
+    app_name: str = ""
+
+
+class _Probe:
+    """Heartbeat + watchdog + recorder of one worker, started on its running loop."""
+
+    def __init__(self, app: ASGIApp, options: ProbeOptions) -> None:
+        self.app = app
+        self.options = options
+        self.watchdog: Watchdog | None = None
+        self.heartbeat: Heartbeat | None = None
+        self._endpoints: Mapping[CodeType, str] | None = None
+
+    def endpoints(self) -> Mapping[CodeType, str]:
+        if self._endpoints is None:
+            self._endpoints = endpoint_names(self.app)
+        return self._endpoints
+
+    def start(self) -> None:
+        opts = self.options
+        loop = asyncio.get_running_loop()
+        recorder = Recorder(opts.run_dir)
+        recorder.write_meta(
+            {
+                "started": time.time(),
+                "app": opts.app_name,
+                "app_root": opts.app_root,
+                "loop": f"{type(loop).__module__}.{type(loop).__name__}",
+                "python": platform.python_version(),
+                "probe": asdict(opts),
+            }
+        )
+        self.heartbeat = Heartbeat(interval_s=opts.interval_ms / 1000.0)
+        self.heartbeat.start()
+        self.watchdog = Watchdog(
+            self.heartbeat,
+            recorder,
+            loop_thread_id=threading.get_ident(),
+            threshold_s=opts.stall_threshold_ms / 1000.0,
+            sample_s=opts.sample_ms / 1000.0,
+            frame_filter=FrameFilter.for_root(opts.app_root),
+            endpoints=self.endpoints,
+        )
+        self.watchdog.start()
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        # Watchdog first: a heartbeat that stops beating would look like a stall.
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+            self.heartbeat = None
+
+
+class InstrumentedApp:
+    """Serves ``app`` unchanged and runs the probe in the worker that serves it."""
+
+    def __init__(self, app: ASGIApp, options: ProbeOptions | None) -> None:
+        self.app = app
+        self._probe = _Probe(app, options) if options is not None else None
+        self._started = False
+
+    def _start_once(self) -> None:
+        if not self._started and self._probe is not None:
+            self._started = True
+            self._probe.start()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            self._start_once()  # servers that run without lifespan
+            await self.app(scope, receive, send)
+            return
+        self._start_once()
+
+        async def send_and_stop(message: Message) -> None:
+            if message["type"].startswith("lifespan.shutdown") and self._probe is not None:
+                self._probe.stop()
+            await send(message)
+
+        await self.app(scope, receive, send_and_stop)
+
+
+def instrument(
+    app: ASGIApp,
+    *,
+    run_dir: str | os.PathLike[str],
+    app_root: str | os.PathLike[str] | None = None,
+    interval_ms: float = 10.0,
+    stall_threshold_ms: float = 20.0,
+) -> InstrumentedApp:
+    """Wrap ``app`` so that each worker serving it records loop lag and stalls in ``run_dir``.
+
+    ``app_root`` is the folder whose files count as the user's code (default: the
+    current directory); stalls are blamed on the innermost frame under it.
+    """
+    root = str(app_root) if app_root is not None else os.getcwd()
+    options = ProbeOptions(
+        run_dir=str(run_dir),
+        app_root=root,
+        interval_ms=interval_ms,
+        stall_threshold_ms=stall_threshold_ms,
+        app_name=getattr(app, "title", "") or type(app).__name__,
+    )
+    return InstrumentedApp(app, options)
+

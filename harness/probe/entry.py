@@ -1,0 +1,68 @@
+"""What the harness serves in each worker: ``uvicorn harness.probe.entry:create_app --factory``.
+
+The harness passes everything through the environment (workers are separate
+processes, started by uvicorn or gunicorn, which can only be given an import string):
+
+    LAGSCOPE_APP                  the user's app, ``module:attribute``
+    LAGSCOPE_RUN_DIR              where each worker writes ``workers/<pid>/``
+    LAGSCOPE_PROBE                ``1`` to probe, ``0`` to serve the app bare
+    LAGSCOPE_INTERVAL_MS          heartbeat interval
+    LAGSCOPE_STALL_THRESHOLD_MS   lag above which the watchdog samples stacks
+    LAGSCOPE_DEADLINE             unix time after which the worker stops itself
+    LAGSCOPE_HARNESS_PID          the worker stops itself when this process is gone
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
+from harness.probe.guard import Guard
+
+
+def load_app(import_string: str) -> Any:
+    """Import ``module:attribute`` (dots allowed in the attribute) and return it."""
+    module_name, _, attr = import_string.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def module_root(module_name: str) -> str:
+    """The sys.path entry from which ``module_name``'s top-level package was imported."""
+    top = sys.modules[module_name.split(".")[0]]
+    file = getattr(top, "__file__", None)
+    if file is None:  # a namespace package
+        return os.path.dirname(str(next(iter(getattr(top, "__path__", [os.getcwd()])))))
+    here = os.path.dirname(os.path.abspath(file))
+    return os.path.dirname(here) if os.path.basename(file) == "__init__.py" else here
+
+
+def _float_env(name: str, default: float | None) -> float | None:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def create_app() -> InstrumentedApp:
+    """Import the user's app and wrap it with the probe as the environment says."""
+    import_string = os.environ["LAGSCOPE_APP"]
+    app: ASGIApp = load_app(import_string)
+    harness_pid = os.environ.get("LAGSCOPE_HARNESS_PID")
+    Guard(
+        deadline=_float_env("LAGSCOPE_DEADLINE", None),
+        harness_pid=int(harness_pid) if harness_pid else None,
+    ).start()
+    options = None
+    if os.environ.get("LAGSCOPE_PROBE", "1") == "1":
+        options = ProbeOptions(
+            run_dir=os.environ["LAGSCOPE_RUN_DIR"],
+            app_root=module_root(import_string.partition(":")[0]),
+            interval_ms=_float_env("LAGSCOPE_INTERVAL_MS", 10.0) or 10.0,
+            stall_threshold_ms=_float_env("LAGSCOPE_STALL_THRESHOLD_MS", 20.0) or 20.0,
+            app_name=import_string,
+        )
+    return InstrumentedApp(app, options)

@@ -1,0 +1,64 @@
+"""The loop-lag heartbeat: a task that sleeps a fixed interval and records how late it wakes.
+
+It relies on nothing but ``asyncio.sleep``, so it measures asyncio and uvloop alike
+(uvloop's C handles cannot be patched, so no per-callback hook is used).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import time
+from collections.abc import Callable
+
+
+class Heartbeat:
+    """Beats every ``interval_s`` on the running loop; ``samples`` holds ``(unix_t, lag_ms)``.
+
+    The watchdog thread reads ``last_beat`` (perf-counter seconds) and ``beats``; it
+    never writes them.  ``samples`` is a deque so another thread may pop from it.
+    """
+
+    def __init__(
+        self,
+        *,
+        interval_s: float,
+        clock: Callable[[], float] = time.perf_counter,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.interval_s = interval_s
+        self._clock = clock
+        self._wall = wall
+        self.samples: collections.deque[tuple[float, float]] = collections.deque()
+        self.last_beat = clock()
+        self.last_lag_s = 0.0
+        self.beats = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start beating on the running loop (call from a coroutine)."""
+        self.last_beat = self._clock()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-heartbeat")
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self) -> None:
+        interval = self.interval_s
+        expected = self._clock() + interval
+        while True:
+            await asyncio.sleep(interval)
+            self.beat(expected)
+            expected = self.last_beat + interval
+
+    def beat(self, expected: float) -> None:
+        """Record one beat that was due at ``expected`` (perf-counter seconds)."""
+        now = self._clock()
+        lag = max(0.0, now - expected)
+        self.samples.append((self._wall(), lag * 1000.0))
+        self.last_lag_s = lag
+        self.last_beat = now
+        # Written last: the watchdog treats a change of ``beats`` as "the loop is back".
+        self.beats += 1

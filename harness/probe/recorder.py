@@ -1,0 +1,53 @@
+"""Per-worker files of the probe, appended as the run goes so nothing is lost on exit.
+
+    workers/<pid>/meta.json     who this worker is and how it was probed
+    workers/<pid>/lag.csv       t (unix s), lag_ms: one row per heartbeat
+    workers/<pid>/stalls.jsonl  one stall event per line (see docs/run-directory.md)
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class Recorder:
+    """Owns one worker's directory; every method is called from the watchdog thread."""
+
+    def __init__(self, run_dir: str | os.PathLike[str], *, pid: int | None = None) -> None:
+        self.pid = pid if pid is not None else os.getpid()
+        self.dir = Path(run_dir) / "workers" / str(self.pid)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lag = open(self.dir / "lag.csv", "a", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
+        if self._lag.tell() == 0:
+            self._lag.write("t,lag_ms\n")
+        self._stalls = open(self.dir / "stalls.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        tmp = self.dir / "meta.json.tmp"
+        tmp.write_text(json.dumps({"pid": self.pid, **meta}, indent=2), encoding="utf-8")
+        tmp.replace(self.dir / "meta.json")
+
+    def flush_lag(self, samples: collections.deque[tuple[float, float]]) -> None:
+        """Move every sample out of ``samples`` (filled by the loop thread) into lag.csv."""
+        lines = []
+        while True:
+            try:
+                t, lag_ms = samples.popleft()
+            except IndexError:
+                break
+            lines.append(f"{t:.6f},{lag_ms:.3f}\n")
+        if lines:
+            self._lag.write("".join(lines))
+            self._lag.flush()
+
+    def write_stall(self, event: dict[str, Any]) -> None:
+        self._stalls.write(json.dumps(event) + "\n")
+        self._stalls.flush()
+
+    def close(self) -> None:
+        self._lag.close()
+        self._stalls.close()

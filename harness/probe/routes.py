@@ -1,0 +1,40 @@
+"""Map endpoint functions to route names (``GET /orders``) by walking the app's routes."""
+
+from __future__ import annotations
+
+import inspect
+from types import CodeType
+from typing import Any
+
+_MAX_WRAPPING = 20
+
+
+def _find_routes(app: Any) -> list[Any]:
+    """The route list of a Starlette/FastAPI app, looking through middleware wrappers."""
+    for _ in range(_MAX_WRAPPING):
+        routes = getattr(app, "routes", None)
+        if isinstance(routes, list):
+            return routes
+        app = getattr(app, "app", None)
+        if app is None:
+            break
+    return []
+
+
+def endpoint_names(app: Any, prefix: str = "") -> dict[CodeType, str]:
+    """Return ``{endpoint code object: "METHOD /path"}`` for every route of ``app``."""
+    names: dict[CodeType, str] = {}
+    for route in _find_routes(app):
+        path = prefix + str(getattr(route, "path", ""))
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is None:
+            sub = getattr(route, "app", None)
+            if sub is not None:
+                names.update(endpoint_names(sub, prefix=path))
+            continue
+        code = getattr(inspect.unwrap(endpoint), "__code__", None)
+        if code is None:
+            continue
+        methods = sorted(m for m in (getattr(route, "methods", None) or {"GET"}) if m != "HEAD")
+        names.setdefault(code, " ".join(methods or ["GET"]) + " " + path)
+    return names

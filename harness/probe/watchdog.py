@@ -1,0 +1,186 @@
+"""The stall watchdog: a thread that notices a late heartbeat and samples the loop's stack.
+
+While the heartbeat is overdue by more than the threshold, the watchdog samples the
+loop thread's stack every few milliseconds, merges identical stacks, and when the
+loop comes back records one stall event: when, how long, what the loop thread was
+doing (with sample counts), where to blame, and whether it was on CPU or waiting.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from types import CodeType, FrameType
+from typing import Any
+
+from harness.probe.frames import Frame, FrameFilter, Stack, dominant
+from harness.probe.heartbeat import Heartbeat
+from harness.probe.recorder import Recorder
+
+# A stall whose loop thread spent at least this share of its wall time on the CPU is
+# CPU-bound ("cpu"); below it the thread was blocked in a system call ("wait").
+CPU_CAUSE_SHARE = 0.5
+FLUSH_EVERY_S = 1.0
+MAX_SAMPLED_STALL_S = 60.0
+
+Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
+
+
+def sample_stack(frame: FrameType | None, endpoints: Mapping[CodeType, str]) -> Sample:
+    """Capture the stack at ``frame`` (outermost first) and the endpoint it runs in."""
+    frames: list[Frame] = []
+    endpoint = None
+    while frame is not None and len(frames) < 200:
+        code = frame.f_code
+        frames.append((code.co_filename, frame.f_lineno or 0, code.co_name))
+        if endpoint is None:
+            endpoint = endpoints.get(code)
+        frame = frame.f_back
+    frames.reverse()
+    return tuple(frames), endpoint
+
+
+def build_stall_event(
+    samples: Counter[Sample],
+    *,
+    start: float,
+    duration_ms: float,
+    lag_ms: float,
+    cpu_share: float | None,
+    frame_filter: FrameFilter,
+) -> dict[str, Any]:
+    """Turn the merged stack samples of one stall into the event written to stalls.jsonl."""
+    stacks: Counter[Stack] = Counter()
+    endpoints: Counter[str] = Counter()
+    for (stack, endpoint), count in samples.items():
+        stacks[stack] += count
+        if endpoint is not None:
+            endpoints[endpoint] += count
+    location = function = None
+    in_user_code = False
+    if stacks:
+        blamed, in_user_code = frame_filter.blame(dominant(stacks))
+        if blamed is not None:
+            location = f"{frame_filter.relative(blamed[0])}:{blamed[1]}"
+            function = blamed[2]
+    cause = None if cpu_share is None else ("cpu" if cpu_share >= CPU_CAUSE_SHARE else "wait")
+    return {
+        "start": round(start, 6),
+        "duration_ms": round(duration_ms, 3),
+        "lag_ms": round(lag_ms, 3),
+        "samples": sum(stacks.values()),
+        "cpu_share": None if cpu_share is None else round(cpu_share, 3),
+        "cause": cause,
+        "location": location,
+        "function": function,
+        "in_user_code": in_user_code,
+        "endpoint": endpoints.most_common(1)[0][0] if endpoints else None,
+        "stacks": [
+            {
+                "count": count,
+                "frames": [
+                    [frame_filter.relative(f), line, fn, frame_filter.is_user(f)]
+                    for f, line, fn in stack
+                ],
+            }
+            for stack, count in stacks.most_common()
+        ],
+    }
+
+
+class Watchdog(threading.Thread):
+    """Watches ``heartbeat`` from its own thread and records stalls through ``recorder``."""
+
+    def __init__(
+        self,
+        heartbeat: Heartbeat,
+        recorder: Recorder,
+        *,
+        loop_thread_id: int,
+        threshold_s: float,
+        sample_s: float,
+        frame_filter: FrameFilter,
+        endpoints: Callable[[], Mapping[CodeType, str]],
+        clock: Callable[[], float] = time.perf_counter,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(name="lagscope-watchdog", daemon=True)
+        self.heartbeat = heartbeat
+        self.recorder = recorder
+        self.loop_thread_id = loop_thread_id
+        self.threshold_s = threshold_s
+        self.sample_s = sample_s
+        self.poll_s = min(threshold_s / 2, 0.01)
+        self.frame_filter = frame_filter
+        self._endpoints = endpoints
+        self._clock = clock
+        self._wall = wall
+        self._stopping = threading.Event()
+        self.stall_count = 0
+
+    def stop(self) -> None:
+        """Stop watching, flush what was collected and close the files."""
+        self._stopping.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=2.0)
+
+    def run(self) -> None:
+        last_flush = self._clock()
+        try:
+            while not self._stopping.wait(self.poll_s):
+                now = self._clock()
+                if now - self.heartbeat.last_beat - self.heartbeat.interval_s > self.threshold_s:
+                    self._follow_stall()
+                if now - last_flush >= FLUSH_EVERY_S:
+                    self.recorder.flush_lag(self.heartbeat.samples)
+                    last_flush = now
+        finally:
+            self.recorder.flush_lag(self.heartbeat.samples)
+            self.recorder.close()
+
+    def _thread_cpu_s(self) -> float | None:
+        try:
+            return time.clock_gettime(time.pthread_getcpuclockid(self.loop_thread_id))
+        except (OSError, AttributeError):
+            return None
+
+    def _follow_stall(self) -> None:
+        hb = self.heartbeat
+        beats = hb.beats
+        due = hb.last_beat + hb.interval_s
+        detected = self._clock()
+        cpu_at_detect = self._thread_cpu_s()
+        endpoints = self._endpoints()
+        samples: Counter[Sample] = Counter()
+        while hb.beats == beats and not self._stopping.is_set():
+            frame = sys._current_frames().get(self.loop_thread_id)
+            samples[sample_stack(frame, endpoints)] += 1
+            if self._clock() - detected > MAX_SAMPLED_STALL_S:
+                break
+            self._stopping.wait(self.sample_s)
+        ended = self._clock()
+        if hb.beats == beats:
+            return  # shutting down (or a stall too long to follow): nothing trustworthy
+        cpu_now = self._thread_cpu_s()
+        cpu_share = None
+        if cpu_at_detect is not None and cpu_now is not None and ended > detected:
+            cpu_share = min(1.0, (cpu_now - cpu_at_detect) / (ended - detected))
+        lag_s = hb.last_lag_s
+        # The beat's lag misses the part of the stall that fell inside the sleep before
+        # the beat was due: uniformly 0..interval, so add half an interval (error ±interval/2).
+        duration_s = lag_s + hb.interval_s / 2
+        start_wall = self._wall() - (self._clock() - due) - (hb.interval_s / 2)
+        self.stall_count += 1
+        self.recorder.write_stall(
+            build_stall_event(
+                samples,
+                start=start_wall,
+                duration_ms=duration_s * 1000.0,
+                lag_ms=lag_s * 1000.0,
+                cpu_share=cpu_share,
+                frame_filter=self.frame_filter,
+            )
+        )

@@ -1,0 +1,67 @@
+"""The run directory: created once (never overwritten), with a shared timeline of events.
+
+See docs/run-directory.md for every file and column.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.exceptions import UsageError
+from harness.load_schema import SCHEMA
+
+
+def create(path: Path) -> Path:
+    """Create ``path`` as a new run directory; refuse one that exists and is not empty."""
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise UsageError(
+            f"run directory {path} already exists and is not empty; choose another --out"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "logs").mkdir()
+    return path
+
+
+def log_event(run_dir: Path, event: str, **detail: Any) -> None:
+    """Append one harness event to ``events.jsonl``."""
+    line = json.dumps({"t": time.time(), "source": "harness", "event": event, **detail})
+    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def merge_request_parts(run_dir: Path) -> int:
+    """Merge ``spool/requests-*.parquet`` into ``requests.parquet``; return the row count.
+
+    Parts are deleted only after the merged file is in place, so an interruption at
+    any point keeps every row somewhere readable.
+    """
+    spool = run_dir / "spool"
+    parts = sorted(spool.glob("requests-*.parquet")) if spool.is_dir() else []
+    target = run_dir / "requests.parquet"
+    tables = [pq.read_table(p) for p in parts]
+    if target.exists():
+        tables.insert(0, pq.read_table(target))
+    if not tables:
+        table = SCHEMA.empty_table()
+    else:
+        table = pa.concat_tables(tables).sort_by("t")
+    tmp = run_dir / "requests.parquet.tmp"
+    pq.write_table(table, tmp)
+    tmp.replace(target)
+    for part in parts:
+        part.unlink()
+    if spool.is_dir() and not any(spool.iterdir()):
+        spool.rmdir()
+    return int(table.num_rows)

@@ -1,0 +1,131 @@
+"""Starting the servers of a run: the target (served through the probe) and the downstream."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from harness.config import RunConfig
+from harness.exceptions import TargetStartError
+from harness.processes import Child, free_port
+
+START_TIMEOUT_S = 60.0
+LOOPBACK = "127.0.0.1"
+
+
+def _base_env(config: RunConfig, run_dir: Path, deadline: float) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        LAGSCOPE_RUN_DIR=str(run_dir.resolve()),
+        LAGSCOPE_DEADLINE=f"{deadline:.0f}",
+        LAGSCOPE_HARNESS_PID=str(os.getpid()),
+        LAGSCOPE_SEED=str(config.seed),
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_downstream(config: RunConfig, run_dir: Path, *, deadline: float) -> tuple[Child, str]:
+    """Start the payments service the built-in app calls; return it and its URL."""
+    port = free_port()
+    env = _base_env(config, run_dir, deadline)
+    env["DOWNSTREAM_LATENCY_MS"] = str(config.downstream_latency_ms)
+    argv = [
+        sys.executable, "-m", "uvicorn", "target_apps.downstream:app",
+        "--host", LOOPBACK, "--port", str(port), "--loop", "asyncio",
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    child = Child("downstream", argv, env=env, log_path=run_dir / "logs" / "downstream.log")
+    url = f"http://{LOOPBACK}:{port}"
+    _wait_until_serving(child, url + "/_config")
+    return child, url
+
+
+def start_target(
+    config: RunConfig, run_dir: Path, *, deadline: float, downstream_url: str | None
+) -> tuple[Child, str]:
+    """Start uvicorn serving the user's app through the probe; return it and its URL."""
+    port = free_port()
+    env = _base_env(config, run_dir, deadline)
+    env.update(
+        LAGSCOPE_APP=config.app_import,
+        LAGSCOPE_PROBE="1" if config.probe else "0",
+        LAGSCOPE_INTERVAL_MS=str(config.interval_ms),
+        LAGSCOPE_STALL_THRESHOLD_MS=str(config.stall_threshold_ms),
+        SHOP_FAULTS=",".join(config.faults),
+    )
+    if downstream_url is not None:
+        env["SHOP_DOWNSTREAM_URL"] = downstream_url
+    argv = [
+        sys.executable, "-m", "uvicorn", "harness.probe.entry:create_app", "--factory",
+        "--host", LOOPBACK, "--port", str(port), "--workers", str(config.workers),
+        "--loop", config.loop, "--http", "httptools", "--log-level", "warning",
+        "--no-access-log", "--app-dir", os.getcwd(), "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip
+    child = Child("target", argv, env=env, log_path=run_dir / "logs" / "target.log")
+    url = f"http://{LOOPBACK}:{port}"
+    try:
+        _wait_until_serving(child, url + "/")
+        if config.probe:
+            _wait_for_workers(child, run_dir, config.workers)
+    except BaseException:
+        child.stop()
+        raise
+    return child, url
+
+
+def _wait_until_serving(child: Child, url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        code = child.exited()
+        if code is not None:
+            raise TargetStartError(
+                f"the {child.name} server exited during start-up (exit code {code}): "
+                f"{child.last_log_line()} (full log: {child.log_path})"
+            )
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    child.stop()
+    raise TargetStartError(
+        f"the {child.name} server did not answer within {START_TIMEOUT_S:.0f}s "
+        f"(log: {child.log_path})"
+    )
+
+
+def _wait_for_workers(child: Child, run_dir: Path, workers: int) -> None:
+    """Wait until every worker's probe has written its meta.json."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while len(list(run_dir.glob("workers/*/meta.json"))) < workers:
+        if child.exited() is not None or time.monotonic() > deadline:
+            raise TargetStartError(
+                f"only {len(list(run_dir.glob('workers/*/meta.json')))} of {workers} workers "
+                f"started their probe: {child.last_log_line()} (log: {child.log_path})"
+            )
+        time.sleep(0.1)
+
+
+def openapi_get_paths(url: str) -> list[str]:
+    """Paths of the app's GET operations that need no parameter, from /openapi.json."""
+    try:
+        schema = httpx.get(url + "/openapi.json", timeout=5.0).raise_for_status().json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise TargetStartError(
+            f"cannot read {url}/openapi.json ({exc}); pass --scenario with a locustfile"
+        ) from exc
+    paths = []
+    for path, item in sorted(schema.get("paths", {}).items()):
+        get = item.get("get")
+        if get is None or "{" in path:
+            continue
+        params = [*item.get("parameters", []), *get.get("parameters", [])]
+        if any(p.get("required") for p in params):
+            continue
+        paths.append(path)
+    return paths

@@ -1,0 +1,1 @@
+"""Renderers turn a summary into something to read: Markdown, the terminal."""

@@ -1,0 +1,66 @@
+"""``report.md``: the summary as Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    run, window, loop = summary["run"], summary["window"], summary["loop"]
+    faults = ", ".join(run.get("faults") or []) or "none"
+    out = [
+        f"# lagscope run: {run.get('app')} / {run.get('scenario')}",
+        "",
+        f"Faults: {faults}. Workers: {run.get('workers')}, loop: {', '.join(map(str, run['loop']))}. "
+        f"Outcome: {run.get('outcome')}. Window: {window['seconds']:.1f} s ({window['basis']}).",
+        "",
+        "## Diagnosis",
+        "",
+    ]
+    if not summary["diagnosis"]:
+        out.append("No findings.")
+    for finding in summary["diagnosis"]:
+        out += [
+            f"### {finding['severity'].upper()}: {finding['kind']} at `{finding['location']}`",
+            "",
+            finding["summary"],
+            "",
+            f"- Evidence: {finding['evidence']}",
+            f"- Remedy: {finding['remedy']}",
+            "",
+        ]
+    out += ["", "## Latency (ms, exact)", ""]
+    out += _table(HEADERS, percentile_rows(summary["requests"]))
+    out += ["", "## Event loop", "", loop_line(loop), ""]
+    if loop["top_blockers"]:
+        out += _table(
+            ["location", "function", "endpoint", "cause", "stalls", "total ms", "max ms"],
+            [
+                [f"`{b['location']}`", str(b["function"]), str(b["endpoint"] or "–"),
+                 str(b["cause"]), str(b["count"]), f"{b['total_ms']:.0f}", f"{b['max_ms']:.0f}"]
+                for b in loop["top_blockers"]
+            ],
+        )  # fmt: skip
+        worst = loop["top_blockers"][0]
+        out += ["", f"Stack of the worst stall at `{worst['location']}`:", "", "```"]
+        out += worst["stack"] + ["```"]
+    out += ["", "## Resources", ""]
+    out += _table(
+        ["role", "RSS start MB", "RSS end MB", "RSS peak MB", "CPU mean %", "CPU max %",
+         "fds max", "threads max"],
+        [
+            [role, f"{r['rss_mb_start']:.1f}", f"{r['rss_mb_end']:.1f}", f"{r['rss_mb_peak']:.1f}",
+             f"{r['cpu_pct_mean']:.0f}", f"{r['cpu_pct_max']:.0f}", str(r["fds_max"]),
+             str(r["threads_max"])]
+            for role, r in summary["resources"].items()
+        ],
+    )  # fmt: skip
+    return "\n".join(out) + "\n"

@@ -1,0 +1,34 @@
+"""Rows shared by the renderers: the percentile table as plain values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HEADERS = ["endpoint", "count", "fail", "rps", "p50", "p90", "p95", "p99", "p99.9", "max"]
+_KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def percentile_rows(requests: dict[str, Any]) -> list[list[str]]:
+    """One row per endpoint, then the aggregate; latencies in ms."""
+    rows = []
+    items = [*sorted(requests.get("endpoints", {}).items()), ("all", requests.get("aggregate"))]
+    for name, fig in items:
+        if not fig:
+            continue
+        rows.append(
+            [name, str(fig["count"]), str(fig["failures"]), f"{fig['rps']:.1f}"]
+            + [_ms(fig.get(k)) for k in _KEYS]
+        )
+    return rows
+
+
+def loop_line(loop: dict[str, Any]) -> str:
+    return (
+        f"loop lag p50 {_ms(loop.get('lag_p50_ms'))} ms, p99 {_ms(loop.get('lag_p99_ms'))} ms, "
+        f"max {_ms(loop.get('lag_max_ms'))} ms; {loop.get('stall_count', 0)} stalls, "
+        f"{loop.get('stall_total_ms', 0):,.0f} ms blocked ({loop.get('workers')} worker(s))"
+    )

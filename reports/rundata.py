@@ -1,0 +1,109 @@
+"""Loading a run directory into pandas: the only module of ``reports`` that reads files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from harness.exceptions import RunDataError
+from harness.load_schema import SCHEMA
+
+STALL_COLUMNS = [
+    "pid", "start", "duration_ms", "lag_ms", "samples", "cpu_share", "cause",
+    "location", "function", "in_user_code", "endpoint", "stacks",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Everything a run collected, as data frames (empty frames where nothing was recorded)."""
+
+    dir: Path
+    run: dict[str, Any]
+    events: pd.DataFrame  # t, source, event, ...
+    requests: pd.DataFrame  # see harness.load_schema
+    lag: pd.DataFrame  # pid, t, lag_ms
+    stalls: pd.DataFrame  # STALL_COLUMNS
+    resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
+    workers: list[dict[str, Any]]
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut short by a crash
+    return rows
+
+
+def _read_requests(run_dir: Path) -> pd.DataFrame:
+    files = [run_dir / "requests.parquet"] if (run_dir / "requests.parquet").exists() else []
+    files += sorted((run_dir / "spool").glob("requests-*.parquet"))
+    if not files:
+        return SCHEMA.empty_table().to_pandas()
+    frames = [pq.read_table(f).to_pandas() for f in files]
+    return pd.concat(frames, ignore_index=True).sort_values("t", ignore_index=True)
+
+
+def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
+    metas, lags, stalls = [], [], []
+    for worker in sorted((run_dir / "workers").glob("*")):
+        pid = int(worker.name)
+        meta = worker / "meta.json"
+        if meta.exists():
+            metas.append(json.loads(meta.read_text(encoding="utf-8")))
+        lag_file = worker / "lag.csv"
+        if lag_file.exists() and lag_file.stat().st_size > 0:
+            lag = pd.read_csv(lag_file, on_bad_lines="skip").dropna()
+            lags.append(lag.assign(pid=pid))
+        stalls.extend({"pid": pid, **row} for row in _read_jsonl(worker / "stalls.jsonl"))
+    lag_frame = (
+        pd.concat(lags, ignore_index=True)
+        if lags
+        else pd.DataFrame({"t": pd.Series(dtype=float), "lag_ms": pd.Series(dtype=float)})
+    )
+    if "pid" not in lag_frame:
+        lag_frame["pid"] = pd.Series(dtype=int)
+    stall_frame = pd.DataFrame(stalls, columns=STALL_COLUMNS)
+    return metas, lag_frame[["pid", "t", "lag_ms"]], stall_frame
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
+    path = Path(run_dir)
+    run_json = path / "run.json"
+    if not run_json.is_file():
+        raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
+    try:
+        run = json.loads(run_json.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunDataError(f"{run_json} is not valid JSON ({exc})") from exc
+    events = pd.DataFrame(_read_jsonl(path / "events.jsonl"))
+    if events.empty:
+        events = pd.DataFrame(columns=["t", "source", "event"])
+    resources_file = path / "resources.csv"
+    resources = (
+        pd.read_csv(resources_file, on_bad_lines="skip")
+        if resources_file.exists()
+        else pd.DataFrame(columns=["t", "role", "pid", "rss_mb", "cpu_pct", "threads", "fds"])
+    )
+    workers, lag, stalls = _read_workers(path)
+    return RunData(
+        dir=path,
+        run=run,
+        events=events,
+        requests=_read_requests(path),
+        lag=lag,
+        stalls=stalls,
+        resources=resources,
+        workers=workers,
+    )

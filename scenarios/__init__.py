@@ -1,0 +1,16 @@
+"""Locust scenarios the harness runs; ``lagscope run --scenario NAME`` picks one by file name.
+
+A scenario is an ordinary locustfile.  Built-in ones read ``LAGSCOPE_SEED`` so that
+two runs with the same seed send the same sequence of requests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def builtin() -> dict[str, Path]:
+    """Built-in scenario names and their files."""
+    return {p.stem: p for p in sorted(HERE.glob("*.py")) if not p.stem.startswith("_")}

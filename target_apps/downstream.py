@@ -1,0 +1,51 @@
+"""A real downstream service for ``shop``: a payments API whose latency and error rate are set.
+
+The harness starts it on loopback before the target.  ``DOWNSTREAM_LATENCY_MS`` and
+``DOWNSTREAM_ERROR_RATE`` set its behaviour at start; ``PUT /_config`` changes them
+while a run goes (game days degrade the dependency this way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import uuid
+
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+
+
+class Config(BaseModel):
+    latency_ms: float = float(os.environ.get("DOWNSTREAM_LATENCY_MS", "20"))
+    error_rate: float = float(os.environ.get("DOWNSTREAM_ERROR_RATE", "0"))
+
+
+class Charge(BaseModel):
+    order_id: str
+    amount_cents: int
+
+
+app = FastAPI(title="payments (lagscope downstream)")
+config = Config()
+_random = random.Random(int(os.environ.get("LAGSCOPE_SEED", "0")))
+
+
+@app.post("/charge")
+async def charge(body: Charge) -> dict[str, str]:
+    await asyncio.sleep(config.latency_ms / 1000.0)
+    if _random.random() < config.error_rate:
+        raise HTTPException(status_code=503, detail="payments temporarily unavailable")
+    return {"status": "approved", "charge_id": uuid.uuid4().hex, "order_id": body.order_id}
+
+
+@app.get("/_config")
+async def get_config() -> Config:
+    return config
+
+
+@app.put("/_config")
+async def put_config(new: Config) -> Config:
+    config.latency_ms = new.latency_ms
+    config.error_rate = new.error_rate
+    return config

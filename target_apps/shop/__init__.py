@@ -1,0 +1,1 @@
+"""``shop``: a small FastAPI service (catalogue, orders, payments) with switchable seeded faults."""
