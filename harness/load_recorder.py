@@ -95,8 +95,11 @@ def install(run_dir: Path) -> None:
     def on_test_start(environment: Environment, **_: Any) -> None:
         if _runs_users(environment):
             gevent.spawn(flusher)
-        log_event(run_dir, "load_start", users=environment.parsed_options.num_users
-                  if environment.parsed_options else None)
+        log_event(
+            run_dir,
+            "load_start",
+            users=environment.parsed_options.num_users if environment.parsed_options else None,
+        )
 
     @events.spawning_complete.add_listener
     def on_spawned(user_count: int, **_: Any) -> None:

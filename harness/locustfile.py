@@ -24,7 +24,11 @@ def _load_scenario(path: Path) -> None:
     sys.modules["lagscope_scenario"] = module
     spec.loader.exec_module(module)
     for name, value in vars(module).items():
-        if isinstance(value, type) and issubclass(value, User) and value.__module__ == module.__name__:
+        if (
+            isinstance(value, type)
+            and issubclass(value, User)
+            and value.__module__ == module.__name__
+        ):
             globals()[name] = value
 
 

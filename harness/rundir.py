@@ -53,10 +53,7 @@ def merge_request_parts(run_dir: Path) -> int:
     tables = [pq.read_table(p) for p in parts]
     if target.exists():
         tables.insert(0, pq.read_table(target))
-    if not tables:
-        table = SCHEMA.empty_table()
-    else:
-        table = pa.concat_tables(tables).sort_by("t")
+    table = SCHEMA.empty_table() if not tables else pa.concat_tables(tables).sort_by("t")
     tmp = run_dir / "requests.parquet.tmp"
     pq.write_table(table, tmp)
     tmp.replace(target)

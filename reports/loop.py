@@ -47,11 +47,15 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
 def loop_figures(lag: pd.DataFrame, stalls: pd.DataFrame, *, workers: int) -> dict[str, Any]:
     """Lag percentiles over all workers' heartbeats and the stall totals."""
     values = lag["lag_ms"].to_numpy(dtype=float)
+    p50: float | None
+    p99: float | None
+    lag_max: float | None
     if values.size:
         p50, p99 = (float(v) for v in np.percentile(values, [50.0, 99.0]))
-        lag_max: float | None = float(values.max())
+        lag_max = float(values.max())
     else:
-        p50 = p99 = lag_max = None
+        p50 = p99 = None
+        lag_max = None
     return {
         "workers": workers,
         "heartbeats": int(values.size),

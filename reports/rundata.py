@@ -55,7 +55,9 @@ def _read_requests(run_dir: Path) -> pd.DataFrame:
 
 
 def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
-    metas, lags, stalls = [], [], []
+    metas: list[dict[str, Any]] = []
+    lags: list[pd.DataFrame] = []
+    stalls: list[dict[str, Any]] = []
     for worker in sorted((run_dir / "workers").glob("*")):
         pid = int(worker.name)
         meta = worker / "meta.json"

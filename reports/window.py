@@ -40,7 +40,9 @@ def measurement_window(events: pd.DataFrame, requests: pd.DataFrame) -> Window:
     last_req = float(requests["t"].max()) if not requests.empty else None
     start = spawned if spawned is not None else started if started is not None else first_req
     end = stopped if stopped is not None else last_req
-    basis = f"{'spawning_complete' if spawned else 'load_start'} → {'load_stop' if stopped else 'last request'}"
+    opened = "spawning_complete" if spawned is not None else "load_start"
+    closed = "load_stop" if stopped is not None else "last request"
+    basis = f"{opened} → {closed}"
     if start is None or end is None or end <= start:
         return Window(start=start or 0.0, end=end or 0.0, basis="no load recorded")
     return Window(start=start, end=end, basis=basis)

@@ -1,1 +1,1 @@
-"""Services the harness runs: the sample ``shop`` service (with seeded faults) and its downstream."""
+"""Services the harness runs: the sample ``shop`` service (seeded faults) and its downstream."""

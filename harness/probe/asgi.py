@@ -141,4 +141,3 @@ def instrument(
         app_name=getattr(app, "title", "") or type(app).__name__,
     )
     return InstrumentedApp(app, options)
-

@@ -35,9 +35,10 @@ def load_app(import_string: str) -> Any:
 def module_root(module_name: str) -> str:
     """The sys.path entry from which ``module_name``'s top-level package was imported."""
     top = sys.modules[module_name.split(".")[0]]
-    file = getattr(top, "__file__", None)
+    file: str | None = getattr(top, "__file__", None)
     if file is None:  # a namespace package
-        return os.path.dirname(str(next(iter(getattr(top, "__path__", [os.getcwd()])))))
+        first: str = next(iter(top.__path__), os.getcwd())
+        return os.path.dirname(first)
     here = os.path.dirname(os.path.abspath(file))
     return os.path.dirname(here) if os.path.basename(file) == "__init__.py" else here
 

@@ -1,8 +1,8 @@
 """Per-worker files of the probe, appended as the run goes so nothing is lost on exit.
 
-    workers/<pid>/meta.json     who this worker is and how it was probed
-    workers/<pid>/lag.csv       t (unix s), lag_ms: one row per heartbeat
-    workers/<pid>/stalls.jsonl  one stall event per line (see docs/run-directory.md)
+workers/<pid>/meta.json     who this worker is and how it was probed
+workers/<pid>/lag.csv       t (unix s), lag_ms: one row per heartbeat
+workers/<pid>/stalls.jsonl  one stall event per line (see docs/run-directory.md)
 """
 
 from __future__ import annotations

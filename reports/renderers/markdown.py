@@ -19,7 +19,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out = [
         f"# lagscope run: {run.get('app')} / {run.get('scenario')}",
         "",
-        f"Faults: {faults}. Workers: {run.get('workers')}, loop: {', '.join(map(str, run['loop']))}. "
+        f"Faults: {faults}. Workers: {run.get('workers')}, "
+        f"loop: {', '.join(map(str, run['loop']))}. "
         f"Outcome: {run.get('outcome')}. Window: {window['seconds']:.1f} s ({window['basis']}).",
         "",
         "## Diagnosis",

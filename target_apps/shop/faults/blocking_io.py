@@ -31,7 +31,9 @@ async def charge_broken(base_url: str, order_id: str, amount_cents: int) -> dict
     return result
 
 
-async def charge_fixed(client: httpx.AsyncClient, order_id: str, amount_cents: int) -> dict[str, Any]:
+async def charge_fixed(
+    client: httpx.AsyncClient, order_id: str, amount_cents: int
+) -> dict[str, Any]:
     response = await client.post(
         "/charge", json={"order_id": order_id, "amount_cents": amount_cents}
     )

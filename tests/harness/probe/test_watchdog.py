@@ -1,0 +1,141 @@
+"""The probe on a real event loop: stalls are measured, located and explained."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvloop
+
+from harness.probe.frames import FrameFilter
+from harness.probe.heartbeat import Heartbeat
+from harness.probe.recorder import Recorder
+from harness.probe.watchdog import Watchdog
+
+HERE = Path(__file__).resolve()
+ROOT = HERE.parents[3]  # the repository: locations are relative to it
+
+
+def block_for(seconds: float) -> None:
+    time.sleep(seconds)  # the line a stall must be blamed on: BLOCK_LINE
+
+
+def spin_for(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        hashlib.sha256(b"x" * 1024).digest()  # SPIN_LINE
+
+
+def _line_of(marker: str) -> int:
+    for number, line in enumerate(HERE.read_text().splitlines(), start=1):
+        if line.rstrip().endswith(marker) and "def _line_of" not in line:
+            return number
+    raise AssertionError(marker)
+
+
+def probe_run(
+    tmp_path: Path,
+    body: Callable[[], Any],
+    *,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``body`` (a coroutine function) under a heartbeat and watchdog; return stalls."""
+
+    async def main() -> None:
+        heartbeat = Heartbeat(interval_s=0.010)
+        heartbeat.start()
+        watchdog = Watchdog(
+            heartbeat,
+            Recorder(tmp_path, pid=1),
+            loop_thread_id=threading.get_ident(),
+            threshold_s=0.020,
+            sample_s=0.002,
+            frame_filter=FrameFilter.for_root(ROOT),
+            endpoints=dict,
+        )
+        watchdog.start()
+        await asyncio.sleep(0.05)
+        try:
+            await body()
+            await asyncio.sleep(0.05)
+        finally:
+            watchdog.stop()
+            heartbeat.stop()
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main())
+    lines = (tmp_path / "workers" / "1" / "stalls.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+LOOPS = pytest.mark.parametrize(
+    "loop_factory", [None, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
+)
+
+
+@LOOPS
+def test_a_50ms_block_is_measured_as_50ms_and_blamed_on_its_line(
+    tmp_path: Path, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None
+) -> None:
+    async def body() -> None:
+        for i in range(12):
+            await asyncio.sleep(0.013 + 0.0017 * i)  # vary the phase against the heartbeat
+            block_for(0.050)
+
+    stalls = probe_run(tmp_path, body, loop_factory=loop_factory)
+    assert len(stalls) == 12
+    durations = [s["duration_ms"] for s in stalls]
+    assert abs(statistics.median(durations) - 50.0) <= 5.0, durations
+    assert all(abs(d - 50.0) <= 8.0 for d in durations), durations
+    line = _line_of("# the line a stall must be blamed on: BLOCK_LINE")
+    assert {s["location"] for s in stalls} == {f"tests/harness/probe/test_watchdog.py:{line}"}
+    assert {s["function"] for s in stalls} == {"block_for"}
+    assert {s["cause"] for s in stalls} == {"wait"}
+
+
+@LOOPS
+def test_cpu_bound_stall_has_cause_cpu(
+    tmp_path: Path, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None
+) -> None:
+    async def body() -> None:
+        for _ in range(3):
+            spin_for(0.060)
+            await asyncio.sleep(0.02)
+
+    stalls = probe_run(tmp_path, body, loop_factory=loop_factory)
+    assert len(stalls) == 3
+    assert {s["cause"] for s in stalls} == {"cpu"}
+    assert {s["location"] for s in stalls} == {
+        f"tests/harness/probe/test_watchdog.py:{_line_of('# SPIN_LINE')}"
+    }
+
+
+@LOOPS
+def test_awaiting_is_never_a_stall(
+    tmp_path: Path, loop_factory: Callable[[], asyncio.AbstractEventLoop] | None
+) -> None:
+    async def body() -> None:
+        await asyncio.gather(*(asyncio.sleep(0.05) for _ in range(50)))
+        await asyncio.to_thread(time.sleep, 0.1)  # blocking, but off the loop
+
+    assert probe_run(tmp_path, body, loop_factory=loop_factory) == []
+
+
+def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
+    async def body() -> None:
+        block_for(0.100)
+
+    (stall,) = probe_run(tmp_path, body)
+    assert stall["samples"] == sum(stack["count"] for stack in stall["stacks"])
+    assert stall["samples"] >= 10  # sampled every ~2 ms for ~80 ms past the threshold
+    top = stall["stacks"][0]["frames"]
+    assert top[-1][2] == "sleep" or top[-1][2] == "block_for"
+    assert any(frame[2] == "block_for" and frame[3] for frame in top)  # user frame flagged
