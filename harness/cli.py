@@ -30,6 +30,15 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
+    p.add_argument(
+        "--server",
+        choices=cfg.SERVERS,
+        default="uvicorn",
+        help="uvicorn, or gunicorn with uvicorn workers",
+    )
+    p.add_argument(
+        "--threadpool", type=int, help="threads for sync endpoints (anyio's limiter; default 40)"
+    )
     p.add_argument("--fault", action="append", default=[], help="switch on a fault of shop")
     p.add_argument("--stall-threshold", default="20ms", help="loop lag that counts as a stall")
     p.add_argument("--probe-interval", default="10ms", help="heartbeat interval of the probe")
@@ -61,6 +70,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     for flag, value in (("--users", args.users), ("--workers", args.workers)):
         cfg.check_positive(value, flag=flag)
     cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
+    if args.threadpool is not None:
+        cfg.check_positive(args.threadpool, flag="--threadpool")
     app_import = cfg.resolve_app(args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     return cfg.RunConfig(
@@ -72,7 +83,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         spawn_rate=args.spawn_rate,
         duration_s=parse_seconds(args.duration, what="--duration"),
         workers=args.workers,
+        server=args.server,
         loop=args.loop,
+        threadpool=args.threadpool,
         faults=cfg.resolve_faults(args.fault, app=args.app),
         stall_threshold_ms=parse_milliseconds(args.stall_threshold, what="--stall-threshold"),
         interval_ms=parse_milliseconds(args.probe_interval, what="--probe-interval"),

@@ -16,6 +16,8 @@ from harness.exceptions import UsageError
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
+ServerKind = Literal["uvicorn", "gunicorn"]
+SERVERS: tuple[ServerKind, ...] = ("uvicorn", "gunicorn")
 
 BUILTIN_APPS = {"shop": "target_apps.shop.app:app"}
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -31,7 +33,9 @@ class RunConfig:
     spawn_rate: float
     duration_s: float
     workers: int = 1
+    server: ServerKind = "uvicorn"
     loop: LoopKind = "auto"
+    threadpool: int | None = None  # anyio's thread limiter tokens; None keeps its default (40)
     faults: tuple[str, ...] = ()
     stall_threshold_ms: float = 20.0
     interval_ms: float = 10.0
