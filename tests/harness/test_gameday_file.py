@@ -1,0 +1,106 @@
+"""Game-day files: the shipped ones parse, and every mistake is one line naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.exceptions import UsageError
+from harness.gameday_file import load_gameday, parse_gameday
+
+REPO = Path(__file__).resolve().parents[2]
+SHIPPED = sorted((REPO / "scenarios" / "gamedays").glob("*.toml"))
+
+MINIMAL = """
+title = "tiny"
+expect = ["alert fast fires within 10s of inject"]
+[load]
+rate = 20
+[slo]
+time_scale = 60
+period = "30d"
+latency = "p99<100ms"
+[[alert]]
+name = "fast"
+slo = "latency"
+long_window = "1h"
+short_window = "5m"
+burn_rate = 14.4
+[[phase]]
+at = "0s"
+name = "warm-up"
+[[phase]]
+at = "5s"
+name = "inject"
+role = "inject"
+faults = ["blocking_io"]
+[[phase]]
+at = "10s"
+name = "fix"
+role = "fix"
+faults = []
+[[phase]]
+at = "15s"
+name = "end"
+"""
+
+
+def test_every_shipped_game_day_parses_and_stays_short() -> None:
+    assert len(SHIPPED) >= 3
+    for path in SHIPPED:
+        game = load_gameday(path)
+        assert game.narrative, path
+        assert game.duration_s <= 120, path
+        assert {p.role for p in game.phases} >= {"inject", "fix"}, path
+        assert game.expectations, path
+
+
+def test_alert_windows_and_the_period_are_scaled_to_the_exercise() -> None:
+    game = parse_gameday(MINIMAL, source="tiny.toml")
+    (rule,) = game.rules
+    assert (rule.long_s, rule.short_s, rule.factor, rule.severity) == (60, 5, 14.4, "page")
+    assert game.period_s == 30 * 86400 / 60
+    assert [p.at_s for p in game.phases] == [0, 5, 10, 15]
+    assert game.phases[1].faults == ("blocking_io",)
+    assert game.phases[2].faults == ()
+    assert game.phases[0].faults is None
+    assert game.load.rate == "20"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("burn_rate = 14.4", "burn_rate = 'x'"), "burn_rate must be a int or float"),
+        (('slo = "latency"', 'slo = "errors"'), "slo 'errors' is not declared"),
+        (('short_window = "5m"', 'short_window = "2h"'), "short_window must not be longer"),
+        (('short_window = "5m"', 'short_window = "10s"'), "make it >= 1 s"),
+        (('at = "5s"', 'at = "12s"'), "fix at 10s must come after inject"),
+        (('at = "15s"', 'at = "400s"'), "lasts at most 300s"),
+        (('name = "end"', 'name = "stop"'), 'the last phase must be name = "end"'),
+        (("within 10s of inject", "within 10s of deploy"), "no phase named 'deploy'"),
+        (("alert fast fires", "alert slow fires"), "no alert named 'slow'"),
+        (("fires within 10s", "fires soon"), "is not understood"),
+        (('latency = "p99<100ms"', 'latency = "p99>100ms"'), "a latency objective is"),
+        (("rate = 20", "rate = 'fast'"), "rate 'fast' must be requests/s"),
+        (("rate = 20", "rat = 20"), "unknown key 'rat'"),
+        (('role = "fix"', 'role = "inject"'), "only one phase may have role = 'inject'"),
+        (('period = "30d"', 'period = "thirty"'), "is not a duration"),
+    ],
+)
+def test_a_mistake_is_one_line_naming_the_file_and_what_to_fix(
+    edit: tuple[str, str], message: str
+) -> None:
+    text = MINIMAL.replace(*edit, 1)
+    with pytest.raises(UsageError) as caught:
+        parse_gameday(text, source="tiny.toml")
+    assert str(caught.value).startswith("tiny.toml")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_invalid_toml_and_a_missing_file_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not valid TOML"):
+        parse_gameday("title = ", source="x.toml")
+    with pytest.raises(UsageError, match="does not exist"):
+        load_gameday(tmp_path / "nope.toml")
