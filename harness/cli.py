@@ -1,4 +1,4 @@
-"""The ``lagscope`` command: ``run``, ``report`` and ``apps``.
+"""The ``lagscope`` command: ``run``, ``report``, ``apps`` and ``sweep``.
 
 User errors (LagscopeError, bad flags) print one line and exit 2; never a traceback.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness import config as cfg
+from harness import sweep_cli
 from harness.exceptions import LagscopeError, UsageError
 from harness.units import parse_milliseconds, parse_seconds
 
@@ -62,6 +63,7 @@ def build_parser() -> _Parser:
     report = sub.add_parser("report", help="re-render a run directory from its saved data")
     report.add_argument("run_dir", type=Path)
     sub.add_parser("apps", help="list the built-in apps and their faults")
+    sweep_cli.add_parser(sub)
     return parser
 
 
@@ -130,7 +132,7 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps}
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps, "sweep": sweep_cli.cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,10 +115,14 @@ def resolve_faults(faults: list[str], *, app: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(faults))
 
 
+def safe_name(text: str) -> str:
+    """``text`` usable in a file name (an import string's ``:`` and ``/`` replaced)."""
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
 def default_out(app: str, scenario: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    safe_app = re.sub(r"[^\w.-]+", "_", app)
-    return Path("runs") / f"{stamp}-{safe_app}-{scenario}"
+    return Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
 
 
 def check_positive(value: float, *, flag: str) -> None:
