@@ -1,4 +1,4 @@
-"""The ``lagscope`` command: ``run``, ``report``, ``apps`` and ``sweep``.
+"""The ``lagscope`` command: ``run``, ``report``, ``apps``, ``sweep`` and ``gameday``.
 
 User errors (LagscopeError, bad flags) print one line and exit 2; never a traceback.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness import config as cfg
-from harness import sweep_cli
+from harness import gameday_cli, sweep_cli
 from harness.exceptions import LagscopeError, UsageError
 from harness.units import parse_milliseconds, parse_seconds
 
@@ -64,6 +64,7 @@ def build_parser() -> _Parser:
     report.add_argument("run_dir", type=Path)
     sub.add_parser("apps", help="list the built-in apps and their faults")
     sweep_cli.add_parser(sub)
+    gameday_cli.add_parser(sub)
     return parser
 
 
@@ -132,7 +133,13 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps, "sweep": sweep_cli.cmd_sweep}
+COMMANDS = {
+    "run": _cmd_run,
+    "report": _cmd_report,
+    "apps": _cmd_apps,
+    "sweep": sweep_cli.cmd_sweep,
+    "gameday": gameday_cli.cmd_gameday,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

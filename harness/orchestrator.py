@@ -13,11 +13,11 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 
@@ -66,14 +66,28 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class Conductor(Protocol):
+    """Drives a run while its load goes (a game day switches faults and watches alerts)."""
+
+    def tick(self, run: Run) -> None:
+        """Called about ten times a second while the load runs; must return quickly."""
+
+    def close(self, run: Run) -> None:
+        """Called once when the run ends, however it ends, before the processes stop."""
+
+
 class Run:
     """The processes of one run and the directory they write into."""
 
-    def __init__(self, config: RunConfig, run_dir: Path) -> None:
+    def __init__(
+        self, config: RunConfig, run_dir: Path, conductor: Conductor | None = None
+    ) -> None:
         self.config = config
         self.dir = run_dir
         self.children: dict[str, Child] = {}
         self.outcome = "completed"
+        self.conductor = conductor
+        self.urls: dict[str, str] = {}  # "target", "downstream": where they serve
 
     def roots(self) -> dict[str, int]:
         roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
@@ -86,10 +100,12 @@ class Run:
         if config.builtin_app:
             downstream, downstream_url = start_downstream(config, self.dir, deadline=deadline)
             self.children["downstream"] = downstream
+            self.urls["downstream"] = downstream_url
         target, url = start_target(
             config, self.dir, deadline=deadline, downstream_url=downstream_url
         )
         self.children["target"] = target
+        self.urls["target"] = url
         rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
         paths = openapi_get_paths(url) if config.scenario == "openapi" else None
         if paths is not None:
@@ -112,6 +128,8 @@ class Run:
             if time.monotonic() > until:
                 self.outcome = "load_overran"
                 return
+            if self.conductor is not None:
+                self.conductor.tick(self)
             time.sleep(0.1)
 
     def stop_all(self) -> None:
@@ -122,9 +140,30 @@ class Run:
                 rundir.log_event(self.dir, "stopped", process=name, code=code)
 
 
-def run(config: RunConfig) -> Path:
-    """Run the load test ``config`` describes; return the run directory (data merged)."""
+def _close(conductor: Conductor | None, current: Run) -> None:
+    """Let the conductor finish; its failure must not keep the processes alive."""
+    if conductor is None:
+        return
+    try:
+        conductor.close(current)
+    except Exception as exc:  # reported as an event; cleanup goes on
+        rundir.log_event(current.dir, "conductor_failed", error=f"{type(exc).__name__}: {exc}")
+
+
+def run(
+    config: RunConfig,
+    *,
+    conductor: Conductor | None = None,
+    prepare: Callable[[Path], None] | None = None,
+) -> Path:
+    """Run the load test ``config`` describes; return the run directory (data merged).
+
+    ``prepare`` writes extra files into the new run directory before anything starts;
+    ``conductor`` is ticked while the load runs (see Conductor).
+    """
     run_dir = rundir.create(config.out)
+    if prepare is not None:
+        prepare(run_dir)
     rundir.write_json(
         run_dir / "run.json",
         {
@@ -136,7 +175,7 @@ def run(config: RunConfig) -> Path:
         },
     )
     rundir.log_event(run_dir, "run_start")
-    current = Run(config, run_dir)
+    current = Run(config, run_dir, conductor)
     sampler = ResourceSampler(
         run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
     )
@@ -152,6 +191,7 @@ def run(config: RunConfig) -> Path:
     finally:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must finish
         try:
+            _close(conductor, current)
             current.stop_all()
             sampler.stop()
             rundir.merge_request_parts(run_dir)

@@ -22,6 +22,11 @@ from harness.exceptions import UsageError
 from harness.units import parse_seconds
 from reports.burnrate import Transition
 
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.1f}".removesuffix(".0")
+
+
 ExpectKind = Literal[
     "fires_within", "resolves_within", "quiet_before", "never_fires", "recovers_within",
     "budget_below",
@@ -114,11 +119,11 @@ def _about_alert(e: Expectation, m: Measured, start: float) -> tuple[bool, str]:
     changes = m.alerts[e.subject]
     if e.kind == "never_fires":
         fired = _first(changes, firing=True, after=0.0)
-        return fired is None, "never fired" if fired is None else f"fired at {fired:g} s"
+        return fired is None, "never fired" if fired is None else f"fired at {_s(fired)} s"
     if e.kind == "quiet_before":
         fired = _first(changes, firing=True, after=0.0)
         early = fired is not None and fired < start
-        return not early, f"first fired at {fired:g} s" if fired is not None else "never fired"
+        return not early, f"first fired at {_s(fired)} s" if fired is not None else "never fired"
     assert e.seconds is not None
     if e.kind == "fires_within":
         if _firing_at(changes, start):
@@ -127,14 +132,14 @@ def _about_alert(e: Expectation, m: Measured, start: float) -> tuple[bool, str]:
         if fired is None:
             return False, f"never fired after {e.phase}"
         delay = fired - start
-        return delay <= e.seconds, f"fired {delay:g} s after {e.phase}"
+        return delay <= e.seconds, f"fired {_s(delay)} s after {e.phase}"
     resolved = _first(changes, firing=False, after=start)
     if not _firing_at(changes, start) and _first(changes, firing=True, after=start) is None:
         return True, f"was not firing at {e.phase}"
     if resolved is None:
-        return False, f"still firing at the end, {e.phase} started at {start:g} s"
+        return False, f"still firing at the end, {e.phase} started at {_s(start)} s"
     delay = resolved - start
-    return delay <= e.seconds, f"resolved {delay:g} s after {e.phase}"
+    return delay <= e.seconds, f"resolved {_s(delay)} s after {e.phase}"
 
 
 def judge(e: Expectation, m: Measured) -> dict[str, Any]:
@@ -157,6 +162,6 @@ def judge(e: Expectation, m: Measured) -> dict[str, Any]:
             delay = back - m.phases[e.phase]
             passed, actual = (
                 delay <= e.seconds,
-                f"back within objective {delay:g} s after {e.phase}",
+                f"back within objective {_s(delay)} s after {e.phase}",
             )
     return {"text": e.text, "passed": bool(passed), "actual": actual}

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from harness.gameday_file import GameDay
 from reports.burnrate import Transition, alert_states, burn_rates, transitions
 from reports.expectations import Measured, judge
+from reports.gameday_file import GameDay
 from reports.sli import Objective, SliSeries, sli_series
 
 
@@ -40,6 +40,43 @@ class Timeline:
         start = self.phases[name]
         later = [at for at in self.phases.values() if at > start]
         return min([*later, self.end])
+
+
+def timeline_from_events(events: pd.DataFrame, requests: pd.DataFrame) -> Timeline | None:
+    """The exercise's timeline from its ``phase_start`` events; None when no phase started."""
+    if "phase" not in events:
+        return None
+    starts = events.loc[events["event"] == "phase_start"].sort_values("t")
+    if starts.empty:
+        return None
+    # The conductor's clock started at load start; each event carries its offset ("at").
+    first = starts.iloc[0]
+    at = starts["at"] if "at" in starts else starts["t"] - float(first["t"])
+    t0 = float(first["t"]) - float(at.iloc[0])
+    phases = {str(name): float(offset) for name, offset in zip(starts["phase"], at, strict=True)}
+    phases.pop("end", None)  # the end marker is the timeline's end, not a phase
+    stops = events.loc[events["event"].isin(["load_stop", "gameday_end"]), "t"]
+    if not stops.empty:
+        end = float(stops.min()) - t0
+    elif not requests.empty:
+        end = float(requests["t"].max()) - t0
+    else:
+        end = max(phases.values(), default=0.0)
+    return Timeline(t0=t0, phases=phases, end=max(end, max(phases.values()) + 1e-3))
+
+
+def runbook(diagnosis: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One runbook entry per finding: the symptom, how to confirm it in the data, the fix."""
+    return [
+        {
+            "kind": f["kind"],
+            "location": f.get("location"),
+            "symptom": f["summary"],
+            "confirm": f"lagscope's data shows: {f['evidence']}",
+            "fix": f["remedy"],
+        }
+        for f in diagnosis
+    ]
 
 
 def window_within(series: SliSeries, *, budget: float, start: int, end: int) -> bool:

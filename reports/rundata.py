@@ -31,6 +31,7 @@ class RunData:
     stalls: pd.DataFrame  # STALL_COLUMNS
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
     workers: list[dict[str, Any]]
+    gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -99,6 +100,7 @@ def load_run(run_dir: str | Path) -> RunData:
         else pd.DataFrame(columns=["t", "role", "pid", "rss_mb", "cpu_pct", "threads", "fds"])
     )
     workers, lag, stalls = _read_workers(path)
+    gameday = path / "gameday.toml"
     return RunData(
         dir=path,
         run=run,
@@ -108,4 +110,5 @@ def load_run(run_dir: str | Path) -> RunData:
         stalls=stalls,
         resources=resources,
         workers=workers,
+        gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from reports.diagnosis import Figures, diagnose
+from reports.gameday import gameday_figures, runbook, timeline_from_events
+from reports.gameday_file import parse_gameday
 from reports.latency import latency_table
 from reports.loop import loop_figures
 from reports.resources import resource_figures
@@ -40,7 +42,7 @@ def summarize(data: RunData) -> dict[str, Any]:
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
     )
-    return {
+    summary: dict[str, Any] = {
         "run": run,
         "window": {
             "start": window.start,
@@ -53,4 +55,25 @@ def summarize(data: RunData) -> dict[str, Any]:
         "loop": figures.loop,
         "resources": figures.resources,
         "diagnosis": diagnose(figures),
+    }
+    if data.gameday_text is not None:
+        summary["gameday"] = gameday_section(data, summary["diagnosis"])
+    return summary
+
+
+def gameday_section(data: RunData, diagnosis: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ``gameday`` section: the exercise's figures over its whole timeline, and a runbook."""
+    assert data.gameday_text is not None
+    game = parse_gameday(data.gameday_text, source=str(data.dir / "gameday.toml"))
+    timeline = timeline_from_events(data.events, data.requests)
+    if timeline is None:
+        return {"title": game.title, "started": False, "passed": False, "expectations": [
+            {"text": e.text, "passed": False, "actual": "the exercise never started"}
+            for e in game.expectations
+        ], "alerts": [], "time_to_detect_s": None, "time_to_mitigate_s": None,
+            "error_budget_consumed": {}, "runbook": runbook(diagnosis)}  # fmt: skip
+    return {
+        **gameday_figures(game, data.requests, timeline),
+        "started": True,
+        "runbook": runbook(diagnosis),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.renderers.gameday import markdown_section
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 
@@ -64,4 +65,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
             for role, r in summary["resources"].items()
         ],
     )  # fmt: skip
+    if summary.get("gameday", {}).get("started"):
+        at = out.index("## Diagnosis")
+        out[at:at] = markdown_section(summary["gameday"])
     return "\n".join(out) + "\n"

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from reports.renderers.gameday import print_gameday
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 
@@ -34,4 +35,6 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console.print(f"  {finding['summary']}", highlight=False)
         console.print(f"  evidence: {finding['evidence']}", highlight=False)
         console.print(f"  remedy: {finding['remedy']}", highlight=False)
+    if summary.get("gameday", {}).get("started"):
+        print_gameday(summary["gameday"], console=console)
     console.print(f"run directory: {summary['run']['dir']}", highlight=False)

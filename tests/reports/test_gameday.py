@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.gameday_file import parse_gameday
 from reports.gameday import Timeline, budget_consumed, gameday_figures, recovered_at
+from reports.gameday_file import parse_gameday
 from reports.sli import SliSeries
 
 T0 = 1_700_000_000.0

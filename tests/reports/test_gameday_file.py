@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.exceptions import UsageError
-from harness.gameday_file import load_gameday, parse_gameday
+from reports.gameday_file import load_gameday, parse_gameday
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "scenarios" / "gamedays").glob("*.toml"))

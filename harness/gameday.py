@@ -1,0 +1,199 @@
+"""``lagscope gameday``: one exercise run like ``lagscope run``, with its timeline driven live.
+
+The orchestrator runs the servers and the load as for any run; the ``Conductor``
+here is ticked while the load goes.  It starts the exercise's clock when the load
+generator reports ``load_start``, and at each phase's time switches faults through
+the target's token-guarded admin endpoint (and/or reconfigures the downstream with
+``PUT /_config``), without restarting anything.  Every phase start, every action and
+every alert change seen live goes to ``events.jsonl``; the terminal shows a live
+view.  The file itself is copied into the run directory (``gameday.toml``) so the
+report can be rebuilt from the directory alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+
+from harness import config as cfg
+from harness import rundir
+from harness.exceptions import UsageError
+from harness.gameday_live import LiveFeed, live_figures, render
+from harness.orchestrator import Run
+from reports.gameday_file import GameDay, Phase
+
+FILE_NAME = "gameday.toml"  # the exercise, copied into the run directory
+ACTION_TIMEOUT_S = 10.0
+ADMIN_DEFAULT_PATH = "/_lagscope/faults"
+
+
+def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
+    """The RunConfig of the exercise's load (raises UsageError for what cannot run)."""
+    load = game.load
+    app_import = cfg.resolve_app(load.app)
+    scenario, scenario_file = cfg.resolve_scenario(load.scenario, app=load.app)
+    switched = [p for p in game.phases if p.faults is not None]
+    every_fault = [f for p in switched for f in p.faults or ()]
+    cfg.resolve_faults([*load.faults, *every_fault], app=load.app)  # names are known faults
+    if switched and load.workers != 1:
+        raise UsageError(
+            f"{game.source}: the timeline switches faults, which reaches one worker only; "
+            "set [load] workers = 1"
+        )
+    if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
+        raise UsageError(f"{game.source}: downstream phases need the built-in app (app = 'shop')")
+    return cfg.RunConfig(
+        app=load.app,
+        app_import=app_import,
+        scenario=scenario,
+        scenario_file=scenario_file,
+        users=load.users,
+        spawn_rate=load.spawn_rate,
+        duration_s=game.duration_s,
+        workers=load.workers,
+        faults=cfg.resolve_faults(list(load.faults), app=load.app),
+        seed=load.seed,
+        out=out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}"),
+        downstream_latency_ms=load.downstream_latency_ms,
+    )
+
+
+def copy_file(game: GameDay) -> Any:
+    """The ``prepare`` step: the exercise file goes into the run directory first."""
+
+    def prepare(run_dir: Path) -> None:
+        shutil.copyfile(game.source, run_dir / FILE_NAME)
+
+    return prepare
+
+
+def _console() -> Console:
+    console = Console(stderr=True)
+    return console if console.is_terminal else Console(stderr=True, width=130)
+
+
+def _load_started(run_dir: Path) -> float | None:
+    events = run_dir / "events.jsonl"
+    if not events.exists():
+        return None
+    for line in events.read_text(encoding="utf-8").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("event") == "load_start":
+            return float(event["t"])
+    return None
+
+
+class Conductor:
+    """Applies the phases at their times and shows the live view (see module docstring)."""
+
+    def __init__(self, game: GameDay, *, console: Console | None = None) -> None:
+        self.game = game
+        self.console = console or _console()
+        self.t0: float | None = None
+        self.pending: list[Phase] = list(game.phases)
+        self.feed: LiveFeed | None = None
+        self.live: Live | None = None
+        self.alerts: dict[str, bool] = {rule.name: False for rule in game.rules}
+        self.next_view = 0.0
+
+    def tick(self, run: Run) -> None:
+        if self.t0 is None:
+            self.t0 = _load_started(run.dir)
+            if self.t0 is None:
+                return
+            self.feed = LiveFeed(run.dir)
+            self.live = Live(console=self.console, auto_refresh=False, transient=False)
+            self.live.start()
+        now = time.time()
+        while self.pending and self.t0 + self.pending[0].at_s <= now:
+            self._start_phase(run, self.pending.pop(0))
+        if now >= self.next_view:
+            self.next_view = now + 1.0
+            self._refresh(run, now)
+
+    def close(self, run: Run) -> None:
+        if self.live is not None:
+            self._refresh(run, time.time())
+            self.live.stop()
+            self.live = None
+            self.console.print()
+        started = [p.name for p in self.game.phases if p not in self.pending]
+        rundir.log_event(run.dir, "gameday_end", phases_started=started)
+
+    def _start_phase(self, run: Run, phase: Phase) -> None:
+        assert self.t0 is not None
+        offset = time.time() - self.t0
+        rundir.log_event(
+            run.dir, "phase_start", phase=phase.name, role=phase.role, planned_at=phase.at_s,
+            at=round(offset, 3), actions=phase.describe(),
+        )  # fmt: skip
+        what = "; ".join(phase.describe()) or "no change"
+        self.console.print(
+            f"[bold cyan]▶ {offset:5.1f}s  phase {phase.name}[/bold cyan]"
+            + (f" ({phase.role})" if phase.role else "") + f" — {what}",
+            highlight=False,
+        )  # fmt: skip
+        for action, call in self._actions(run, phase):
+            try:
+                call()
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                rundir.log_event(run.dir, "phase_action_failed", phase=phase.name,
+                                 action=action, error=f"{type(exc).__name__}: {exc}")  # fmt: skip
+                self.console.print(
+                    f"[red]  {action} failed: {exc}[/red]", highlight=False, markup=True
+                )
+            else:
+                rundir.log_event(run.dir, "phase_action", phase=phase.name, action=action)
+
+    def _actions(self, run: Run, phase: Phase) -> list[tuple[str, Any]]:
+        actions: list[tuple[str, Any]] = []
+        if phase.faults is not None:
+            wanted = list(phase.faults)
+            actions.append((f"faults on: {wanted}", lambda: switch_faults(run, wanted)))
+        if phase.downstream:
+            change = dict(phase.downstream)
+            actions.append((f"downstream {change}", lambda: reconfigure_downstream(run, change)))
+        return actions
+
+    def _refresh(self, run: Run, now: float) -> None:
+        if self.feed is None or self.live is None or self.t0 is None:
+            return
+        figures = live_figures(
+            self.game, self.feed.requests(), self.feed.lag(), t0=self.t0, now=now
+        )
+        for name, firing in figures.alerts.items():
+            if firing != self.alerts[name]:
+                self.alerts[name] = firing
+                rundir.log_event(run.dir, "alert_seen_live", alert=name, firing=firing,
+                                 at=round(figures.at, 3))  # fmt: skip
+        self.live.update(render(self.game, figures), refresh=True)
+
+
+def switch_faults(run: Run, enabled: list[str]) -> None:
+    """Switch exactly ``enabled`` on in the target, through its token-guarded admin endpoint."""
+    admin = json.loads((run.dir / "run.json").read_text(encoding="utf-8")).get("admin") or {}
+    token = admin.get("token")
+    if not token:
+        raise ValueError("this run has no admin token: the target cannot switch faults at run time")
+    url = run.urls["target"] + admin.get("path", ADMIN_DEFAULT_PATH)
+    headers = {"Authorization": f"Bearer {token}"}
+    httpx.put(
+        url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
+    ).raise_for_status()
+
+
+def reconfigure_downstream(run: Run, change: dict[str, float]) -> None:
+    """Change the downstream's behaviour (``latency_ms``, ``error_rate``) keeping the rest."""
+    url = run.urls["downstream"] + "/_config"
+    current = httpx.get(url, timeout=ACTION_TIMEOUT_S).raise_for_status().json()
+    httpx.put(url, json={**current, **change}, timeout=ACTION_TIMEOUT_S).raise_for_status()
