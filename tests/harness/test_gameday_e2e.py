@@ -1,0 +1,157 @@
+"""`lagscope gameday` end to end: real servers and Locust on loopback, phases switched live."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from tests.harness.test_lifecycle import wait_until_gone
+
+# A 28 s exercise: the payments downstream slows from 10 ms to 1 s at 6 s and recovers at
+# 18 s. The last expectation is deliberately wrong: a request that takes 1 s cannot even
+# complete, let alone page, within 1 s of the degradation.
+TINY = """
+title = "tiny slow dependency"
+narrative = "Payments slows down for twelve seconds."
+expect = [
+  "alert fast does not fire before degrade",
+  "alert fast fires within 10s of degrade",
+  "alert fast resolves within 10s of recover",
+  "slo latency recovers within 8s of recover",
+  "alert fast fires within 1s of degrade",
+]
+[load]
+users = 8
+downstream_latency = "10ms"
+[slo]
+recovery_window = "3s"
+latency = "p99.9<400ms"
+availability = "errors<1%"
+[[alert]]
+name = "fast"
+slo = "latency"
+long_window = "10s"
+short_window = "2s"
+burn_rate = 10
+[[phase]]
+at = "0s"
+name = "warm-up"
+[[phase]]
+at = "6s"
+name = "degrade"
+role = "inject"
+downstream = { latency = "1000ms" }
+[[phase]]
+at = "18s"
+name = "recover"
+role = "fix"
+downstream = { latency = "10ms" }
+[[phase]]
+at = "28s"
+name = "end"
+"""
+
+
+def events_of(run_dir: Path) -> list[dict[str, Any]]:
+    lines = (run_dir / "events.jsonl").read_text().splitlines()
+    return [json.loads(line) for line in lines]
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    return path
+
+
+@pytest.mark.e2e
+def test_a_game_day_switches_phases_live_pages_and_fails_a_wrong_expectation(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    code = main(["gameday", str(tiny), "--out", str(out)])
+    stdout, stderr = capsys.readouterr()
+    assert code == 1, stderr
+    assert "Traceback" not in stderr
+    assert "▶" in stderr
+    assert "phase degrade (inject)" in stderr
+    assert "expectation failed: alert fast fires within 1s of degrade (fired" in stderr, (
+        stderr
+    )  # says why
+    gameday = json.loads((out / "summary.json").read_text())["gameday"]
+    assert [e["passed"] for e in gameday["expectations"]] == [True, True, True, True, False], (
+        gameday["expectations"]
+    )
+    assert 1.0 <= gameday["time_to_detect_s"] <= 10.0
+    assert 0.0 <= gameday["time_to_mitigate_s"] <= 8.0
+    assert gameday["error_budget_consumed"]["latency"] > 0
+    assert gameday["error_budget_consumed"]["availability"] == 0
+    (fast,) = gameday["alerts"]
+    assert [c["firing"] for c in fast["transitions"]] == [True, False]
+    started = {p["name"]: p["started_at"] for p in gameday["phases"]}
+    assert started["degrade"] == pytest.approx(6.0, abs=1.0)  # applied on time, give or take
+    actions = [e for e in events_of(out) if e["event"] == "phase_action"]
+    assert [a["phase"] for a in actions] == ["degrade", "recover"]
+    assert (out / "gameday.toml").read_text() == TINY
+    assert "## Game day" in (out / "report.md").read_text()
+    assert "time to detect" in stdout
+
+
+@pytest.mark.e2e
+def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
+    tiny: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "gameday", str(tiny), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        events = out / "events.jsonl"
+        if events.exists() and '"phase": "degrade"' in events.read_text():
+            break
+        time.sleep(0.2)
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert wait_until_gone(out) == []
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["outcome"] == "interrupted"
+    gameday = summary["gameday"]
+    started = {p["name"]: p["started_at"] for p in gameday["phases"]}
+    assert started["degrade"] is not None
+    assert started["recover"] is None
+    recover = gameday["expectations"][2]
+    assert recover["passed"] is False
+    assert "never started" in recover["actual"]
+    assert "## Game day" in (out / "report.md").read_text()
+
+
+def test_a_bad_game_day_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace('at = "18s"', 'at = "3s"'))
+    assert main(["gameday", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "recover at 3s must come after degrade" in err
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(TINY.replace("[load]", '[load]\nfaults = ["no_such_fault"]'))
+    assert main(["gameday", str(unknown)]) == 2
+    assert "'no_such_fault' is not a fault of shop" in capsys.readouterr().err
+    assert main(["gameday", str(tmp_path / "missing.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err
