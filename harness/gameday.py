@@ -12,6 +12,7 @@ report can be rebuilt from the directory alone.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import time
@@ -42,6 +43,11 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
     switched = [p for p in game.phases if p.faults is not None]
     every_fault = [f for p in switched for f in p.faults or ()]
     cfg.resolve_faults([*load.faults, *every_fault], app=load.app)  # names are known faults
+    if switched and importlib.util.find_spec("target_apps.shop.admin") is None:
+        raise UsageError(
+            f"{game.source}: the timeline switches faults, but this shop has no run-time "
+            "fault switch (target_apps/shop/admin.py); use downstream phases instead"
+        )
     if switched and load.workers != 1:
         raise UsageError(
             f"{game.source}: the timeline switches faults, which reaches one worker only; "
