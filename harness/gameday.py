@@ -85,7 +85,8 @@ def _console() -> Console:
     return console if console.is_terminal else Console(stderr=True, width=130)
 
 
-def _load_started(run_dir: Path) -> float | None:
+def _load_started(run_dir: Path, *, open_model: bool) -> float | None:
+    """When the exercise's clock starts: the open model's plan start, else the load start."""
     events = run_dir / "events.jsonl"
     if not events.exists():
         return None
@@ -94,7 +95,9 @@ def _load_started(run_dir: Path) -> float | None:
             event = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if event.get("event") == "load_start":
+        if open_model and event.get("event") == "plan_start":
+            return float(event["start"])
+        if not open_model and event.get("event") == "load_start":
             return float(event["t"])
     return None
 
@@ -114,7 +117,9 @@ class Conductor:
 
     def tick(self, run: Run) -> None:
         if self.t0 is None:
-            self.t0 = _load_started(run.dir)
+            self.t0 = _load_started(
+                run.dir, open_model=getattr(run.config, "rate", None) is not None
+            )
             if self.t0 is None:
                 return
             self.feed = LiveFeed(run.dir)

@@ -54,9 +54,11 @@ def timeline_from_events(events: pd.DataFrame, requests: pd.DataFrame) -> Timeli
     at = starts["at"] if "at" in starts else starts["t"] - float(first["t"])
     t0 = float(first["t"]) - float(at.iloc[0])
     phases = {str(name): float(offset) for name, offset in zip(starts["phase"], at, strict=True)}
-    phases.pop("end", None)  # the end marker is the timeline's end, not a phase
+    planned_end = phases.pop("end", None)  # the end marker is the timeline's end, not a phase
     stops = events.loc[events["event"].isin(["load_stop", "gameday_end"]), "t"]
-    if not stops.empty:
+    if planned_end is not None:
+        end = planned_end
+    elif not stops.empty:
         end = float(stops.min()) - t0
     elif not requests.empty:
         end = float(requests["t"].max()) - t0
