@@ -25,7 +25,7 @@ from reports.sli import completion_times, sli_series
 
 SETTLE_S = 2.0  # spool parts are flushed every second; a request lands within ~2 s
 RECENT_S = 5  # P95/P99 shown over the last settled seconds
-_COLUMNS = ["t", "latency_ms", "ok", "intended_t"]
+_COLUMNS = ["t", "latency_ms", "ok", "intended_t", "method", "name"]
 
 
 @dataclass

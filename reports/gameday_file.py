@@ -170,6 +170,23 @@ def _string_list(r: _Reader, key: str) -> list[str]:
     return list(value)
 
 
+def _objective(r: _Reader, name: str, value: Any) -> Objective:
+    """``NAME = "p99<300ms"`` or ``NAME = { objective = "...", endpoints = ["GET /x"] }``."""
+    forms = 'an SLO is NAME = "p99<300ms" or NAME = { objective = "...", endpoints = [...] }'
+    endpoints: tuple[str, ...] = ()
+    if isinstance(value, dict):
+        inner = _Reader(r.source, value, f"[slo] {name}: ")
+        inner.unknown({"objective", "endpoints"})
+        endpoints = tuple(_string_list(inner, "endpoints"))
+        value = inner.require("objective", str)
+    if not isinstance(value, str) or not _NAME.match(name):
+        raise r.fail(f"{name} = {value!r}: {forms}")
+    try:
+        return parse_objective(value, name=name, endpoints=endpoints)
+    except UsageError as exc:
+        raise UsageError(f"{r.source}: [slo] {exc}") from exc
+
+
 def _objectives(
     source: str, table: dict[str, Any]
 ) -> tuple[tuple[Objective, ...], dict[str, float]]:
@@ -181,15 +198,10 @@ def _objectives(
     period = r.seconds("period", scale=scale) if "period" in table else 3600.0
     recovery = r.seconds("recovery_window") if "recovery_window" in table else 5.0
     objectives = []
-    for name, text in table.items():
+    for name, value in table.items():
         if name in settings:
             continue
-        if not isinstance(text, str) or not _NAME.match(name):
-            raise r.fail(f'{name} = {text!r}: an SLO is NAME = "p99<300ms" or "errors<0.1%"')
-        try:
-            objectives.append(parse_objective(text, name=name))
-        except UsageError as exc:
-            raise UsageError(f"{source}: [slo] {exc}") from exc
+        objectives.append(_objective(r, name, value))
     if not objectives:
         raise r.fail('declares no SLO; add e.g. latency = "p99<300ms"')
     settings_out = {"time_scale": scale, "period_s": period, "recovery_window_s": recovery}

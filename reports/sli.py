@@ -10,6 +10,9 @@ A request is counted in the second it **completed** (its send time plus its late
 in rate mode its intended send time plus its corrected latency), as a server's
 request counters are: that is when monitoring could have seen it.
 
+An objective may cover only some endpoints (``"GET /products"``: method and the
+scenario's name), as a user journey's SLO does.
+
 Seconds are counted from the exercise's origin ``t0``: index ``i`` holds the
 requests that completed in ``[t0 + i, t0 + i + 1)``.
 """
@@ -44,6 +47,7 @@ class Objective:
     kind: SliKind
     target: float  # share of good requests promised, e.g. 0.999
     threshold_ms: float | None = None  # latency: slower than this is bad
+    endpoints: tuple[str, ...] = ()  # "METHOD name" of the requests it covers; () = all
 
     @property
     def budget(self) -> float:
@@ -51,7 +55,7 @@ class Objective:
         return 1.0 - self.target
 
 
-def parse_objective(text: str, *, name: str) -> Objective:
+def parse_objective(text: str, *, name: str, endpoints: tuple[str, ...] = ()) -> Objective:
     """``errors<0.1%``, ``success>=99.9%`` or ``p99<300ms``; raise UsageError otherwise."""
     match = _OBJECTIVE.match(text.lower())
     forms = "write e.g. 'p99<300ms', 'p95<200ms', 'errors<0.1%' or 'success>=99.9%'"
@@ -65,8 +69,9 @@ def parse_objective(text: str, *, name: str) -> Objective:
             raise UsageError(f"SLO {name!r}: {text!r}: a latency objective is 'pNN<VALUEms'")
         threshold = value * 1000.0 if unit == "s" else value
         return Objective(
-            name=name, text=text, kind="latency", target=share / 100.0, threshold_ms=threshold
-        )
+            name=name, text=text, kind="latency", target=share / 100.0, threshold_ms=threshold,
+            endpoints=endpoints,
+        )  # fmt: skip
     if unit not in (None, "%"):
         raise UsageError(f"SLO {name!r}: {text!r}: {metric} takes a percentage, e.g. 0.1%")
     wanted = ("<", "<=") if metric == "errors" else (">", ">=")
@@ -75,7 +80,9 @@ def parse_objective(text: str, *, name: str) -> Objective:
     good = 100.0 - value if metric == "errors" else value
     if not 0 < good < 100:
         raise UsageError(f"SLO {name!r}: {text!r}: the objective must leave a budget (0..100%)")
-    return Objective(name=name, text=text, kind="availability", target=good / 100.0)
+    return Objective(
+        name=name, text=text, kind="availability", target=good / 100.0, endpoints=endpoints
+    )
 
 
 def completion_times(requests: pd.DataFrame) -> npt.NDArray[np.float64]:
@@ -115,6 +122,9 @@ def sli_series(
     requests: pd.DataFrame, objective: Objective, *, t0: float, seconds: int
 ) -> SliSeries:
     """Per-second counts over ``[t0, t0 + seconds)``; requests completing outside are left out."""
+    if objective.endpoints and not requests.empty:
+        keys = requests["method"].astype(str) + " " + requests["name"].astype(str)
+        requests = requests[keys.isin(objective.endpoints).to_numpy()]
     if requests.empty:
         zeros = np.zeros(seconds, dtype=np.int64)
         return SliSeries(bad=zeros, total=zeros.copy())

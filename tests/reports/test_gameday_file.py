@@ -104,3 +104,15 @@ def test_invalid_toml_and_a_missing_file_are_usage_errors(tmp_path: Path) -> Non
         parse_gameday("title = ", source="x.toml")
     with pytest.raises(UsageError, match="does not exist"):
         load_gameday(tmp_path / "nope.toml")
+
+
+def test_an_slo_may_name_the_endpoints_it_covers() -> None:
+    text = MINIMAL.replace(
+        'latency = "p99<100ms"',
+        'latency = { objective = "p99<100ms", endpoints = ["GET /products"] }',
+    )
+    (objective,) = parse_gameday(text, source="tiny.toml").objectives
+    assert objective.endpoints == ("GET /products",)
+    assert objective.threshold_ms == 100.0
+    with pytest.raises(UsageError, match=r"\[slo\] latency: unknown key 'only'"):
+        parse_gameday(text.replace("endpoints =", "only ="), source="tiny.toml")

@@ -69,3 +69,12 @@ def test_no_requests_give_zero_series() -> None:
     empty = rows()
     series = sli_series(empty, parse_objective("errors<1%", name="a"), t0=0.0, seconds=4)
     assert np.array_equal(series.total, np.zeros(4))
+
+
+def test_an_objective_may_cover_some_endpoints_only() -> None:
+    requests = rows((1000.0, 500.0, True), (1000.0, 500.0, True))
+    requests["method"] = ["GET", "GET"]
+    requests["name"] = ["/products", "/products/{id}/stock"]
+    browse = parse_objective("p99<300ms", name="browse", endpoints=("GET /products",))
+    series = sli_series(requests, browse, t0=1000.0, seconds=1)
+    assert (series.total.tolist(), series.bad.tolist()) == ([1], [1])
