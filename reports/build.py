@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reports.renderers.gameday_chart import save_gameday_png
 from reports.renderers.markdown import render_markdown
 from reports.rundata import load_run
 from reports.summary import summarize
@@ -17,4 +18,6 @@ def build(run_dir: str | Path) -> dict[str, Any]:
     summary = summarize(load_run(path))
     (path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (path / "report.md").write_text(render_markdown(summary), encoding="utf-8")
+    if summary.get("gameday", {}).get("started"):
+        save_gameday_png(summary["gameday"], path / "gameday.png")
     return summary

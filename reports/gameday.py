@@ -232,6 +232,8 @@ def _slo_figures(
     return {
         "name": o.name,
         "objective": o.text,
+        "budget": o.budget,
+        "endpoints": list(o.endpoints),
         "requests": total,
         "bad": int(series.bad.sum()),
         "bad_share": round(int(series.bad.sum()) / total, 6) if total else None,

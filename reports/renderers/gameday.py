@@ -34,6 +34,7 @@ def alert_line(alert: dict[str, Any]) -> str:
 
 def markdown_section(g: dict[str, Any]) -> list[str]:
     out = ["## Game day", "", f"**{g['title']}** — {headline(g)}", ""]
+    out += ["![phases, traffic, burn rates and alerts](gameday.png)", ""]
     verdict = "all expectations met" if g["passed"] else "**some expectations failed**"
     out += [f"Verdict: {verdict}.", "", "| phase | role | planned | started | actions |"]
     out.append("|---|---|---|---|---|")

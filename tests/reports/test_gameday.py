@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from reports.gameday import Timeline, budget_consumed, gameday_figures, recovered_at
 from reports.gameday_file import parse_gameday
+from reports.renderers.gameday_chart import gameday_figure, save_gameday_png
 from reports.sli import SliSeries
 
 T0 = 1_700_000_000.0
@@ -112,3 +116,16 @@ def test_a_fault_that_outlives_the_fix_is_not_mitigated() -> None:
         "passed": False,
         "actual": "not back within objective after fix",
     }
+
+
+def test_the_timeline_chart_is_drawn_from_the_summary_section(tmp_path: Path) -> None:
+    game = parse_gameday(GAME, source="synthetic.toml")
+    timeline = Timeline(t0=T0, phases={"warm-up": 0.0, "inject": 20.0, "fix": 40.0}, end=60.0)
+    section = json.loads(json.dumps(gameday_figures(game, requests(), timeline)))  # as saved
+    figure = gameday_figure(section)
+    traffic, burn = figure.axes
+    assert [t.get_text() for t in traffic.texts] == ["warm-up", "inject", "fix"]
+    fired_and_resolved = {line.get_xdata()[0] for line in burn.lines if line.get_xdata()[0] > 0}
+    assert {22.0, 42.0} <= fired_and_resolved
+    save_gameday_png(section, tmp_path / "gameday.png")
+    assert (tmp_path / "gameday.png").read_bytes().startswith(b"\x89PNG")
