@@ -4,9 +4,9 @@ Pure functions of the request rows and the exercise's timeline (phase start
 instants, in seconds from the exercise's origin: the start of its first phase).
 
     time to detect     injection phase start → the first page-severity alert fired after it
-    time to mitigate   fix phase start → every SLO back within its objective: from then to
-                       the end of the fix phase, every ``recovery_window`` of requests holds
-                       no more bad ones than the objective allows
+    time to mitigate   fix phase start → every SLO back within its objective: the first
+                       second from which a whole ``recovery_window`` of requests holds no
+                       more bad ones than the objective allows
     budget consumed    bad requests ÷ the budget of the SLO period (scaled to the exercise):
                        (bad share ÷ allowed share) × (exercise length ÷ period)
 """
@@ -91,22 +91,19 @@ def window_within(series: SliSeries, *, budget: float, start: int, end: int) -> 
 def recovered_at(
     series: SliSeries, *, budget: float, start: float, end: float, window_s: int
 ) -> float | None:
-    """The first second from which every ``window_s`` window up to ``end`` is within budget.
+    """The first second from which a whole ``window_s`` of requests is within objective.
 
-    Windows look forward from each second, so an instant fix reads 0.  None when the
-    last window before ``end`` is still out of objective.
+    The window looks forward from that second (so an instant fix reads 0) and must fit
+    before ``end`` (a shorter phase is judged as one window).  None when no window
+    before ``end`` is within objective.
     """
     first, stop = int(math.floor(start)), min(int(math.ceil(end)), len(series))
     if stop <= first:
         return None
-    last_start = max(first, stop - window_s)
-    bad_since = first
-    for s in range(first, last_start + 1):
-        if not window_within(series, budget=budget, start=s, end=min(s + window_s, stop)):
-            bad_since = s + 1
-    if bad_since > last_start:
-        return None
-    return float(max(bad_since, start))
+    for s in range(first, max(first, stop - window_s) + 1):
+        if window_within(series, budget=budget, start=s, end=min(s + window_s, stop)):
+            return float(max(s, start))
+    return None
 
 
 def budget_consumed(series: SliSeries, *, budget: float, period_s: float) -> float:

@@ -70,12 +70,13 @@ def requests(seconds: int = 60, *, slow_from: int = 20, slow_to: int = 40) -> pd
     return pd.DataFrame({"t": T0 + sent, "latency_ms": latency, "ok": True})
 
 
-def test_recovered_at_is_the_start_of_the_last_good_stretch() -> None:
+def test_recovered_at_is_the_first_second_of_a_whole_good_window() -> None:
     bad = np.zeros(30, dtype=np.int64)
-    bad[[10, 11, 14]] = 50
+    bad[[10, 11, 14, 25]] = 50  # the blip at 25 comes after the recovery: it does not undo it
     series = SliSeries(bad=bad, total=np.full(30, 100, dtype=np.int64))
     assert recovered_at(series, budget=0.01, start=10, end=30, window_s=3) == 15.0
-    assert recovered_at(series, budget=0.01, start=15, end=30, window_s=3) == 15.0
+    assert recovered_at(series, budget=0.01, start=10, end=30, window_s=2) == 12.0
+    assert recovered_at(series, budget=0.01, start=15.4, end=30, window_s=3) == 15.4
     assert recovered_at(series, budget=0.01, start=10, end=15, window_s=3) is None
 
 
