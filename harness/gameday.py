@@ -16,6 +16,7 @@ import importlib.util
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from reports.gameday_file import GameDay, Phase
 
 FILE_NAME = "gameday.toml"  # the exercise, copied into the run directory
 ACTION_TIMEOUT_S = 10.0
+ACTION_ATTEMPTS = 5
+ACTION_RETRY_PAUSE_S = 1.0
 ADMIN_DEFAULT_PATH = "/_lagscope/faults"
 
 
@@ -190,6 +193,25 @@ class Conductor:
         self.live.update(render(self.game, figures), refresh=True)
 
 
+def _with_retries(call: Callable[[], object]) -> None:
+    """Retry a switch the service failed (5xx) or did not answer, as an operator would.
+
+    A service in trouble may fail its admin call too (shop's connection-leak fix closes
+    the leaked sessions, which fails for a session still waiting for a connection).
+    """
+    for attempt in range(1, ACTION_ATTEMPTS + 1):
+        try:
+            call()
+            return
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code < 500 or attempt == ACTION_ATTEMPTS:
+                raise
+        except httpx.TransportError:
+            if attempt == ACTION_ATTEMPTS:
+                raise
+        time.sleep(ACTION_RETRY_PAUSE_S)
+
+
 def switch_faults(run: Run, enabled: list[str]) -> None:
     """Switch exactly ``enabled`` on in the target, through its token-guarded admin endpoint."""
     admin = json.loads((run.dir / "run.json").read_text(encoding="utf-8")).get("admin") or {}
@@ -198,13 +220,19 @@ def switch_faults(run: Run, enabled: list[str]) -> None:
         raise ValueError("this run has no admin token: the target cannot switch faults at run time")
     url = run.urls["target"] + admin.get("path", ADMIN_DEFAULT_PATH)
     headers = {"Authorization": f"Bearer {token}"}
-    httpx.put(
-        url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
-    ).raise_for_status()
+    _with_retries(
+        lambda: httpx.put(
+            url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
+        ).raise_for_status()
+    )
 
 
 def reconfigure_downstream(run: Run, change: dict[str, float]) -> None:
     """Change the downstream's behaviour (``latency_ms``, ``error_rate``) keeping the rest."""
     url = run.urls["downstream"] + "/_config"
     current = httpx.get(url, timeout=ACTION_TIMEOUT_S).raise_for_status().json()
-    httpx.put(url, json={**current, **change}, timeout=ACTION_TIMEOUT_S).raise_for_status()
+    _with_retries(
+        lambda: httpx.put(
+            url, json={**current, **change}, timeout=ACTION_TIMEOUT_S
+        ).raise_for_status()
+    )
