@@ -40,6 +40,8 @@ class RunConfig:
     out: Path = field(default_factory=lambda: Path("runs"))
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = 20.0
+    profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run
+    slos: tuple[str, ...] = ()  # SLO checks as given (--slo, --slo-file lines)
 
     @property
     def builtin_app(self) -> bool:
@@ -50,6 +52,7 @@ class RunConfig:
         data["scenario_file"] = str(self.scenario_file)
         data["out"] = str(self.out)
         data["faults"] = list(self.faults)
+        data["slos"] = list(self.slos)
         return data
 
 

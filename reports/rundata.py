@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class RunData:
     stalls: pd.DataFrame  # STALL_COLUMNS
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
     workers: list[dict[str, Any]]
+    gauges: pd.DataFrame = field(default_factory=pd.DataFrame)  # pid, t, numeric gauge columns
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -79,6 +80,18 @@ def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd
     return metas, lag_frame[["pid", "t", "lag_ms"]], stall_frame
 
 
+def _read_gauges(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``gauges.csv`` (t plus whatever gauge columns it has), with ``pid``."""
+    frames = []
+    for path in sorted((run_dir / "workers").glob("*/gauges.csv")):
+        if path.stat().st_size == 0:
+            continue
+        frame = pd.read_csv(path, on_bad_lines="skip")
+        if "t" in frame:
+            frames.append(frame.dropna(subset=["t"]).assign(pid=int(path.parent.name)))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
     path = Path(run_dir)
@@ -108,4 +121,5 @@ def load_run(run_dir: str | Path) -> RunData:
         stalls=stalls,
         resources=resources,
         workers=workers,
+        gauges=_read_gauges(path),
     )

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reports.diagnosis import Figures, diagnose
 from reports.latency import latency_table
 from reports.loop import loop_figures
+from reports.profiled import split_profiled
 from reports.resources import resource_figures
 from reports.rundata import RunData
+from reports.selfcheck import self_checks
+from reports.slo import Slo, check_slos
 from reports.window import measurement_window
 
 
-def summarize(data: RunData) -> dict[str, Any]:
-    """The summary of a run: requests, loop, resources and diagnosis over the steady window."""
+def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
+    """The summary of a run: requests, loop, resources and diagnosis over the steady window.
+
+    Requests that ran under the profiler are left out of ``requests`` (see ``profile``).
+    """
     window = measurement_window(data.events, data.requests)
-    requests = window.clip(data.requests)
+    in_window = window.clip(data.requests)
+    requests, seconds, profile = split_profiled(
+        data.events, in_window, window=(window.start, window.end)
+    )
     lag = window.clip(data.lag)
     stalls = window.clip(data.stalls, "start")
     config = data.run.get("config", {})
     workers = len(data.workers) or int(config.get("workers", 1))
     figures = Figures(
         seconds=window.seconds,
-        requests=latency_table(requests, seconds=window.seconds),
+        requests=latency_table(requests, seconds=seconds),
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
     )
@@ -44,10 +54,17 @@ def summarize(data: RunData) -> dict[str, Any]:
             "end": window.end,
             "seconds": round(window.seconds, 3),
             "basis": window.basis,
-            "requests_outside": int(len(data.requests) - len(requests)),
+            "requests_outside": int(len(data.requests) - len(in_window)),
         },
         "requests": figures.requests,
         "loop": figures.loop,
         "resources": figures.resources,
         "diagnosis": diagnose(figures),
+        "profile": profile,
+        "self_checks": self_checks(
+            requests=in_window,
+            resources=window.clip(data.resources) if not data.resources.empty else data.resources,
+            aggregate=figures.requests["aggregate"],
+        ),
+        "slo": check_slos(list(slos), figures.requests["aggregate"]),
     }
