@@ -11,9 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from harness import cli_reports
 from harness import config as cfg
 from harness.exceptions import LagscopeError, UsageError
+from harness.profiling import check_profile
 from harness.units import parse_milliseconds, parse_seconds
+from reports.slo import parse_slos
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,6 +42,8 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--downstream-latency", default="20ms", help="latency of shop's payments downstream"
     )
+    cli_reports.add_slo_args(p)
+    cli_reports.add_profile_arg(p)
 
 
 def build_parser() -> _Parser:
@@ -47,6 +52,8 @@ def build_parser() -> _Parser:
     _add_run(sub)
     report = sub.add_parser("report", help="re-render a run directory from its saved data")
     report.add_argument("run_dir", type=Path)
+    cli_reports.add_slo_args(report)
+    cli_reports.add_compare(sub)
     sub.add_parser("apps", help="list the built-in apps and their faults")
     return parser
 
@@ -56,6 +63,11 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     for flag, value in (("--users", args.users), ("--workers", args.workers)):
         cfg.check_positive(value, flag=flag)
     cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
+    duration_s = parse_seconds(args.duration, what="--duration")
+    profile_s = parse_seconds(args.profile, what="--profile") if args.profile else 0.0
+    check_profile(profile_s, duration_s=duration_s)
+    slos = cli_reports.slo_texts(args)
+    parse_slos(slos)  # bad SLO text fails before any load runs
     app_import = cfg.resolve_app(args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     return cfg.RunConfig(
@@ -65,7 +77,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         scenario_file=scenario_file,
         users=args.users,
         spawn_rate=args.spawn_rate,
-        duration_s=parse_seconds(args.duration, what="--duration"),
+        duration_s=duration_s,
         workers=args.workers,
         loop=args.loop,
         faults=cfg.resolve_faults(args.fault, app=args.app),
@@ -77,6 +89,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         downstream_latency_ms=parse_milliseconds(
             args.downstream_latency, what="--downstream-latency"
         ),
+        profile_s=profile_s,
+        slos=tuple(slos),
     )
 
 
@@ -89,17 +103,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
     run_dir = run(config)
-    summary = build(run_dir)
+    summary = build(run_dir, slos=parse_slos(config.slos))
     print_summary(summary)
-    return 130 if summary["run"]["outcome"] == "interrupted" else 0
+    if summary["run"]["outcome"] == "interrupted":
+        return 130
+    return cli_reports.exit_code(summary)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import build
     from reports.renderers.terminal import print_summary
+    from reports.rundata import read_run_json
 
-    print_summary(build(args.run_dir))
-    return 0
+    texts = cli_reports.slo_texts(args)
+    if not texts:  # the SLOs the run was given, if any
+        texts = list(read_run_json(args.run_dir).get("config", {}).get("slos", []))
+    summary = build(args.run_dir, slos=parse_slos(texts))
+    print_summary(summary)
+    return cli_reports.exit_code(summary)
 
 
 def _cmd_apps(args: argparse.Namespace) -> int:
@@ -111,7 +132,12 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps}
+COMMANDS = {
+    "run": _cmd_run,
+    "report": _cmd_report,
+    "apps": _cmd_apps,
+    "compare": cli_reports.cmd_compare,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -92,16 +92,22 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def load_run(run_dir: str | Path) -> RunData:
-    """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
-    path = Path(run_dir)
+def read_run_json(path: Path) -> dict[str, Any]:
+    """``run.json`` of the run directory ``path``; RunDataError if it is not one."""
     run_json = path / "run.json"
     if not run_json.is_file():
         raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
     try:
-        run = json.loads(run_json.read_text(encoding="utf-8"))
+        run: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise RunDataError(f"{run_json} is not valid JSON ({exc})") from exc
+    return run
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
+    path = Path(run_dir)
+    run = read_run_json(path)
     events = pd.DataFrame(_read_jsonl(path / "events.jsonl"))
     if events.empty:
         events = pd.DataFrame(columns=["t", "source", "event"])
