@@ -50,13 +50,13 @@ def request_series(requests: pd.DataFrame, *, t0: float) -> pd.DataFrame:
     order = np.argsort(second, kind="stable")
     second = second[order]
     latency = requests["latency_ms"].to_numpy(dtype=float)[order]
-    failed = ~requests["ok"].to_numpy(dtype=bool)[order]
+    failed = (~requests["ok"].to_numpy(dtype=bool)[order]).astype(np.int64)
     seconds, starts, counts = np.unique(second, return_index=True, return_counts=True)
     points = np.array(
         [np.percentile(group, [50.0, 95.0, 99.0]) for group in np.split(latency, starts[1:])]
     )
     return pd.DataFrame(
-        {"second": seconds, "count": counts, "errors": np.add.reduceat(failed.astype(np.int64), starts),
+        {"second": seconds, "count": counts, "errors": np.add.reduceat(failed, starts),
          "p50_ms": points[:, 0], "p95_ms": points[:, 1], "p99_ms": points[:, 2]}
     )[columns]  # fmt: skip
 
