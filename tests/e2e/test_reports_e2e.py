@@ -53,7 +53,8 @@ def test_an_slo_breach_exits_1_and_names_the_failed_check(runs: dict) -> None:
     slo = _summary(runs["base"] / "blocking")["slo"]
     assert slo["passed"] is False
     assert [(c["name"], c["passed"]) for c in slo["checks"]] == [
-        ("p99<1ms", False), ("success>=50%", True)
+        ("p99<1ms", False),
+        ("success>=50%", True),
     ]
     assert runs["fixed"].returncode == 0, runs["fixed"].stderr
     assert _summary(runs["base"] / "fixed")["slo"]["passed"] is True
@@ -88,7 +89,9 @@ def test_requests_under_the_profiler_are_reported_apart_with_the_overhead(runs: 
     sent, done = requests["t"], requests["t"] + requests["latency_ms"] / 1000.0
     overlapping = int(((sent <= profile["end"]) & (done >= profile["start"])).sum())
     steady = summary["requests"]["aggregate"]["count"]
-    in_window = int(((sent >= summary["window"]["start"]) & (sent <= summary["window"]["end"])).sum())
+    in_window = int(
+        ((sent >= summary["window"]["start"]) & (sent <= summary["window"]["end"])).sum()
+    )
     assert steady == in_window - profile["requests"]["count"]
     assert overlapping >= profile["requests"]["count"]
     html = (run_dir / "report.html").read_text()
@@ -99,7 +102,7 @@ def test_requests_under_the_profiler_are_reported_apart_with_the_overhead(runs: 
 @pytest.mark.e2e
 def test_report_html_is_self_contained(runs: dict) -> None:
     html = (runs["base"] / "blocking" / "report.html").read_text()
-    for fetch in ("<script src", "<link ", "<img src=\"http", "url(http", "@import"):
+    for fetch in ("<script src", "<link ", '<img src="http', "url(http", "@import"):
         assert fetch not in html
     assert html.count("<svg") == 5
     for chart in ("latency", "throughput", "loop-lag", "resources", "gauges"):
