@@ -7,6 +7,7 @@ percentile table and every chart are there and not empty.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -43,10 +44,8 @@ def chromium(args: list[str], profile_dir: Path) -> subprocess.CompletedProcess[
     try:
         out, err = proc.communicate(timeout=60)
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):  # it left nothing behind
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
