@@ -39,6 +39,16 @@ def under_profiler(requests: pd.DataFrame, span: tuple[float, float] | None) -> 
     return pd.Series((sent <= span[1]) & (done >= span[0]), index=requests.index)
 
 
+def outside_span(
+    frame: pd.DataFrame, section: dict[str, Any] | None, column: str = "t"
+) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``column`` falls outside the profiled span (if any)."""
+    if section is None or frame.empty:
+        return frame
+    inside = (frame[column] >= section["start"]) & (frame[column] <= section["end"])
+    return frame[~inside]
+
+
 def profile_figures(
     requests: pd.DataFrame,
     mask: pd.Series,

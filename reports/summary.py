@@ -8,7 +8,7 @@ from typing import Any
 from reports.diagnosis import Figures, diagnose
 from reports.latency import latency_table
 from reports.loop import loop_figures
-from reports.profiled import split_profiled
+from reports.profiled import outside_span, split_profiled
 from reports.resources import resource_figures
 from reports.rundata import RunData
 from reports.selfcheck import self_checks
@@ -26,8 +26,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     requests, seconds, profile = split_profiled(
         data.events, in_window, window=(window.start, window.end)
     )
-    lag = window.clip(data.lag)
-    stalls = window.clip(data.stalls, "start")
+    # The profiler slows the loop too: its window is left out of the loop figures.
+    lag = outside_span(window.clip(data.lag), profile)
+    stalls = outside_span(window.clip(data.stalls, "start"), profile, "start")
     config = data.run.get("config", {})
     workers = len(data.workers) or int(config.get("workers", 1))
     figures = Figures(

@@ -65,7 +65,8 @@ def chart_latency(series: Series, xlim: tuple[float, float]) -> Figure:
         _empty(ax, "requests")
     for i, key in enumerate(["p50_ms", "p95_ms", "p99_ms"]):
         if not frame.empty:
-            ax.plot(frame["second"], frame[key], color=PALETTE[i], lw=1.6, label=key[:-3])
+            # Each second's figure is drawn at the middle of its second.
+            ax.plot(frame["second"] + 0.5, frame[key], color=PALETTE[i], lw=1.6, label=key[:-3])
     ax.set_ylabel("latency (ms)")
     ax.set_title("Latency percentiles per second", loc="left")
     if not frame.empty:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reports.profiled import split_profiled, under_profiler
+from reports.profiled import outside_span, split_profiled, under_profiler
 
 
 def _events(start: float, end: float) -> pd.DataFrame:
@@ -48,3 +48,10 @@ def test_without_a_profile_window_every_request_counts() -> None:
     assert profile is None
     assert len(headline) == 2
     assert seconds == 4.0
+
+
+def test_outside_span_drops_the_profiled_rows_only() -> None:
+    lag = pd.DataFrame({"t": [1.0, 5.0, 7.0, 9.0], "lag_ms": 1.0})
+    kept = outside_span(lag, {"start": 4.0, "end": 8.0})
+    assert kept["t"].tolist() == [1.0, 9.0]
+    assert outside_span(lag, None) is lag
