@@ -42,6 +42,11 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--downstream-latency", default="20ms", help="latency of shop's payments downstream"
     )
+    p.add_argument(
+        "--allow-remote-target",
+        action="store_true",
+        help="let a scenario send to absolute URLs that are not 127.0.0.1/localhost",
+    )
     cli_reports.add_slo_args(p)
     cli_reports.add_profile_arg(p)
 
@@ -89,6 +94,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         downstream_latency_ms=parse_milliseconds(
             args.downstream_latency, what="--downstream-latency"
         ),
+        allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,
         slos=tuple(slos),
     )

@@ -40,6 +40,7 @@ class RunConfig:
     out: Path = field(default_factory=lambda: Path("runs"))
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = 20.0
+    allow_remote_target: bool = False
     profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run
     slos: tuple[str, ...] = ()  # SLO checks as given (--slo, --slo-file lines)
 

@@ -31,25 +31,28 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     stalls = outside_span(window.clip(data.stalls, "start"), profile, "start")
     config = data.run.get("config", {})
     workers = len(data.workers) or int(config.get("workers", 1))
+    ends = data.events.loc[data.events["event"] == "run_end"]
+    exits = data.events.loc[data.events["event"] == "target_exited"]
+    run = {
+        "dir": str(data.dir),
+        "app": config.get("app"),
+        "scenario": config.get("scenario"),
+        "faults": config.get("faults", []),
+        "workers": config.get("workers"),
+        "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
+        "probe": config.get("probe"),
+        "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
+        "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
+    }
     figures = Figures(
-        seconds=window.seconds,
+        seconds=seconds,  # the steady window less the profiled span, as the figures cover
+        run=run,
         requests=latency_table(requests, seconds=seconds),
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
     )
-    ends = data.events.loc[data.events["event"] == "run_end"]
-    outcome = str(ends["outcome"].iloc[-1]) if "outcome" in ends and not ends.empty else "unknown"
     return {
-        "run": {
-            "dir": str(data.dir),
-            "app": config.get("app"),
-            "scenario": config.get("scenario"),
-            "faults": config.get("faults", []),
-            "workers": config.get("workers"),
-            "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
-            "probe": config.get("probe"),
-            "outcome": outcome,
-        },
+        "run": run,
         "window": {
             "start": window.start,
             "end": window.end,
