@@ -60,7 +60,8 @@ def _stall(rng: np.random.Generator, start: float) -> dict[str, object]:
         "start": start, "duration_ms": duration, "lag_ms": duration - 5, "samples": 30,
         "cpu_share": 0.05, "cause": "wait", "location": "app/payments.py:29",
         "function": "charge", "in_user_code": True, "endpoint": "POST /orders",
-        "stacks": [{"count": 30, "frames": frames}],
+        "stacks": [{"count": 30, "location": "app/payments.py:29", "function": "charge",
+                    "endpoint": "POST /orders", "in_user_code": True, "frames": frames}],
     }  # fmt: skip
 
 

@@ -42,7 +42,9 @@ def _write_run(path: Path, *, rows: int, stalls: bool, gauges: bool) -> Path:
     stall = {"start": T0 + 5, "duration_ms": 300.0, "lag_ms": 295.0, "samples": 10,
              "cpu_share": 0.0, "cause": "wait", "location": "app.py:9", "function": "f",
              "in_user_code": True, "endpoint": "GET /a",
-             "stacks": [{"count": 10, "frames": [["app.py", 9, "f", True]]}]}  # fmt: skip
+             "stacks": [{"count": 10, "location": "app.py:9", "function": "f",
+                         "endpoint": "GET /a", "in_user_code": True,
+                         "frames": [["app.py", 9, "f", True]]}]}  # fmt: skip
     worker.joinpath("stalls.jsonl").write_text(json.dumps(stall) + "\n" if stalls else "")
     if gauges:
         worker.joinpath("gauges.csv").write_text(
