@@ -74,6 +74,8 @@ def synthesise(run_dir: Path, rows: int) -> None:
     events = [("run_start", -2.0), ("load_start", 0.0), ("spawning_complete", 5.0),
               ("load_stop", float(SECONDS)), ("run_end", SECONDS + 1.0)]  # fmt: skip
     lines = [json.dumps({"t": T0 + dt, "source": "harness", "event": e}) for e, dt in events]
+    lines[-1] = json.dumps({"t": T0 + SECONDS + 1.0, "source": "harness", "event": "run_end",
+                            "outcome": "completed"})  # fmt: skip
     (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n")
     pq.write_table(_requests(rows, rng), run_dir / "requests.parquet")
     for pid in WORKERS:
