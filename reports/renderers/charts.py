@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -82,10 +83,14 @@ def chart_throughput(series: Series, xlim: tuple[float, float]) -> Figure:
     if frame.empty:
         _empty(ax, "requests")
     else:
-        ax.bar(frame["second"], frame["count"], width=0.9, align="edge", color=PALETTE[0],
-               label="requests/s")  # fmt: skip
-        ax.bar(frame["second"], frame["errors"], width=0.9, align="edge", color=STALL_COLOUR,
-               label="errors/s")  # fmt: skip
+        # Steps over every second (a second without requests reads 0): one path, not a bar
+        # per second, so a long run draws as fast as a short one.
+        full = frame.set_index("second").reindex(
+            np.arange(frame["second"].min(), frame["second"].max() + 1.0), fill_value=0
+        )
+        edges = np.append(full.index.to_numpy(dtype=float), full.index[-1] + 1.0)
+        ax.stairs(full["count"], edges, fill=True, color=PALETTE[0], label="requests/s")
+        ax.stairs(full["errors"], edges, fill=True, color=STALL_COLOUR, label="errors/s")
         ax.legend(loc="upper right", ncols=2, fontsize="small")
     ax.set_ylabel("per second")
     ax.set_title("Throughput and errors", loc="left")

@@ -106,6 +106,6 @@ def print_compare(result: dict[str, Any], *, console: Console | None = None) -> 
     for key, label in (("only_a", "only in A (gone in B)"), ("only_b", "only in B (new in B)")):
         for f in result["findings"][key]:
             console.print(f"{label}: {f['severity'].upper()} {f['kind']} at {f['location']}",
-                          highlight=False)  # fmt: skip
+                          highlight=False, soft_wrap=True)  # fmt: skip (one line, for grep)
         if not result["findings"][key]:
             console.print(f"{label}: no findings", highlight=False)
