@@ -105,7 +105,10 @@ def print_compare(result: dict[str, Any], *, console: Console | None = None) -> 
     console.print(table)
     for key, label in (("only_a", "only in A (gone in B)"), ("only_b", "only in B (new in B)")):
         for f in result["findings"][key]:
-            console.print(f"{label}: {f['severity'].upper()} {f['kind']} at {f['location']}",
-                          highlight=False, soft_wrap=True)  # fmt: skip (one line, for grep)
+            console.print(
+                f"{label}: {f['severity'].upper()} {f['kind']} at {f['location']}",
+                highlight=False,
+                soft_wrap=True,
+            )  # fmt: skip (one line, for grep)
         if not result["findings"][key]:
             console.print(f"{label}: no findings", highlight=False)
