@@ -37,8 +37,18 @@ def x_limits(series: Series) -> tuple[float, float]:
     return min(lows), max(highs)
 
 
+# Fixed margins (in inches), not a layout engine: every chart's plot area then spans the
+# same pixels, so one second sits at the same x on every chart of the page.
+LEFT_IN, RIGHT_IN, TOP_IN, BOTTOM_IN = 0.85, 0.15, 0.35, 0.5
+
+
 def _figure(rows: int = 1) -> tuple[Figure, list[Axes]]:
-    fig = Figure(figsize=(WIDTH_IN, ROW_IN * rows), layout="constrained")
+    height = ROW_IN * rows
+    fig = Figure(figsize=(WIDTH_IN, height))
+    fig.subplots_adjust(
+        left=LEFT_IN / WIDTH_IN, right=1 - RIGHT_IN / WIDTH_IN,
+        top=1 - TOP_IN / height, bottom=BOTTOM_IN / height, hspace=0.12 * rows,
+    )  # fmt: skip
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)[:, 0]
     return fig, list(axes)
 

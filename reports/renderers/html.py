@@ -111,7 +111,7 @@ def _profile(profile: dict[str, Any] | None) -> list[str]:
         f"their P50 {_ms(req.get('p50_ms'))}, P99 {_ms(req.get('p99_ms'))}.</p>",
         f'<p id="profile-overhead">Measured profiler overhead: throughput '
         f"{over.get('rps_inside')} req/s inside the window vs {over.get('rps_outside')} req/s "
-        f"outside ({'n/a' if drop is None else f'{drop:.0%}'} lower inside); "
+        f"outside ({'n/a' if drop is None else f'{-drop:+.0%}'} inside); "
         f"P50 {_ms(over.get('p50_ms_inside'))} inside vs {_ms(over.get('p50_ms_outside'))} "
         "outside.</p>",
     ]
@@ -132,7 +132,8 @@ def _blockers(loop: dict[str, Any]) -> list[str]:
 
 
 CAPTIONS = {
-    "latency": "Latency percentiles per second (exact). Shaded grey: the steady window.",
+    "latency": "Latency percentiles per second (exact). Shaded grey: the steady window; "
+    "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
     "loop-lag": "Worst heartbeat lag per half second per worker; ▼ stalls (height: duration).",
     "resources": "RSS, CPU and open file descriptors of every process.",
