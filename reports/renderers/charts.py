@@ -42,7 +42,7 @@ def x_limits(series: Series) -> tuple[float, float]:
 LEFT_IN, RIGHT_IN, TOP_IN, BOTTOM_IN = 0.85, 0.15, 0.35, 0.5
 
 
-def _figure(rows: int = 1) -> tuple[Figure, list[Axes]]:
+def new_figure(rows: int = 1) -> tuple[Figure, list[Axes]]:
     height = ROW_IN * rows
     fig = Figure(figsize=(WIDTH_IN, height))
     fig.subplots_adjust(
@@ -70,7 +70,7 @@ def _empty(ax: Axes, what: str) -> None:
 
 def chart_latency(series: Series, xlim: tuple[float, float]) -> Figure:
     """p50/p95/p99 latency per second (ms, log scale when the tail is far off)."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     frame = series.requests
     if frame.empty:
         _empty(ax, "requests")
@@ -88,7 +88,7 @@ def chart_latency(series: Series, xlim: tuple[float, float]) -> Figure:
 
 def chart_throughput(series: Series, xlim: tuple[float, float]) -> Figure:
     """Requests sent per second and the failed ones."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     frame = series.requests
     if frame.empty:
         _empty(ax, "requests")
@@ -110,7 +110,7 @@ def chart_throughput(series: Series, xlim: tuple[float, float]) -> Figure:
 
 def chart_loop_lag(series: Series, xlim: tuple[float, float], *, top: str | None) -> Figure:
     """Worst loop lag per half second per worker; stalls marked; the top blocker labelled."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     if series.lag.empty:
         _empty(ax, "loop lag")
     for i, (pid, frame) in enumerate(series.lag.groupby("pid", sort=True)):
@@ -139,7 +139,7 @@ def chart_loop_lag(series: Series, xlim: tuple[float, float], *, top: str | None
 
 def chart_resources(series: Series, xlim: tuple[float, float]) -> Figure:
     """RSS, CPU and open fds of every process."""
-    fig, axes = _figure(3)
+    fig, axes = new_figure(3)
     frame = series.resources
     labels = [("rss_mb", "RSS (MB)"), ("cpu_pct", "CPU (% of a core)"), ("fds", "open fds")]
     for ax, (key, label) in zip(axes, labels, strict=True):
@@ -159,7 +159,7 @@ def chart_resources(series: Series, xlim: tuple[float, float]) -> Figure:
 def chart_gauges(series: Series, xlim: tuple[float, float]) -> Figure:
     """One row per gauge the app recorded (pool, tasks, threadpool, logging ...)."""
     names = [c for c in series.gauges.columns if c not in ("pid", "second")]
-    fig, axes = _figure(max(len(names), 1))
+    fig, axes = new_figure(max(len(names), 1))
     if not names:
         _empty(axes[0], "app gauges")
         axes[0].set_title("App gauges", loc="left")

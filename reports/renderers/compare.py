@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reports.compare import format_delta, format_value
-from reports.renderers.charts import PALETTE, WIDTH_IN, XLABEL
+from reports.renderers.charts import PALETTE, XLABEL, new_figure
 from reports.renderers.html import CSS
 from reports.series import Series
 
@@ -18,8 +18,7 @@ Line = tuple[str, Any, Any, str, int]  # label, x, y, line style, run index (col
 
 
 def _overlay(title: str, ylabel: str, lines: list[Line]) -> Figure:
-    fig = Figure(figsize=(WIDTH_IN, 2.6), layout="constrained")
-    ax = fig.subplots()
+    fig, (ax,) = new_figure()  # the report's fixed margins: the charts line up
     for label, x, y, style, run in lines:
         ax.plot(x, y, style, color=PALETTE[run % len(PALETTE)], lw=1.5, label=label)
     ax.set_title(title, loc="left")
