@@ -71,6 +71,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     duration_s = parse_seconds(args.duration, what="--duration")
     profile_s = parse_seconds(args.profile, what="--profile") if args.profile else 0.0
     check_profile(profile_s, duration_s=duration_s)
+    if profile_s and args.no_probe:
+        raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     app_import = cfg.resolve_app(args.app)
