@@ -89,8 +89,45 @@ def profile_figures(
     }
 
 
+def target_cpu_ms_per_request(
+    resources: pd.DataFrame,
+    overhead: dict[str, Any],
+    *,
+    span: tuple[float, float],
+    window: tuple[float, float],
+    sample_s: float = 1.0,
+) -> dict[str, float | None]:
+    """The target's CPU time per request inside and outside the span (ms).
+
+    Under a closed-model load below capacity, throughput hides the profiler's cost;
+    CPU per request shows it.  A sample reports the CPU of the ``sample_s`` before it,
+    so only samples wholly inside (or wholly outside) the span count.
+    """
+    empty: dict[str, float | None] = {"cpu_ms_per_request_inside": None,
+                                      "cpu_ms_per_request_outside": None}  # fmt: skip
+    if resources.empty or "role" not in resources:
+        return empty
+    target = resources.loc[resources["role"] == "target"].groupby("t")["cpu_pct"].sum()
+    t = target.index.to_numpy(dtype=float)
+    steady = (t - sample_s >= window[0]) & (t <= window[1])
+    inside = steady & (t - sample_s >= span[0]) & (t <= span[1])
+    outside = steady & ((t <= span[0]) | (t - sample_s >= span[1]))
+    out = dict(empty)
+    for key, mask, rps in (
+        ("cpu_ms_per_request_inside", inside, overhead["rps_inside"]),
+        ("cpu_ms_per_request_outside", outside, overhead["rps_outside"]),
+    ):
+        if mask.any() and rps:
+            out[key] = round(float(target[mask].mean()) * 10.0 / rps, 3)  # % of 1 s → ms
+    return out
+
+
 def split_profiled(
-    events: pd.DataFrame, requests: pd.DataFrame, *, window: tuple[float, float]
+    events: pd.DataFrame,
+    requests: pd.DataFrame,
+    *,
+    window: tuple[float, float],
+    resources: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, float, dict[str, Any] | None]:
     """The headline requests, the seconds they span, and the profile section (or None).
 
@@ -108,5 +145,9 @@ def split_profiled(
         if isinstance(row.html, str)
     ]
     section = profile_figures(requests, mask, span=span, window=window, files=files)
+    if resources is not None:
+        section["overhead"].update(
+            target_cpu_ms_per_request(resources, section["overhead"], span=span, window=window)
+        )
     inside_s = max(min(span[1], window[1]) - max(span[0], window[0]), 0.0)
     return requests[~mask], max(seconds - inside_s, 1e-9), section

@@ -24,7 +24,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     window = measurement_window(data.events, data.requests)
     in_window = window.clip(data.requests)
     requests, seconds, profile = split_profiled(
-        data.events, in_window, window=(window.start, window.end)
+        data.events, in_window, window=(window.start, window.end), resources=data.resources
     )
     # The profiler slows the loop too: its window is left out of the loop figures.
     lag = outside_span(window.clip(data.lag), profile)

@@ -113,8 +113,13 @@ def _profile(profile: dict[str, Any] | None) -> list[str]:
         f"{over.get('rps_inside')} req/s inside the window vs {over.get('rps_outside')} req/s "
         f"outside ({'n/a' if drop is None else f'{-drop:+.0%}'} inside); "
         f"P50 {_ms(over.get('p50_ms_inside'))} inside vs {_ms(over.get('p50_ms_outside'))} "
-        "outside.</p>",
+        f"outside; target CPU per request {_cpu(over.get('cpu_ms_per_request_inside'))} inside "
+        f"vs {_cpu(over.get('cpu_ms_per_request_outside'))} outside.</p>",
     ]
+
+
+def _cpu(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
 
 
 def _blockers(loop: dict[str, Any]) -> list[str]:

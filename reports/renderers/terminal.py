@@ -42,7 +42,9 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console.print(
             f"profiled {profile['seconds']:.1f} s: {profile['requests']['count']} requests left "
             f"out of the table; throughput {over['rps_inside']} req/s under the profiler vs "
-            f"{over['rps_outside']} req/s without",
+            f"{over['rps_outside']} req/s without; target CPU per request "
+            f"{over.get('cpu_ms_per_request_inside')} ms vs "
+            f"{over.get('cpu_ms_per_request_outside')} ms",
             highlight=False,
         )
     slo = summary.get("slo")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from reports.profiled import outside_span, split_profiled, under_profiler
+from reports.profiled import (
+    outside_span,
+    split_profiled,
+    target_cpu_ms_per_request,
+    under_profiler,
+)
 
 
 def _events(start: float, end: float) -> pd.DataFrame:
@@ -55,3 +60,16 @@ def test_outside_span_drops_the_profiled_rows_only() -> None:
     kept = outside_span(lag, {"start": 4.0, "end": 8.0})
     assert kept["t"].tolist() == [1.0, 9.0]
     assert outside_span(lag, None) is lag
+
+
+def test_cpu_per_request_counts_only_samples_wholly_inside_or_outside() -> None:
+    # Target CPU: 20 % of a core outside the span (4.5..6.5), 60 % inside; a sample covers
+    # the second before it, so those at 5.0 and 7.0 straddle the span's edges: left out.
+    t = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    cpu = [20.0, 20.0, 20.0, 20.0, 99.0, 60.0, 99.0, 20.0, 20.0]
+    resources = pd.DataFrame({"t": t, "role": "target", "pid": 1, "cpu_pct": cpu})
+    got = target_cpu_ms_per_request(
+        resources, {"rps_inside": 100.0, "rps_outside": 200.0}, span=(4.5, 6.5),
+        window=(0.0, 10.0),
+    )  # fmt: skip
+    assert got == {"cpu_ms_per_request_inside": 6.0, "cpu_ms_per_request_outside": 1.0}
