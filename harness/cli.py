@@ -1,4 +1,4 @@
-"""The ``lagscope`` command: ``run``, ``report`` and ``apps``.
+"""The ``lagscope`` command: ``run``, ``report``, ``apps`` and ``sweep``.
 
 User errors (LagscopeError, bad flags) print one line and exit 2; never a traceback.
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from harness import cli_reports
+from harness import cli_reports, sweep_cli
 from harness import config as cfg
 from harness.exceptions import LagscopeError, UsageError
 from harness.profiling import check_profile
@@ -33,6 +33,15 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
+    p.add_argument(
+        "--server",
+        choices=cfg.SERVERS,
+        default="uvicorn",
+        help="uvicorn, or gunicorn with uvicorn workers",
+    )
+    p.add_argument(
+        "--threadpool", type=int, help="threads for sync endpoints (anyio's limiter; default 40)"
+    )
     p.add_argument("--fault", action="append", default=[], help="switch on a fault of shop")
     p.add_argument("--stall-threshold", default="20ms", help="loop lag that counts as a stall")
     p.add_argument("--probe-interval", default="10ms", help="heartbeat interval of the probe")
@@ -60,6 +69,7 @@ def build_parser() -> _Parser:
     cli_reports.add_slo_args(report)
     cli_reports.add_compare(sub)
     sub.add_parser("apps", help="list the built-in apps and their faults")
+    sweep_cli.add_parser(sub)
     return parser
 
 
@@ -68,6 +78,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     for flag, value in (("--users", args.users), ("--workers", args.workers)):
         cfg.check_positive(value, flag=flag)
     cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
+    if args.threadpool is not None:
+        cfg.check_positive(args.threadpool, flag="--threadpool")
     duration_s = parse_seconds(args.duration, what="--duration")
     profile_s = parse_seconds(args.profile, what="--profile") if args.profile else 0.0
     check_profile(profile_s, duration_s=duration_s)
@@ -86,7 +98,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         spawn_rate=args.spawn_rate,
         duration_s=duration_s,
         workers=args.workers,
+        server=args.server,
         loop=args.loop,
+        threadpool=args.threadpool,
         faults=cfg.resolve_faults(args.fault, app=args.app),
         stall_threshold_ms=parse_milliseconds(args.stall_threshold, what="--stall-threshold"),
         interval_ms=parse_milliseconds(args.probe_interval, what="--probe-interval"),
@@ -145,6 +159,7 @@ COMMANDS = {
     "report": _cmd_report,
     "apps": _cmd_apps,
     "compare": cli_reports.cmd_compare,
+    "sweep": sweep_cli.cmd_sweep,
 }
 
 

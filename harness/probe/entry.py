@@ -10,6 +10,7 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
     LAGSCOPE_STALL_THRESHOLD_MS   lag above which the watchdog samples stacks
     LAGSCOPE_DEADLINE             unix time after which the worker stops itself
     LAGSCOPE_HARNESS_PID          the worker stops itself when this process is gone
+    LAGSCOPE_THREADPOOL           tokens of anyio's default thread limiter (sync endpoints)
     LAGSCOPE_PROFILE              ``1``: profile the window the harness asks for
 """
 
@@ -68,4 +69,5 @@ def create_app() -> InstrumentedApp:
             app_name=import_string,
             profile=os.environ.get("LAGSCOPE_PROFILE", "0") == "1",
         )
-    return InstrumentedApp(app, options)
+    threadpool = os.environ.get("LAGSCOPE_THREADPOOL")
+    return InstrumentedApp(app, options, threadpool=int(threadpool) if threadpool else None)

@@ -37,3 +37,18 @@ def test_without_the_probe_the_app_is_served_bare(tmp_path: Path) -> None:
     assert not (out / "workers").exists()
     assert summary["loop"]["heartbeats"] == 0
     assert summary["requests"]["aggregate"]["count"] > 0
+
+
+def test_gunicorn_with_uvicorn_workers_and_a_sized_threadpool(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["run", "--server", "gunicorn", "--workers", "2", "--loop", "uvloop",
+            "--threadpool", "8", "--fault", "blocking_io", "--duration", "4s", "--users", "8",
+            "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(list((out / "workers").iterdir())) == 2
+    assert summary["run"]["loop"] == ["uvloop.Loop"]
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    (ready,) = [e for e in events if e["event"] == "target_ready"]
+    assert ready["argv"][1:3] == ["-m", "gunicorn"]
+    assert "event_loop_blocking" in {f["kind"] for f in summary["diagnosis"]}
