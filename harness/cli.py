@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from harness import cli_reports, gameday_cli, sweep_cli
 from harness import config as cfg
-from harness import gameday_cli, sweep_cli
 from harness.exceptions import LagscopeError, UsageError
+from harness.profiling import check_profile
 from harness.units import parse_milliseconds, parse_seconds
+from reports.slo import parse_slos
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +56,8 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="let a scenario send to absolute URLs that are not 127.0.0.1/localhost",
     )
+    cli_reports.add_slo_args(p)
+    cli_reports.add_profile_arg(p)
 
 
 def build_parser() -> _Parser:
@@ -62,6 +66,8 @@ def build_parser() -> _Parser:
     _add_run(sub)
     report = sub.add_parser("report", help="re-render a run directory from its saved data")
     report.add_argument("run_dir", type=Path)
+    cli_reports.add_slo_args(report)
+    cli_reports.add_compare(sub)
     sub.add_parser("apps", help="list the built-in apps and their faults")
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
@@ -75,6 +81,13 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
     if args.threadpool is not None:
         cfg.check_positive(args.threadpool, flag="--threadpool")
+    duration_s = parse_seconds(args.duration, what="--duration")
+    profile_s = parse_seconds(args.profile, what="--profile") if args.profile else 0.0
+    check_profile(profile_s, duration_s=duration_s)
+    if profile_s and args.no_probe:
+        raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
+    slos = cli_reports.slo_texts(args)
+    parse_slos(slos)  # bad SLO text fails before any load runs
     app_import = cfg.resolve_app(args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     return cfg.RunConfig(
@@ -84,7 +97,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         scenario_file=scenario_file,
         users=args.users,
         spawn_rate=args.spawn_rate,
-        duration_s=parse_seconds(args.duration, what="--duration"),
+        duration_s=duration_s,
         workers=args.workers,
         server=args.server,
         loop=args.loop,
@@ -99,6 +112,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
             args.downstream_latency, what="--downstream-latency"
         ),
         allow_remote_target=args.allow_remote_target,
+        profile_s=profile_s,
+        slos=tuple(slos),
     )
 
 
@@ -111,17 +126,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
     run_dir = run(config)
-    summary = build(run_dir)
+    summary = build(run_dir, slos=parse_slos(config.slos))
     print_summary(summary)
-    return 130 if summary["run"]["outcome"] == "interrupted" else 0
+    if summary["run"]["outcome"] == "interrupted":
+        return 130
+    return cli_reports.exit_code(summary)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import build
     from reports.renderers.terminal import print_summary
+    from reports.rundata import read_run_json
 
-    print_summary(build(args.run_dir))
-    return 0
+    texts = cli_reports.slo_texts(args)
+    if not texts:  # the SLOs the run was given, if any
+        texts = list(read_run_json(args.run_dir).get("config", {}).get("slos", []))
+    summary = build(args.run_dir, slos=parse_slos(texts))
+    print_summary(summary)
+    return cli_reports.exit_code(summary)
 
 
 def _cmd_apps(args: argparse.Namespace) -> int:
@@ -137,6 +159,7 @@ COMMANDS = {
     "run": _cmd_run,
     "report": _cmd_report,
     "apps": _cmd_apps,
+    "compare": cli_reports.cmd_compare,
     "sweep": sweep_cli.cmd_sweep,
     "gameday": gameday_cli.cmd_gameday,
 }

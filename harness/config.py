@@ -45,6 +45,8 @@ class RunConfig:
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = 20.0
     allow_remote_target: bool = False
+    profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run
+    slos: tuple[str, ...] = ()  # SLO checks as given (--slo, --slo-file lines)
 
     @property
     def builtin_app(self) -> bool:
@@ -55,6 +57,7 @@ class RunConfig:
         data["scenario_file"] = str(self.scenario_file)
         data["out"] = str(self.out)
         data["faults"] = list(self.faults)
+        data["slos"] = list(self.slos)
         return data
 
 

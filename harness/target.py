@@ -57,6 +57,7 @@ def start_target(
         LAGSCOPE_INTERVAL_MS=str(config.interval_ms),
         LAGSCOPE_STALL_THRESHOLD_MS=str(config.stall_threshold_ms),
         SHOP_FAULTS=",".join(config.faults),
+        LAGSCOPE_PROFILE="1" if config.profile_s else "0",
     )
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class RunData:
     stalls: pd.DataFrame  # STALL_COLUMNS
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
     workers: list[dict[str, Any]]
+    gauges: pd.DataFrame = field(default_factory=pd.DataFrame)  # pid, t, numeric gauge columns
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
 
 
@@ -80,16 +81,34 @@ def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd
     return metas, lag_frame[["pid", "t", "lag_ms"]], stall_frame
 
 
-def load_run(run_dir: str | Path) -> RunData:
-    """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
-    path = Path(run_dir)
+def _read_gauges(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``gauges.csv`` (t plus whatever gauge columns it has), with ``pid``."""
+    frames = []
+    for path in sorted((run_dir / "workers").glob("*/gauges.csv")):
+        if path.stat().st_size == 0:
+            continue
+        frame = pd.read_csv(path, on_bad_lines="skip")
+        if "t" in frame:
+            frames.append(frame.dropna(subset=["t"]).assign(pid=int(path.parent.name)))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def read_run_json(path: Path) -> dict[str, Any]:
+    """``run.json`` of the run directory ``path``; RunDataError if it is not one."""
     run_json = path / "run.json"
     if not run_json.is_file():
         raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
     try:
-        run = json.loads(run_json.read_text(encoding="utf-8"))
+        run: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise RunDataError(f"{run_json} is not valid JSON ({exc})") from exc
+    return run
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
+    path = Path(run_dir)
+    run = read_run_json(path)
     events = pd.DataFrame(_read_jsonl(path / "events.jsonl"))
     if events.empty:
         events = pd.DataFrame(columns=["t", "source", "event"])
@@ -110,5 +129,6 @@ def load_run(run_dir: str | Path) -> RunData:
         stalls=stalls,
         resources=resources,
         workers=workers,
+        gauges=_read_gauges(path),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
     )

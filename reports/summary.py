@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reports.diagnosis import Figures, diagnose
@@ -9,17 +10,27 @@ from reports.gameday import gameday_figures, runbook, timeline_from_events
 from reports.gameday_file import parse_gameday
 from reports.latency import latency_table
 from reports.loop import loop_figures
+from reports.profiled import outside_span, split_profiled
 from reports.resources import resource_figures
 from reports.rundata import RunData
+from reports.selfcheck import self_checks
+from reports.slo import Slo, check_slos
 from reports.window import measurement_window
 
 
-def summarize(data: RunData) -> dict[str, Any]:
-    """The summary of a run: requests, loop, resources and diagnosis over the steady window."""
+def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
+    """The summary of a run: requests, loop, resources and diagnosis over the steady window.
+
+    Requests that ran under the profiler are left out of ``requests`` (see ``profile``).
+    """
     window = measurement_window(data.events, data.requests)
-    requests = window.clip(data.requests)
-    lag = window.clip(data.lag)
-    stalls = window.clip(data.stalls, "start")
+    in_window = window.clip(data.requests)
+    requests, seconds, profile = split_profiled(
+        data.events, in_window, window=(window.start, window.end), resources=data.resources
+    )
+    # The profiler slows the loop too: its window is left out of the loop figures.
+    lag = outside_span(window.clip(data.lag), profile)
+    stalls = outside_span(window.clip(data.stalls, "start"), profile, "start")
     config = data.run.get("config", {})
     workers = len(data.workers) or int(config.get("workers", 1))
     ends = data.events.loc[data.events["event"] == "run_end"]
@@ -36,9 +47,9 @@ def summarize(data: RunData) -> dict[str, Any]:
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
     }
     figures = Figures(
-        seconds=window.seconds,
+        seconds=seconds,  # the steady window less the profiled span, as the figures cover
         run=run,
-        requests=latency_table(requests, seconds=window.seconds),
+        requests=latency_table(requests, seconds=seconds),
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
     )
@@ -49,12 +60,19 @@ def summarize(data: RunData) -> dict[str, Any]:
             "end": window.end,
             "seconds": round(window.seconds, 3),
             "basis": window.basis,
-            "requests_outside": int(len(data.requests) - len(requests)),
+            "requests_outside": int(len(data.requests) - len(in_window)),
         },
         "requests": figures.requests,
         "loop": figures.loop,
         "resources": figures.resources,
         "diagnosis": diagnose(figures),
+        "profile": profile,
+        "self_checks": self_checks(
+            requests=in_window,
+            resources=window.clip(data.resources) if not data.resources.empty else data.resources,
+            aggregate=figures.requests["aggregate"],
+        ),
+        "slo": check_slos(list(slos), figures.requests["aggregate"]),
     }
     if data.gameday_text is not None:
         summary["gameday"] = gameday_section(data, summary["diagnosis"])

@@ -35,6 +35,24 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console.print(f"  {finding['summary']}", highlight=False)
         console.print(f"  evidence: {finding['evidence']}", highlight=False)
         console.print(f"  remedy: {finding['remedy']}", highlight=False)
+    for warning in summary.get("self_checks") or []:
+        console.print(f"[yellow]self-check:[/yellow] {warning['message']}", highlight=False)
+    profile = summary.get("profile")
+    if profile:
+        over = profile["overhead"]
+        console.print(
+            f"profiled {profile['seconds']:.1f} s: {profile['requests']['count']} requests left "
+            f"out of the table; throughput {over['rps_inside']} req/s under the profiler vs "
+            f"{over['rps_outside']} req/s without; target CPU per request "
+            f"{over.get('cpu_ms_per_request_inside')} ms vs "
+            f"{over.get('cpu_ms_per_request_outside')} ms",
+            highlight=False,
+        )
+    slo = summary.get("slo")
+    for check in (slo or {}).get("checks", []):
+        mark = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
+        console.print(f"SLO {check['name']}: {mark} (actual {check['actual']})", highlight=False)
     if summary.get("gameday", {}).get("started"):
         print_gameday(summary["gameday"], console=console)
     console.print(f"run directory: {summary['run']['dir']}", highlight=False)
+    console.print(f"report: {summary['run']['dir']}/report.html", highlight=False)
