@@ -10,7 +10,7 @@ from typing import Any
 from reports.compare import compare
 from reports.renderers.charts import run_charts, save_png, to_svg
 from reports.renderers.compare import compare_charts, render_compare_html
-from reports.renderers.gameday_chart import save_gameday_png
+from reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
 from reports.renderers.html import render_html
 from reports.renderers.markdown import render_markdown
 from reports.rundata import load_run
@@ -28,19 +28,22 @@ def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) ->
     (path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (path / "report.md").write_text(render_markdown(summary), encoding="utf-8")
     blockers = summary["loop"]["top_blockers"]
-    figures = run_charts(
-        run_series(data), top_blocker=blockers[0]["location"] if blockers else None
-    )
+    series = run_series(data)
+    figures = run_charts(series, top_blocker=blockers[0]["location"] if blockers else None)
+    gameday = summary.get("gameday") or {}
+    if gameday.get("started"):
+        mark_gameday(figures, gameday, offset=gameday["t0"] - series.t0)
     html = render_html(
-        summary, {name: to_svg(fig) for name, fig in figures.items()}, config=data.run
-    )
+        summary, {name: to_svg(fig) for name, fig in figures.items()}, config=data.run,
+        gameday_svg=to_svg(gameday_figure(gameday)) if gameday.get("started") else None,
+    )  # fmt: skip
     (path / "report.html").write_text(html, encoding="utf-8")
     if png:
         (path / "charts").mkdir(exist_ok=True)
         for name, fig in figures.items():
             save_png(fig, path / "charts" / f"{name}.png")
-    if summary.get("gameday", {}).get("started"):
-        save_gameday_png(summary["gameday"], path / "gameday.png")
+    if gameday.get("started"):
+        save_gameday_png(gameday, path / "gameday.png")
     return summary
 
 

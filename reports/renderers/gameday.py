@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from rich.console import Console
@@ -65,3 +66,32 @@ def print_gameday(g: dict[str, Any], *, console: Console) -> None:
         console.print(f"  {mark} {e['text']} — {e['actual']}", highlight=False)
     for entry in g.get("runbook", []):
         console.print(f"  runbook [{entry['kind']}]: {entry['fix']}", highlight=False, markup=False)
+
+
+def html_section(g: dict[str, Any], svg: str) -> list[str]:
+    """The game day's section of ``report.html``: verdict, timeline chart, tables, runbook."""
+    verdict = "all expectations met" if g["passed"] else "some expectations failed"
+    rows = "".join(
+        f"<tr><td>{escape(e['text'])}</td><td class={'pass' if e['passed'] else 'fail'}>"
+        f"{'pass' if e['passed'] else 'FAIL'}</td><td>{escape(e['actual'])}</td></tr>"
+        for e in g["expectations"]
+    )
+    runbook = "".join(
+        f"<li><b>{escape(r['kind'])}</b> at <code>{escape(str(r['location']))}</code><br>"
+        f"symptom: {escape(r['symptom'])}<br>confirm: {escape(r['confirm'])}<br>"
+        f"fix: {escape(r['fix'])}</li>"
+        for r in g.get("runbook", [])
+    )
+    return [
+        f'<h2 id="gameday">Game day: {escape(g["title"])} — {verdict}</h2>',
+        f"<p>{escape(headline(g))}</p>",
+        f'<figure class="chart" id="chart-gameday">{svg}<figcaption>Phases shaded (orange: '
+        "injection, green: fix; on every chart below too); alert fired (red line) and resolved "
+        "(green line); burn rates over each rule's long (solid) and short (dotted) window "
+        "against its factor (dashed).</figcaption></figure>",
+        "<ul>" + "".join(f"<li>{escape(alert_line(a))}</li>" for a in g["alerts"]) + "</ul>",
+        '<table id="expectations"><tr><th>expectation</th><th>result</th><th>measured</th></tr>'
+        + rows
+        + "</table>",
+        *([f"<h3>Runbook</h3><ul>{runbook}</ul>"] if runbook else []),
+    ]

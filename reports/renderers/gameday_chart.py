@@ -30,19 +30,34 @@ def burn_series(slo: dict[str, Any], *, window_s: int, budget: float) -> np.ndar
     return share / budget
 
 
-def shade_phases(ax: Axes, gameday: dict[str, Any], *, label: bool) -> None:
-    """Shade each phase that started, from its start to the next one's (or the end)."""
+def shade_phases(ax: Axes, gameday: dict[str, Any], *, label: bool, offset: float = 0.0) -> None:
+    """Shade each phase that started, from its start to the next one's (or the end).
+
+    ``offset`` shifts the exercise's seconds onto the axis' own origin.
+    """
     started = [p for p in gameday["phases"] if p["started_at"] is not None and p["name"] != "end"]
     for i, phase in enumerate(started):
         end = started[i + 1]["started_at"] if i + 1 < len(started) else gameday["seconds"]
         colour = PHASE_SHADES.get(phase["role"], "#000000")
-        ax.axvspan(phase["started_at"], end, color=colour, alpha=0.08 if phase["role"] else 0.02)
-        ax.axvline(phase["started_at"], color="#555555", lw=0.8, ls=":")
+        ax.axvspan(phase["started_at"] + offset, end + offset, color=colour,
+                   alpha=0.08 if phase["role"] else 0.02, lw=0)  # fmt: skip
+        ax.axvline(phase["started_at"] + offset, color="#555555", lw=0.8, ls=":")
         if label:
             ax.text(
-                phase["started_at"] + 0.5, 1.02, phase["name"],
-                transform=ax.get_xaxis_transform(), fontsize=8, va="bottom",
+                phase["started_at"] + offset + 0.5, 1.0, phase["name"],
+                transform=ax.get_xaxis_transform(), fontsize=8, va="top",
             )  # fmt: skip
+
+
+def mark_gameday(figures: dict[str, Figure], gameday: dict[str, Any], *, offset: float) -> None:
+    """Shade the phases and mark each alert's firing and resolving on every chart of a run."""
+    for figure in figures.values():
+        for i, ax in enumerate(figure.axes):
+            shade_phases(ax, gameday, label=i == 0, offset=offset)
+            for alert in gameday["alerts"]:
+                for change in alert["transitions"]:
+                    ax.axvline(change["at"] + offset, lw=1.0, ls="--",
+                               color=FIRING if change["firing"] else "#009E73")  # fmt: skip
 
 
 def gameday_figure(gameday: dict[str, Any]) -> Figure:

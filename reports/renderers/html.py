@@ -9,6 +9,7 @@ import json
 from html import escape
 from typing import Any
 
+from reports.renderers.gameday import html_section
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 CSS = """
@@ -147,7 +148,11 @@ CAPTIONS = {
 
 
 def render_html(
-    summary: dict[str, Any], charts: dict[str, str], *, config: dict[str, Any] | None = None
+    summary: dict[str, Any],
+    charts: dict[str, str],
+    *,
+    config: dict[str, Any] | None = None,
+    gameday_svg: str | None = None,
 ) -> str:
     """The page; ``charts`` maps chart id → inline SVG (from reports.renderers.charts)."""
     run, window = summary["run"], summary["window"]
@@ -163,6 +168,7 @@ def render_html(
           for w in summary.get("self_checks") or []),
         '<section id="findings">', *_findings(summary), "</section>",
         *_slo(summary.get("slo")),
+        *(html_section(summary["gameday"], gameday_svg) if gameday_svg else []),
         "<h2>Latency (exact, steady window)</h2>",
         _table(HEADERS, percentile_rows(summary["requests"]), table_id="percentiles"),
         "<h2>Charts</h2>",

@@ -102,6 +102,10 @@ def test_a_game_day_switches_phases_live_pages_and_fails_a_wrong_expectation(
     assert [a["phase"] for a in actions] == ["degrade", "recover"]
     assert (out / "gameday.toml").read_text() == TINY
     assert "## Game day" in (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    assert 'id="gameday"' in html
+    assert 'id="chart-gameday"' in html
+    assert (out / "gameday.png").is_file()
     assert "time to detect" in stdout
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from reports.gameday import Timeline, budget_consumed, gameday_figures, recovered_at
 from reports.gameday_file import parse_gameday
-from reports.renderers.gameday_chart import gameday_figure, save_gameday_png
+from reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
 from reports.sli import SliSeries
 
 T0 = 1_700_000_000.0
@@ -130,3 +131,21 @@ def test_the_timeline_chart_is_drawn_from_the_summary_section(tmp_path: Path) ->
     assert {22.0, 42.0} <= fired_and_resolved
     save_gameday_png(section, tmp_path / "gameday.png")
     assert (tmp_path / "gameday.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_chart_of_the_run_gets_the_phases_and_the_alert_changes() -> None:
+    game = parse_gameday(GAME, source="synthetic.toml")
+    timeline = Timeline(t0=T0, phases={"warm-up": 0.0, "inject": 20.0, "fix": 40.0}, end=60.0)
+    section = gameday_figures(game, requests(), timeline)
+    charts = {"a": Figure(), "b": Figure()}
+    charts["a"].subplots(2, 1)
+    charts["b"].subplots(1, 1)
+    mark_gameday(charts, section, offset=3.0)  # the charts count from 3 s before the exercise
+    for figure in charts.values():
+        for i, ax in enumerate(figure.axes):
+            starts = sorted(line.get_xdata()[0] for line in ax.lines)
+            assert starts == [3.0, 23.0, 25.0, 43.0, 45.0]  # phases; fired 22, resolved 42
+            assert len(ax.patches) == 3  # one shade per phase
+            assert [t.get_text() for t in ax.texts] == (
+                ["warm-up", "inject", "fix"] if i == 0 else []
+            )
