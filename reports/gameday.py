@@ -36,11 +36,6 @@ class Timeline:
     def seconds(self) -> int:
         return max(1, math.ceil(self.end))
 
-    def phase_end(self, name: str) -> float:
-        start = self.phases[name]
-        later = [at for at in self.phases.values() if at > start]
-        return min([*later, self.end])
-
 
 def timeline_from_events(events: pd.DataFrame, requests: pd.DataFrame) -> Timeline | None:
     """The exercise's timeline from its ``phase_start`` events; None when no phase started."""
@@ -144,7 +139,7 @@ def _recoveries(
     return {
         (o.name, phase): recovered_at(
             series[o.name], budget=o.budget, start=start,
-            end=timeline.phase_end(phase), window_s=game.recovery_window_s,
+            end=timeline.end, window_s=game.recovery_window_s,
         )
         for o in game.objectives
         for phase, start in timeline.phases.items()
