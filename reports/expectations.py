@@ -6,6 +6,7 @@ Accepted forms (names may be quoted; durations as ``45s``, ``2m``):
     alert NAME resolves within DURATION of PHASE
     alert NAME does not fire before PHASE
     alert NAME never fires
+    page fires within DURATION of PHASE       (any alert of severity "page")
     slo NAME recovers within DURATION of PHASE
     slo NAME budget consumed below PERCENT%
 
@@ -29,7 +30,7 @@ def _s(seconds: float) -> str:
 
 ExpectKind = Literal[
     "fires_within", "resolves_within", "quiet_before", "never_fires", "recovers_within",
-    "budget_below",
+    "budget_below", "page_within",
 ]  # fmt: skip
 
 _NAME = r'"?(?P<name>[\w.-]+)"?'
@@ -43,6 +44,7 @@ _FORMS: list[tuple[ExpectKind, re.Pattern[str]]] = [
     ),
     ("quiet_before", re.compile(rf"^alert\s+{_NAME}\s+does\s+not\s+fire\s+before\s+{_PHASE}$")),
     ("never_fires", re.compile(rf"^alert\s+{_NAME}\s+never\s+fires$")),
+    ("page_within", re.compile(rf"^(?P<name>page)\s+fires\s+within\s+{_DUR}\s+of\s+{_PHASE}$")),
     (
         "recovers_within",
         re.compile(rf"^slo\s+{_NAME}\s+recovers\s+within\s+{_DUR}\s+of\s+{_PHASE}$"),
@@ -55,6 +57,7 @@ _FORMS: list[tuple[ExpectKind, re.Pattern[str]]] = [
 FORMS_HELP = (
     "'alert NAME fires within 45s of PHASE', 'alert NAME resolves within 30s of PHASE', "
     "'alert NAME does not fire before PHASE', 'alert NAME never fires', "
+    "'page fires within 30s of PHASE', "
     "'slo NAME recovers within 30s of PHASE', 'slo NAME budget consumed below 5%'"
 )
 
@@ -70,7 +73,7 @@ class Expectation:
 
     @property
     def about_alert(self) -> bool:
-        return self.text.split()[0].lower() == "alert"
+        return self.text.split()[0].lower() in ("alert", "page")
 
 
 def parse_expectation(text: str) -> Expectation:
@@ -98,6 +101,7 @@ class Measured:
 
     phases: dict[str, float]  # phase name -> when it started (phases that never started: absent)
     alerts: dict[str, list[Transition]]
+    pages: tuple[str, ...] = ()  # the alerts of severity "page"
     recovered: dict[tuple[str, str], float | None]  # (slo, phase) -> when back within objective
     budget_consumed: dict[str, float]  # slo -> share of its period's budget
 
@@ -115,7 +119,22 @@ def _firing_at(changes: list[Transition], instant: float) -> bool:
     return state
 
 
+def _page_within(e: Expectation, m: Measured, start: float) -> tuple[bool, str]:
+    assert e.seconds is not None
+    fired = sorted(
+        (at, name)
+        for name in m.pages
+        if (at := _first(m.alerts[name], firing=True, after=start)) is not None
+    )
+    if not fired:
+        return False, f"no page fired after {e.phase}"
+    delay = fired[0][0] - start
+    return delay <= e.seconds, f"{fired[0][1]} paged {_s(delay)} s after {e.phase}"
+
+
 def _about_alert(e: Expectation, m: Measured, start: float) -> tuple[bool, str]:
+    if e.kind == "page_within":
+        return _page_within(e, m, start)
     changes = m.alerts[e.subject]
     if e.kind == "never_fires":
         fired = _first(changes, firing=True, after=0.0)

@@ -181,8 +181,9 @@ def gameday_figures(game: GameDay, requests: pd.DataFrame, timeline: Timeline) -
         if all(b is not None for b in backs):
             mitigate = round(max(b for b in backs if b is not None) - timeline.phases[fix_phase], 3)
     measured = Measured(
-        phases=timeline.phases, alerts=alerts, recovered=recovered, budget_consumed=consumed
-    )
+        phases=timeline.phases, alerts=alerts, recovered=recovered, budget_consumed=consumed,
+        pages=tuple(r.name for r in game.rules if r.severity == "page"),
+    )  # fmt: skip
     expectations = [judge(e, measured) for e in game.expectations]
     return {
         "title": game.title,

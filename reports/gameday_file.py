@@ -312,7 +312,12 @@ def _check_expectations(source: str, game: GameDay) -> None:
     slos = {o.name for o in game.objectives}
     phases = {p.name for p in game.phases}
     for e in game.expectations:
-        known = alerts if e.about_alert else slos
+        if e.kind == "page_within":
+            if not any(r.severity == "page" for r in game.rules):
+                raise UsageError(f"{source}: expect {e.text!r}: no alert has severity 'page'")
+            known = {"page"}
+        else:
+            known = alerts if e.about_alert else slos
         what = "alert" if e.about_alert else "slo"
         if e.subject not in known:
             names = ", ".join(sorted(known))

@@ -14,9 +14,10 @@ FIRED_25_RESOLVED_62 = [Transition(at=25.0, firing=True), Transition(at=62.0, fi
 def measured(**alerts: list[Transition]) -> Measured:
     return Measured(
         phases={"warm-up": 0.0, "inject": 20.0, "fix": 55.0},
-        alerts={"fast": FIRED_25_RESOLVED_62, **alerts},
+        alerts={"fast": FIRED_25_RESOLVED_62, "slow": [], **alerts},
         recovered={("latency", "fix"): 61.0, ("latency", "inject"): None},
         budget_consumed={"latency": 0.031},
+        pages=("fast", "slow"),
     )
 
 
@@ -86,3 +87,13 @@ def test_a_phase_that_never_started_fails_its_expectations() -> None:
 def test_an_unknown_sentence_lists_the_accepted_forms() -> None:
     with pytest.raises(UsageError, match="alert NAME fires within 45s of PHASE"):
         parse_expectation("the pager goes off")
+
+
+def test_page_fires_within_counts_any_page_alert() -> None:
+    m = measured(slow=[Transition(at=23.0, firing=True)])
+    assert verdict("page fires within 5s of inject", m) == (True, "slow paged 3 s after inject")
+    assert verdict("page fires within 2s of inject", m)[0] is False
+    assert verdict("page fires within 60s of inject", measured(fast=[])) == (
+        False,
+        "no page fired after inject",
+    )
