@@ -7,7 +7,9 @@ every load-generator process (each takes its own share of it).
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +20,7 @@ from harness.exceptions import UsageError
 ArrivalKind = Literal["constant", "poisson"]
 ARRIVALS: tuple[ArrivalKind, ...] = ("constant", "poisson")
 
+ENV_OPTIONS = "LAGSCOPE_OPEN_MODEL"  # how the harness passes PlanOptions to Locust
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?)\s*)?$")
 
 
@@ -100,3 +103,31 @@ def share(times: np.ndarray, *, index: int, procs: int) -> np.ndarray:
     if not 0 <= index < procs:
         raise ValueError(f"process index {index} is outside 0..{procs - 1}")
     return times[index::procs]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlanOptions:
+    """What every load-generator process needs to compute the plan and take its share."""
+
+    rate: Rate
+    arrivals: ArrivalKind
+    duration_s: float
+    seed: int
+    max_users: int  # this process's cap of its pool of users
+    procs: int
+
+    def to_env(self) -> str:
+        return json.dumps(
+            {"rate": [self.rate.start, self.rate.end], "arrivals": self.arrivals,
+             "duration_s": self.duration_s, "seed": self.seed, "max_users": self.max_users,
+             "procs": self.procs}
+        )  # fmt: skip
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> PlanOptions | None:
+        """The options in ``environ[ENV_OPTIONS]``, or None in closed mode."""
+        if ENV_OPTIONS not in environ:
+            return None
+        data = dict(json.loads(environ[ENV_OPTIONS]))
+        start, end = data.pop("rate")
+        return cls(rate=Rate(float(start), float(end)), **data)

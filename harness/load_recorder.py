@@ -2,6 +2,8 @@
 
 Locust's own statistics round response times into buckets; lagscope keeps each
 request's exact float milliseconds instead, through Locust's ``request`` event.
+In rate mode (harness.open_model) a request's latency counts from its intended send
+time, and the row keeps the uncorrected figure beside it.
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
 """
@@ -20,6 +22,7 @@ import pyarrow.parquet as pq
 from locust import events
 from locust.env import Environment
 
+from harness import send_slots
 from harness.load_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
@@ -74,9 +77,15 @@ def install(run_dir: Path) -> None:
         **_: Any,
     ) -> None:
         status = getattr(response, "status_code", 0) or 0
+        sent = start_time if start_time is not None else time.time() - response_time / 1000
+        slot = send_slots.slot_of(sent)
+        intended, lag_s = slot if slot is not None else (None, None)
         spool.add(
-            t=start_time if start_time is not None else time.time() - response_time / 1000,
-            latency_ms=float(response_time),
+            t=sent,
+            latency_ms=float(response_time) + (lag_s or 0.0) * 1000,
+            uncorrected_ms=float(response_time) if slot is not None else None,
+            intended_t=intended,
+            send_lag_ms=lag_s * 1000 if lag_s is not None else None,
             method=request_type,
             name=name,
             status=int(status),

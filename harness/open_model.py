@@ -1,0 +1,244 @@
+"""Runs inside Locust: open-model (arrival-rate) load over any scenario's User classes.
+
+Locust's users are a closed model: each waits for its response before sending
+again, so a frozen server stops receiving requests and its latency looks better
+than real clients (who keep arriving) see it — coordinated omission. Here one
+dispatcher per load-generator process walks a plan of intended send times
+(harness.arrivals) and hands each arrival to a free user of a pool, which runs one
+task of the scenario's user (picked by the scenario's weights). An arrival that
+finds every user busy is sent as soon as one frees up, still measured from its slot;
+the pool grows as needed up to ``max_users`` and says so when that cap binds.
+
+Each arrival's greenlet carries its slot (harness.send_slots) for the recorder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gevent
+import gevent.event
+import gevent.pool
+from locust import User, constant, task
+from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
+
+from harness import arrivals, send_slots
+from harness.load_recorder import log_event
+
+logger = logging.getLogger("lagscope.open_model")
+
+LEAD_S = 0.25  # the plan starts this long after the dispatcher, once the pool is warm
+DRAIN_S = 2.0  # after the last slot, in-flight arrivals get this long to finish
+PREWARM_USERS = 10  # users created (and started) before the first slot
+
+
+# --- the pool of users ---------------------------------------------------------------------
+
+
+class UserPool:
+    """Idle users per scenario class; grows on demand up to ``max_users`` in total."""
+
+    def __init__(self, *, max_users: int, on_cap: Callable[[], None]) -> None:
+        self.max_users = max_users
+        self.size = 0
+        self.waits = 0  # arrivals that found the pool exhausted
+        self._on_cap = on_cap
+        self._idle: dict[type[User], list[User]] = {}
+        self._counts: dict[type[User], int] = {}
+        self._released = gevent.event.Event()
+
+    def acquire(self, cls: type[User]) -> User | None:
+        """An idle user of ``cls``, or None: the caller creates one (counted here).
+
+        Blocks while the pool is at its cap and no user of ``cls`` is idle.
+        """
+        waited = False
+        while True:
+            idle = self._idle.get(cls)
+            if idle:
+                return idle.pop()
+            # A class with no user at all may exceed the cap by one, or it would never run.
+            if self.size < self.max_users or not self._counts.get(cls):
+                self.size += 1
+                self._counts[cls] = self._counts.get(cls, 0) + 1
+                return None
+            if not waited:
+                waited = True
+                self.waits += 1
+                self._on_cap()
+            self._released.clear()
+            self._released.wait()
+
+    def release(self, user: User) -> None:
+        self._idle.setdefault(type(user), []).append(user)
+        self._released.set()
+
+    def forget(self, user_class: type[User]) -> None:
+        """A user that could not be created or started: its place is free again."""
+        self.size -= 1
+        self._counts[user_class] -= 1
+        self._released.set()
+
+    def idle_users(self) -> list[User]:
+        return [user for users in self._idle.values() for user in users]
+
+
+# --- one arrival ---------------------------------------------------------------------------
+
+
+def _one_iteration(user: User, rng: random.Random) -> None:
+    """Run one task of ``user``, chosen by the class's task weights (Locust's ``tasks`` list
+    repeats each task by its weight). A nested TaskSet runs one of its own tasks."""
+    chosen: Any = rng.choice(user.tasks)
+    if isinstance(chosen, type):  # a TaskSet class
+        taskset = chosen(user)
+        taskset.execute_task(taskset.get_next_task())
+    else:
+        chosen(user)
+
+
+def _arrival(
+    environment: Any, pool: UserPool, cls: type[User], user: User | None,
+    intended: float, rng: random.Random,
+) -> None:  # fmt: skip
+    send_slots.begin(intended)
+    try:
+        if user is None:
+            user = cls(environment)
+            user.on_start()
+        _one_iteration(user, rng)
+    except (StopUser, InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately):
+        pass
+    except Exception as exc:
+        logger.exception("lagscope: an arrival's task failed")
+        if user is not None:
+            environment.events.user_error.fire(
+                user_instance=user, exception=exc, tb=exc.__traceback__
+            )
+    finally:
+        send_slots.end()
+        if user is None:
+            pool.forget(cls)
+        else:
+            pool.release(user)
+
+
+# --- the dispatcher ------------------------------------------------------------------------
+
+
+def _weighted_picker(classes: list[type[User]], rng: random.Random) -> Callable[[], type[User]]:
+    weights = [max(0.0, float(getattr(c, "weight", 1))) for c in classes]
+    if len(classes) == 1 or not any(weights):
+        return lambda: classes[0]
+    return lambda: rng.choices(classes, weights=weights)[0]
+
+
+def run_plan(
+    environment: Any,
+    classes: list[type[User]],
+    options: arrivals.PlanOptions,
+    *,
+    index: int,
+    run_dir: Path,
+) -> None:
+    """Send this process's share of the plan, on time, then wait for the stragglers."""
+    times = arrivals.share(
+        arrivals.plan(rate=options.rate, duration_s=options.duration_s,
+                      arrivals=options.arrivals, seed=options.seed),
+        index=index, procs=options.procs,
+    )  # fmt: skip
+    rng = random.Random(options.seed * 1_000_003 + index)
+    pick = _weighted_picker(classes, rng)
+    for cls in classes:
+        if getattr(cls, "host", None) is None:
+            cls.host = environment.host
+    capped: list[float] = []
+
+    def on_cap() -> None:
+        if not capped:
+            capped.append(time.time())
+            logger.warning(
+                "lagscope: all %d users are busy; arrivals are sent late (raise --max-users)",
+                options.max_users,
+            )
+            log_event(run_dir, "user_cap_reached", max_users=options.max_users, pid=os.getpid())
+
+    pool = UserPool(max_users=options.max_users, on_cap=on_cap)
+    group = gevent.pool.Group()
+    _prewarm(environment, pool, pick, count=min(PREWARM_USERS, options.max_users))
+    wall0, mono0 = time.time() + LEAD_S, time.monotonic() + LEAD_S
+    log_event(
+        run_dir, "plan_start", start=wall0, duration_s=options.duration_s, slots=len(times),
+        rate=str(options.rate), arrivals=options.arrivals, index=index, procs=options.procs,
+        max_users=options.max_users, pid=os.getpid(),
+    )  # fmt: skip
+    for offset in times.tolist():
+        delay = mono0 + offset - time.monotonic()
+        if delay > 0:
+            gevent.sleep(delay)
+        cls = pick()
+        user = pool.acquire(cls)
+        group.spawn(_arrival, environment, pool, cls, user, wall0 + offset, rng)
+    group.join(timeout=DRAIN_S)
+    unfinished = len(group)
+    group.kill(block=True, timeout=1.0)
+    _stop_users(pool)
+    log_event(
+        run_dir, "plan_end", slots=len(times), unfinished=unfinished, pool_size=pool.size,
+        waits_for_user=pool.waits, cap_reached=bool(capped), index=index, pid=os.getpid(),
+    )  # fmt: skip
+    if unfinished:
+        logger.warning("lagscope: %d arrivals had no response %gs after the plan", unfinished,
+                       DRAIN_S)  # fmt: skip
+
+
+def _prewarm(
+    environment: Any, pool: UserPool, pick: Callable[[], type[User]], *, count: int
+) -> None:
+    """Create and start ``count`` users before the first slot (``on_start`` may log in)."""
+    started = []
+    for _ in range(count):
+        cls = pick()
+        if pool.acquire(cls) is not None:
+            continue
+        user = cls(environment)
+        try:
+            user.on_start()
+        except Exception:
+            logger.exception("lagscope: on_start of a user failed")
+            pool.forget(cls)
+            continue
+        started.append(user)
+    for user in started:
+        pool.release(user)
+
+
+def _stop_users(pool: UserPool) -> None:
+    stopping = gevent.pool.Group()
+    for user in pool.idle_users():
+        stopping.spawn(user.on_stop)
+    stopping.join(timeout=1.0)
+    stopping.kill(block=False)
+
+
+def dispatcher_class(
+    classes: list[type[User]], options: arrivals.PlanOptions, *, run_dir: Path
+) -> type[User]:
+    """The one Locust User each load-generator process runs in rate mode: it sends the plan."""
+
+    class LagscopeArrivals(User):
+        wait_time = constant(0)
+
+        @task
+        def send_the_plan(self) -> None:
+            index = int(getattr(self.environment.runner, "worker_index", 0) or 0)
+            run_plan(self.environment, classes, options, index=index, run_dir=run_dir)
+            raise StopUser()
+
+    return LagscopeArrivals
