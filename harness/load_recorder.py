@@ -10,6 +10,7 @@ crash loses at most a second; the harness merges the parts into ``requests.parqu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -37,21 +38,32 @@ class RequestSpool:
         self.pid = os.getpid()
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self.parts = 0
+        # pyarrow's first parquet write initialises for ~0.2 s; do it now, not mid-run
+        # (it would hold up every greenlet, and with them the open model's sends).
+        pq.write_table(SCHEMA.empty_table(), io.BytesIO())
 
     def add(self, **row: Any) -> None:
         for key, column in self.rows.items():
             column.append(row[key])
 
-    def flush(self) -> None:
+    def flush(self, *, off_loop: bool = False) -> None:
+        """Write the buffered rows as the next part; ``off_loop`` writes in a native thread
+        so that the greenlets sending requests are not held up meanwhile."""
         if not self.rows["t"]:
             return
         rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
-        table = pa.table(rows, schema=SCHEMA)
         self.parts += 1
         final = self.dir / f"requests-{self.pid}-{self.parts:05d}.parquet"
-        tmp = final.with_suffix(".tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(final)  # a part is either whole or absent
+        if off_loop:
+            gevent.get_hub().threadpool.apply(_write_part, (rows, final))
+        else:
+            _write_part(rows, final)
+
+
+def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
+    tmp = final.with_suffix(".tmp")
+    pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
+    tmp.replace(final)  # a part is either whole or absent
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
@@ -98,7 +110,7 @@ def install(run_dir: Path) -> None:
     def flusher() -> None:
         while True:
             gevent.sleep(FLUSH_EVERY_S)
-            spool.flush()
+            spool.flush(off_loop=True)
 
     @events.test_start.add_listener
     def on_test_start(environment: Environment, **_: Any) -> None:
