@@ -35,12 +35,17 @@ class RequestSpool:
     def __init__(self, run_dir: Path) -> None:
         self.dir = run_dir / "spool"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.pid = os.getpid()
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self.parts = 0
         # pyarrow's first parquet write initialises for ~0.2 s; do it now, not mid-run
         # (it would hold up every greenlet, and with them the open model's sends).
         pq.write_table(SCHEMA.empty_table(), io.BytesIO())
+
+    @property
+    def pid(self) -> int:
+        # Read each time: with --processes Locust forks its workers after this module
+        # installed the spool, and each worker must name its own parts.
+        return os.getpid()
 
     def add(self, **row: Any) -> None:
         for key, column in self.rows.items():
