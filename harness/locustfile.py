@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from locust import User
+from locust import User, events
 
 from harness import arrivals, load_recorder, loopback, open_model
 
@@ -59,4 +59,6 @@ if _open is None:
     globals().update({cls.__name__: cls for cls in _classes})
 else:
     LagscopeArrivals = open_model.dispatcher_class(_classes, _open, run_dir=_run_dir)
+    # Locust's event hooks are untyped (see pyproject's mypy overrides).
+    events.init.add_listener(open_model.synchronise_starts)  # type: ignore[no-untyped-call]
 load_recorder.install(_run_dir)

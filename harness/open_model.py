@@ -27,6 +27,7 @@ import gevent.event
 import gevent.pool
 from locust import User, constant, task
 from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
+from locust.runners import MasterRunner, WorkerRunner
 
 from harness import arrivals, send_slots
 from harness.load_recorder import log_event
@@ -34,6 +35,7 @@ from harness.load_recorder import log_event
 logger = logging.getLogger("lagscope.open_model")
 
 LEAD_S = 0.25  # the plan starts this long after the dispatcher, once the pool is warm
+START_WAIT_S = 10.0  # how long a worker waits for the master's shared start
 DRAIN_S = 2.0  # after the last slot, in-flight arrivals get this long to finish
 SPIN_S = 0.001  # the last stretch before a slot is waited by yielding, not by epoll
 PREWARM_USERS = 10  # users created (and started) before the first slot
@@ -130,6 +132,41 @@ def _arrival(
             pool.release(user)
 
 
+# --- one start for every process ----------------------------------------------------------
+
+_START_MESSAGE = "lagscope_plan_start"
+_shared_start = gevent.event.AsyncResult()
+
+
+def synchronise_starts(environment: Any, **_: Any) -> None:
+    """With several processes, the master tells every worker when the plan starts (once
+    all have spawned their dispatcher), so that their shares interleave as planned."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+
+        def on_start_message(environment: Any, msg: Any, **_: Any) -> None:
+            _shared_start.set(float(msg.data["start"]))
+
+        runner.register_message(_START_MESSAGE, on_start_message)
+    elif isinstance(runner, MasterRunner):
+
+        def on_spawned(**_: Any) -> None:
+            runner.send_message(_START_MESSAGE, {"start": time.time() + LEAD_S})
+
+        environment.events.spawning_complete.add_listener(on_spawned)
+
+
+def _plan_start(options: arrivals.PlanOptions) -> tuple[float, float]:
+    """The plan's start as (wall, monotonic) seconds: shared by all processes, or our own."""
+    wall = time.time() + LEAD_S
+    if options.procs > 1:
+        try:
+            wall = _shared_start.get(timeout=START_WAIT_S)
+        except gevent.Timeout:
+            logger.warning("lagscope: no plan start from the master; starting this share alone")
+    return wall, time.monotonic() + (wall - time.time())
+
+
 # --- the dispatcher ------------------------------------------------------------------------
 
 
@@ -173,7 +210,7 @@ def run_plan(
     pool = UserPool(max_users=options.max_users, on_cap=on_cap)
     group = gevent.pool.Group()
     _prewarm(environment, pool, pick, count=min(PREWARM_USERS, options.max_users))
-    wall0, mono0 = time.time() + LEAD_S, time.monotonic() + LEAD_S
+    wall0, mono0 = _plan_start(options)
     log_event(
         run_dir, "plan_start", start=wall0, duration_s=options.duration_s, slots=len(times),
         rate=str(options.rate), arrivals=options.arrivals, index=index, procs=options.procs,
