@@ -60,5 +60,5 @@ if _open is None:
 else:
     LagscopeArrivals = open_model.dispatcher_class(_classes, _open, run_dir=_run_dir)
     # Locust's event hooks are untyped (see pyproject's mypy overrides).
-    events.init.add_listener(open_model.synchronise_starts)  # type: ignore[no-untyped-call]
+    events.init.add_listener(open_model.coordinate(_open))  # type: ignore[no-untyped-call]
 load_recorder.install(_run_dir)

@@ -27,7 +27,7 @@ import gevent.event
 import gevent.pool
 from locust import User, constant, task
 from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
 from harness import arrivals, send_slots
 from harness.load_recorder import log_event
@@ -134,26 +134,48 @@ def _arrival(
 
 # --- one start for every process ----------------------------------------------------------
 
-_START_MESSAGE = "lagscope_plan_start"
+_START_MESSAGE = "lagscope_plan_start"  # master → workers: {"start": unix seconds}
+_DONE_MESSAGE = "lagscope_plan_done"  # worker → master: its share is sent and drained
 _shared_start = gevent.event.AsyncResult()
 
 
-def synchronise_starts(environment: Any, **_: Any) -> None:
-    """With several processes, the master tells every worker when the plan starts (once
-    all have spawned their dispatcher), so that their shares interleave as planned."""
+def coordinate(options: arrivals.PlanOptions) -> Callable[..., None]:
+    """Locust ``init`` listener. With several processes the master tells every worker when
+    the plan starts (once all have spawned their dispatcher), so that their shares
+    interleave as planned, and ends the test when every share is done; a single
+    process ends itself. Locust's --run-time stays as the backstop."""
+
+    def on_init(environment: Any, **_: Any) -> None:
+        runner = environment.runner
+        if isinstance(runner, WorkerRunner):
+
+            def on_start(environment: Any, msg: Any, **_: Any) -> None:
+                _shared_start.set(float(msg.data["start"]))
+
+            runner.register_message(_START_MESSAGE, on_start)
+        elif isinstance(runner, MasterRunner):
+            done: set[int] = set()
+
+            def on_spawned(**_: Any) -> None:
+                runner.send_message(_START_MESSAGE, {"start": time.time() + LEAD_S})
+
+            def on_done(environment: Any, msg: Any, **_: Any) -> None:
+                done.add(int(msg.data["index"]))
+                if len(done) >= options.procs:
+                    gevent.spawn(runner.quit)
+
+            environment.events.spawning_complete.add_listener(on_spawned)
+            runner.register_message(_DONE_MESSAGE, on_done)
+
+    return on_init
+
+
+def _share_done(environment: Any, *, index: int) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
-
-        def on_start_message(environment: Any, msg: Any, **_: Any) -> None:
-            _shared_start.set(float(msg.data["start"]))
-
-        runner.register_message(_START_MESSAGE, on_start_message)
-    elif isinstance(runner, MasterRunner):
-
-        def on_spawned(**_: Any) -> None:
-            runner.send_message(_START_MESSAGE, {"start": time.time() + LEAD_S})
-
-        environment.events.spawning_complete.add_listener(on_spawned)
+        runner.send_message(_DONE_MESSAGE, {"index": index})
+    elif isinstance(runner, LocalRunner):
+        gevent.spawn(runner.quit)  # not from this greenlet: quitting kills the users
 
 
 def _plan_start(options: arrivals.PlanOptions) -> tuple[float, float]:
@@ -289,6 +311,7 @@ def dispatcher_class(
         def send_the_plan(self) -> None:
             index = int(getattr(self.environment.runner, "worker_index", 0) or 0)
             run_plan(self.environment, classes, options, index=index, run_dir=run_dir)
+            _share_done(self.environment, index=index)
             raise StopUser()
 
     return LagscopeArrivals
