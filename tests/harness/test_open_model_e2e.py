@@ -35,7 +35,9 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # One user: a coordinated sender, as a closed-loop generator is. During a stall it
-    # cannot send; the arrivals queue up and go out when the stall ends, late.
+    # cannot send; the arrivals queue up and go out when the stall ends, late. They go
+    # out one after the other, so the k-th waits k round trips more (~0.5–1 ms each):
+    # P95 (k ≈ 10) gains up to ~10 ms over the analytic 50 ms, P99 (k ≈ 2) ~2 ms.
     out = tmp_path / "run"
     summary = run(out, monkeypatch, "--app", "ticker.app:app", "--rate", "200",
                   "--duration", "20s", "--max-users", "1")  # fmt: skip
@@ -45,7 +47,7 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     assert 18 <= loop["stall_count"] <= 22, loop
     assert 90 <= loop["stall_total_ms"] / loop["stall_count"] <= 115, loop
     assert agg["count"] == pytest.approx(4000, abs=2)
-    assert 44 <= agg["p95_ms"] <= 64, agg
+    assert 44 <= agg["p95_ms"] <= 70, agg
     assert 84 <= agg["p99_ms"] <= 102, agg
     # Measured from the actual send the stalls all but vanish: only the one request per
     # stall that was in flight when it began (0.5 %) saw it.
@@ -53,9 +55,10 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     assert uncorrected["p95_ms"] < agg["p95_ms"] / 4, uncorrected
     assert uncorrected["p99_ms"] < agg["p99_ms"] / 4, uncorrected
     assert uncorrected["max_ms"] >= 80  # it does see the stall once per second
-    # Late sends are counted, never dropped: ~15 of the ~20 arrivals in each stall.
+    # Late sends are counted, never dropped: ~17 of the 20 arrivals in each stall are more
+    # than 10 ms late (plus a few behind the queue after it).
     assert sender["cap_reached"] is True
-    assert 200 <= sender["late_sends"] <= 400, sender
+    assert 250 <= sender["late_sends"] <= 500, sender
     assert 80 <= sender["worst_lateness_ms"] <= 115, sender
     assert sender["unfinished"] == 0
     assert "Corrected P99" in printed
