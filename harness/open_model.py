@@ -232,6 +232,7 @@ def run_plan(
 
     pool = UserPool(max_users=options.max_users, on_cap=on_cap)
     group = gevent.pool.Group()
+    pending: dict[gevent.Greenlet, float] = {}  # arrivals in flight → their slots
     _prewarm(environment, pool, pick, count=min(PREWARM_USERS, options.max_users))
     wall0, mono0 = _plan_start(options)
     log_event(
@@ -243,18 +244,41 @@ def run_plan(
         _sleep_until(mono0 + offset)
         cls = pick()
         user = pool.acquire(cls)
-        group.spawn(_arrival, environment, pool, cls, user, wall0 + offset, rng)
+        arrival = group.spawn(_arrival, environment, pool, cls, user, wall0 + offset, rng)
+        pending[arrival] = wall0 + offset
+        arrival.link(lambda done: pending.pop(done, None))
     group.join(timeout=DRAIN_S)
-    unfinished = len(group)
+    unfinished = sorted(pending.values())
     group.kill(block=True, timeout=1.0)
+    _record_unfinished(environment, unfinished)
     _stop_users(pool)
     log_event(
-        run_dir, "plan_end", slots=len(times), unfinished=unfinished, pool_size=pool.size,
+        run_dir, "plan_end", slots=len(times), unfinished=len(unfinished), pool_size=pool.size,
         waits_for_user=pool.waits, cap_reached=bool(capped), index=index, pid=os.getpid(),
     )  # fmt: skip
     if unfinished:
-        logger.warning("lagscope: %d arrivals had no response %gs after the plan", unfinished,
-                       DRAIN_S)  # fmt: skip
+        logger.warning("lagscope: %d arrivals had no response %gs after the plan",
+                       len(unfinished), DRAIN_S)  # fmt: skip
+
+
+UNFINISHED_NAME = "(no response by the end of the plan)"
+
+
+def _record_unfinished(environment: Any, slots: list[float]) -> None:
+    """Arrivals still waiting when the plan's drain ran out become failed requests,
+    timed from their slot to now, so they count in the figures instead of vanishing."""
+    now = time.time()
+    for intended in slots:
+        send_slots.begin(intended)
+        try:
+            environment.events.request.fire(
+                request_type="UNFINISHED", name=UNFINISHED_NAME,
+                response_time=(now - intended) * 1000, response_length=0,
+                exception=TimeoutError(f"no response {DRAIN_S:g} s after the plan's last slot"),
+                response=None, context={}, start_time=intended,
+            )  # fmt: skip
+        finally:
+            send_slots.end()
 
 
 def _sleep_until(due: float) -> None:

@@ -51,5 +51,6 @@ def sender_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
                                  "users bound; raise --max-users for an open model"))  # fmt: skip
     if sender["unfinished"]:
         lines.append(("warning", f"{sender['unfinished']} arrivals had no response when the "
-                                 "plan ended; they are missing from the figures"))  # fmt: skip
+                                 "plan ended; they count as failed requests (UNFINISHED), "
+                                 "timed from their slot to the end of the plan"))  # fmt: skip
     return lines

@@ -128,3 +128,19 @@ def test_closed_mode_over_two_processes_has_no_plan(
     requests = pd.read_parquet(out / "requests.parquet")
     assert requests["pid"].nunique() == 2
     assert requests["intended_t"].isna().all()
+
+
+def test_arrivals_with_no_response_when_the_plan_ends_are_failures_not_gaps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every response takes 5 s; the plan lasts 2 s and its drain 2 s more.
+    out = tmp_path / "run"
+    summary = run(out, monkeypatch, "--app", "ticker.app:hanging", "--rate", "10",
+                  "--duration", "2s")  # fmt: skip
+    agg, sender = summary["requests"]["aggregate"], summary["open_model"]
+    assert sender["unfinished"] == 20
+    assert agg["count"] == 20
+    assert agg["failures"] == 20
+    assert agg["p50_ms"] >= 2000  # from the slot to the end of the drain, at least
+    requests = pd.read_parquet(out / "requests.parquet")
+    assert (requests["error"].str.contains("no response 2 s after the plan")).all()

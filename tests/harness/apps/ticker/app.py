@@ -4,7 +4,7 @@ A background task wakes on a 1 s grid and then blocks the event loop with
 ``time.sleep(0.1)``. Every request arriving during a stall waits until it ends, so
 10 % of requests arriving at a steady rate wait uniformly 0..100 ms: the latency
 real clients see has P95 ≈ 50 ms and P99 ≈ 90 ms (plus service time). ``calm`` is
-the same app without the stalls.
+the same app without the stalls; ``hanging`` answers only after 5 s.
 """
 
 from __future__ import annotations
@@ -43,4 +43,13 @@ calm = FastAPI(title="calm")
 @app.get("/ping")
 @calm.get("/ping")
 async def ping() -> dict[str, bool]:
+    return {"ok": True}
+
+
+hanging = FastAPI(title="hanging")
+
+
+@hanging.get("/ping")
+async def slow_ping() -> dict[str, bool]:
+    await asyncio.sleep(5.0)
     return {"ok": True}
