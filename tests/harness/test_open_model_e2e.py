@@ -144,3 +144,24 @@ def test_arrivals_with_no_response_when_the_plan_ends_are_failures_not_gaps(
     assert agg["p50_ms"] >= 2000  # from the slot to the end of the drain, at least
     requests = pd.read_parquet(out / "requests.parquet")
     assert (requests["error"].str.contains("no response 2 s after the plan")).all()
+
+
+def test_a_scenario_runs_open_with_its_task_weights_on_a_poisson_ramp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    summary = run(out, monkeypatch, "--app", "shop", "--rate", "50:250", "--arrivals",
+                  "poisson", "--duration", "6s", "--seed", "3")  # fmt: skip
+    agg, sender = summary["requests"]["aggregate"], summary["open_model"]
+    assert (sender["rate"], sender["arrivals"]) == ("50:250", "poisson")
+    assert agg["count"] == sender["planned"]  # every planned arrival is a request
+    assert 800 <= agg["count"] <= 1000  # mean 900, σ = 30
+    assert agg["failures"] == 0
+    requests = pd.read_parquet(out / "requests.parquet")
+    offset = requests["intended_t"] - requests["intended_t"].min()
+    first, last = (offset < 2).sum(), (offset >= 4).sum()  # means 167 and 433
+    assert last > 1.8 * first
+    # The shop scenario's weights are 4:3:2:1 (browse, view, order, health).
+    share = requests.groupby("name").size() / len(requests)
+    assert share["/products"] == pytest.approx(0.4, abs=0.06)
+    assert share["/health"] == pytest.approx(0.1, abs=0.04)
