@@ -84,7 +84,7 @@ def test_enough_users_send_on_time_through_stalls_so_both_figures_agree(
     # The open model keeps sending during a stall, so the wait is in both figures.
     assert 44 <= agg["p95_ms"] <= 64, agg
     assert 80 <= agg["p99_ms"] <= 105, agg
-    assert agg["uncorrected"]["p99_ms"] == pytest.approx(agg["p99_ms"], abs=3)
+    assert agg["uncorrected"]["p99_ms"] == pytest.approx(agg["p99_ms"], abs=5)
     assert sender["cap_reached"] is False
     assert sender["send_lag_p50_ms"] < 2.0, sender  # the generator's accuracy
     assert sender["late_sends"] <= 0.01 * agg["count"], sender
@@ -109,10 +109,12 @@ def test_two_load_processes_share_the_plan_and_send_the_total_rate(
     # Together the processes keep the single plan's spacing (1/300 s between slots).
     slots = np.sort(requests["intended_t"].to_numpy())
     assert np.median(np.diff(slots)) == pytest.approx(1 / 300, rel=0.1)
-    # A healthy app at a sustainable rate: corrected ≈ uncorrected.
+    # A healthy app at a sustainable rate: corrected ≈ uncorrected. They differ by the
+    # send lag only: well under 1 ms at the median, and within the late-send threshold
+    # (10 ms) at P99 even on a busy shared machine — where a stall makes it ~90 ms.
     assert sender["send_lag_p50_ms"] < 2.0, sender
     assert agg["p50_ms"] - agg["uncorrected"]["p50_ms"] < 1.0, agg
-    assert agg["p99_ms"] <= 1.25 * agg["uncorrected"]["p99_ms"] + 2.0, agg
+    assert agg["p99_ms"] - agg["uncorrected"]["p99_ms"] < sender["late_threshold_ms"], agg
     assert sender["late_sends"] <= 0.01 * agg["count"], sender
 
 
