@@ -39,9 +39,16 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--arrivals", choices=ARRIVALS, help="with --rate: constant spacing (default) or poisson"
     )
     p.add_argument(
-        "--max-users", type=int, help="with --rate: cap of the pool of users sending (default 1000)"
+        "--max-users",
+        type=int,
+        help="with --rate: cap of the pool of users arrivals are handed to; when all are busy, "
+        "sends are late and counted so (default 1000)",
     )
-    p.add_argument("--load-procs", type=int, default=1, help="Locust processes (default 1)")
+    p.add_argument(
+        "--load-procs", type=int, default=1,
+        help="load-generator (Locust) processes; --rate and --max-users are totals split among "
+        "them (default 1)",
+    )  # fmt: skip
     p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
