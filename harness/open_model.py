@@ -75,7 +75,8 @@ class UserPool:
             if not waited:
                 waited = True
                 self.waits += 1
-                self._on_cap()
+                if self.waits == 1:
+                    self._on_cap()  # once: the cap binds from here on
             self._released.clear()
             self._released.wait()
 
@@ -219,20 +220,13 @@ def run_plan(
     for cls in classes:
         if getattr(cls, "host", None) is None:
             cls.host = environment.host
-    capped: list[float] = []
 
     def on_cap() -> None:
-        if not capped:
-            capped.append(time.time())
-            logger.warning(
-                "lagscope: all %d users are busy; arrivals are sent late (raise --max-users)",
-                options.max_users,
-            )
-            log_event(run_dir, "user_cap_reached", max_users=options.max_users, pid=os.getpid())
+        logger.warning("lagscope: all %d users are busy; arrivals are sent late "
+                       "(raise --max-users)", options.max_users)  # fmt: skip
+        log_event(run_dir, "user_cap_reached", max_users=options.max_users, pid=os.getpid())
 
     pool = UserPool(max_users=options.max_users, on_cap=on_cap)
-    group = gevent.pool.Group()
-    pending: dict[gevent.Greenlet, float] = {}  # arrivals in flight → their slots
     _prewarm(environment, pool, pick, count=min(PREWARM_USERS, options.max_users))
     wall0, mono0 = _plan_start(options)
     log_event(
@@ -240,25 +234,42 @@ def run_plan(
         rate=str(options.rate), arrivals=options.arrivals, index=index, procs=options.procs,
         max_users=options.max_users, pid=os.getpid(),
     )  # fmt: skip
-    for offset in times.tolist():
-        _sleep_until(mono0 + offset)
-        cls = pick()
-        user = pool.acquire(cls)
-        arrival = group.spawn(_arrival, environment, pool, cls, user, wall0 + offset, rng)
-        pending[arrival] = wall0 + offset
-        arrival.link(lambda done: pending.pop(done, None))
-    group.join(timeout=DRAIN_S)
-    unfinished = sorted(pending.values())
-    group.kill(block=True, timeout=1.0)
+    unfinished = _send(
+        environment, pool, pick, rng, [(wall0 + t, mono0 + t) for t in times.tolist()]
+    )
     _record_unfinished(environment, unfinished)
     _stop_users(pool)
     log_event(
         run_dir, "plan_end", slots=len(times), unfinished=len(unfinished), pool_size=pool.size,
-        waits_for_user=pool.waits, cap_reached=bool(capped), index=index, pid=os.getpid(),
+        waits_for_user=pool.waits, cap_reached=pool.waits > 0, index=index, pid=os.getpid(),
     )  # fmt: skip
+
+
+def _send(
+    environment: Any,
+    pool: UserPool,
+    pick: Callable[[], type[User]],
+    rng: random.Random,
+    slots: list[tuple[float, float]],
+) -> list[float]:
+    """Hand each slot ``(wall, monotonic)`` to a user at its time; return the wall slots of
+    the arrivals still running ``DRAIN_S`` after the last one (they are killed)."""
+    group = gevent.pool.Group()
+    pending: dict[gevent.Greenlet, float] = {}  # arrivals in flight → their slots
+    for wall, mono in slots:
+        _sleep_until(mono)
+        cls = pick()
+        user = pool.acquire(cls)
+        arrival = group.spawn(_arrival, environment, pool, cls, user, wall, rng)
+        pending[arrival] = wall
+        arrival.link(lambda done: pending.pop(done, None))
+    group.join(timeout=DRAIN_S)
+    unfinished = sorted(pending.values())
+    group.kill(block=True, timeout=1.0)
     if unfinished:
         logger.warning("lagscope: %d arrivals had no response %gs after the plan",
                        len(unfinished), DRAIN_S)  # fmt: skip
+    return unfinished
 
 
 UNFINISHED_NAME = "(no response by the end of the plan)"
