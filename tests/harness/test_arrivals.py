@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.arrivals import Rate, expected_count, parse_rate, plan, share
+from harness.arrivals import ENV_OPTIONS, PlanOptions, Rate, expected_count, parse_rate, plan, share
 from harness.exceptions import UsageError
 
 
@@ -79,3 +79,10 @@ def test_shares_of_the_processes_make_up_the_whole_plan() -> None:
     np.testing.assert_allclose(np.diff(parts[1]), 0.01)
     with pytest.raises(ValueError, match="outside"):
         share(times, index=3, procs=3)
+
+
+def test_plan_options_travel_to_locust_through_the_environment() -> None:
+    options = PlanOptions(rate=Rate(50, 500), arrivals="poisson", duration_s=6.0, seed=3,
+                          max_users=8, procs=2)  # fmt: skip
+    assert PlanOptions.from_env({ENV_OPTIONS: options.to_env()}) == options
+    assert PlanOptions.from_env({}) is None  # closed mode
