@@ -94,6 +94,13 @@ def gap_sentence(aggregate: dict[str, Any], sender: dict[str, Any]) -> str | Non
         return None
     if corrected - uncorrected <= max(1.0, 0.1 * uncorrected):
         return None
+    if not sender["late_sends"]:
+        return (
+            f"Corrected P99 {corrected:.1f} ms vs uncorrected {uncorrected:.1f} ms: no request "
+            f"left more than {sender['late_threshold_ms']:g} ms after its slot, but the sender's "
+            f"small delays (worst {sender['worst_lateness_ms']:.0f} ms) land in the tail; the "
+            "corrected figure counts them, as a client arriving on schedule would."
+        )
     why = (
         f"every one of the {sender['max_users']} users (--max-users) was busy"
         if sender["cap_reached"]
