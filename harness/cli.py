@@ -13,7 +13,9 @@ from typing import NoReturn
 
 from harness import cli_reports, gameday_cli, sweep_cli
 from harness import config as cfg
+from harness.arrivals import ARRIVALS
 from harness.exceptions import LagscopeError, UsageError
+from harness.load_model import load_model
 from harness.profiling import check_profile
 from harness.units import parse_milliseconds, parse_seconds
 from reports.slo import parse_slos
@@ -28,8 +30,25 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("run", help="drive load at an app and diagnose its event loop")
     p.add_argument("--app", default="shop", help="built-in app name (shop) or 'module:attr'")
     p.add_argument("--scenario", help="built-in scenario name or a locustfile path")
-    p.add_argument("--users", type=int, default=20, help="concurrent Locust users (default 20)")
-    p.add_argument("--spawn-rate", type=float, default=20.0, help="users started per second")
+    p.add_argument("--users", type=int, help="closed model: concurrent Locust users (default 20)")
+    p.add_argument("--spawn-rate", type=float, help="closed model: users started per second (20)")
+    p.add_argument(
+        "--rate", help="open model: requests/s in total, or a linear ramp START:END (e.g. 50:500)"
+    )
+    p.add_argument(
+        "--arrivals", choices=ARRIVALS, help="with --rate: constant spacing (default) or poisson"
+    )
+    p.add_argument(
+        "--max-users",
+        type=int,
+        help="with --rate: cap of the pool of users arrivals are handed to; when all are busy, "
+        "sends are late and counted so (default 1000)",
+    )
+    p.add_argument(
+        "--load-procs", type=int, default=1,
+        help="load-generator (Locust) processes; --rate and --max-users are totals split among "
+        "them (default 1)",
+    )  # fmt: skip
     p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
@@ -76,9 +95,8 @@ def build_parser() -> _Parser:
 
 def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     """Validate the ``run`` flags into a RunConfig (raises UsageError)."""
-    for flag, value in (("--users", args.users), ("--workers", args.workers)):
+    for flag, value in (("--workers", args.workers), ("--load-procs", args.load_procs)):
         cfg.check_positive(value, flag=flag)
-    cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
     if args.threadpool is not None:
         cfg.check_positive(args.threadpool, flag="--threadpool")
     duration_s = parse_seconds(args.duration, what="--duration")
@@ -88,6 +106,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
+    load = load_model(args)
     app_import = cfg.resolve_app(args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     return cfg.RunConfig(
@@ -95,8 +114,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         app_import=app_import,
         scenario=scenario,
         scenario_file=scenario_file,
-        users=args.users,
-        spawn_rate=args.spawn_rate,
+        **load,
         duration_s=duration_s,
         workers=args.workers,
         server=args.server,
@@ -114,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,
         slos=tuple(slos),
+        load_procs=args.load_procs,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reports import open_model
 from reports.diagnosis import Figures, diagnose
 from reports.gameday import gameday_figures, runbook, timeline_from_events
 from reports.gameday_file import parse_gameday
@@ -22,9 +23,15 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     """The summary of a run: requests, loop, resources and diagnosis over the steady window.
 
     Requests that ran under the profiler are left out of ``requests`` (see ``profile``).
+    In rate mode the window is the plan, and requests are in it by their intended time.
     """
-    window = measurement_window(data.events, data.requests)
-    in_window = window.clip(data.requests)
+    plans = open_model.plan_events(data.events)  # none in closed mode
+    if plans.empty:
+        window = measurement_window(data.events, data.requests)
+        in_window = window.clip(data.requests)
+    else:  # rate mode: the requests the plan intended inside it, wherever they were sent
+        window = open_model.plan_window(plans)
+        in_window = window.clip(data.requests, "intended_t")
     requests, seconds, profile = split_profiled(
         data.events, in_window, window=(window.start, window.end), resources=data.resources
     )
@@ -46,10 +53,13 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
     }
+    table = latency_table(requests, seconds=seconds)
+    if not plans.empty:
+        table = open_model.with_uncorrected(table, requests, seconds=seconds)
     figures = Figures(
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
         run=run,
-        requests=latency_table(requests, seconds=seconds),
+        requests=table,
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
     )
@@ -73,6 +83,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
             aggregate=figures.requests["aggregate"],
         ),
         "slo": check_slos(list(slos), figures.requests["aggregate"]),
+        "open_model": None
+        if plans.empty
+        else open_model.sender_figures(requests, data.events, seconds=seconds),
     }
     if data.gameday_text is not None:
         summary["gameday"] = gameday_section(data, summary["diagnosis"])

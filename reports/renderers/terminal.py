@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from reports.renderers.gameday import print_gameday
+from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 
@@ -16,12 +17,19 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
             console = Console(width=140)
-    table = Table(title="Latency (ms, exact, steady window)", title_justify="left")
+    title = latency_title(summary, "Latency (ms, exact, steady window)")
+    table = Table(title=title, title_justify="left")
     for i, header in enumerate(HEADERS):
         table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in percentile_rows(summary["requests"]):
         table.add_row(*row)
+    uncorrected = uncorrected_row(summary)
+    if uncorrected is not None:
+        table.add_row(*uncorrected, style="dim")
     console.print(table)
+    for level, line in sender_lines(summary):
+        console.print(line if level == "info" else f"[yellow]WARNING[/yellow] {line}",
+                      highlight=False)  # fmt: skip
     console.print(loop_line(summary["loop"]), highlight=False)
     if not summary["diagnosis"]:
         console.print("[green]No findings.[/green]")

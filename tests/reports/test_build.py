@@ -33,7 +33,9 @@ def _write_run(path: Path, *, rows: int, stalls: bool, gauges: bool) -> Path:
              "name": ["/a"] * rows, "status": np.where(ok, 200, 0).astype(np.int32), "ok": ok,
              "bytes": np.full(rows, 10), "error": [None if o else "refused" for o in ok],
              "pid": np.full(rows, 1, dtype=np.int32)}  # fmt: skip
-    pq.write_table(pa.table({f.name: pa.array(table[f.name], type=f.type) for f in SCHEMA}),
+    # Rate-mode columns (intended_t, uncorrected_ms, send_lag_ms) are null in closed mode.
+    pq.write_table(pa.table({f.name: pa.array(table.get(f.name, [None] * rows), type=f.type)
+                             for f in SCHEMA}),
                    path / "requests.parquet")  # fmt: skip
     worker = path / "workers" / "77"
     worker.mkdir(parents=True)
