@@ -26,6 +26,7 @@ from rich.live import Live
 
 from harness import config as cfg
 from harness import rundir
+from harness.arrivals import parse_rate
 from harness.exceptions import UsageError
 from harness.gameday_live import LiveFeed, live_figures, render
 from harness.orchestrator import Run
@@ -63,8 +64,7 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         app_import=app_import,
         scenario=scenario,
         scenario_file=scenario_file,
-        users=load.users,
-        spawn_rate=load.spawn_rate,
+        **_load_model(game),
         duration_s=game.duration_s,
         workers=load.workers,
         faults=cfg.resolve_faults(list(load.faults), app=load.app),
@@ -72,6 +72,16 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         out=out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}"),
         downstream_latency_ms=load.downstream_latency_ms,
     )
+
+
+def _load_model(game: GameDay) -> dict[str, Any]:
+    """Open model (``rate``: arrivals planned ahead, latency from each slot) when the file
+    gives a rate, else closed (``users``)."""
+    load = game.load
+    common = {"load_procs": load.load_procs, "spawn_rate": load.spawn_rate}
+    if load.rate is None:
+        return {**common, "users": load.users}
+    return {**common, "users": None, "rate": parse_rate(load.rate), "arrivals": load.arrivals}
 
 
 def copy_file(game: GameDay) -> Any:

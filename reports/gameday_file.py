@@ -61,6 +61,8 @@ class Load:
     faults: tuple[str, ...] = ()  # on from the start
     downstream_latency_ms: float = 20.0
     seed: int = 0
+    arrivals: Literal["constant", "poisson"] = "constant"  # open model: spacing of arrivals
+    load_procs: int = 1  # Locust processes sharing the load
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,11 +140,15 @@ def _name(r: _Reader, key: str) -> str:
 def _load(source: str, table: dict[str, Any]) -> Load:
     r = _Reader(source, table, "[load] ")
     r.unknown({"app", "scenario", "rate", "users", "spawn_rate", "workers", "faults",
-               "downstream_latency", "seed"})  # fmt: skip
+               "downstream_latency", "seed", "arrivals", "load_procs"})  # fmt: skip
     rate = r.get("rate", (str, int, float))
     users = r.get("users", int, 20)
     workers = r.get("workers", int, 1)
-    for key, value in (("users", users), ("workers", workers)):
+    load_procs = r.get("load_procs", int, 1)
+    arrivals = r.get("arrivals", str, "constant")
+    if arrivals not in ("constant", "poisson"):
+        raise r.fail(f"arrivals {arrivals!r} must be 'constant' or 'poisson'")
+    for key, value in (("users", users), ("workers", workers), ("load_procs", load_procs)):
         if value <= 0:
             raise r.fail(f"{key} must be greater than zero (got {value})")
     if rate is not None and not re.fullmatch(r"\d+(\.\d+)?(:\d+(\.\d+)?)?", str(rate)):
@@ -160,6 +166,8 @@ def _load(source: str, table: dict[str, Any]) -> Load:
             latency, what=f"{source}: [load] downstream_latency"
         ),
         seed=r.get("seed", int, 0),
+        arrivals=arrivals,
+        load_procs=load_procs,
     )
 
 

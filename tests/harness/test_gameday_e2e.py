@@ -15,9 +15,9 @@ import pytest
 from harness.cli import main
 from tests.harness.test_lifecycle import wait_until_gone
 
-# A 28 s exercise: the payments downstream slows from 10 ms to 1 s at 6 s and recovers at
-# 18 s. The last expectation is deliberately wrong: a request that takes 1 s cannot even
-# complete, let alone page, within 1 s of the degradation.
+# A 28 s exercise at 40 requests/s (open model): the payments downstream slows from 10 ms
+# to 1 s at 6 s and recovers at 18 s. The last expectation is deliberately wrong: a request
+# that takes 1 s cannot even complete, let alone page, within 1 s of the degradation.
 TINY = """
 title = "tiny slow dependency"
 narrative = "Payments slows down for twelve seconds."
@@ -29,7 +29,7 @@ expect = [
   "alert fast fires within 1s of degrade",
 ]
 [load]
-users = 8
+rate = 40
 downstream_latency = "10ms"
 [slo]
 recovery_window = "3s"
@@ -106,6 +106,7 @@ def test_a_game_day_switches_phases_live_pages_and_fails_a_wrong_expectation(
     assert 'id="gameday"' in html
     assert 'id="chart-gameday"' in html
     assert (out / "gameday.png").is_file()
+    assert json.loads((out / "run.json").read_text())["config"]["rate"] == "40"
     assert "time to detect" in stdout
 
 
@@ -113,9 +114,11 @@ def test_a_game_day_switches_phases_live_pages_and_fails_a_wrong_expectation(
 def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
     tiny: Path, tmp_path: Path
 ) -> None:
+    closed = tmp_path / "closed.toml"  # the closed model this time: 8 users
+    closed.write_text(tiny.read_text().replace("rate = 40", "users = 8"))
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "gameday", str(tiny), "--out", str(out)],
+        [sys.executable, "-m", "harness", "gameday", str(closed), "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -134,6 +137,7 @@ def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
     assert wait_until_gone(out) == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["outcome"] == "interrupted"
+    assert json.loads((out / "run.json").read_text())["config"]["users"] == 8
     gameday = summary["gameday"]
     started = {p["name"]: p["started_at"] for p in gameday["phases"]}
     assert started["degrade"] is not None

@@ -84,6 +84,8 @@ def test_alert_windows_and_the_period_are_scaled_to_the_exercise() -> None:
         (('latency = "p99<100ms"', 'latency = "p99>100ms"'), "a latency objective is"),
         (("rate = 20", "rate = 'fast'"), "rate 'fast' must be requests/s"),
         (("rate = 20", "rat = 20"), "unknown key 'rat'"),
+        (("rate = 20", "rate = 20\narrivals = 'burst'"), "arrivals 'burst' must be"),
+        (("rate = 20", "rate = 20\nload_procs = 0"), "load_procs must be greater than zero"),
         (('role = "fix"', 'role = "inject"'), "only one phase may have role = 'inject'"),
         (('period = "30d"', 'period = "thirty"'), "is not a duration"),
     ],
