@@ -1,4 +1,4 @@
-"""The ``lagscope`` command: ``run``, ``report``, ``apps``, ``sweep`` and ``gameday``.
+"""The ``lagscope`` command: ``run``, ``report``, ``compare``, ``apps``, ``sweep``, ``gameday``.
 
 User errors (LagscopeError, bad flags) print one line and exit 2; never a traceback.
 """
