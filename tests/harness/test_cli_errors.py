@@ -74,7 +74,7 @@ def test_apps_lists_the_faults_of_shop() -> None:
     assert "event_loop_blocking" in result.stdout
 
 
-@pytest.mark.parametrize("command", ["run", "report", "apps", "sweep", "compare"])
+@pytest.mark.parametrize("command", ["run", "report", "apps", "sweep", "compare", "gameday"])
 def test_every_command_has_help(command: str) -> None:
     result = lagscope(command, "--help")
     assert result.returncode == 0, result.stderr
