@@ -118,7 +118,11 @@ def _ms(value: float | None) -> str:
 
 def render(game: GameDay, figures: LiveFigures) -> Table:
     """One table: the exercise clock and phase, traffic, latency, loop lag, alert states."""
-    table = Table(title=f"game day: {game.title}", title_justify="left", show_header=True)
+    table = Table(
+        title=f"game day: {game.title}", title_justify="left", caption_justify="left",
+        caption=f"rps: the last settled second; p95/p99: the last {RECENT_S} settled seconds "
+        f"(settled: {SETTLE_S:g} s ago, once the load generator has flushed them)",
+    )  # fmt: skip
     for header in ("t", "phase", "rps", "p95", "p99", "loop lag max", "alerts"):
         table.add_column(header, no_wrap=True)
     alerts = "  ".join(
