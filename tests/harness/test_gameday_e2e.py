@@ -33,7 +33,7 @@ rate = 40
 downstream_latency = "10ms"
 [slo]
 recovery_window = "3s"
-latency = "p99.9<400ms"
+latency = { objective = "p99.9<400ms", endpoints = ["GET /products", "POST /orders"] }
 availability = "errors<1%"
 [[alert]]
 name = "fast"
