@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports.burnrate import (
     BurnRateRule,
@@ -94,3 +96,39 @@ def test_slower_rule_fires_later_on_the_same_incident() -> None:
     (fired, resolved) = transitions(alert_states(slow, incident(), budget=BUDGET))
     assert fired == Transition(at=23.0, firing=True)
     assert resolved == Transition(at=45.0, firing=False)  # short window 40..44 clean at 44
+
+
+def brute_force_firing(rule: BurnRateRule, bad: list[int], total: list[int]) -> list[bool]:
+    """The rule, evaluated second by second the slow and obvious way."""
+
+    def burn(i: int, window: int) -> float:
+        lo = max(0, i - window + 1)
+        b, t = sum(bad[lo : i + 1]), sum(total[lo : i + 1])
+        return (b / t) / BUDGET if t else 0.0
+
+    condition = [
+        burn(i, rule.long_s) > rule.factor and burn(i, rule.short_s) > rule.factor
+        for i in range(len(total))
+    ]
+    return [
+        i >= rule.for_s and all(condition[i - k] for k in range(rule.for_s + 1))
+        for i in range(len(total))
+    ]
+
+
+@given(
+    data=st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=1, max_size=80),
+    long_s=st.integers(1, 30),
+    short_s=st.integers(1, 30),
+    for_s=st.integers(0, 5),
+)
+def test_alert_states_match_a_brute_force_evaluation(
+    data: list[tuple[int, int]], long_s: int, short_s: int, for_s: int
+) -> None:
+    total = [t + b for b, t in data]  # bad never exceeds total
+    bad = [b for b, _ in data]
+    rule = BurnRateRule(name="r", slo="s", long_s=long_s, short_s=short_s, factor=5.0, for_s=for_s)
+    series = SliSeries(bad=np.array(bad, dtype=np.int64), total=np.array(total, dtype=np.int64))
+    assert alert_states(rule, series, budget=BUDGET).tolist() == brute_force_firing(
+        rule, bad, total
+    )
