@@ -84,7 +84,7 @@ def _load_model(game: GameDay) -> dict[str, Any]:
     return {**common, "users": None, "rate": parse_rate(load.rate), "arrivals": load.arrivals}
 
 
-def copy_file(game: GameDay) -> Any:
+def copy_file(game: GameDay) -> Callable[[Path], None]:
     """The ``prepare`` step: the exercise file goes into the run directory first."""
 
     def prepare(run_dir: Path) -> None:
@@ -179,8 +179,8 @@ class Conductor:
             else:
                 rundir.log_event(run.dir, "phase_action", phase=phase.name, action=action)
 
-    def _actions(self, run: Run, phase: Phase) -> list[tuple[str, Any]]:
-        actions: list[tuple[str, Any]] = []
+    def _actions(self, run: Run, phase: Phase) -> list[tuple[str, Callable[[], None]]]:
+        actions: list[tuple[str, Callable[[], None]]] = []
         if phase.faults is not None:
             wanted = list(phase.faults)
             actions.append((f"faults on: {wanted}", lambda: switch_faults(run, wanted)))
