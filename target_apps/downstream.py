@@ -1,4 +1,4 @@
-"""A real downstream service for ``shop``: a payments API whose latency and error rate are set.
+"""A real downstream for ``shop``: payments and stock APIs whose latency and error rate are set.
 
 The harness starts it on loopback before the target.  ``DOWNSTREAM_LATENCY_MS`` and
 ``DOWNSTREAM_ERROR_RATE`` set its behaviour at start; ``PUT /_config`` changes them
@@ -19,6 +19,7 @@ from pydantic import BaseModel
 class Config(BaseModel):
     latency_ms: float = float(os.environ.get("DOWNSTREAM_LATENCY_MS", "20"))
     error_rate: float = float(os.environ.get("DOWNSTREAM_ERROR_RATE", "0"))
+    stock_latency_ms: float = float(os.environ.get("DOWNSTREAM_STOCK_LATENCY_MS", "300"))
 
 
 class Charge(BaseModel):
@@ -39,6 +40,13 @@ async def charge(body: Charge) -> dict[str, str]:
     return {"status": "approved", "charge_id": uuid.uuid4().hex, "order_id": body.order_id}
 
 
+@app.get("/stock/{product_id}")
+async def stock(product_id: int) -> dict[str, int]:
+    """The warehouse: how many of a product are in stock (slower than payments)."""
+    await asyncio.sleep(config.stock_latency_ms / 1000.0)
+    return {"product_id": product_id, "in_stock": (product_id * 7919) % 50}
+
+
 @app.get("/_config")
 async def get_config() -> Config:
     return config
@@ -48,4 +56,5 @@ async def get_config() -> Config:
 async def put_config(new: Config) -> Config:
     config.latency_ms = new.latency_ms
     config.error_rate = new.error_rate
+    config.stock_latency_ms = new.stock_latency_ms
     return config
