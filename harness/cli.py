@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from harness import config as cfg
 from harness.exceptions import LagscopeError, UsageError
-from harness.units import parse_milliseconds, parse_seconds
+from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,9 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the scenario's random choices")
     p.add_argument(
         "--downstream-latency", default="20ms", help="latency of shop's payments downstream"
+    )
+    p.add_argument(
+        "--memory-cap", default="512MB", help="RSS per worker at which seeded leaks stop growing"
     )
 
 
@@ -77,6 +80,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         downstream_latency_ms=parse_milliseconds(
             args.downstream_latency, what="--downstream-latency"
         ),
+        memory_cap_mb=parse_megabytes(args.memory_cap, what="--memory-cap"),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import secrets
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ from harness.sampler import ResourceSampler
 from harness.target import openapi_get_paths, start_downstream, start_target
 
 STARTUP_ALLOWANCE_S = 120.0
+ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
 LOAD_OVERRUN_S = 30.0  # Locust stops itself at --run-time; this is the harness's backstop
 _VERSIONED = ("lagscope", "fastapi", "starlette", "uvicorn", "uvloop", "locust", "pandas", "psutil")
 
@@ -69,8 +71,9 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 class Run:
     """The processes of one run and the directory they write into."""
 
-    def __init__(self, config: RunConfig, run_dir: Path) -> None:
+    def __init__(self, config: RunConfig, run_dir: Path, *, admin_token: str | None = None) -> None:
         self.config = config
+        self.admin_token = admin_token
         self.dir = run_dir
         self.children: dict[str, Child] = {}
         self.outcome = "completed"
@@ -87,7 +90,11 @@ class Run:
             downstream, downstream_url = start_downstream(config, self.dir, deadline=deadline)
             self.children["downstream"] = downstream
         target, url = start_target(
-            config, self.dir, deadline=deadline, downstream_url=downstream_url
+            config,
+            self.dir,
+            deadline=deadline,
+            downstream_url=downstream_url,
+            admin_token=self.admin_token,
         )
         self.children["target"] = target
         rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid)
@@ -125,6 +132,7 @@ class Run:
 def run(config: RunConfig) -> Path:
     """Run the load test ``config`` describes; return the run directory (data merged)."""
     run_dir = rundir.create(config.out)
+    admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
     rundir.write_json(
         run_dir / "run.json",
         {
@@ -133,10 +141,11 @@ def run(config: RunConfig) -> Path:
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
+            "admin": {"path": ADMIN_PATH, "token": admin_token},
         },
     )
     rundir.log_event(run_dir, "run_start")
-    current = Run(config, run_dir)
+    current = Run(config, run_dir, admin_token=admin_token)
     sampler = ResourceSampler(
         run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
     )

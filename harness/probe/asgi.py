@@ -14,6 +14,7 @@ from types import CodeType
 from typing import Any
 
 from harness.probe.frames import FrameFilter
+from harness.probe.gauges import GaugeSampler
 from harness.probe.heartbeat import Heartbeat
 from harness.probe.recorder import Recorder
 from harness.probe.routes import endpoint_names
@@ -36,6 +37,7 @@ class ProbeOptions:
     stall_threshold_ms: float = 20.0
     sample_ms: float = 2.0
     app_name: str = ""
+    gauge_interval_ms: float = 250.0
 
 
 class _Probe:
@@ -46,6 +48,7 @@ class _Probe:
         self.options = options
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
+        self.gauges: GaugeSampler | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
 
     def endpoints(self) -> Mapping[CodeType, str]:
@@ -79,6 +82,12 @@ class _Probe:
             endpoints=self.endpoints,
         )
         self.watchdog.start()
+        self.gauges = GaugeSampler(
+            recorder.dir / "gauges.csv",
+            interval_s=opts.gauge_interval_ms / 1000.0,
+            frame_filter=FrameFilter.for_root(opts.app_root),
+        )
+        self.gauges.start()
         atexit.register(self.stop)
 
     def stop(self) -> None:
@@ -89,6 +98,9 @@ class _Probe:
         if self.heartbeat is not None:
             self.heartbeat.stop()
             self.heartbeat = None
+        if self.gauges is not None:
+            self.gauges.stop()
+            self.gauges = None
 
 
 class InstrumentedApp:
