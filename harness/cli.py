@@ -37,7 +37,7 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--out", type=Path, help="run directory (default runs/<time>-<app>-<scenario>)")
     p.add_argument("--seed", type=int, default=0, help="seed of the scenario's random choices")
     p.add_argument(
-        "--downstream-latency", default="20ms", help="latency of shop's payments downstream"
+        "--downstream-latency", default="50ms", help="latency of shop's payments downstream"
     )
     p.add_argument(
         "--memory-cap", default="512MB", help="RSS per worker at which seeded leaks stop growing"

@@ -39,7 +39,7 @@ class RunConfig:
     seed: int = 0
     out: Path = field(default_factory=lambda: Path("runs"))
     sample_interval_s: float = 1.0
-    downstream_latency_ms: float = 20.0
+    downstream_latency_ms: float = 50.0
     memory_cap_mb: float = 512.0  # growing seeded faults stop at this RSS per worker
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class RunData:
     stalls: pd.DataFrame  # STALL_COLUMNS
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
     workers: list[dict[str, Any]]
+    gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -79,6 +80,21 @@ def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd
     return metas, lag_frame[["pid", "t", "lag_ms"]], stall_frame
 
 
+def _read_gauges(run_dir: Path) -> pd.DataFrame:
+    """Every worker's gauges.csv (docs/run-directory.md), with a ``pid`` column."""
+    frames = []
+    for path in sorted((run_dir / "workers").glob("*/gauges.csv")):
+        if path.stat().st_size == 0:
+            continue
+        frame = pd.read_csv(path, on_bad_lines="skip", keep_default_na=False, na_values=[""])
+        frames.append(frame.assign(pid=int(path.parent.name)))
+    if not frames:
+        return pd.DataFrame({"t": pd.Series(dtype=float), "pid": pd.Series(dtype=int)})
+    gauges = pd.concat(frames, ignore_index=True)
+    gauges["t"] = pd.to_numeric(gauges["t"], errors="coerce")
+    return gauges.dropna(subset=["t"])
+
+
 def load_run(run_dir: str | Path) -> RunData:
     """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
     path = Path(run_dir)
@@ -108,4 +124,5 @@ def load_run(run_dir: str | Path) -> RunData:
         stalls=stalls,
         resources=resources,
         workers=workers,
+        gauges=_read_gauges(path),
     )

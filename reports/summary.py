@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from reports.diagnosis import Figures, diagnose
+from reports.gauges import gauge_figures, memory_cap
 from reports.latency import latency_table
 from reports.loop import loop_figures
 from reports.resources import resource_figures
 from reports.rundata import RunData
+from reports.statuses import status_figures
 from reports.window import measurement_window
 
 
@@ -25,6 +27,9 @@ def summarize(data: RunData) -> dict[str, Any]:
         requests=latency_table(requests, seconds=window.seconds),
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
+        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
+        statuses=status_figures(requests),
+        safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
     )
     ends = data.events.loc[data.events["event"] == "run_end"]
     outcome = str(ends["outcome"].iloc[-1]) if "outcome" in ends and not ends.empty else "unknown"
@@ -49,5 +54,8 @@ def summarize(data: RunData) -> dict[str, Any]:
         "requests": figures.requests,
         "loop": figures.loop,
         "resources": figures.resources,
+        "app": figures.gauges,
+        "statuses": figures.statuses,
+        "safety": figures.safety,
         "diagnosis": diagnose(figures),
     }

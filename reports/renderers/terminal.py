@@ -31,4 +31,11 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console.print(f"  {finding['summary']}", highlight=False)
         console.print(f"  evidence: {finding['evidence']}", highlight=False)
         console.print(f"  remedy: {finding['remedy']}", highlight=False)
+    safety = summary.get("safety") or {}
+    if safety.get("cap_hit"):
+        console.print(
+            f"[red]memory cap of {safety['memory_cap_mb']:g} MB hit[/red] by worker(s) "
+            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there",
+            highlight=False,
+        )
     console.print(f"run directory: {summary['run']['dir']}", highlight=False)

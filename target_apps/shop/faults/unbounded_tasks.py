@@ -62,14 +62,24 @@ class Outbox:
 
     def __init__(self, relay: Relay) -> None:
         self.relay = relay
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.queue: asyncio.Queue[str] = asyncio.Queue()  # bounded by reserve()
+        self.reserved = 0
         self._workers: list[asyncio.Task[None]] = []
 
-    def full(self) -> bool:
-        return self.queue.full()
+    def reserve(self) -> bool:
+        """Hold a slot for one receipt before taking the order; False when the outbox is full."""
+        if self.queue.qsize() + self.reserved >= QUEUE_SIZE:
+            return False
+        self.reserved += 1
+        return True
+
+    def release(self) -> None:
+        """Give the slot back (the order failed before its receipt was queued)."""
+        self.reserved -= 1
 
     def put(self, order_id: str) -> None:
-        """Queue the receipt (the caller checked ``full()`` before taking the order)."""
+        """Queue the receipt into the slot ``reserve()`` held."""
+        self.reserved -= 1
         if not self._workers:
             self._workers = [
                 asyncio.create_task(self._work(), name=f"outbox-{i}")
