@@ -63,7 +63,27 @@ def _saturation(busy: pd.Series, total: pd.Series, waiting: pd.Series) -> dict[s
 
 
 def _site_while(g: pd.DataFrame, mask: pd.Series) -> str | None:
-    return _mode(g.loc[mask, "tasks_wait_top"]) if "tasks_wait_top" in g and mask.any() else None
+    """Where requests (else any tasks) mostly waited in the samples ``mask`` selects."""
+    if not mask.any():
+        return None
+    for column in ("requests_wait_top", "tasks_wait_top"):
+        if column in g:
+            site = _mode(g.loc[mask, column])
+            if site is not None:
+                return site
+    return None
+
+
+def _request_waits(g: pd.DataFrame) -> dict[str, str]:
+    """For each endpoint, the site where its requests were most often seen waiting."""
+    if "requests_wait_endpoint" not in g:
+        return {}
+    waits = {}
+    for endpoint, rows in g.groupby("requests_wait_endpoint", sort=True):
+        site = _mode(rows["requests_wait_top"]) if str(endpoint) else None
+        if site is not None:
+            waits[str(endpoint)] = site
+    return waits
 
 
 def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
@@ -84,6 +104,7 @@ def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     return {
         "samples": int(len(g)),
         "tasks": _tasks(g),
+        "request_waits": _request_waits(g),
         "threads": threads,
         "db": db,
         "logs": {

@@ -86,6 +86,7 @@ class _Probe:
             recorder.dir / "gauges.csv",
             interval_s=opts.gauge_interval_ms / 1000.0,
             frame_filter=FrameFilter.for_root(opts.app_root),
+            endpoints=self.endpoints,
         )
         self.gauges.start()
         atexit.register(self.stop)

@@ -4,6 +4,7 @@ Every ``interval_s`` (default 250 ms) a task on the event loop reads:
 
     tasks            pending asyncio tasks (``asyncio.all_tasks()``)
     tasks_wait_top   where most of the pending tasks wait (innermost user frame), and how many
+    requests_wait_*  the same over the tasks that serve a request, with that request's endpoint
     threads_*        anyio's default thread limiter (FastAPI's threadpool): busy, total, waiting
     db_*             SQLAlchemy queue pools: checked out, capacity, callers waiting
     log_*            log records handled and bytes formatted so far (cumulative), top source
@@ -20,8 +21,9 @@ import asyncio
 import csv
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import CodeType
 from typing import Any, TextIO
 
 from harness.probe import hooks
@@ -30,6 +32,7 @@ from harness.probe.tasks import wait_sites
 
 COLUMNS = [
     "t", "tasks", "tasks_wait_top", "tasks_wait_count",
+    "requests_wait_endpoint", "requests_wait_top", "requests_wait_count",
     "threads_busy", "threads_total", "threads_waiting",
     "db_checked_out", "db_capacity", "db_waiting", "db_dialects",
     "log_records", "log_bytes", "log_top", "rss_mb",
@@ -59,17 +62,25 @@ def _site(filter_: FrameFilter, site: tuple[str, int, str]) -> str:
     return f"{filter_.relative(site[0])}:{site[1]} ({site[2]})"
 
 
-def sample(frame_filter: FrameFilter, *, wall: Callable[[], float] = time.time) -> list[Any]:
+def sample(
+    frame_filter: FrameFilter,
+    endpoints: Mapping[CodeType, str] | None = None,
+    *,
+    wall: Callable[[], float] = time.time,
+) -> list[Any]:
     """One row of COLUMNS (call on the running loop)."""
     tasks = asyncio.all_tasks()
-    sites = wait_sites(tasks, frame_filter.is_user)
+    sites, requests = wait_sites(tasks, frame_filter.is_user, endpoints)
     top = sites.most_common(1)
+    req = requests.most_common(1)
     threads = thread_limiter() or ("", "", "")
     checked_out, capacity, waiting, dialects = hooks.pool_figures()
     log_top = hooks.LOGS.sources.most_common(1)
     return [
         round(wall(), 3), len(tasks),
         _site(frame_filter, top[0][0]) if top else "", top[0][1] if top else 0,
+        req[0][0][0] if req else "", _site(frame_filter, req[0][0][1]) if req else "",
+        req[0][1] if req else 0,
         *threads,
         checked_out if dialects else "", capacity if dialects else "",
         waiting if dialects else "", dialects,
@@ -82,10 +93,18 @@ def sample(frame_filter: FrameFilter, *, wall: Callable[[], float] = time.time) 
 class GaugeSampler:
     """Samples the gauges on the running loop into ``workers/<pid>/gauges.csv``."""
 
-    def __init__(self, path: Path, *, interval_s: float, frame_filter: FrameFilter) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        interval_s: float,
+        frame_filter: FrameFilter,
+        endpoints: Callable[[], Mapping[CodeType, str]] = dict,
+    ) -> None:
         self.path = path
         self.interval_s = interval_s
         self.frame_filter = frame_filter
+        self._endpoints = endpoints
         self._file: TextIO | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -103,7 +122,7 @@ class GaugeSampler:
         last_flush = time.monotonic()
         while True:
             await asyncio.sleep(self.interval_s)
-            writer.writerow(sample(self.frame_filter))
+            writer.writerow(sample(self.frame_filter, self._endpoints()))
             if time.monotonic() - last_flush >= FLUSH_EVERY_S:
                 self._file.flush()
                 last_flush = time.monotonic()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterable
-from types import FrameType
+from collections.abc import Callable, Iterable, Mapping
+from types import CodeType, FrameType
 from typing import Any
 
 MAX_DEPTH = 64
@@ -34,9 +34,15 @@ def _awaited(obj: Any) -> Any:
     return None
 
 
-def wait_site(coro: Any, is_user: Callable[[str], bool]) -> tuple[str, int, str] | None:
-    """``(filename, line, function)`` of the innermost user frame in ``coro``'s await chain."""
+Site = tuple[str, int, str]  # (filename, line, function)
+
+
+def wait_site(
+    coro: Any, is_user: Callable[[str], bool], endpoints: Mapping[CodeType, str] | None = None
+) -> tuple[Site | None, str | None]:
+    """The innermost user frame in ``coro``'s await chain, and the endpoint the chain runs."""
     site = None
+    endpoint = None
     obj = coro
     for _ in range(MAX_DEPTH):
         frame = _frame(obj)
@@ -45,23 +51,31 @@ def wait_site(coro: Any, is_user: Callable[[str], bool]) -> tuple[str, int, str]
         code = frame.f_code
         if is_user(code.co_filename):
             site = (code.co_filename, frame.f_lineno or 0, code.co_name)
+        if endpoint is None and endpoints:
+            endpoint = endpoints.get(code)
         obj = _awaited(obj)
         if obj is None:
             break
-    return site
+    return site, endpoint
 
 
 def wait_sites(
-    tasks: Iterable[asyncio.Task[Any]], is_user: Callable[[str], bool]
-) -> Counter[tuple[str, int, str]]:
-    """How many of ``tasks`` (not done) wait at each user site."""
-    sites: Counter[tuple[str, int, str]] = Counter()
+    tasks: Iterable[asyncio.Task[Any]],
+    is_user: Callable[[str], bool],
+    endpoints: Mapping[CodeType, str] | None = None,
+) -> tuple[Counter[Site], Counter[tuple[str, Site]]]:
+    """How many of ``tasks`` (not done) wait at each user site; and, for the tasks that
+    serve a request, at each (endpoint, site)."""
+    sites: Counter[Site] = Counter()
+    requests: Counter[tuple[str, Site]] = Counter()
     for n, task in enumerate(tasks):
         if n >= MAX_TASKS:
             break
         if task.done():
             continue
-        site = wait_site(task.get_coro(), is_user)
+        site, endpoint = wait_site(task.get_coro(), is_user, endpoints)
         if site is not None:
             sites[site] += 1
-    return sites
+            if endpoint is not None:
+                requests[(endpoint, site)] += 1
+    return sites, requests

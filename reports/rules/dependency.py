@@ -35,8 +35,8 @@ REMEDY = (
 )
 
 
-def _wait_site(fig: Figures) -> str | None:
-    sites = [w["tasks"].get("wait_top") for _, w in workers(fig)]
+def _wait_site(fig: Figures, endpoint: str) -> str | None:
+    sites = [w.get("request_waits", {}).get(endpoint) for _, w in workers(fig)]
     sites = [s for s in sites if s]
     return statistics.mode(sites) if sites else None
 
@@ -56,7 +56,7 @@ def slow_dependency(fig: Figures) -> list[Finding]:
         base = statistics.median(others) if others else None
         if base is not None and p50 < RATIO * max(base, 1.0):
             continue
-        site = _wait_site(fig)
+        site = _wait_site(fig, name)
         cpu = fig.resources.get("target", {}).get("cpu_pct_mean")
         findings.append(
             {

@@ -44,7 +44,7 @@ def test_healthy_data_yields_no_findings() -> None:
 def test_pool_full_with_waiters_is_connection_pool_exhaustion_and_says_it_leaks() -> None:
     data = frames.run_data(
         gauge_frame=frames.gauges(
-            db_checked_out=10, db_waiting=15, tasks_wait_top="app/db.py:7 (get_item)"
+            db_checked_out=10, db_waiting=15, requests_wait_top="app/db.py:7 (get_item)"
         ),
         request_frame=with_status(500, 0.2, "GET /products"),
     )
@@ -100,7 +100,10 @@ def test_slow_endpoint_with_idle_process_is_slow_dependency() -> None:
     reqs = frames.requests()
     reqs.loc[reqs["name"] == "/orders", "latency_ms"] = 3000.0
     data = frames.run_data(
-        request_frame=reqs, gauge_frame=frames.gauges(tasks_wait_top="app/pay.py:9 (charge)")
+        request_frame=reqs,
+        gauge_frame=frames.gauges(
+            requests_wait_endpoint="POST /orders", requests_wait_top="app/pay.py:9 (charge)"
+        ),
     )
     finding = only(summarize(data), "slow_dependency")
     assert finding["endpoint"] == "POST /orders"

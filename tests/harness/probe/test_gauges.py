@@ -38,6 +38,7 @@ def test_pool_gauges_count_checked_out_connections_and_waiters(tmp_path: Path) -
             conn = await engine.connect()
             await conn.execute(text("select 1"))
             held.append(conn)
+
         async def connect() -> AsyncConnection:
             return await engine.connect()
 
@@ -87,7 +88,7 @@ def test_wait_sites_name_the_user_line_pending_tasks_wait_at() -> None:
         event = asyncio.Event()
         tasks = [asyncio.create_task(parked(event)) for _ in range(5)]
         await asyncio.sleep(0)
-        sites = wait_sites(asyncio.all_tasks(), FrameFilter.for_root(ROOT).is_user)
+        sites, _ = wait_sites(asyncio.all_tasks(), FrameFilter.for_root(ROOT).is_user)
         event.set()
         await asyncio.gather(*tasks)
         return dict(sites)
