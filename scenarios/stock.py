@@ -12,7 +12,7 @@ _users = 0
 
 
 class StockUser(FastHttpUser):
-    wait_time = between(0.1, 0.3)
+    wait_time = between(0.05, 0.15)
 
     def on_start(self) -> None:
         global _users

@@ -43,13 +43,13 @@ CATALOGUE: dict[str, Fault] = {
             "unbounded_tasks",
             "POST /orders fires one asyncio task per order to e-mail a receipt, with no bound",
             "unbounded_background_tasks",
-            "--scenario orders --users 40",
+            "--scenario orders",
         ),
         Fault(
             "threadpool_starvation",
             "GET /products/{id}/stock calls the warehouse with a blocking client in the threadpool",
             "threadpool_saturation",
-            "--scenario stock --users 100",
+            "--scenario stock --users 60 --spawn-rate 60",
         ),
         Fault(
             "slow_downstream",
