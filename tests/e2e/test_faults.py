@@ -62,7 +62,7 @@ def test_growing_fault_stops_at_the_memory_cap_and_the_run_says_so(tmp_path: Pat
     assert safety["cap_hit"] is True, describe(summary)
     # RSS is checked every 100 ms while receipts of 256 KB pile up: a few MB past the cap.
     assert cap_mb <= safety["rss_mb_max"] < cap_mb + 40, safety
-    assert "memory cap of 160 MB hit" in (tmp_path / "run" / "report.md").read_text().lower()
+    assert "memory cap of 160 mb hit" in (tmp_path / "run" / "report.md").read_text().lower()
 
 
 def test_connection_leak_on_postgresql_yields_pool_exhaustion(
