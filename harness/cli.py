@@ -1,4 +1,4 @@
-"""The ``lagscope`` command: ``run``, ``report`` and ``apps``.
+"""The ``lagscope`` command: ``run``, ``report``, ``apps`` and ``sweep``.
 
 User errors (LagscopeError, bad flags) print one line and exit 2; never a traceback.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from harness import config as cfg
+from harness import sweep_cli
 from harness.exceptions import LagscopeError, UsageError
 from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
 
@@ -30,6 +31,15 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
+    p.add_argument(
+        "--server",
+        choices=cfg.SERVERS,
+        default="uvicorn",
+        help="uvicorn, or gunicorn with uvicorn workers",
+    )
+    p.add_argument(
+        "--threadpool", type=int, help="threads for sync endpoints (anyio's limiter; default 40)"
+    )
     p.add_argument("--fault", action="append", default=[], help="switch on a fault of shop")
     p.add_argument("--stall-threshold", default="20ms", help="loop lag that counts as a stall")
     p.add_argument("--probe-interval", default="10ms", help="heartbeat interval of the probe")
@@ -42,6 +52,11 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--memory-cap", default="512MB", help="RSS per worker at which seeded leaks stop growing"
     )
+    p.add_argument(
+        "--allow-remote-target",
+        action="store_true",
+        help="let a scenario send to absolute URLs that are not 127.0.0.1/localhost",
+    )
 
 
 def build_parser() -> _Parser:
@@ -51,6 +66,7 @@ def build_parser() -> _Parser:
     report = sub.add_parser("report", help="re-render a run directory from its saved data")
     report.add_argument("run_dir", type=Path)
     sub.add_parser("apps", help="list the built-in apps and their faults")
+    sweep_cli.add_parser(sub)
     return parser
 
 
@@ -59,6 +75,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     for flag, value in (("--users", args.users), ("--workers", args.workers)):
         cfg.check_positive(value, flag=flag)
     cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
+    if args.threadpool is not None:
+        cfg.check_positive(args.threadpool, flag="--threadpool")
     app_import = cfg.resolve_app(args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     return cfg.RunConfig(
@@ -70,7 +88,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         spawn_rate=args.spawn_rate,
         duration_s=parse_seconds(args.duration, what="--duration"),
         workers=args.workers,
+        server=args.server,
         loop=args.loop,
+        threadpool=args.threadpool,
         faults=cfg.resolve_faults(args.fault, app=args.app),
         stall_threshold_ms=parse_milliseconds(args.stall_threshold, what="--stall-threshold"),
         interval_ms=parse_milliseconds(args.probe_interval, what="--probe-interval"),
@@ -81,6 +101,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
             args.downstream_latency, what="--downstream-latency"
         ),
         memory_cap_mb=parse_megabytes(args.memory_cap, what="--memory-cap"),
+        allow_remote_target=args.allow_remote_target,
     )
 
 
@@ -115,7 +136,7 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps}
+COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps, "sweep": sweep_cli.cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,8 @@ from harness.exceptions import UsageError
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
+ServerKind = Literal["uvicorn", "gunicorn"]
+SERVERS: tuple[ServerKind, ...] = ("uvicorn", "gunicorn")
 
 BUILTIN_APPS = {"shop": "target_apps.shop.app:app"}
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -31,7 +33,9 @@ class RunConfig:
     spawn_rate: float
     duration_s: float
     workers: int = 1
+    server: ServerKind = "uvicorn"
     loop: LoopKind = "auto"
+    threadpool: int | None = None  # anyio's thread limiter tokens; None keeps its default (40)
     faults: tuple[str, ...] = ()
     stall_threshold_ms: float = 20.0
     interval_ms: float = 10.0
@@ -41,6 +45,7 @@ class RunConfig:
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = 50.0
     memory_cap_mb: float = 512.0  # growing seeded faults stop at this RSS per worker
+    allow_remote_target: bool = False
 
     @property
     def builtin_app(self) -> bool:
@@ -111,10 +116,14 @@ def resolve_faults(faults: list[str], *, app: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(faults))
 
 
+def safe_name(text: str) -> str:
+    """``text`` usable in a file name (an import string's ``:`` and ``/`` replaced)."""
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
 def default_out(app: str, scenario: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    safe_app = re.sub(r"[^\w.-]+", "_", app)
-    return Path("runs") / f"{stamp}-{safe_app}-{scenario}"
+    return Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
 
 
 def check_positive(value: float, *, flag: str) -> None:

@@ -24,6 +24,8 @@ def start_load(
         LAGSCOPE_SEED=str(config.seed),
         PYTHONUNBUFFERED="1",
     )
+    if config.allow_remote_target:
+        env["LAGSCOPE_ALLOW_REMOTE"] = "1"
     if openapi_paths is not None:
         env["LAGSCOPE_OPENAPI_PATHS"] = json.dumps(openapi_paths)
     argv = [

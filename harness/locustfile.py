@@ -10,10 +10,11 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from locust import User
 
-from harness import load_recorder
+from harness import load_recorder, loopback
 
 
 def _load_scenario(path: Path) -> None:
@@ -32,5 +33,21 @@ def _load_scenario(path: Path) -> None:
             globals()[name] = value
 
 
+def _guard_loopback() -> None:
+    """Refuse, before sending, any request whose URL is not loopback (unless opted in)."""
+    from locust.clients import HttpSession
+    from locust.contrib.fasthttp import FastHttpSession
+
+    for session in (HttpSession, FastHttpSession):
+        build = session._build_url
+
+        def guarded(self: object, path: str, _build: Any = build) -> str:
+            return loopback.check(_build(self, path))
+
+        session._build_url = guarded  # type: ignore[method-assign]
+
+
+if os.environ.get("LAGSCOPE_ALLOW_REMOTE") != "1":
+    _guard_loopback()
 _load_scenario(Path(os.environ["LAGSCOPE_SCENARIO_FILE"]))
 load_recorder.install(Path(os.environ["LAGSCOPE_RUN_DIR"]))

@@ -97,7 +97,7 @@ class Run:
             admin_token=self.admin_token,
         )
         self.children["target"] = target
-        rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid)
+        rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
         paths = openapi_get_paths(url) if config.scenario == "openapi" else None
         if paths is not None:
             rundir.log_event(self.dir, "openapi_paths", paths=paths)

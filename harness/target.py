@@ -68,12 +68,9 @@ def start_target(
         env["LAGSCOPE_ADMIN_TOKEN"] = admin_token
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
-    argv = [
-        sys.executable, "-m", "uvicorn", "harness.probe.entry:create_app", "--factory",
-        "--host", LOOPBACK, "--port", str(port), "--workers", str(config.workers),
-        "--loop", config.loop, "--http", "httptools", "--log-level", "warning",
-        "--no-access-log", "--app-dir", os.getcwd(), "--timeout-graceful-shutdown", "3",
-    ]  # fmt: skip
+    if config.threadpool is not None:
+        env["LAGSCOPE_THREADPOOL"] = str(config.threadpool)
+    argv = server_argv(config, port)
     child = Child("target", argv, env=env, log_path=run_dir / "logs" / "target.log")
     url = f"http://{LOOPBACK}:{port}"
     try:
@@ -84,6 +81,25 @@ def start_target(
         child.stop()
         raise
     return child, url
+
+
+def server_argv(config: RunConfig, port: int) -> list[str]:
+    """The command line of the target server: uvicorn, or gunicorn with uvicorn workers."""
+    if config.server == "gunicorn":
+        from harness.gunicorn_workers import BY_LOOP
+
+        return [
+            sys.executable, "-m", "gunicorn", "harness.probe.entry:create_app()",
+            "--bind", f"{LOOPBACK}:{port}", "--workers", str(config.workers),
+            "--worker-class", f"harness.gunicorn_workers.{BY_LOOP[config.loop]}",
+            "--chdir", os.getcwd(), "--graceful-timeout", "3", "--log-level", "warning",
+        ]  # fmt: skip
+    return [
+        sys.executable, "-m", "uvicorn", "harness.probe.entry:create_app", "--factory",
+        "--host", LOOPBACK, "--port", str(port), "--workers", str(config.workers),
+        "--loop", config.loop, "--http", "httptools", "--log-level", "warning",
+        "--no-access-log", "--app-dir", os.getcwd(), "--timeout-graceful-shutdown", "3",
+    ]  # fmt: skip
 
 
 def _wait_until_serving(child: Child, url: str) -> None:

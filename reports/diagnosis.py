@@ -48,6 +48,7 @@ class Figures:
     """What the rules read: the processed sections of the summary."""
 
     seconds: float
+    run: dict[str, Any]
     requests: dict[str, Any]
     loop: dict[str, Any]
     resources: dict[str, Any]
@@ -98,7 +99,31 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     return findings
 
 
+def target_crashed(fig: Figures) -> list[Finding]:
+    """The target's server process died while the load ran."""
+    if fig.run.get("outcome") != "target_crashed":
+        return []
+    agg = fig.requests.get("aggregate", {})
+    return [
+        {
+            "kind": "target_crashed",
+            "severity": "critical",
+            "summary": "The target server exited during the load; the run was cut short.",
+            "evidence": (
+                f"exit code {fig.run.get('target_exit_code')}; {agg.get('failures', 0)} of "
+                f"{agg.get('count', 0)} requests failed. The last lines of logs/target.log say why."
+            ),
+            "location": "logs/target.log",
+            "remedy": (
+                "Read logs/target.log for the exception or signal; an exit from the OOM killer "
+                "shows as -9 (check RSS in the resources section)."
+            ),
+        }
+    ]
+
+
 RULES: list[Callable[[Figures], list[Finding]]] = [
+    target_crashed,
     event_loop_blocking,
     connection_pool_exhaustion,
     unbounded_background_tasks,

@@ -7,10 +7,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# A stack seen in less than this share of a stall's samples is a transition, not a blocker.
+MIN_STACK_SHARE = 0.1
 
-def format_stack(stack: dict[str, Any]) -> list[str]:
-    """A merged stack as ``"path:line in function"`` lines, outermost first."""
-    return [f"{frame[0]}:{frame[1]} in {frame[2]}" for frame in stack["frames"]]
+
+def format_stack(frames: list[list[Any]]) -> list[str]:
+    """A stack's frames as ``"path:line in function"`` lines, outermost first."""
+    return [f"{frame[0]}:{frame[1]} in {frame[2]}" for frame in frames]
 
 
 def _mode(series: pd.Series) -> Any:
@@ -18,15 +21,46 @@ def _mode(series: pd.Series) -> Any:
     return None if values.empty else values.mode().iloc[0]
 
 
+def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
+    """One row per (stall, blamed location): the stall's time split by its stacks' samples.
+
+    A stall can span several blocking calls back to back (two requests, or a
+    dependency then the endpoint); each location gets the share its stacks were seen.
+    """
+    rows = []
+    for stall in stalls.itertuples(index=False):
+        stacks = stall.stacks or []
+        total = sum(s["count"] for s in stacks) or 1
+        shares: dict[str, dict[str, Any]] = {}
+        for stack in stacks:
+            loc = stack.get("location") or "<unknown>"
+            entry = shares.setdefault(loc, {**stack, "location": loc, "samples": 0})
+            entry["samples"] += stack["count"]
+        for entry in shares.values():
+            share = entry["samples"] / total
+            if share < MIN_STACK_SHARE:
+                continue
+            rows.append(
+                {
+                    "location": entry["location"],
+                    "function": entry.get("function"),
+                    "endpoint": entry.get("endpoint"),
+                    "in_user_code": bool(entry.get("in_user_code")),
+                    "cause": stall.cause,
+                    "ms": float(stall.duration_ms) * share,
+                    "frames": entry.get("frames", []),
+                }
+            )
+    columns = ["location", "function", "endpoint", "in_user_code", "cause", "ms", "frames"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any]]:
-    """Stalls grouped by blamed location, worst (most total blocked time) first."""
-    if stalls.empty:
-        return []
-    frame = stalls.assign(location=stalls["location"].fillna("<unknown>"))
+    """Blocked time grouped by blamed location, worst (most total time) first."""
+    shares = attributions(stalls)
     blockers = []
-    for location, group in frame.groupby("location", sort=False):
-        worst = group.loc[group["duration_ms"].idxmax()]
-        stacks = worst["stacks"] or []
+    for location, group in shares.groupby("location", sort=False):
+        worst = group.loc[group["ms"].idxmax()]
         blockers.append(
             {
                 "location": str(location),
@@ -35,9 +69,9 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
                 "cause": _mode(group["cause"]),
                 "in_user_code": bool(group["in_user_code"].any()),
                 "count": int(len(group)),
-                "total_ms": round(float(group["duration_ms"].sum()), 3),
-                "max_ms": round(float(group["duration_ms"].max()), 3),
-                "stack": format_stack(stacks[0]) if stacks else [],
+                "total_ms": round(float(group["ms"].sum()), 3),
+                "max_ms": round(float(group["ms"].max()), 3),
+                "stack": format_stack(worst["frames"]),
             }
         )
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)

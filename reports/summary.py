@@ -22,8 +22,22 @@ def summarize(data: RunData) -> dict[str, Any]:
     stalls = window.clip(data.stalls, "start")
     config = data.run.get("config", {})
     workers = len(data.workers) or int(config.get("workers", 1))
+    ends = data.events.loc[data.events["event"] == "run_end"]
+    exits = data.events.loc[data.events["event"] == "target_exited"]
+    run = {
+        "dir": str(data.dir),
+        "app": config.get("app"),
+        "scenario": config.get("scenario"),
+        "faults": config.get("faults", []),
+        "workers": config.get("workers"),
+        "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
+        "probe": config.get("probe"),
+        "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
+        "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
+    }
     figures = Figures(
         seconds=window.seconds,
+        run=run,
         requests=latency_table(requests, seconds=window.seconds),
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
@@ -31,19 +45,8 @@ def summarize(data: RunData) -> dict[str, Any]:
         statuses=status_figures(requests),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
     )
-    ends = data.events.loc[data.events["event"] == "run_end"]
-    outcome = str(ends["outcome"].iloc[-1]) if "outcome" in ends and not ends.empty else "unknown"
     return {
-        "run": {
-            "dir": str(data.dir),
-            "app": config.get("app"),
-            "scenario": config.get("scenario"),
-            "faults": config.get("faults", []),
-            "workers": config.get("workers"),
-            "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
-            "probe": config.get("probe"),
-            "outcome": outcome,
-        },
+        "run": run,
         "window": {
             "start": window.start,
             "end": window.end,

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from types import CodeType
 from typing import Any
 
+import anyio.to_thread
+
 from harness.probe.frames import FrameFilter
 from harness.probe.gauges import GaugeSampler
 from harness.probe.heartbeat import Heartbeat
@@ -107,14 +109,22 @@ class _Probe:
 class InstrumentedApp:
     """Serves ``app`` unchanged and runs the probe in the worker that serves it."""
 
-    def __init__(self, app: ASGIApp, options: ProbeOptions | None) -> None:
+    def __init__(
+        self, app: ASGIApp, options: ProbeOptions | None, *, threadpool: int | None = None
+    ) -> None:
         self.app = app
         self._probe = _Probe(app, options) if options is not None else None
+        self._threadpool = threadpool
         self._started = False
 
     def _start_once(self) -> None:
-        if not self._started and self._probe is not None:
-            self._started = True
+        if self._started:
+            return
+        self._started = True
+        if self._threadpool is not None:
+            # The limiter FastAPI/Starlette use for sync endpoints and dependencies.
+            anyio.to_thread.current_default_thread_limiter().total_tokens = self._threadpool
+        if self._probe is not None:
             self._probe.start()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

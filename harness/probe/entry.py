@@ -10,6 +10,7 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
     LAGSCOPE_STALL_THRESHOLD_MS   lag above which the watchdog samples stacks
     LAGSCOPE_DEADLINE             unix time after which the worker stops itself
     LAGSCOPE_HARNESS_PID          the worker stops itself when this process is gone
+    LAGSCOPE_THREADPOOL           tokens of anyio's default thread limiter (sync endpoints)
 """
 
 from __future__ import annotations
@@ -66,4 +67,5 @@ def create_app() -> InstrumentedApp:
             stall_threshold_ms=_float_env("LAGSCOPE_STALL_THRESHOLD_MS", 20.0) or 20.0,
             app_name=import_string,
         )
-    return InstrumentedApp(app, options)
+    threadpool = os.environ.get("LAGSCOPE_THREADPOOL")
+    return InstrumentedApp(app, options, threadpool=int(threadpool) if threadpool else None)

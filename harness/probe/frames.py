@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -77,8 +76,3 @@ class FrameFilter:
             if not frame[0].startswith(_HARNESS_DIR):
                 return frame, False
         return None, False
-
-
-def dominant(stacks: Counter[Stack]) -> Stack:
-    """The most frequent stack (ties: the deepest, then the first seen)."""
-    return max(stacks.items(), key=lambda item: (item[1], len(item[0])))[0]

@@ -25,6 +25,12 @@ def endpoint_names(app: Any, prefix: str = "") -> dict[CodeType, str]:
     """Return ``{endpoint code object: "METHOD /path"}`` for every route of ``app``."""
     names: dict[CodeType, str] = {}
     for route in _find_routes(app):
+        included = getattr(route, "original_router", None)  # FastAPI's lazy include_router
+        if included is not None:
+            context = getattr(route, "include_context", None)
+            sub_prefix = prefix + str(getattr(context, "prefix", ""))
+            names.update(endpoint_names(included, prefix=sub_prefix))
+            continue
         path = prefix + str(getattr(route, "path", ""))
         endpoint = getattr(route, "endpoint", None)
         if endpoint is None:

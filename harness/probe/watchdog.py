@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from types import CodeType, FrameType
 from typing import Any
 
-from harness.probe.frames import Frame, FrameFilter, Stack, dominant
+from harness.probe.frames import Frame, FrameFilter, Stack
 from harness.probe.heartbeat import Heartbeat
 from harness.probe.recorder import Recorder
 
@@ -54,18 +54,20 @@ def build_stall_event(
 ) -> dict[str, Any]:
     """Turn the merged stack samples of one stall into the event written to stalls.jsonl."""
     stacks: Counter[Stack] = Counter()
-    endpoints: Counter[str] = Counter()
+    endpoints: dict[Stack, str | None] = {}
     for (stack, endpoint), count in samples.items():
         stacks[stack] += count
-        if endpoint is not None:
-            endpoints[endpoint] += count
-    location = function = None
-    in_user_code = False
-    if stacks:
-        blamed, in_user_code = frame_filter.blame(dominant(stacks))
-        if blamed is not None:
-            location = f"{frame_filter.relative(blamed[0])}:{blamed[1]}"
-            function = blamed[2]
+        if endpoints.get(stack) is None:
+            endpoints[stack] = endpoint
+    merged = [
+        {"count": count, **_blame(frame_filter, stack), "endpoint": endpoints[stack],
+         "frames": [[frame_filter.relative(f), line, fn, frame_filter.is_user(f)]
+                    for f, line, fn in stack]}
+        for stack, count in stacks.most_common()
+    ]  # fmt: skip
+    # The stall as a whole is blamed on its most frequent stack.  (One stall can span
+    # several blocking calls back to back; each stack keeps its own blame and endpoint.)
+    top = merged[0] if merged else {"location": None, "function": None, "in_user_code": False}
     cause = None if cpu_share is None else ("cpu" if cpu_share >= CPU_CAUSE_SHARE else "wait")
     return {
         "start": round(start, 6),
@@ -74,21 +76,20 @@ def build_stall_event(
         "samples": sum(stacks.values()),
         "cpu_share": None if cpu_share is None else round(cpu_share, 3),
         "cause": cause,
-        "location": location,
-        "function": function,
-        "in_user_code": in_user_code,
-        "endpoint": endpoints.most_common(1)[0][0] if endpoints else None,
-        "stacks": [
-            {
-                "count": count,
-                "frames": [
-                    [frame_filter.relative(f), line, fn, frame_filter.is_user(f)]
-                    for f, line, fn in stack
-                ],
-            }
-            for stack, count in stacks.most_common()
-        ],
+        "location": top["location"],
+        "function": top["function"],
+        "in_user_code": top["in_user_code"],
+        "endpoint": top.get("endpoint"),
+        "stacks": merged,
     }
+
+
+def _blame(frame_filter: FrameFilter, stack: Stack) -> dict[str, Any]:
+    blamed, in_user_code = frame_filter.blame(stack)
+    if blamed is None:
+        return {"location": None, "function": None, "in_user_code": False}
+    location = f"{frame_filter.relative(blamed[0])}:{blamed[1]}"
+    return {"location": location, "function": blamed[2], "in_user_code": in_user_code}
 
 
 class Watchdog(threading.Thread):

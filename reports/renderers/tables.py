@@ -27,6 +27,8 @@ def percentile_rows(requests: dict[str, Any]) -> list[list[str]]:
 
 
 def loop_line(loop: dict[str, Any]) -> str:
+    if not loop.get("heartbeats"):
+        return "event loop not observed (the probe was off or recorded nothing)"
     return (
         f"loop lag p50 {_ms(loop.get('lag_p50_ms'))} ms, p99 {_ms(loop.get('lag_p99_ms'))} ms, "
         f"max {_ms(loop.get('lag_max_ms'))} ms; {loop.get('stall_count', 0)} stalls, "

@@ -11,10 +11,13 @@ from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 
 def print_summary(summary: dict[str, Any], *, console: Console | None = None) -> None:
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
+            console = Console(width=140)
     table = Table(title="Latency (ms, exact, steady window)", title_justify="left")
     for i, header in enumerate(HEADERS):
-        table.add_column(header, justify="left" if i == 0 else "right")
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in percentile_rows(summary["requests"]):
         table.add_row(*row)
     console.print(table)

@@ -1,0 +1,81 @@
+"""What the probe costs: the shop at saturation with the probe on and off, alternating.
+
+Prints each round's throughput, P99 and the target's CPU time per request, then the
+medians and the ratios.  Budget: the probe costs at most 3% of throughput and at most
+1 ms of P99.  When the load generator, not the target, is the bottleneck (the target's
+CPU below ~95%), throughput hides the cost; CPU per request still shows it.
+
+    .venv/bin/python benchmarks/probe_overhead.py [--rounds 3] [--duration 10s]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def one_run(out: Path, *, probe: bool, duration: str, users: int) -> dict[str, float]:
+    argv = [
+        sys.executable, "-m", "harness", "run", "--app", "shop",
+        "--scenario", str(HERE / "saturate.py"), "--users", str(users), "--spawn-rate", "100",
+        "--duration", duration, "--out", str(out),
+    ]  # fmt: skip
+    if not probe:
+        argv.append("--no-probe")
+    subprocess.run(argv, check=True, capture_output=True)
+    summary = json.loads((out / "summary.json").read_text())
+    agg = summary["requests"]["aggregate"]
+    target_cpu = summary["resources"]["target"]["cpu_pct_mean"]
+    return {
+        "rps": agg["rps"],
+        "cpu_ms_per_req": target_cpu / 100 * 1000 / agg["rps"],
+        "p99_ms": agg["p99_ms"],
+        "target_cpu": summary["resources"]["target"]["cpu_pct_mean"],
+        "load_cpu": summary["resources"]["load_generator"]["cpu_pct_mean"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", default="10s")
+    parser.add_argument("--users", type=int, default=32)
+    args = parser.parse_args()
+    results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rnd in range(args.rounds):
+            order = (False, True) if rnd % 2 == 0 else (True, False)
+            for probe in order:
+                out = Path(tmp) / f"r{rnd}-{'on' if probe else 'off'}"
+                r = one_run(out, probe=probe, duration=args.duration, users=args.users)
+                results[probe].append(r)
+                print(
+                    f"round {rnd + 1} probe {'on ' if probe else 'off'}: {r['rps']:8.1f} req/s  "
+                    f"p99 {r['p99_ms']:6.2f} ms  target CPU {r['target_cpu']:5.1f}% "
+                    f"({r['cpu_ms_per_req'] * 1000:5.1f} µs/req)  "
+                    f"load CPU {r['load_cpu']:5.1f}%",
+                    flush=True,
+                )
+    keys = ("rps", "p99_ms", "cpu_ms_per_req")
+    on = {k: statistics.median(r[k] for r in results[True]) for k in keys}
+    off = {k: statistics.median(r[k] for r in results[False]) for k in keys}
+    cost = 1 - on["rps"] / off["rps"]
+    p99_delta = on["p99_ms"] - off["p99_ms"]
+    print(f"median probe off: {off['rps']:.1f} req/s, p99 {off['p99_ms']:.2f} ms")
+    print(f"median probe on:  {on['rps']:.1f} req/s, p99 {on['p99_ms']:.2f} ms")
+    cpu_cost = on["cpu_ms_per_req"] / off["cpu_ms_per_req"] - 1
+    print(
+        f"throughput cost: {cost:+.2%} (budget 3%)   p99 delta: {p99_delta:+.2f} ms (budget 1 ms)"
+    )
+    print(f"target CPU per request: {cpu_cost:+.2%} with the probe")
+
+
+if __name__ == "__main__":
+    main()

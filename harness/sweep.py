@@ -1,0 +1,171 @@
+"""``lagscope sweep``: for each server configuration, the highest rate it sustains under the SLO.
+
+Every step is a normal ``lagscope run`` (its own run directory, re-renderable with
+``lagscope report``), driven in the open model (``--rate``).  ``sweep.json`` is rewritten
+after every step, so an interrupted sweep keeps its finished points and
+``lagscope sweep --resume DIR`` continues by replaying the recorded steps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import rundir
+from harness.exceptions import UsageError
+from harness.orchestrator import host_facts
+from harness.rate_search import Step, next_step
+from harness.sweep_plan import Point, SweepPlan
+
+# A load generator above this CPU (per process, % of one core) may be the limit itself.
+GENERATOR_CPU_LIMIT = 90.0
+# Sends later than this at the 99th percentile mean the generator could not keep the plan.
+SEND_LAG_LIMIT_MS = 20.0
+
+
+def step_argv(plan: SweepPlan, point: Point, rate: float, out: Path) -> list[str]:
+    argv = [
+        sys.executable, "-m", "harness", "run", "--app", plan.app, "--rate", f"{rate:g}",
+        "--duration", f"{plan.step_s:g}s", "--workers", str(point.workers),
+        "--server", point.server, "--loop", point.loop, "--load-procs", str(plan.load_procs),
+        "--seed", str(plan.seed), "--out", str(out),
+    ]  # fmt: skip
+    if plan.scenario:
+        argv += ["--scenario", plan.scenario]
+    if point.threadpool is not None:
+        argv += ["--threadpool", str(point.threadpool)]
+    for fault in plan.faults:
+        argv += ["--fault", fault]
+    for slo in plan.slos:
+        argv += ["--slo", slo]
+    return argv
+
+
+def judge(summary: dict[str, Any], *, load_procs: int) -> dict[str, Any]:
+    """What one step showed: passed the SLO?, valid?, and the figures at that rate."""
+    agg = summary["requests"]["aggregate"]
+    resources = summary.get("resources", {})
+    target = resources.get("target", {})
+    generator = resources.get("load_generator", {})
+    sender = summary.get("open_model") or {}
+    generator_cpu = generator.get("cpu_pct_max", 0.0) / max(load_procs, 1)
+    send_lag = sender.get("send_lag_p99_ms")
+    reason = None
+    if generator_cpu >= GENERATOR_CPU_LIMIT:
+        reason = f"load generator saturated ({generator_cpu:.0f}% CPU per process)"
+    elif send_lag is not None and send_lag > SEND_LAG_LIMIT_MS and not sender.get("cap_reached"):
+        reason = f"load generator sent late (p99 {send_lag:.1f} ms behind the plan)"
+    count = agg.get("count") or 0
+    return {
+        "passed": bool(summary.get("slo", {}).get("passed", False)),
+        "valid": reason is None,
+        "reason": reason,
+        "rps": agg.get("rps"),
+        "p50_ms": agg.get("p50_ms"),
+        "p95_ms": agg.get("p95_ms"),
+        "p99_ms": agg.get("p99_ms"),
+        "error_rate": (agg.get("failures", 0) / count) if count else None,
+        "cpu_pct": target.get("cpu_pct_mean"),
+        "rss_mb": target.get("rss_mb_peak"),
+        "generator_cpu_pct": round(generator_cpu, 1),
+        "send_lag_p99_ms": send_lag,
+        "failed_checks": [
+            c["name"] for c in summary.get("slo", {}).get("checks", []) if not c["passed"]
+        ],
+    }
+
+
+def _step_dir(sweep_dir: Path, point: Point, index: int, rate: float) -> Path:
+    base = sweep_dir / "points" / point.slug / f"{index:02d}-{rate:g}rps"
+    candidate, n = base, 1
+    while candidate.exists():  # a step interrupted before it was recorded
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def run_step(plan: SweepPlan, point: Point, rate: float, out: Path) -> dict[str, Any]:
+    """Run one ``lagscope run`` step; exit 0 and 1 (SLO failed) both count as measured."""
+    result = subprocess.run(step_argv(plan, point, rate, out), capture_output=True, text=True)
+    if result.returncode == 130:
+        raise KeyboardInterrupt
+    if result.returncode not in (0, 1) or not (out / "summary.json").exists():
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UsageError(f"step at {rate:g} req/s failed (exit {result.returncode}): {last}")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    return judge(summary, load_procs=plan.load_procs)
+
+
+class Sweep:
+    """The sweep directory and its ``sweep.json`` state."""
+
+    def __init__(self, directory: Path, plan: SweepPlan, state: dict[str, Any]) -> None:
+        self.dir = directory
+        self.plan = plan
+        self.state = state
+
+    @classmethod
+    def create(cls, directory: Path, plan: SweepPlan) -> Sweep:
+        rundir.create(directory)
+        state = {
+            "plan": plan.to_json(),
+            "machine": host_facts(),
+            "started": time.time(),
+            "estimate_s": plan.estimate_s(),
+            "points": {p.slug: {"point": plan.to_json()["points"][i], "steps": []}
+                       for i, p in enumerate(plan.points)},
+            "finished": False,
+        }  # fmt: skip
+        sweep = cls(directory, plan, state)
+        sweep.save()
+        return sweep
+
+    @classmethod
+    def resume(cls, directory: Path) -> Sweep:
+        path = directory / "sweep.json"
+        if not path.is_file():
+            raise UsageError(f"{directory} is not a sweep directory (no sweep.json)")
+        state = json.loads(path.read_text(encoding="utf-8"))
+        return cls(directory, SweepPlan.from_json(state["plan"]), state)
+
+    def save(self) -> None:
+        rundir.write_json(self.dir / "sweep.json", self.state)
+
+    def history(self, point: Point) -> list[Step]:
+        return [
+            Step(rate=s["rate"], kind=s["kind"], passed=s["passed"], valid=s["valid"])
+            for s in self.state["points"][point.slug]["steps"]
+        ]
+
+    def run_point(self, point: Point, *, echo: bool = True) -> None:
+        steps = self.state["points"][point.slug]["steps"]
+        while (action := next_step(self.history(point), self.plan.limits)) is not None:
+            rate, kind = action
+            out = _step_dir(self.dir, point, len(steps) + 1, rate)
+            figures = run_step(self.plan, point, rate, out)
+            steps.append({"rate": rate, "kind": kind, "run_dir": str(out.relative_to(self.dir)),
+                          **figures})  # fmt: skip
+            self.save()
+            if echo:
+                print(_step_line(point, len(steps), kind, rate, figures), flush=True)
+
+    def run(self, *, echo: bool = True) -> None:
+        for point in self.plan.points:
+            self.run_point(point, echo=echo)
+        self.state["finished"] = True
+        self.save()
+
+
+def _step_line(point: Point, n: int, kind: str, rate: float, fig: dict[str, Any]) -> str:
+    verdict = "pass" if fig["passed"] else "FAIL " + ",".join(fig["failed_checks"])
+    if not fig["valid"]:
+        verdict += f" (invalid: {fig['reason']})"
+    p99 = "–" if fig["p99_ms"] is None else f"{fig['p99_ms']:.1f}"
+    return (
+        f"[{point.slug}] step {n} ({kind}) {rate:g} req/s → {verdict}; "
+        f"p99 {p99} ms, target CPU {fig['cpu_pct'] or 0:.0f}%"
+    )

@@ -1,0 +1,102 @@
+"""A sweep's results and its recommendation, from ``sweep.json`` state (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.rate_search import Step, outcome
+
+# More workers "help" only when they add at least this much sustainable rate.
+KNEE_SHARE = 0.9
+
+
+def point_result(point: dict[str, Any], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row of ``results``: the configuration and its figures at the highest passing rate."""
+    history = [Step(s["rate"], s["kind"], s["passed"], s["valid"]) for s in steps]
+    found = outcome(history)
+    at_max = [s for s in steps if found.max_rate is not None and s["rate"] == found.max_rate]
+    best = at_max[-1] if at_max else {}
+    reasons = [s["reason"] for s in steps if not s["valid"]]
+    return {
+        **point,
+        "max_rate_rps": found.max_rate,
+        "confirmed": found.confirmed,
+        "p99_ms_at_max": best.get("p99_ms"),
+        "p95_ms_at_max": best.get("p95_ms"),
+        "error_rate_at_max": best.get("error_rate"),
+        "cpu_pct_at_max": best.get("cpu_pct"),
+        "rss_mb_at_max": best.get("rss_mb"),
+        "run_dir_at_max": best.get("run_dir"),
+        "steps": len(steps),
+        "valid": found.valid,
+        "invalid_reason": reasons[0] if reasons else None,
+    }
+
+
+def results(state: dict[str, Any]) -> list[dict[str, Any]]:
+    return [point_result(entry["point"], entry["steps"]) for entry in state["points"].values()]
+
+
+def _name(row: dict[str, Any]) -> str:
+    plural = "s" if row["workers"] > 1 else ""
+    tp = f", {row['threadpool']} threads" if row.get("threadpool") is not None else ""
+    return f"{row['workers']} {row['server']} worker{plural} with {row['loop']}{tp}"
+
+
+def _family(rows: list[dict[str, Any]], like: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows that differ from ``like`` only in their worker count, fewest workers first."""
+    key = (like["server"], like["loop"], like.get("threadpool"))
+    same = [r for r in rows if (r["server"], r["loop"], r.get("threadpool")) == key]
+    return sorted(same, key=lambda r: r["workers"])
+
+
+def _explain(knee: dict[str, Any], family: list[dict[str, Any]], cores: str) -> str:
+    base = family[0]
+    if knee is not base:
+        ratio = knee["max_rate_rps"] / base["max_rate_rps"]
+        text = (
+            f"{_name(knee)}: {ratio:.1f}× {base['workers']} worker "
+            f"({knee['max_rate_rps']:g} vs {base['max_rate_rps']:g} req/s under the SLO)"
+        )
+        beyond = [r for r in family if r["workers"] > knee["workers"]]
+        if beyond:
+            gain = beyond[-1]["max_rate_rps"] / knee["max_rate_rps"] - 1
+            text += f"; {beyond[-1]['workers']} workers add {gain:+.0%}{cores}"
+        return text + "."
+    more = family[1:]
+    if not more:
+        return f"{_name(base)}: {base['max_rate_rps']:g} req/s under the SLO."
+    gains = ", ".join(
+        f"{r['workers']} workers {r['max_rate_rps'] / base['max_rate_rps']:.2f}×" for r in more
+    )
+    return (
+        f"{_name(base)}: more workers buy little ({gains}){cores}; the limit is not this "
+        "server's CPU but something they share (a dependency, a pool, the scenario)."
+    )
+
+
+def recommend(rows: list[dict[str, Any]], *, cpu_count: int | None) -> dict[str, Any]:
+    """The configuration to run and why: the fewest workers within 10% of the best rate."""
+    usable = [r for r in rows if r["valid"] and r["max_rate_rps"] is not None]
+    if not usable:
+        return {
+            "text": "No configuration sustained even the minimum rate under the SLO, "
+            "or every point was limited by the load generator.",
+            "choice": None,
+        }
+    best = max(usable, key=lambda r: r["max_rate_rps"])
+    family = _family(usable, best)
+    knee = next(r for r in family if r["max_rate_rps"] >= KNEE_SHARE * best["max_rate_rps"])
+    text = _explain(knee, family, f" on {cpu_count} cores" if cpu_count else "")
+    rivals = [
+        r for r in usable if r["server"] != knee["server"] and r["workers"] == knee["workers"]
+    ]
+    if rivals:
+        rival = max(rivals, key=lambda r: r["max_rate_rps"])
+        diff = rival["max_rate_rps"] / knee["max_rate_rps"] - 1
+        text += f" {rival['server']} with as many workers: {diff:+.0%}."
+    return {
+        "text": text,
+        "choice": {k: knee[k] for k in ("server", "loop", "threadpool", "workers", "max_rate_rps")},
+        "speedup_vs_fewest_workers": round(knee["max_rate_rps"] / family[0]["max_rate_rps"], 3),
+    }

@@ -1,0 +1,24 @@
+"""A sweep's outputs with their I/O: results and recommendation into sweep.json, and sweep.html."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.rundir import write_json
+from reports.renderers.sweep_html import render_sweep_html
+from reports.sweep import recommend, results
+
+
+def build_sweep(sweep_dir: Path) -> dict[str, Any]:
+    """Add ``results`` and ``recommendation`` to sweep.json, write sweep.html; return the advice."""
+    path = sweep_dir / "sweep.json"
+    state = json.loads(path.read_text(encoding="utf-8"))
+    rows = results(state)
+    advice = recommend(rows, cpu_count=state.get("machine", {}).get("cpu_count"))
+    state["results"] = rows
+    state["recommendation"] = advice
+    write_json(path, state)
+    (sweep_dir / "sweep.html").write_text(render_sweep_html(state), encoding="utf-8")
+    return advice

@@ -1,0 +1,42 @@
+"""The wrapper serves the app unchanged, in-process through httpx's ASGI transport."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from harness.probe.asgi import InstrumentedApp
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/tokens")
+    async def tokens() -> dict[str, float]:
+        return {"tokens": anyio.to_thread.current_default_thread_limiter().total_tokens}
+
+    return app
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_threadpool_option_sizes_anyios_limiter(anyio_backend: str) -> None:
+    wrapped = InstrumentedApp(make_app(), None, threadpool=7)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=wrapped), base_url="http://t"
+    ) as c:
+        response = await c.get("/tokens")
+    assert response.json() == {"tokens": 7}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_without_options_the_app_is_untouched(anyio_backend: str) -> None:
+    wrapped = InstrumentedApp(make_app(), None)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=wrapped), base_url="http://t"
+    ) as c:
+        response = await c.get("/tokens")
+    assert response.json() == {"tokens": 40}

@@ -1,0 +1,74 @@
+"""Bad input gets one line that says what to do, exit code 2 and no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--app", "nope"], "neither a built-in app"),
+        (["run", "--app", "no_such_module_xyz:app"], "cannot find module 'no_such_module_xyz'"),
+        (["run", "--duration", "ten"], "is not a duration"),
+        (["run", "--duration", "0s"], "must be greater than zero"),
+        (["run", "--fault", "gremlins"], "not a fault of shop; choose from: blocking_io"),
+        (["run", "--users", "0"], "--users must be greater than zero"),
+        (["run", "--loop", "trio"], "invalid choice: 'trio'"),
+        (["run", "--scenario", "nope"], "neither a built-in scenario"),
+        (["run", "--stall-threshold", "fast"], "--stall-threshold"),
+        (["run", "--app", "json:loads", "--fault", "blocking_io"], "applies to the built-in app"),
+        (["report", "/nonexistent/run"], "not a lagscope run directory"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args: list[str], says: str) -> None:
+    result = lagscope(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lagscope: error: ")
+    assert says in lines[0]
+
+
+def test_an_existing_run_directory_is_never_overwritten(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")
+    result = lagscope("run", "--out", str(out), "--duration", "1s")
+    assert result.returncode == 2
+    assert "already exists and is not empty; choose another --out" in result.stderr
+    assert (out / "summary.json").read_text() == "{}"
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+
+
+def test_an_app_that_fails_to_import_says_why(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("raise RuntimeError('config missing: DB_URL')\n")
+    result = lagscope("run", "--app", "broken:app", "--duration", "2s", "--out", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "exited during start-up" in result.stderr
+    assert "RuntimeError: config missing: DB_URL" in result.stderr
+    assert (tmp_path / "r" / "logs" / "target.log").is_file()  # the evidence is kept
+
+
+def test_apps_lists_the_faults_of_shop() -> None:
+    result = lagscope("apps")
+    assert result.returncode == 0
+    assert "blocking_io" in result.stdout
+    assert "event_loop_blocking" in result.stdout

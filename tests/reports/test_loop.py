@@ -1,0 +1,50 @@
+"""Blocked time is attributed to the locations a stall's stacks blame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from reports.loop import top_blockers
+
+
+def stack(location: str, count: int, endpoint: str | None = None) -> dict[str, Any]:
+    return {
+        "count": count,
+        "location": location,
+        "function": "f",
+        "in_user_code": True,
+        "endpoint": endpoint,
+        "frames": [[location.split(":")[0], int(location.split(":")[1]), "f", True]],
+    }
+
+
+def stall(duration_ms: float, *stacks: dict[str, Any], cause: str = "wait") -> dict[str, Any]:
+    return {"duration_ms": duration_ms, "cause": cause, "stacks": list(stacks)}
+
+
+def test_a_stall_spanning_two_blocking_calls_is_split_by_samples() -> None:
+    stalls = pd.DataFrame(
+        [stall(100.0, stack("a.py:1", 30, "GET /a"), stack("b.py:2", 10, "GET /b"))]
+    )
+    blockers = {b["location"]: b for b in top_blockers(stalls)}
+    assert blockers["a.py:1"]["total_ms"] == pytest.approx(75.0)
+    assert blockers["b.py:2"]["total_ms"] == pytest.approx(25.0)
+    assert blockers["b.py:2"]["endpoint"] == "GET /b"
+
+
+def test_blockers_are_ranked_by_total_time_and_counted_per_stall() -> None:
+    stalls = pd.DataFrame(
+        [stall(50.0, stack("a.py:1", 10)) for _ in range(3)] + [stall(400.0, stack("b.py:2", 5))]
+    )
+    first, second = top_blockers(stalls)
+    assert (first["location"], first["count"], first["max_ms"]) == ("b.py:2", 1, 400.0)
+    assert (second["location"], second["count"], second["total_ms"]) == ("a.py:1", 3, 150.0)
+    assert second["stack"] == ["a.py:1 in f"]
+
+
+def test_transitions_seen_in_few_samples_are_not_blockers() -> None:
+    stalls = pd.DataFrame([stall(100.0, stack("a.py:1", 95), stack("b.py:2", 5))])
+    assert [b["location"] for b in top_blockers(stalls)] == ["a.py:1"]
