@@ -149,7 +149,10 @@ def test_shedding_and_client_errors_are_not_server_errors(status: int) -> None:
 def test_cpu_bound_stalls_give_event_loop_blocking_with_cause_cpu() -> None:
     stall = {"pid": 4242, "duration_ms": 60.0, "lag_ms": 55.0, "samples": 20, "cpu_share": 0.95,
              "cause": "cpu", "location": "app/auth.py:14", "function": "hash_password",
-             "in_user_code": True, "endpoint": "POST /login", "stacks": []}  # fmt: skip
+             "in_user_code": True, "endpoint": "POST /login",
+             "stacks": [{"count": 20, "location": "app/auth.py:14", "function": "hash_password",
+                         "endpoint": "POST /login", "in_user_code": True,
+                         "frames": [["app/auth.py", 14, "hash_password", True]]}]}  # fmt: skip
     rows = [{**stall, "start": frames.T0 + 0.5 * i} for i in range(10)]
     finding = only(
         summarize(frames.run_data(stall_frame=frames.stalls(rows))), "event_loop_blocking"
