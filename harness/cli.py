@@ -130,9 +130,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_apps(args: argparse.Namespace) -> int:
     from target_apps.shop.faults import CATALOGUE
 
-    print("shop — catalogue, orders and a payments downstream (target_apps/shop)")
+    print(
+        "shop — catalogue, orders and logins in a real DB (SQLite file, or DATABASE_URL), "
+        "payments and stock downstream (target_apps/shop)"
+    )
+    print("  faults (one module each in target_apps/shop/faults/, broken and fixed side by side):")
     for fault in CATALOGUE.values():
-        print(f"  --fault {fault.name:<24} {fault.summary}  [{fault.finding}]")
+        print(f"  --fault {fault.name:<22} {fault.summary}")
+        command = f"lagscope run --app shop --fault {fault.name} {fault.reproduce}".rstrip()
+        print(f"  {'':<30} finding: {fault.finding}; reproduce: {command}")
     return 0
 
 

@@ -36,7 +36,7 @@ CATALOGUE: dict[str, Fault] = {
         ),
         Fault(
             "connection_leak",
-            "GET /products/{id} opens a DB session in a dependency that never closes it",
+            "every DB endpoint gets its session from a dependency that never closes it",
             "connection_pool_exhaustion",
         ),
         Fault(
