@@ -69,6 +69,7 @@ def sample(
     wall: Callable[[], float] = time.time,
 ) -> list[Any]:
     """One row of COLUMNS (call on the running loop)."""
+    hooks.install_sqlalchemy()  # no-op once installed, or while the app has not imported it
     tasks = asyncio.all_tasks()
     sites, requests = wait_sites(tasks, frame_filter.is_user, endpoints)
     top = sites.most_common(1)

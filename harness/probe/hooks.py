@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 import weakref
 from collections import Counter
 from collections.abc import Callable
@@ -40,9 +41,15 @@ _installed: set[str] = set()
 
 
 def install_sqlalchemy() -> bool:
-    """Wrap ``sqlalchemy.pool.Pool.connect``; False when SQLAlchemy is not installed."""
+    """Wrap ``sqlalchemy.pool.Pool.connect`` once the app has imported SQLAlchemy.
+
+    Returns False while it has not (the probe never imports it for an app that does
+    not use it; the gauge sampler calls this again at every sample, which is cheap).
+    """
     if "sqlalchemy" in _installed:
         return True
+    if "sqlalchemy" not in sys.modules:
+        return False
     try:
         from sqlalchemy.pool import Pool
     except ImportError:
