@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast check lint typecheck bench clean
+.PHONY: install demo test test-fast check lint typecheck bench bench-report clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ check: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/probe_overhead.py
+
+bench-report: $(STAMP)
+	$(BIN)/python benchmarks/report_1m.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

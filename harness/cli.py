@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from harness import cli_reports, sweep_cli
 from harness import config as cfg
-from harness import sweep_cli
+from harness.arrivals import ARRIVALS
 from harness.exceptions import LagscopeError, UsageError
+from harness.load_model import load_model
+from harness.profiling import check_profile
 from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
+from reports.slo import parse_slos
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,8 +30,25 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("run", help="drive load at an app and diagnose its event loop")
     p.add_argument("--app", default="shop", help="built-in app name (shop) or 'module:attr'")
     p.add_argument("--scenario", help="built-in scenario name or a locustfile path")
-    p.add_argument("--users", type=int, default=20, help="concurrent Locust users (default 20)")
-    p.add_argument("--spawn-rate", type=float, default=20.0, help="users started per second")
+    p.add_argument("--users", type=int, help="closed model: concurrent Locust users (default 20)")
+    p.add_argument("--spawn-rate", type=float, help="closed model: users started per second (20)")
+    p.add_argument(
+        "--rate", help="open model: requests/s in total, or a linear ramp START:END (e.g. 50:500)"
+    )
+    p.add_argument(
+        "--arrivals", choices=ARRIVALS, help="with --rate: constant spacing (default) or poisson"
+    )
+    p.add_argument(
+        "--max-users",
+        type=int,
+        help="with --rate: cap of the pool of users arrivals are handed to; when all are busy, "
+        "sends are late and counted so (default 1000)",
+    )
+    p.add_argument(
+        "--load-procs", type=int, default=1,
+        help="load-generator (Locust) processes; --rate and --max-users are totals split among "
+        "them (default 1)",
+    )  # fmt: skip
     p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
     p.add_argument("--workers", type=int, default=1, help="server worker processes")
     p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
@@ -57,6 +78,8 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="let a scenario send to absolute URLs that are not 127.0.0.1/localhost",
     )
+    cli_reports.add_slo_args(p)
+    cli_reports.add_profile_arg(p)
 
 
 def build_parser() -> _Parser:
@@ -65,6 +88,8 @@ def build_parser() -> _Parser:
     _add_run(sub)
     report = sub.add_parser("report", help="re-render a run directory from its saved data")
     report.add_argument("run_dir", type=Path)
+    cli_reports.add_slo_args(report)
+    cli_reports.add_compare(sub)
     sub.add_parser("apps", help="list the built-in apps and their faults")
     sweep_cli.add_parser(sub)
     return parser
@@ -72,11 +97,18 @@ def build_parser() -> _Parser:
 
 def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     """Validate the ``run`` flags into a RunConfig (raises UsageError)."""
-    for flag, value in (("--users", args.users), ("--workers", args.workers)):
+    for flag, value in (("--workers", args.workers), ("--load-procs", args.load_procs)):
         cfg.check_positive(value, flag=flag)
-    cfg.check_positive(args.spawn_rate, flag="--spawn-rate")
     if args.threadpool is not None:
         cfg.check_positive(args.threadpool, flag="--threadpool")
+    duration_s = parse_seconds(args.duration, what="--duration")
+    profile_s = parse_seconds(args.profile, what="--profile") if args.profile else 0.0
+    check_profile(profile_s, duration_s=duration_s)
+    if profile_s and args.no_probe:
+        raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
+    slos = cli_reports.slo_texts(args)
+    parse_slos(slos)  # bad SLO text fails before any load runs
+    load = load_model(args)
     app_import = cfg.resolve_app(args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     return cfg.RunConfig(
@@ -84,9 +116,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         app_import=app_import,
         scenario=scenario,
         scenario_file=scenario_file,
-        users=args.users,
-        spawn_rate=args.spawn_rate,
-        duration_s=parse_seconds(args.duration, what="--duration"),
+        **load,
+        duration_s=duration_s,
         workers=args.workers,
         server=args.server,
         loop=args.loop,
@@ -102,6 +133,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         ),
         memory_cap_mb=parse_megabytes(args.memory_cap, what="--memory-cap"),
         allow_remote_target=args.allow_remote_target,
+        profile_s=profile_s,
+        slos=tuple(slos),
+        load_procs=args.load_procs,
     )
 
 
@@ -114,17 +148,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
     run_dir = run(config)
-    summary = build(run_dir)
+    summary = build(run_dir, slos=parse_slos(config.slos))
     print_summary(summary)
-    return 130 if summary["run"]["outcome"] == "interrupted" else 0
+    if summary["run"]["outcome"] == "interrupted":
+        return 130
+    return cli_reports.exit_code(summary)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from reports import build
     from reports.renderers.terminal import print_summary
+    from reports.rundata import read_run_json
 
-    print_summary(build(args.run_dir))
-    return 0
+    texts = cli_reports.slo_texts(args)
+    if not texts:  # the SLOs the run was given, if any
+        texts = list(read_run_json(args.run_dir).get("config", {}).get("slos", []))
+    summary = build(args.run_dir, slos=parse_slos(texts))
+    print_summary(summary)
+    return cli_reports.exit_code(summary)
 
 
 def _cmd_apps(args: argparse.Namespace) -> int:
@@ -142,7 +183,13 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "report": _cmd_report, "apps": _cmd_apps, "sweep": sweep_cli.cmd_sweep}
+COMMANDS = {
+    "run": _cmd_run,
+    "report": _cmd_report,
+    "apps": _cmd_apps,
+    "compare": cli_reports.cmd_compare,
+    "sweep": sweep_cli.cmd_sweep,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

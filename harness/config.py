@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import scenarios
+from harness.arrivals import ArrivalKind, Rate
 from harness.exceptions import UsageError
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
@@ -29,7 +30,7 @@ class RunConfig:
     app_import: str  # the import string served
     scenario: str  # as given, or the default
     scenario_file: Path
-    users: int
+    users: int | None  # closed model: concurrent Locust users; None in rate mode
     spawn_rate: float
     duration_s: float
     workers: int = 1
@@ -46,6 +47,17 @@ class RunConfig:
     downstream_latency_ms: float = 50.0
     memory_cap_mb: float = 512.0  # growing seeded faults stop at this RSS per worker
     allow_remote_target: bool = False
+    profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run
+    slos: tuple[str, ...] = ()  # SLO checks as given (--slo, --slo-file lines)
+    # Open model (``--rate``): arrivals per second in total, planned (harness.arrivals).
+    rate: Rate | None = None
+    arrivals: ArrivalKind = "constant"
+    max_users: int = 1000  # cap of the pool of users the arrivals are handed to
+    load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+
+    @property
+    def open_model(self) -> bool:
+        return self.rate is not None
 
     @property
     def builtin_app(self) -> bool:
@@ -56,6 +68,8 @@ class RunConfig:
         data["scenario_file"] = str(self.scenario_file)
         data["out"] = str(self.out)
         data["faults"] = list(self.faults)
+        data["slos"] = list(self.slos)
+        data["rate"] = None if self.rate is None else str(self.rate)
         return data
 
 

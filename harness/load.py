@@ -8,10 +8,24 @@ import os
 import sys
 from pathlib import Path
 
+from harness.arrivals import ENV_OPTIONS, PlanOptions
 from harness.config import RunConfig
 from harness.processes import Child
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+# Rate mode: Locust's --run-time is only a backstop (the dispatchers end the test when the
+# plan is sent and drained); it leaves room for their lead, drain and clean-up (~4.5 s).
+RATE_MODE_EXTRA_S = 8.0
+
+
+def open_model_options(config: RunConfig) -> PlanOptions:
+    """The plan options every load-generator process receives (each takes its share)."""
+    assert config.rate is not None
+    return PlanOptions(
+        rate=config.rate, arrivals=config.arrivals, duration_s=config.duration_s,
+        seed=config.seed, max_users=max(1, math.ceil(config.max_users / config.load_procs)),
+        procs=config.load_procs,
+    )  # fmt: skip
 
 
 def start_load(
@@ -28,11 +42,21 @@ def start_load(
         env["LAGSCOPE_ALLOW_REMOTE"] = "1"
     if openapi_paths is not None:
         env["LAGSCOPE_OPENAPI_PATHS"] = json.dumps(openapi_paths)
+    if config.rate is not None:
+        env[ENV_OPTIONS] = open_model_options(config).to_env()
+        # One dispatcher per process; Locust's run-time leaves room for the plan to drain.
+        users, spawn_rate = config.load_procs, float(config.load_procs)
+        run_time = math.ceil(config.duration_s + RATE_MODE_EXTRA_S)
+    else:
+        users, spawn_rate = config.users or 1, config.spawn_rate
+        run_time = max(1, math.ceil(config.duration_s))
     argv = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "--users", str(config.users), "--spawn-rate", f"{config.spawn_rate:g}",
-        "--run-time", f"{max(1, math.ceil(config.duration_s))}s", "--stop-timeout", "2",
+        "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
+        "--run-time", f"{run_time}s", "--stop-timeout", "2",
         "--host", host, "--only-summary", "--loglevel", "WARNING",
         "--exit-code-on-error", "0",
     ]  # fmt: skip
+    if config.load_procs > 1:
+        argv += ["--processes", str(config.load_procs)]
     return Child("load", argv, env=env, log_path=run_dir / "logs" / "locust.log")

@@ -2,12 +2,15 @@
 
 Locust's own statistics round response times into buckets; lagscope keeps each
 request's exact float milliseconds instead, through Locust's ``request`` event.
+In rate mode (harness.open_model) a request's latency counts from its intended send
+time, and the row keeps the uncorrected figure beside it.
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -20,6 +23,7 @@ import pyarrow.parquet as pq
 from locust import events
 from locust.env import Environment
 
+from harness import send_slots
 from harness.load_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
@@ -31,24 +35,40 @@ class RequestSpool:
     def __init__(self, run_dir: Path) -> None:
         self.dir = run_dir / "spool"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.pid = os.getpid()
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self.parts = 0
+        # pyarrow's first parquet write initialises for ~0.2 s; do it now, not mid-run
+        # (it would hold up every greenlet, and with them the open model's sends).
+        pq.write_table(SCHEMA.empty_table(), io.BytesIO())
+
+    @property
+    def pid(self) -> int:
+        # Read each time: with --processes Locust forks its workers after this module
+        # installed the spool, and each worker must name its own parts.
+        return os.getpid()
 
     def add(self, **row: Any) -> None:
         for key, column in self.rows.items():
             column.append(row[key])
 
-    def flush(self) -> None:
+    def flush(self, *, off_loop: bool = False) -> None:
+        """Write the buffered rows as the next part; ``off_loop`` writes in a native thread
+        so that the greenlets sending requests are not held up meanwhile."""
         if not self.rows["t"]:
             return
         rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
-        table = pa.table(rows, schema=SCHEMA)
         self.parts += 1
         final = self.dir / f"requests-{self.pid}-{self.parts:05d}.parquet"
-        tmp = final.with_suffix(".tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(final)  # a part is either whole or absent
+        if off_loop:
+            gevent.get_hub().threadpool.apply(_write_part, (rows, final))
+        else:
+            _write_part(rows, final)
+
+
+def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
+    tmp = final.with_suffix(".tmp")
+    pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
+    tmp.replace(final)  # a part is either whole or absent
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
@@ -74,9 +94,15 @@ def install(run_dir: Path) -> None:
         **_: Any,
     ) -> None:
         status = getattr(response, "status_code", 0) or 0
+        sent = start_time if start_time is not None else time.time() - response_time / 1000
+        slot = send_slots.slot_of(sent)
+        intended, lag_s = slot if slot is not None else (None, None)
         spool.add(
-            t=start_time if start_time is not None else time.time() - response_time / 1000,
-            latency_ms=float(response_time),
+            t=sent,
+            latency_ms=float(response_time) + (lag_s or 0.0) * 1000,
+            uncorrected_ms=float(response_time) if slot is not None else None,
+            intended_t=intended,
+            send_lag_ms=lag_s * 1000 if lag_s is not None else None,
             method=request_type,
             name=name,
             status=int(status),
@@ -89,7 +115,7 @@ def install(run_dir: Path) -> None:
     def flusher() -> None:
         while True:
             gevent.sleep(FLUSH_EVERY_S)
-            spool.flush()
+            spool.flush(off_loop=True)
 
     @events.test_start.add_listener
     def on_test_start(environment: Environment, **_: Any) -> None:

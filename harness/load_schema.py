@@ -8,7 +8,8 @@ import pyarrow as pa
 SCHEMA = pa.schema(
     [
         ("t", pa.float64()),  # request start, unix seconds
-        ("latency_ms", pa.float64()),  # exact response time in milliseconds
+        # exact response time in milliseconds; in rate mode counted from intended_t (corrected)
+        ("latency_ms", pa.float64()),
         ("method", pa.string()),
         ("name", pa.string()),  # the scenario's name for the request (route template)
         ("status", pa.int32()),  # HTTP status; 0 when no response arrived
@@ -16,5 +17,9 @@ SCHEMA = pa.schema(
         ("bytes", pa.int64()),
         ("error", pa.string()),  # exception text when not ok
         ("pid", pa.int32()),  # the load-generator process that sent it
+        # rate mode only (null in closed mode): see harness.open_model
+        ("intended_t", pa.float64()),  # the slot the plan gave the request, unix seconds
+        ("uncorrected_ms", pa.float64()),  # response time counted from the actual send (t)
+        ("send_lag_ms", pa.float64()),  # how late the send was: t - intended_t
     ]
 )

@@ -2,6 +2,8 @@
 
 ``LAGSCOPE_SCENARIO_FILE`` names the scenario's locustfile; its User classes are
 imported into this module's namespace, which is where Locust looks for them.
+In rate mode (``LAGSCOPE_OPEN_MODEL`` set) Locust runs one dispatcher per process
+instead, which drives the scenario's classes as a pool (harness.open_model).
 """
 
 from __future__ import annotations
@@ -12,25 +14,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from locust import User
+from locust import User, events
 
-from harness import load_recorder, loopback
+from harness import arrivals, load_recorder, loopback, open_model
 
 
-def _load_scenario(path: Path) -> None:
+def _load_scenario(path: Path) -> list[type[User]]:
     spec = importlib.util.spec_from_file_location("lagscope_scenario", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"lagscope: cannot load scenario {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules["lagscope_scenario"] = module
     spec.loader.exec_module(module)
-    for name, value in vars(module).items():
-        if (
-            isinstance(value, type)
-            and issubclass(value, User)
-            and value.__module__ == module.__name__
-        ):
-            globals()[name] = value
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, User)
+        and value.__module__ == module.__name__
+        and not value.abstract
+    ]
 
 
 def _guard_loopback() -> None:
@@ -49,5 +52,13 @@ def _guard_loopback() -> None:
 
 if os.environ.get("LAGSCOPE_ALLOW_REMOTE") != "1":
     _guard_loopback()
-_load_scenario(Path(os.environ["LAGSCOPE_SCENARIO_FILE"]))
-load_recorder.install(Path(os.environ["LAGSCOPE_RUN_DIR"]))
+_run_dir = Path(os.environ["LAGSCOPE_RUN_DIR"])
+_classes = _load_scenario(Path(os.environ["LAGSCOPE_SCENARIO_FILE"]))
+_open = arrivals.PlanOptions.from_env(os.environ)
+if _open is None:
+    globals().update({cls.__name__: cls for cls in _classes})
+else:
+    LagscopeArrivals = open_model.dispatcher_class(_classes, _open, run_dir=_run_dir)
+    # Locust's event hooks are untyped (see pyproject's mypy overrides).
+    events.init.add_listener(open_model.coordinate(_open))  # type: ignore[no-untyped-call]
+load_recorder.install(_run_dir)

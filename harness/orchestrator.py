@@ -27,6 +27,7 @@ from harness.config import RunConfig
 from harness.exceptions import UsageError
 from harness.load import start_load
 from harness.processes import Child
+from harness.profiling import request_profile
 from harness.sampler import ResourceSampler
 from harness.target import openapi_get_paths, start_downstream, start_target
 
@@ -107,6 +108,8 @@ class Run:
                     "schema; pass --scenario with a locustfile"
                 )
         self.children["load"] = start_load(config, self.dir, host=url, openapi_paths=paths)
+        if config.profile_s and config.probe:
+            request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
         self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
 
     def _wait_for_load(self, until: float) -> None:

@@ -28,7 +28,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--slo",
         action="append",
-        help=f"SLO a step must meet (default: {' and '.join(DEFAULT_SLOS)})",
+        help=f"SLO a step must meet (default: {' and '.join(DEFAULT_SLOS)})".replace("%", "%%"),
     )
     p.add_argument("--step-duration", default="5s", help="load duration of each step")
     p.add_argument("--start-rate", type=float, default=50.0, help="first rate tried (req/s)")

@@ -63,6 +63,7 @@ def start_target(
         LAGSCOPE_STALL_THRESHOLD_MS=str(config.stall_threshold_ms),
         SHOP_FAULTS=",".join(config.faults),
         LAGSCOPE_MEMORY_CAP_MB=f"{config.memory_cap_mb:g}",
+        LAGSCOPE_PROFILE="1" if config.profile_s else "0",
     )
     if admin_token:  # switches on the app's admin endpoint (shop: PUT /_lagscope/faults)
         env["LAGSCOPE_ADMIN_TOKEN"] = admin_token

@@ -3,18 +3,61 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from reports.compare import compare
+from reports.renderers.charts import run_charts, save_png, to_svg
+from reports.renderers.compare import compare_charts, render_compare_html
+from reports.renderers.html import render_html
 from reports.renderers.markdown import render_markdown
 from reports.rundata import load_run
+from reports.series import run_series
+from reports.slo import Slo
 from reports.summary import summarize
 
 
-def build(run_dir: str | Path) -> dict[str, Any]:
-    """Write ``summary.json`` and ``report.md`` into ``run_dir``; return the summary."""
+def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> dict[str, Any]:
+    """Write ``summary.json``, ``report.md``, ``report.html`` (and ``charts/*.png``) into
+    ``run_dir``; return the summary."""
     path = Path(run_dir)
-    summary = summarize(load_run(path))
+    data = load_run(path)
+    summary = summarize(data, slos=slos)
     (path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (path / "report.md").write_text(render_markdown(summary), encoding="utf-8")
+    blockers = summary["loop"]["top_blockers"]
+    figures = run_charts(
+        run_series(data), top_blocker=blockers[0]["location"] if blockers else None
+    )
+    html = render_html(
+        summary, {name: to_svg(fig) for name, fig in figures.items()}, config=data.run
+    )
+    (path / "report.html").write_text(html, encoding="utf-8")
+    if png:
+        (path / "charts").mkdir(exist_ok=True)
+        for name, fig in figures.items():
+            save_png(fig, path / "charts" / f"{name}.png")
     return summary
+
+
+def default_compare_out(run_a: Path, run_b: Path) -> Path:
+    """Beside run A, named for run B: ``RUN_A/compare-<name of B>.html``."""
+    return run_a / f"compare-{run_b.resolve().name}.html"
+
+
+def build_compare(
+    run_a: str | Path, run_b: str | Path, *, out: Path | None = None
+) -> tuple[dict[str, Any], Path]:
+    """Summarise both runs (without rewriting their files), write the comparison page.
+
+    Returns the comparison and the page's path.
+    """
+    path_a, path_b = Path(run_a), Path(run_b)
+    data_a, data_b = load_run(path_a), load_run(path_b)
+    result = compare(summarize(data_a), summarize(data_b))
+    figures = compare_charts(("A", run_series(data_a)), ("B", run_series(data_b)))
+    target = out or default_compare_out(path_a, path_b)
+    html = render_compare_html(result, {name: to_svg(fig) for name, fig in figures.items()})
+    target.write_text(html, encoding="utf-8")
+    return result, target

@@ -33,6 +33,9 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
         total = sum(s["count"] for s in stacks) or 1
         shares: dict[str, dict[str, Any]] = {}
         for stack in stacks:
+            if "location" not in stack:  # a run recorded before stacks carried their blame
+                blame = ("location", "function", "endpoint", "in_user_code")
+                stack = {**stack, **{key: getattr(stall, key) for key in blame}}
             loc = stack.get("location") or "<unknown>"
             entry = shares.setdefault(loc, {**stack, "location": loc, "samples": 0})
             entry["samples"] += stack["count"]

@@ -81,30 +81,36 @@ def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd
 
 
 def _read_gauges(run_dir: Path) -> pd.DataFrame:
-    """Every worker's gauges.csv (docs/run-directory.md), with a ``pid`` column."""
+    """Every worker's ``gauges.csv`` (t plus whatever gauge columns it has), with ``pid``."""
     frames = []
     for path in sorted((run_dir / "workers").glob("*/gauges.csv")):
         if path.stat().st_size == 0:
             continue
         frame = pd.read_csv(path, on_bad_lines="skip", keep_default_na=False, na_values=[""])
-        frames.append(frame.assign(pid=int(path.parent.name)))
+        if "t" in frame:
+            frame["t"] = pd.to_numeric(frame["t"], errors="coerce")
+            frames.append(frame.dropna(subset=["t"]).assign(pid=int(path.parent.name)))
     if not frames:
         return pd.DataFrame({"t": pd.Series(dtype=float), "pid": pd.Series(dtype=int)})
-    gauges = pd.concat(frames, ignore_index=True)
-    gauges["t"] = pd.to_numeric(gauges["t"], errors="coerce")
-    return gauges.dropna(subset=["t"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_run_json(path: Path) -> dict[str, Any]:
+    """``run.json`` of the run directory ``path``; RunDataError if it is not one."""
+    run_json = path / "run.json"
+    if not run_json.is_file():
+        raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
+    try:
+        run: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunDataError(f"{run_json} is not valid JSON ({exc})") from exc
+    return run
 
 
 def load_run(run_dir: str | Path) -> RunData:
     """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
     path = Path(run_dir)
-    run_json = path / "run.json"
-    if not run_json.is_file():
-        raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
-    try:
-        run = json.loads(run_json.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise RunDataError(f"{run_json} is not valid JSON ({exc})") from exc
+    run = read_run_json(path)
     events = pd.DataFrame(_read_jsonl(path / "events.jsonl"))
     if events.empty:
         events = pd.DataFrame(columns=["t", "source", "event"])

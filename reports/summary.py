@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from reports import open_model
 from reports.diagnosis import Figures, diagnose
 from reports.gauges import gauge_figures, memory_cap
 from reports.latency import latency_table
 from reports.loop import loop_figures
+from reports.profiled import outside_span, split_profiled
 from reports.resources import resource_figures
 from reports.rundata import RunData
+from reports.selfcheck import self_checks
+from reports.slo import Slo, check_slos
 from reports.statuses import status_figures
 from reports.window import measurement_window
 
 
-def summarize(data: RunData) -> dict[str, Any]:
-    """The summary of a run: requests, loop, resources and diagnosis over the steady window."""
-    window = measurement_window(data.events, data.requests)
-    requests = window.clip(data.requests)
-    lag = window.clip(data.lag)
-    stalls = window.clip(data.stalls, "start")
+def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
+    """The summary of a run: requests, loop, resources and diagnosis over the steady window.
+
+    Requests that ran under the profiler are left out of ``requests`` (see ``profile``).
+    In rate mode the window is the plan, and requests are in it by their intended time.
+    """
+    plans = open_model.plan_events(data.events)  # none in closed mode
+    if plans.empty:
+        window = measurement_window(data.events, data.requests)
+        in_window = window.clip(data.requests)
+    else:  # rate mode: the requests the plan intended inside it, wherever they were sent
+        window = open_model.plan_window(plans)
+        in_window = window.clip(data.requests, "intended_t")
+    requests, seconds, profile = split_profiled(
+        data.events, in_window, window=(window.start, window.end), resources=data.resources
+    )
+    # The profiler slows the loop too: its window is left out of the loop figures.
+    lag = outside_span(window.clip(data.lag), profile)
+    stalls = outside_span(window.clip(data.stalls, "start"), profile, "start")
     config = data.run.get("config", {})
     workers = len(data.workers) or int(config.get("workers", 1))
     ends = data.events.loc[data.events["event"] == "run_end"]
@@ -35,10 +53,13 @@ def summarize(data: RunData) -> dict[str, Any]:
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
     }
+    table = latency_table(requests, seconds=seconds)
+    if not plans.empty:
+        table = open_model.with_uncorrected(table, requests, seconds=seconds)
     figures = Figures(
-        seconds=window.seconds,
+        seconds=seconds,  # the steady window less the profiled span, as the figures cover
         run=run,
-        requests=latency_table(requests, seconds=window.seconds),
+        requests=table,
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
         gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
@@ -52,7 +73,7 @@ def summarize(data: RunData) -> dict[str, Any]:
             "end": window.end,
             "seconds": round(window.seconds, 3),
             "basis": window.basis,
-            "requests_outside": int(len(data.requests) - len(requests)),
+            "requests_outside": int(len(data.requests) - len(in_window)),
         },
         "requests": figures.requests,
         "loop": figures.loop,
@@ -61,4 +82,14 @@ def summarize(data: RunData) -> dict[str, Any]:
         "statuses": figures.statuses,
         "safety": figures.safety,
         "diagnosis": diagnose(figures),
+        "profile": profile,
+        "self_checks": self_checks(
+            requests=in_window,
+            resources=window.clip(data.resources) if not data.resources.empty else data.resources,
+            aggregate=figures.requests["aggregate"],
+        ),
+        "slo": check_slos(list(slos), figures.requests["aggregate"]),
+        "open_model": None
+        if plans.empty
+        else open_model.sender_figures(requests, data.events, seconds=seconds),
     }

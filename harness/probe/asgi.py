@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from types import CodeType
 from typing import Any
 
@@ -18,6 +19,7 @@ import anyio.to_thread
 from harness.probe.frames import FrameFilter
 from harness.probe.gauges import GaugeSampler
 from harness.probe.heartbeat import Heartbeat
+from harness.probe.profiler import profile_when_asked
 from harness.probe.recorder import Recorder
 from harness.probe.routes import endpoint_names
 from harness.probe.watchdog import Watchdog
@@ -40,6 +42,7 @@ class ProbeOptions:
     sample_ms: float = 2.0
     app_name: str = ""
     gauge_interval_ms: float = 250.0
+    profile: bool = False  # profile the window the harness asks for (harness.probe.profiler)
 
 
 class _Probe:
@@ -52,6 +55,7 @@ class _Probe:
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
+        self._profile_task: asyncio.Task[None] | None = None
 
     def endpoints(self) -> Mapping[CodeType, str]:
         if self._endpoints is None:
@@ -91,9 +95,16 @@ class _Probe:
             endpoints=self.endpoints,
         )
         self.gauges.start()
+        if opts.profile:
+            self._profile_task = loop.create_task(
+                profile_when_asked(Path(opts.run_dir), pid=os.getpid())
+            )
         atexit.register(self.stop)
 
     def stop(self) -> None:
+        if self._profile_task is not None:
+            self._profile_task.cancel()
+            self._profile_task = None
         # Watchdog first: a heartbeat that stops beating would look like a stall.
         if self.watchdog is not None:
             self.watchdog.stop()

@@ -11,6 +11,7 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
     LAGSCOPE_DEADLINE             unix time after which the worker stops itself
     LAGSCOPE_HARNESS_PID          the worker stops itself when this process is gone
     LAGSCOPE_THREADPOOL           tokens of anyio's default thread limiter (sync endpoints)
+    LAGSCOPE_PROFILE              ``1``: profile the window the harness asks for
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def create_app() -> InstrumentedApp:
             interval_ms=_float_env("LAGSCOPE_INTERVAL_MS", 10.0) or 10.0,
             stall_threshold_ms=_float_env("LAGSCOPE_STALL_THRESHOLD_MS", 20.0) or 20.0,
             app_name=import_string,
+            profile=os.environ.get("LAGSCOPE_PROFILE", "0") == "1",
         )
     threadpool = os.environ.get("LAGSCOPE_THREADPOOL")
     return InstrumentedApp(app, options, threadpool=int(threadpool) if threadpool else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 
@@ -45,8 +46,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there.",
             "",
         ]
-    out += ["", "## Latency (ms, exact)", ""]
-    out += _table(HEADERS, percentile_rows(summary["requests"]))
+    out += ["", f"## {latency_title(summary, 'Latency (ms, exact)')}", ""]
+    uncorrected = uncorrected_row(summary)
+    out += _table(
+        HEADERS, percentile_rows(summary["requests"]) + ([uncorrected] if uncorrected else [])
+    )
+    out += [""] + [
+        line if level == "info" else f"**Warning:** {line}" for level, line in sender_lines(summary)
+    ]
     out += ["", "## Event loop", "", loop_line(loop), ""]
     if loop["top_blockers"]:
         out += _table(

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import html
-import io
 from collections import defaultdict
 from typing import Any
 
 from matplotlib.figure import Figure
 
+from reports.renderers.charts import to_svg
+from reports.renderers.html import CSS
+
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
-th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
 .advice { font-size: 1.15rem; padding: 0.8rem 1rem; background: #eef6ee;
           border-left: 4px solid #3a3; }
 .invalid { color: #a33; }
-figure { margin: 1rem 0; }
 """
-
-
-def _svg(fig: Figure) -> str:
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]
 
 
 def _chart(rows: list[dict[str, Any]], key: str, ylabel: str) -> str:
@@ -44,7 +34,8 @@ def _chart(rows: list[dict[str, Any]], key: str, ylabel: str) -> str:
     ax.grid(alpha=0.3)
     if lines:
         ax.legend(fontsize=8)
-    return _svg(fig)
+    fig.tight_layout()
+    return to_svg(fig)
 
 
 def _fmt(value: Any, spec: str = ".1f") -> str:
@@ -92,7 +83,7 @@ def render_sweep_html(state: dict[str, Any]) -> str:
     app = html.escape(str(plan.get("app")))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lagscope sweep: {app}</title>
-<style>{STYLE}</style></head><body>
+<style>{CSS}{STYLE}</style></head><body><main>
 <h1>Worker sweep: {app}</h1>
 <p class="advice" id="recommendation">{html.escape(advice)}</p>
 <p>Highest arrival rate each configuration sustained with {html.escape(slos)}
@@ -101,5 +92,5 @@ def render_sweep_html(state: dict[str, Any]) -> str:
 <table id="results"><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr>{"".join(body)}</table>
 <figure id="chart-rate">{_chart(rows, "max_rate_rps", "max sustainable rate (req/s)")}</figure>
 <figure id="chart-p99">{_chart(rows, "p99_ms_at_max", "P99 at that rate (ms)")}</figure>
-</body></html>
+</main></body></html>
 """

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 
@@ -15,12 +16,19 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
             console = Console(width=140)
-    table = Table(title="Latency (ms, exact, steady window)", title_justify="left")
+    title = latency_title(summary, "Latency (ms, exact, steady window)")
+    table = Table(title=title, title_justify="left")
     for i, header in enumerate(HEADERS):
         table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in percentile_rows(summary["requests"]):
         table.add_row(*row)
+    uncorrected = uncorrected_row(summary)
+    if uncorrected is not None:
+        table.add_row(*uncorrected, style="dim")
     console.print(table)
+    for level, line in sender_lines(summary):
+        console.print(line if level == "info" else f"[yellow]WARNING[/yellow] {line}",
+                      highlight=False)  # fmt: skip
     console.print(loop_line(summary["loop"]), highlight=False)
     if not summary["diagnosis"]:
         console.print("[green]No findings.[/green]")
@@ -34,6 +42,23 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console.print(f"  {finding['summary']}", highlight=False)
         console.print(f"  evidence: {finding['evidence']}", highlight=False)
         console.print(f"  remedy: {finding['remedy']}", highlight=False)
+    for warning in summary.get("self_checks") or []:
+        console.print(f"[yellow]self-check:[/yellow] {warning['message']}", highlight=False)
+    profile = summary.get("profile")
+    if profile:
+        over = profile["overhead"]
+        console.print(
+            f"profiled {profile['seconds']:.1f} s: {profile['requests']['count']} requests left "
+            f"out of the table; throughput {over['rps_inside']} req/s under the profiler vs "
+            f"{over['rps_outside']} req/s without; target CPU per request "
+            f"{over.get('cpu_ms_per_request_inside')} ms vs "
+            f"{over.get('cpu_ms_per_request_outside')} ms",
+            highlight=False,
+        )
+    slo = summary.get("slo")
+    for check in (slo or {}).get("checks", []):
+        mark = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
+        console.print(f"SLO {check['name']}: {mark} (actual {check['actual']})", highlight=False)
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         console.print(
@@ -42,3 +67,4 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
             highlight=False,
         )
     console.print(f"run directory: {summary['run']['dir']}", highlight=False)
+    console.print(f"report: {summary['run']['dir']}/report.html", highlight=False)

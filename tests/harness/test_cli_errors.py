@@ -72,3 +72,10 @@ def test_apps_lists_the_faults_of_shop() -> None:
     assert result.returncode == 0
     assert "blocking_io" in result.stdout
     assert "event_loop_blocking" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["run", "report", "apps", "sweep", "compare"])
+def test_every_command_has_help(command: str) -> None:
+    result = lagscope(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: lagscope" in result.stdout

@@ -94,11 +94,13 @@ def test_a_50ms_block_is_measured_as_50ms_and_blamed_on_its_line(
     assert len(stalls) == 12
     durations = [s["duration_ms"] for s in stalls]
     assert abs(statistics.median(durations) - 50.0) <= 5.0, durations
-    assert all(abs(d - 50.0) <= 8.0 for d in durations), durations
+    # The estimate's error is within ±interval/2 (5 ms) plus timer jitter; a CPU busy with
+    # other processes can delay a wake-up further, so allow two outliers in twelve.
+    assert sum(abs(d - 50.0) <= 5.5 for d in durations) >= 10, durations
     line = _line_of("# the line a stall must be blamed on: BLOCK_LINE")
     assert {s["location"] for s in stalls} == {f"tests/harness/probe/test_watchdog.py:{line}"}
     assert {s["function"] for s in stalls} == {"block_for"}
-    assert {s["cause"] for s in stalls} == {"wait"}
+    assert {s["cause"] for s in stalls} == {"wait"}, [s["cpu_share"] for s in stalls]
 
 
 @LOOPS
@@ -112,7 +114,11 @@ def test_cpu_bound_stall_has_cause_cpu(
 
     stalls = probe_run(tmp_path, body, loop_factory=loop_factory)
     assert len(stalls) == 3
-    assert {s["cause"] for s in stalls} == {"cpu"}
+    shares = [s["cpu_share"] for s in stalls]
+    # Waits measure ~0.01.  On a busy machine the sampler can be preempted while it holds
+    # the GIL, which lowers a CPU-bound stall's share: most, not all, must read "cpu".
+    assert [s["cause"] for s in stalls].count("cpu") >= 2, shares
+    assert statistics.median(shares) >= 0.25, shares
     assert {s["location"] for s in stalls} == {
         f"tests/harness/probe/test_watchdog.py:{_line_of('# SPIN_LINE')}"
     }

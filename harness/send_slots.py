@@ -1,0 +1,45 @@
+"""Runs inside Locust: which planned arrival the current greenlet is sending, if any.
+
+harness.open_model marks each arrival's greenlet with its intended send time;
+harness.load_recorder asks ``slot_of`` when a request completes. Greenlet-local, so
+concurrent arrivals never see each other's slots; closed-mode users have none.
+"""
+
+from __future__ import annotations
+
+import gevent.local
+
+
+class _Slot:
+    """The arrival a greenlet is running: its intended time and, once known, its lateness."""
+
+    def __init__(self, intended: float) -> None:
+        self.intended = intended
+        self.lag_s: float | None = None
+
+
+_current = gevent.local.local()
+
+
+def begin(intended: float) -> None:
+    """Mark the current greenlet as sending the arrival intended at ``intended`` (unix s)."""
+    _current.slot = _Slot(intended)
+
+
+def end() -> None:
+    _current.slot = None
+
+
+def slot_of(send_t: float) -> tuple[float, float] | None:
+    """``(intended_t, send_lag_s)`` of a request sent at ``send_t`` by an arrival, else None.
+
+    The first request of an arrival is intended at the arrival's slot. A task that
+    sends several requests sends the later ones after the earlier responses; they
+    are intended at their own send time shifted by the arrival's lateness.
+    """
+    slot: _Slot | None = getattr(_current, "slot", None)
+    if slot is None:
+        return None
+    if slot.lag_s is None:
+        slot.lag_s = max(0.0, send_t - slot.intended)
+    return send_t - slot.lag_s, slot.lag_s

@@ -1,0 +1,186 @@
+"""``report.html``: one self-contained page — verdict first, then numbers, charts, blockers, config.
+
+Charts are inline SVG; the page loads nothing from the network and opens from a file.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from typing import Any
+
+from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+
+CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
+background:#fafafa}
+main{max-width:1120px;margin:0 auto;padding:16px 24px 48px}
+h1{font-size:22px;margin:8px 0 2px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
+.facts{color:#555;font-size:13px}
+.verdict{border-radius:6px;padding:12px 16px;margin:14px 0;font-size:17px}
+.verdict.critical{background:#fde8e4;border-left:6px solid #c0392b}
+.verdict.warning{background:#fff4dc;border-left:6px solid #d68910}
+.verdict.ok{background:#e6f4ea;border-left:6px solid #1e8449}
+.finding{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:8px 14px;margin:8px 0}
+.finding .sev{font-weight:700;text-transform:uppercase;font-size:12px;letter-spacing:.05em}
+.critical .sev{color:#c0392b}.warning .sev{color:#b9770e}
+code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
+.loc{background:#fff0d6;padding:1px 4px;border-radius:3px}
+table{border-collapse:collapse;background:#fff;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th{background:#f0f0f0}
+td:first-child,th:first-child{text-align:left}
+.pass{color:#1e8449;font-weight:600}.fail{color:#c0392b;font-weight:600}
+.selfcheck{background:#fff8e1;border:1px solid #f0c36d;padding:6px 12px;margin:6px 0;
+border-radius:4px}
+figure.chart{margin:10px 0;background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:4px}
+figure.chart svg{width:100%;height:auto}
+figcaption{font-size:13px;color:#555;padding:0 8px 4px}
+pre{background:#fff;border:1px solid #e3e3e3;padding:8px;overflow-x:auto}
+"""
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.1f} ms"
+
+
+def verdict(summary: dict[str, Any]) -> tuple[str, str]:
+    """(css class, one sentence): the worst finding, a failed SLO, or all clear."""
+    findings = summary.get("diagnosis") or []
+    slo = summary.get("slo")
+    if findings:
+        worst = findings[0]
+        return worst["severity"], f"{worst['severity'].capitalize()}: {worst['summary']}"
+    if slo and not slo["passed"]:
+        failed = ", ".join(c["name"] for c in slo["checks"] if not c["passed"])
+        return "critical", f"SLO failed: {failed}."
+    agg = summary["requests"]["aggregate"]
+    return "ok", f"No findings. P99 {_ms(agg.get('p99_ms'))} over {agg['count']:,} requests."
+
+
+def _findings(summary: dict[str, Any]) -> list[str]:
+    out = []
+    for f in summary.get("diagnosis") or []:
+        out.append(
+            f'<div class="finding {escape(f["severity"])}"><span class="sev">'
+            f"{escape(f['severity'])}</span> {escape(f['kind'])} at "
+            f'<code class="loc">{escape(str(f.get("location")))}</code>'
+            f"<p>{escape(f['summary'])}</p><p><b>Evidence:</b> {escape(f['evidence'])}</p>"
+            f"<p><b>Remedy:</b> {escape(f['remedy'])}</p></div>"
+        )
+    return out
+
+
+def _table(headers: list[str], rows: list[list[str]], *, table_id: str) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _slo(slo: dict[str, Any] | None) -> list[str]:
+    if not slo:
+        return []
+    rows = [
+        [escape(c["name"]), escape(c["target"]),
+         "–" if c["actual"] is None else f"{c['actual']:g} {escape(c['unit'])}",
+         '<span class="pass">pass</span>' if c["passed"] else '<span class="fail">FAIL</span>']
+        for c in slo["checks"]
+    ]  # fmt: skip
+    state = (
+        '<span class="pass">passed</span>' if slo["passed"] else '<span class="fail">failed</span>'
+    )
+    return [f"<h2>SLOs: {state}</h2>",
+            _table(["check", "target", "actual", "result"], rows, table_id="slo")]  # fmt: skip
+
+
+def _profile(profile: dict[str, Any] | None) -> list[str]:
+    if not profile:
+        return []
+    over = profile["overhead"]
+    drop = over.get("throughput_drop")
+    links = " ".join(
+        f'<a href="{escape(f["html"])}">profile of worker {f["pid"]} (HTML)</a> · '
+        f'<a href="{escape(f["speedscope"])}">speedscope JSON</a>'
+        for f in profile["files"]
+    )
+    req = profile["requests"]
+    return [
+        '<h2 id="profile">Profile</h2>',
+        f"<p>pyinstrument ran for {profile['seconds']:.1f} s. {links}</p>",
+        f"<p>The {req['count']:,} requests that overlapped the profiled window are left out of "
+        "the figures above (they ran slower because of the profiler): "
+        f"their P50 {_ms(req.get('p50_ms'))}, P99 {_ms(req.get('p99_ms'))}.</p>",
+        f'<p id="profile-overhead">Measured profiler overhead: throughput '
+        f"{over.get('rps_inside')} req/s inside the window vs {over.get('rps_outside')} req/s "
+        f"outside ({'n/a' if drop is None else f'{-drop:+.0%}'} inside); "
+        f"P50 {_ms(over.get('p50_ms_inside'))} inside vs {_ms(over.get('p50_ms_outside'))} "
+        f"outside; target CPU per request {_cpu(over.get('cpu_ms_per_request_inside'))} inside "
+        f"vs {_cpu(over.get('cpu_ms_per_request_outside'))} outside.</p>",
+    ]
+
+
+def _cpu(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} ms"
+
+
+def _blockers(loop: dict[str, Any]) -> list[str]:
+    out = ['<h2 id="blockers">Top blockers</h2>', f"<p>{escape(loop_line(loop))}</p>"]
+    if not loop["top_blockers"]:
+        return [*out, "<p>No stalls in the steady window.</p>"]
+    for b in loop["top_blockers"][:5]:
+        out.append(
+            f'<h3><code class="loc">{escape(b["location"])}</code> {escape(str(b["function"]))}'
+            f" — {b['count']} stalls, {b['total_ms']:,.0f} ms total, worst {b['max_ms']:,.0f} ms "
+            f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
+            f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
+        )
+    return out
+
+
+CAPTIONS = {
+    "latency": "Latency percentiles per second (exact). Shaded grey: the steady window; "
+    "pink: the profiled window (its requests are left out of the table).",
+    "throughput": "Requests sent per second and failed requests per second.",
+    "loop-lag": "Worst heartbeat lag per half second per worker; ▼ stalls (height: duration).",
+    "resources": "RSS, CPU and open file descriptors of every process.",
+    "gauges": "The app's gauges, per worker (whatever the probe recorded).",
+}
+
+
+def render_html(
+    summary: dict[str, Any], charts: dict[str, str], *, config: dict[str, Any] | None = None
+) -> str:
+    """The page; ``charts`` maps chart id → inline SVG (from reports.renderers.charts)."""
+    run, window = summary["run"], summary["window"]
+    css_class, sentence = verdict(summary)
+    faults = ", ".join(run.get("faults") or []) or "none"
+    body = [
+        f"<h1>lagscope: {escape(str(run.get('app')))} / {escape(str(run.get('scenario')))}</h1>",
+        f'<div class="facts">faults: {escape(faults)} · workers: {run.get("workers")} · loop: '
+        f"{escape(', '.join(map(str, run['loop'])))} · outcome: {escape(str(run.get('outcome')))}"
+        f" · steady window {window['seconds']:.1f} s ({escape(window['basis'])})</div>",
+        f'<div id="verdict" class="verdict {css_class}">{escape(sentence)}</div>',
+        *(f'<div class="selfcheck">⚠ {escape(w["message"])}</div>'
+          for w in summary.get("self_checks") or []),
+        '<section id="findings">', *_findings(summary), "</section>",
+        *_slo(summary.get("slo")),
+        "<h2>Latency (exact, steady window)</h2>",
+        _table(HEADERS, percentile_rows(summary["requests"]), table_id="percentiles"),
+        "<h2>Charts</h2>",
+    ]  # fmt: skip
+    for chart_id, svg in charts.items():
+        body.append(
+            f'<figure class="chart" id="chart-{chart_id}">{svg}'
+            f"<figcaption>{escape(CAPTIONS.get(chart_id, chart_id))}</figcaption></figure>"
+        )
+    body += _profile(summary.get("profile"))
+    body += _blockers(summary["loop"])
+    body += ['<h2 id="config">Run configuration</h2>',
+             f"<pre>{escape(json.dumps(config or {}, indent=2, default=str))}</pre>"]  # fmt: skip
+    title = f"lagscope — {run.get('app')} — {sentence[:80]}"
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
+        + "\n".join(body)
+        + "</main></body></html>\n"
+    )

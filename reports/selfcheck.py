@@ -1,0 +1,83 @@
+"""Self-checks: warnings when the report's own numbers are doubtful.
+
+Each check is a pure function of processed figures and returns warnings
+``{kind, message}``; the report shows them next to the verdict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+SATURATED_CPU_PCT = 90.0  # of one core: Locust runs on one core per process
+# A percentile q is supported by the data when at least this many requests lie above it.
+TAIL_SAMPLES = 1.0
+QUOTED = {"p99_ms": ("P99", 0.99), "p999_ms": ("P99.9", 0.999)}
+
+Warning = dict[str, Any]
+
+
+def load_generator_saturated(resources: pd.DataFrame) -> list[Warning]:
+    """Warn when a load-generator process averaged ≥ 90 % of a core in the window."""
+    if resources.empty or "role" not in resources:
+        return []
+    load = resources.loc[resources["role"] == "load_generator"]
+    if load.empty:
+        return []
+    per_process = load.groupby("pid")["cpu_pct"].mean()
+    busy = per_process[per_process >= SATURATED_CPU_PCT]
+    if busy.empty:
+        return []
+    return [{
+        "kind": "load_generator_saturated",
+        "message": (
+            f"The load generator was CPU-saturated (mean {busy.max():.0f}% of a core, "
+            f"≥ {SATURATED_CPU_PCT:.0f}%): latencies include its own queueing and throughput "
+            "is capped by it, not by the target. Use fewer users or more load processes."
+        ),
+    }]  # fmt: skip
+
+
+def too_few_requests(aggregate: dict[str, Any]) -> list[Warning]:
+    """Warn for each quoted tail percentile with fewer than one request beyond it."""
+    count = int(aggregate.get("count") or 0)
+    warnings = []
+    for key, (label, q) in QUOTED.items():
+        needed = int(round(TAIL_SAMPLES / (1.0 - q)))
+        if aggregate.get(key) is not None and count < needed:
+            warnings.append({
+                "kind": "too_few_requests",
+                "message": (
+                    f"Only {count:,} requests in the steady window: {label} needs at least "
+                    f"{needed:,} to rest on a measured tail; treat it as an estimate or run longer."
+                ),
+            })  # fmt: skip
+    return warnings
+
+
+def connection_failures(requests: pd.DataFrame) -> list[Warning]:
+    """Warn when requests got no response at all (status 0: refused, reset, timed out)."""
+    failed = int((requests["status"] == 0).sum()) if "status" in requests else 0
+    if not failed:
+        return []
+    errors = requests.loc[requests["status"] == 0, "error"].dropna()
+    example = f" (e.g. {str(errors.iloc[0])[:120]})" if not errors.empty else ""
+    return [{
+        "kind": "connection_failures",
+        "message": (
+            f"{failed:,} requests failed to connect or got no response (status 0){example}; "
+            "their latency measures the failure, not the service."
+        ),
+    }]  # fmt: skip
+
+
+def self_checks(
+    *, requests: pd.DataFrame, resources: pd.DataFrame, aggregate: dict[str, Any]
+) -> list[Warning]:
+    """Every self-check's warnings over the steady window's data."""
+    return [
+        *load_generator_saturated(resources),
+        *too_few_requests(aggregate),
+        *connection_failures(requests),
+    ]
