@@ -32,7 +32,13 @@ def _slope(t: pd.Series, y: pd.Series) -> float:
     return float(np.polyfit(t[ok].to_numpy(float), y[ok].to_numpy(float), 1)[0])
 
 
+def _has(frame: pd.DataFrame, column: str) -> bool:
+    return bool(_num(frame, column).notna().any())
+
+
 def _tasks(g: pd.DataFrame) -> dict[str, Any]:
+    if not _has(g, "tasks"):
+        return {}
     tasks = _num(g, "tasks")
     return {
         "start": round(float(tasks.head(EDGE).median()), 1),
@@ -40,7 +46,7 @@ def _tasks(g: pd.DataFrame) -> dict[str, Any]:
         "max": int(tasks.max()),
         "growth_per_s": round(_slope(g["t"], tasks), 2),
         "wait_top": _mode(g.tail(max(len(g) // 3, 1)).get("tasks_wait_top", pd.Series())),
-        "wait_top_max": int(_num(g, "tasks_wait_count").max() or 0),
+        "wait_top_max": int(_num(g, "tasks_wait_count").fillna(0).max() or 0),
     }
 
 
@@ -87,7 +93,11 @@ def _request_waits(g: pd.DataFrame) -> dict[str, str]:
 
 
 def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
-    """The figures of one worker's gauge rows inside the window (sorted by ``t``)."""
+    """The figures of one worker's gauge rows inside the window (sorted by ``t``).
+
+    A section is empty (``{}``, or ``capacity: None``) when the file lacks its columns:
+    a gauges.csv may come from another probe or hold other gauges.
+    """
     g = g.sort_values("t")
     threads = _saturation(
         _num(g, "threads_busy"), _num(g, "threads_total"), _num(g, "threads_waiting")
@@ -96,29 +106,41 @@ def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     db["dialects"] = _mode(g.get("db_dialects", pd.Series()))
     threads["wait_site"] = _site_while(g, _num(g, "threads_waiting") > 0)
     db["wait_site"] = _site_while(g, _num(g, "db_waiting") > 0)
-    records, nbytes = _num(g, "log_records"), _num(g, "log_bytes")
-    span = max(float(g["t"].max() - g["t"].min()), 1e-9) if len(g) > 1 else seconds
-    log_records = float(records.max() - records.min()) if len(g) > 1 else 0.0
-    log_bytes = float(nbytes.max() - nbytes.min()) if len(g) > 1 else 0.0
-    rss = _num(g, "rss_mb")
     return {
         "samples": int(len(g)),
         "tasks": _tasks(g),
         "request_waits": _request_waits(g),
         "threads": threads,
         "db": db,
-        "logs": {
-            "records": int(log_records),
-            "bytes": int(log_bytes),
-            "records_per_s": round(log_records / span, 1),
-            "bytes_per_s": round(log_bytes / span, 1),
-            "top_source": _mode(g.tail(max(len(g) // 3, 1)).get("log_top", pd.Series())),
-        },
-        "rss_mb": {
-            "start": round(float(rss.head(EDGE).median()), 1),
-            "end": round(float(rss.tail(EDGE).median()), 1),
-            "max": round(float(rss.max()), 1),
-        },
+        "logs": _logs(g, seconds=seconds),
+        "rss_mb": _rss(g),
+    }
+
+
+def _logs(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+    if not _has(g, "log_records"):
+        return {}
+    records, nbytes = _num(g, "log_records"), _num(g, "log_bytes").fillna(0)
+    span = max(float(g["t"].max() - g["t"].min()), 1e-9) if len(g) > 1 else seconds
+    log_records = float(records.max() - records.min()) if len(g) > 1 else 0.0
+    log_bytes = float(nbytes.max() - nbytes.min()) if len(g) > 1 else 0.0
+    return {
+        "records": int(log_records),
+        "bytes": int(log_bytes),
+        "records_per_s": round(log_records / span, 1),
+        "bytes_per_s": round(log_bytes / span, 1),
+        "top_source": _mode(g.tail(max(len(g) // 3, 1)).get("log_top", pd.Series())),
+    }
+
+
+def _rss(g: pd.DataFrame) -> dict[str, Any]:
+    if not _has(g, "rss_mb"):
+        return {}
+    rss = _num(g, "rss_mb")
+    return {
+        "start": round(float(rss.head(EDGE).median()), 1),
+        "end": round(float(rss.tail(EDGE).median()), 1),
+        "max": round(float(rss.max()), 1),
     }
 
 

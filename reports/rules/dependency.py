@@ -44,7 +44,7 @@ def _wait_site(fig: Figures, endpoint: str) -> str | None:
 def slow_dependency(fig: Figures) -> list[Finding]:
     if loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE:
         return []  # the loop explains the latency: event_loop_blocking says so
-    if any(exhausted(w["db"]) or exhausted(w["threads"]) for _, w in workers(fig)):
+    if any(exhausted(w.get("db", {})) or exhausted(w.get("threads", {})) for _, w in workers(fig)):
         return []  # a pool explains it
     eps = endpoints(fig)
     findings = []

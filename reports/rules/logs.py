@@ -20,7 +20,7 @@ REMEDY = (
 
 
 def log_flood(fig: Figures) -> list[Finding]:
-    ws = workers(fig)
+    ws = [(pid, w) for pid, w in workers(fig) if w.get("logs")]
     if not ws:
         return []
     records = sum(w["logs"]["records"] for _, w in ws)

@@ -20,7 +20,7 @@ REMEDY = (
 def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
     findings = []
     for pid, w in workers(fig):
-        db = w["db"]
+        db = w.get("db", {})
         if not exhausted(db):
             continue
         never_back = db.get("busy_min_after_saturation") == db["capacity"]

@@ -21,7 +21,9 @@ REMEDY = (
 def unbounded_background_tasks(fig: Figures) -> list[Finding]:
     findings = []
     for pid, w in workers(fig):
-        tasks, rss = w["tasks"], w["rss_mb"]
+        tasks, rss = w.get("tasks") or {}, w.get("rss_mb") or {}
+        if not tasks:
+            continue
         growth = tasks["end"] - tasks["start"]
         if growth < MIN_GROWTH or tasks["growth_per_s"] < MIN_GROWTH_PER_S:
             continue
@@ -39,8 +41,12 @@ def unbounded_background_tasks(fig: Figures) -> list[Finding]:
                 "evidence": (
                     f"pending tasks {tasks['start']:.0f} → {tasks['end']:.0f} (max "
                     f"{tasks['max']}, +{tasks['growth_per_s']:.0f}/s) over {fig.seconds:.0f} s; "
-                    f"up to {tasks['wait_top_max']} waited at the same line; RSS "
-                    f"{rss['start']:.0f} → {rss['end']:.0f} MB (max {rss['max']:.0f} MB)"
+                    f"up to {tasks['wait_top_max']} waited at the same line"
+                    + (
+                        f"; RSS {rss['start']:.0f} → {rss['end']:.0f} MB (max {rss['max']:.0f} MB)"
+                        if rss
+                        else ""
+                    )
                     + (
                         f"; the memory cap of {cap['memory_cap_mb']:.0f} MB was hit, so the "
                         "seeded fault stopped growing"

@@ -24,7 +24,7 @@ def _slowest(fig: Figures) -> str | None:
 def threadpool_saturation(fig: Figures) -> list[Finding]:
     findings = []
     for pid, w in workers(fig):
-        threads = w["threads"]
+        threads = w.get("threads", {})
         if not exhausted(threads):
             continue
         endpoint = _slowest(fig)

@@ -179,3 +179,10 @@ def test_a_few_short_stalls_under_two_percent_of_the_loop_are_not_event_loop_blo
                          "frames": [["app/db.py", 7, "get_item", True]]}]}  # fmt: skip
     rows = [{**stall, "start": frames.T0 + 1.0 * i} for i in range(5)]  # 125 ms of 10 s
     assert kinds(summarize(frames.run_data(stall_frame=frames.stalls(rows)))) == []
+
+
+def test_gauges_from_another_probe_with_other_columns_are_read_without_findings() -> None:
+    other = frames.gauges()[["t", "pid"]].assign(pool_waiters=1, tasks_pending=12)
+    summary = summarize(frames.run_data(gauge_frame=other))
+    assert summary["diagnosis"] == []
+    assert summary["app"]["workers"]["4242"]["tasks"] == {}
