@@ -22,9 +22,6 @@ Finding = dict[str, Any]
 
 # A blocker is worth a finding when it recurs or when one stall alone is long.
 MIN_STALLS = 3
-# Recurring stalls below this share of the loop's time are noise from a busy machine (or
-# the tail of another blocker's stalls), not a blocker worth a runbook line.
-MIN_RECURRING_SHARE = 0.02
 LONG_STALL_MS = 100.0
 # Library code (no user frame on the stack) is reported only when it blocks this much.
 LIBRARY_SHARE = 0.05
@@ -71,9 +68,7 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     findings = []
     for blocker in fig.loop.get("top_blockers", []):
         share = blocker["total_ms"] / loop_ms if loop_ms > 0 else 0.0
-        recurring = (blocker["count"] >= MIN_STALLS and share >= MIN_RECURRING_SHARE) or blocker[
-            "max_ms"
-        ] >= LONG_STALL_MS
+        recurring = blocker["count"] >= MIN_STALLS or blocker["max_ms"] >= LONG_STALL_MS
         if not recurring or (not blocker["in_user_code"] and share < LIBRARY_SHARE):
             continue
         cause = blocker.get("cause") or "wait"

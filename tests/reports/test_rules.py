@@ -170,17 +170,6 @@ def test_memory_cap_hit_is_reported() -> None:
     assert summarize(frames.run_data())["safety"]["cap_hit"] is False
 
 
-def test_a_few_short_stalls_under_two_percent_of_the_loop_are_not_event_loop_blocking() -> None:
-    stall = {"pid": 4242, "duration_ms": 25.0, "lag_ms": 20.0, "samples": 3, "cpu_share": 0.2,
-             "cause": "wait", "location": "app/db.py:7", "function": "get_item",
-             "in_user_code": True, "endpoint": "GET /products",
-             "stacks": [{"count": 3, "location": "app/db.py:7", "function": "get_item",
-                         "endpoint": "GET /products", "in_user_code": True,
-                         "frames": [["app/db.py", 7, "get_item", True]]}]}  # fmt: skip
-    rows = [{**stall, "start": frames.T0 + 1.0 * i} for i in range(5)]  # 125 ms of 10 s
-    assert kinds(summarize(frames.run_data(stall_frame=frames.stalls(rows)))) == []
-
-
 def test_gauges_from_another_probe_with_other_columns_are_read_without_findings() -> None:
     other = frames.gauges()[["t", "pid"]].assign(pool_waiters=1, tasks_pending=12)
     summary = summarize(frames.run_data(gauge_frame=other))
