@@ -71,6 +71,19 @@ def main() -> None:
     print(f"median probe off: {off['rps']:.1f} req/s, p99 {off['p99_ms']:.2f} ms")
     print(f"median probe on:  {on['rps']:.1f} req/s, p99 {on['p99_ms']:.2f} ms")
     cpu_cost = on["cpu_ms_per_req"] / off["cpu_ms_per_req"] - 1
+    # Each round runs on and off back to back: their ratio is less exposed to the drift of
+    # a shared machine than the medians over rounds.
+    paired = [
+        (a["rps"] / b["rps"] - 1, a["cpu_ms_per_req"] / b["cpu_ms_per_req"] - 1)
+        for a, b in zip(results[True], results[False], strict=True)
+    ]
+    print(
+        "paired rounds (on vs off): throughput "
+        + ", ".join(f"{t:+.1%}" for t, _ in paired)
+        + f" (median {statistics.median(t for t, _ in paired):+.1%}); CPU per request "
+        + ", ".join(f"{c:+.1%}" for _, c in paired)
+        + f" (median {statistics.median(c for _, c in paired):+.1%})"
+    )
     print(
         f"throughput cost: {cost:+.2%} (budget 3%)   p99 delta: {p99_delta:+.2f} ms (budget 1 ms)"
     )

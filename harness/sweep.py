@@ -9,6 +9,7 @@ after every step, so an interrupted sweep keeps its finished points and
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -89,13 +90,28 @@ def _step_dir(sweep_dir: Path, point: Point, index: int, rate: float) -> Path:
 
 
 def run_step(plan: SweepPlan, point: Point, rate: float, out: Path) -> dict[str, Any]:
-    """Run one ``lagscope run`` step; exit 0 and 1 (SLO failed) both count as measured."""
-    result = subprocess.run(step_argv(plan, point, rate, out), capture_output=True, text=True)
-    if result.returncode == 130:
+    """Run one ``lagscope run`` step; exit 0 and 1 (SLO failed) both count as measured.
+
+    On Ctrl-C the step is asked to stop (SIGINT: it cleans up and keeps its data) and
+    waited for, so no server outlives the sweep.
+    """
+    proc = subprocess.Popen(
+        step_argv(plan, point, rate, out),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _, stderr = proc.communicate()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=120)
+        raise
+    if proc.returncode == 130:
         raise KeyboardInterrupt
-    if result.returncode not in (0, 1) or not (out / "summary.json").exists():
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise UsageError(f"step at {rate:g} req/s failed (exit {result.returncode}): {last}")
+    if proc.returncode not in (0, 1) or not (out / "summary.json").exists():
+        last = (stderr.strip().splitlines() or ["no output"])[-1]
+        raise UsageError(f"step at {rate:g} req/s failed (exit {proc.returncode}): {last}")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return judge(summary, load_procs=plan.load_procs)
 

@@ -7,11 +7,9 @@ percentile table and every chart are there and not empty.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -21,33 +19,12 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
+from tests.browser import CHROMIUM, chromium
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHARTS = ("latency", "throughput", "loop-lag", "resources", "gauges")
-# The flags without which Chromium's own connections are refused in this sandbox.
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
-]  # fmt: skip
 LAPTOP = (1280, 800)
 VERDICT_BG = (0xFD, 0xE8, 0xE4)  # .verdict.critical
-
-
-def chromium(args: list[str], profile_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Run Chromium to completion in its own session; kill whatever it leaves behind."""
-    assert CHROMIUM is not None
-    proc = subprocess.Popen(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile_dir}", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        out, err = proc.communicate(timeout=60)
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # it left nothing behind
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 class _Page(HTMLParser):
