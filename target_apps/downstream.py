@@ -2,7 +2,9 @@
 
 The harness starts it on loopback before the target.  ``DOWNSTREAM_LATENCY_MS`` and
 ``DOWNSTREAM_ERROR_RATE`` set its behaviour at start; ``PUT /_config`` changes them
-while a run goes (game days degrade the dependency this way).
+while a run goes (game days degrade the dependency this way).  ``DOWNSTREAM_CONCURRENCY``
+(default 0: unlimited) makes payments serve at most that many charges at once, the
+others queueing, like a rate-limited provider: a capacity every shop worker shares.
 """
 
 from __future__ import annotations
@@ -30,11 +32,21 @@ class Charge(BaseModel):
 app = FastAPI(title="payments (lagscope downstream)")
 config = Config()
 _random = random.Random(int(os.environ.get("LAGSCOPE_SEED", "0")))
+_concurrency = int(os.environ.get("DOWNSTREAM_CONCURRENCY", "0"))
+_slots = asyncio.Semaphore(_concurrency) if _concurrency > 0 else None
+
+
+async def _serve_charge() -> None:
+    if _slots is None:
+        await asyncio.sleep(config.latency_ms / 1000.0)
+        return
+    async with _slots:
+        await asyncio.sleep(config.latency_ms / 1000.0)
 
 
 @app.post("/charge")
 async def charge(body: Charge) -> dict[str, str]:
-    await asyncio.sleep(config.latency_ms / 1000.0)
+    await _serve_charge()
     if _random.random() < config.error_rate:
         raise HTTPException(status_code=503, detail="payments temporarily unavailable")
     return {"status": "approved", "charge_id": uuid.uuid4().hex, "order_id": body.order_id}
