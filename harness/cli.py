@@ -17,7 +17,7 @@ from harness.arrivals import ARRIVALS
 from harness.exceptions import LagscopeError, UsageError
 from harness.load_model import load_model
 from harness.profiling import check_profile
-from harness.units import parse_milliseconds, parse_seconds
+from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
 from reports.slo import parse_slos
 
 
@@ -68,7 +68,10 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--out", type=Path, help="run directory (default runs/<time>-<app>-<scenario>)")
     p.add_argument("--seed", type=int, default=0, help="seed of the scenario's random choices")
     p.add_argument(
-        "--downstream-latency", default="20ms", help="latency of shop's payments downstream"
+        "--downstream-latency", default="50ms", help="latency of shop's payments downstream"
+    )
+    p.add_argument(
+        "--memory-cap", default="512MB", help="RSS per worker at which seeded leaks stop growing"
     )
     p.add_argument(
         "--allow-remote-target",
@@ -129,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         downstream_latency_ms=parse_milliseconds(
             args.downstream_latency, what="--downstream-latency"
         ),
+        memory_cap_mb=parse_megabytes(args.memory_cap, what="--memory-cap"),
         allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,
         slos=tuple(slos),
@@ -168,9 +172,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_apps(args: argparse.Namespace) -> int:
     from target_apps.shop.faults import CATALOGUE
 
-    print("shop — catalogue, orders and a payments downstream (target_apps/shop)")
+    print(
+        "shop — catalogue, orders and logins in a real DB (SQLite file, or DATABASE_URL), "
+        "payments and stock downstream (target_apps/shop)"
+    )
+    print("  faults (one module each in target_apps/shop/faults/, broken and fixed side by side):")
     for fault in CATALOGUE.values():
-        print(f"  --fault {fault.name:<24} {fault.summary}  [{fault.finding}]")
+        print(f"  --fault {fault.name:<22} {fault.summary}")
+        command = f"lagscope run --app shop --fault {fault.name} {fault.reproduce}".rstrip()
+        print(f"  {'':<30} finding: {fault.finding}; reproduce: {command}")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import secrets
 import signal
 import socket
 import sys
@@ -31,6 +32,7 @@ from harness.sampler import ResourceSampler
 from harness.target import openapi_get_paths, start_downstream, start_target
 
 STARTUP_ALLOWANCE_S = 120.0
+ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
 LOAD_OVERRUN_S = 30.0  # Locust stops itself at --run-time; this is the harness's backstop
 _VERSIONED = ("lagscope", "fastapi", "starlette", "uvicorn", "uvloop", "locust", "pandas", "psutil")
 
@@ -81,9 +83,15 @@ class Run:
     """The processes of one run and the directory they write into."""
 
     def __init__(
-        self, config: RunConfig, run_dir: Path, conductor: Conductor | None = None
+        self,
+        config: RunConfig,
+        run_dir: Path,
+        conductor: Conductor | None = None,
+        *,
+        admin_token: str | None = None,
     ) -> None:
         self.config = config
+        self.admin_token = admin_token
         self.dir = run_dir
         self.children: dict[str, Child] = {}
         self.outcome = "completed"
@@ -103,7 +111,11 @@ class Run:
             self.children["downstream"] = downstream
             self.urls["downstream"] = downstream_url
         target, url = start_target(
-            config, self.dir, deadline=deadline, downstream_url=downstream_url
+            config,
+            self.dir,
+            deadline=deadline,
+            downstream_url=downstream_url,
+            admin_token=self.admin_token,
         )
         self.children["target"] = target
         self.urls["target"] = url
@@ -167,6 +179,7 @@ def run(
     run_dir = rundir.create(config.out)
     if prepare is not None:
         prepare(run_dir)
+    admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
     rundir.write_json(
         run_dir / "run.json",
         {
@@ -175,10 +188,11 @@ def run(
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
+            "admin": {"path": ADMIN_PATH, "token": admin_token},
         },
     )
     rundir.log_event(run_dir, "run_start")
-    current = Run(config, run_dir, conductor)
+    current = Run(config, run_dir, conductor, admin_token=admin_token)
     sampler = ResourceSampler(
         run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
     )

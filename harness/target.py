@@ -46,7 +46,12 @@ def start_downstream(config: RunConfig, run_dir: Path, *, deadline: float) -> tu
 
 
 def start_target(
-    config: RunConfig, run_dir: Path, *, deadline: float, downstream_url: str | None
+    config: RunConfig,
+    run_dir: Path,
+    *,
+    deadline: float,
+    downstream_url: str | None,
+    admin_token: str | None = None,
 ) -> tuple[Child, str]:
     """Start uvicorn serving the user's app through the probe; return it and its URL."""
     port = free_port()
@@ -57,8 +62,11 @@ def start_target(
         LAGSCOPE_INTERVAL_MS=str(config.interval_ms),
         LAGSCOPE_STALL_THRESHOLD_MS=str(config.stall_threshold_ms),
         SHOP_FAULTS=",".join(config.faults),
+        LAGSCOPE_MEMORY_CAP_MB=f"{config.memory_cap_mb:g}",
         LAGSCOPE_PROFILE="1" if config.profile_s else "0",
     )
+    if admin_token:  # switches on the app's admin endpoint (shop: PUT /_lagscope/faults)
+        env["LAGSCOPE_ADMIN_TOKEN"] = admin_token
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
     if config.threadpool is not None:

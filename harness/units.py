@@ -26,6 +26,18 @@ def parse_seconds(text: str, *, what: str, default_unit: str = "s") -> float:
     return value
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mb|gb)?\s*$", re.IGNORECASE)
+
+
+def parse_megabytes(text: str, *, what: str) -> float:
+    """Return ``text`` (e.g. ``"512MB"``, ``"1GB"``; bare numbers are MB) in MB (10^6 bytes)."""
+    match = _SIZE.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise UsageError(f"{what}: {text!r} is not a memory size; use e.g. 512MB or 1GB")
+    unit = (match.group(2) or "mb").lower()
+    return float(match.group(1)) * (1000.0 if unit == "gb" else 1.0)
+
+
 def parse_milliseconds(text: str, *, what: str) -> float:
     """Return ``text`` (e.g. ``"20ms"``, ``"0.05s"``, bare numbers are ms) in milliseconds."""
     return parse_seconds(text, what=what, default_unit="ms") * 1000.0

@@ -8,8 +8,15 @@ rule adds, such as ``cause`` and ``endpoint``).  Rules are pure functions of the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from reports.rules.dependency import slow_dependency
+from reports.rules.errors import server_errors
+from reports.rules.logs import log_flood
+from reports.rules.pool import connection_pool_exhaustion
+from reports.rules.tasks import unbounded_background_tasks
+from reports.rules.threadpool import threadpool_saturation
 
 Finding = dict[str, Any]
 
@@ -45,6 +52,9 @@ class Figures:
     requests: dict[str, Any]
     loop: dict[str, Any]
     resources: dict[str, Any]
+    gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
+    statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
+    safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
 
 
 def _ms(value: float | None) -> str:
@@ -112,7 +122,16 @@ def target_crashed(fig: Figures) -> list[Finding]:
     ]
 
 
-RULES: list[Callable[[Figures], list[Finding]]] = [target_crashed, event_loop_blocking]
+RULES: list[Callable[[Figures], list[Finding]]] = [
+    target_crashed,
+    event_loop_blocking,
+    connection_pool_exhaustion,
+    unbounded_background_tasks,
+    threadpool_saturation,
+    slow_dependency,
+    log_flood,
+    server_errors,
+]
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 

@@ -31,7 +31,7 @@ class RunData:
     stalls: pd.DataFrame  # STALL_COLUMNS
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
     workers: list[dict[str, Any]]
-    gauges: pd.DataFrame = field(default_factory=pd.DataFrame)  # pid, t, numeric gauge columns
+    gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
 
 
@@ -87,10 +87,13 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     for path in sorted((run_dir / "workers").glob("*/gauges.csv")):
         if path.stat().st_size == 0:
             continue
-        frame = pd.read_csv(path, on_bad_lines="skip")
+        frame = pd.read_csv(path, on_bad_lines="skip", keep_default_na=False, na_values=[""])
         if "t" in frame:
+            frame["t"] = pd.to_numeric(frame["t"], errors="coerce")
             frames.append(frame.dropna(subset=["t"]).assign(pid=int(path.parent.name)))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame({"t": pd.Series(dtype=float), "pid": pd.Series(dtype=int)})
+    return pd.concat(frames, ignore_index=True)
 
 
 def read_run_json(path: Path) -> dict[str, Any]:

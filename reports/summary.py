@@ -9,6 +9,7 @@ from reports import open_model
 from reports.diagnosis import Figures, diagnose
 from reports.gameday import gameday_figures, runbook, timeline_from_events
 from reports.gameday_file import parse_gameday
+from reports.gauges import gauge_figures, memory_cap
 from reports.latency import latency_table
 from reports.loop import loop_figures
 from reports.profiled import outside_span, split_profiled
@@ -16,6 +17,7 @@ from reports.resources import resource_figures
 from reports.rundata import RunData
 from reports.selfcheck import self_checks
 from reports.slo import Slo, check_slos
+from reports.statuses import status_figures
 from reports.window import measurement_window
 
 
@@ -62,6 +64,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         requests=table,
         loop=loop_figures(lag, stalls, workers=workers),
         resources=resource_figures(data.resources),
+        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
+        statuses=status_figures(requests),
+        safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
     )
     summary: dict[str, Any] = {
         "run": run,
@@ -75,6 +80,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "requests": figures.requests,
         "loop": figures.loop,
         "resources": figures.resources,
+        "app": figures.gauges,
+        "statuses": figures.statuses,
+        "safety": figures.safety,
         "diagnosis": diagnose(figures),
         "profile": profile,
         "self_checks": self_checks(

@@ -17,6 +17,7 @@ from typing import Any
 import anyio.to_thread
 
 from harness.probe.frames import FrameFilter
+from harness.probe.gauges import GaugeSampler
 from harness.probe.heartbeat import Heartbeat
 from harness.probe.profiler import profile_when_asked
 from harness.probe.recorder import Recorder
@@ -40,6 +41,7 @@ class ProbeOptions:
     stall_threshold_ms: float = 20.0
     sample_ms: float = 2.0
     app_name: str = ""
+    gauge_interval_ms: float = 250.0
     profile: bool = False  # profile the window the harness asks for (harness.probe.profiler)
 
 
@@ -51,6 +53,7 @@ class _Probe:
         self.options = options
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
+        self.gauges: GaugeSampler | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
 
@@ -85,6 +88,13 @@ class _Probe:
             endpoints=self.endpoints,
         )
         self.watchdog.start()
+        self.gauges = GaugeSampler(
+            recorder.dir / "gauges.csv",
+            interval_s=opts.gauge_interval_ms / 1000.0,
+            frame_filter=FrameFilter.for_root(opts.app_root),
+            endpoints=self.endpoints,
+        )
+        self.gauges.start()
         if opts.profile:
             self._profile_task = loop.create_task(
                 profile_when_asked(Path(opts.run_dir), pid=os.getpid())
@@ -102,6 +112,9 @@ class _Probe:
         if self.heartbeat is not None:
             self.heartbeat.stop()
             self.heartbeat = None
+        if self.gauges is not None:
+            self.gauges.stop()
+            self.gauges = None
 
 
 class InstrumentedApp:

@@ -40,6 +40,13 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"- Remedy: {finding['remedy']}",
             "",
         ]
+    safety = summary.get("safety") or {}
+    if safety.get("cap_hit"):
+        out += [
+            f"**Memory cap of {safety['memory_cap_mb']:g} MB hit** by worker(s) "
+            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there.",
+            "",
+        ]
     out += ["", f"## {latency_title(summary, 'Latency (ms, exact)')}", ""]
     uncorrected = uncorrected_row(summary)
     out += _table(

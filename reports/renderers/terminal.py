@@ -60,6 +60,13 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
     for check in (slo or {}).get("checks", []):
         mark = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
         console.print(f"SLO {check['name']}: {mark} (actual {check['actual']})", highlight=False)
+    safety = summary.get("safety") or {}
+    if safety.get("cap_hit"):
+        console.print(
+            f"[red]memory cap of {safety['memory_cap_mb']:g} MB hit[/red] by worker(s) "
+            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there",
+            highlight=False,
+        )
     if summary.get("gameday", {}).get("started"):
         print_gameday(summary["gameday"], console=console)
     console.print(f"run directory: {summary['run']['dir']}", highlight=False)

@@ -2,20 +2,23 @@
 
 Each fault lives in its own module with the broken and the fixed code side by side.
 ``SHOP_FAULTS`` (comma-separated names; the harness sets it from ``--fault``) switches
-faults on at start.
+faults on at start; ``PUT /_lagscope/faults`` (see ``target_apps.shop.admin``) switches
+them while the service runs.  The state is per worker process.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Fault:
     name: str
-    summary: str
+    summary: str  # one line: what the broken code does
     finding: str  # the diagnosis kind that recognises it
+    reproduce: str = ""  # the flags after `lagscope run --app shop --fault NAME`
 
 
 CATALOGUE: dict[str, Fault] = {
@@ -25,6 +28,44 @@ CATALOGUE: dict[str, Fault] = {
             "blocking_io",
             "POST /orders charges the payment with a synchronous HTTP client inside async def",
             "event_loop_blocking",
+        ),
+        Fault(
+            "cpu_bound",
+            "POST /login hashes the password (PBKDF2) on the event loop thread",
+            "event_loop_blocking",
+        ),
+        Fault(
+            "connection_leak",
+            "every DB endpoint gets its session from a dependency that never closes it",
+            "connection_pool_exhaustion",
+        ),
+        Fault(
+            "unbounded_tasks",
+            "POST /orders fires one asyncio task per order to e-mail a receipt, with no bound",
+            "unbounded_background_tasks",
+            "--scenario orders",
+        ),
+        Fault(
+            "threadpool_starvation",
+            "GET /products/{id}/stock calls the warehouse with a blocking client in the threadpool",
+            "threadpool_saturation",
+            "--scenario stock --users 60 --spawn-rate 30",
+        ),
+        Fault(
+            "slow_downstream",
+            "POST /orders calls the payments API without a timeout while it degrades",
+            "slow_dependency",
+            "--downstream-latency 3s",
+        ),
+        Fault(
+            "log_flood",
+            "GET /products logs whole payloads at DEBUG through a synchronous file handler",
+            "log_flood",
+        ),
+        Fault(
+            "unhandled_errors",
+            "POST /orders lets a rejected coupon escape as a bare 500 that leaks the traceback",
+            "server_errors",
         ),
     ]
 }
@@ -36,3 +77,14 @@ enabled: set[str] = {
 
 def is_on(name: str) -> bool:
     return name in enabled
+
+
+def set_enabled(names: Iterable[str]) -> set[str]:
+    """Switch exactly ``names`` on (every other fault off); raise KeyError for an unknown one."""
+    wanted = set(names)
+    unknown = wanted - CATALOGUE.keys()
+    if unknown:
+        raise KeyError(", ".join(sorted(unknown)))
+    enabled.clear()
+    enabled.update(wanted)
+    return set(enabled)

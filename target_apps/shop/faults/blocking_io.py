@@ -9,6 +9,8 @@ health checks time out under load although CPU looks idle.
 The fix awaits an async client (``httpx.AsyncClient``) shared by the app, so the loop
 serves other requests while this one waits.  (If a library only offers a blocking
 API, ``await starlette.concurrency.run_in_threadpool(fn, ...)`` moves it off the loop.)
+The shop's fixed path is ``slow_downstream.charge_fixed``: this, plus a timeout and a
+circuit breaker.
 """
 
 from __future__ import annotations

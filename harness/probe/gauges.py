@@ -1,0 +1,137 @@
+"""App-side gauges sampled on the worker's own loop: tasks, threadpool, DB pool, logging, RSS.
+
+Every ``interval_s`` (default 250 ms) a task on the event loop reads:
+
+    tasks            pending asyncio tasks (``asyncio.all_tasks()``)
+    tasks_wait_top   where most of the pending tasks wait (innermost user frame), and how many
+    requests_wait_*  the same over the tasks that serve a request, with that request's endpoint
+    threads_*        anyio's default thread limiter (FastAPI's threadpool): busy, total, waiting
+    db_*             SQLAlchemy queue pools: checked out, capacity, callers waiting
+    log_*            log records handled and bytes formatted so far (cumulative), top source
+    rss_mb           resident memory of the worker
+
+It runs on the loop because ``all_tasks()`` and anyio's limiter belong to it; one
+sample costs tens of microseconds (more with thousands of tasks, bounded by
+``tasks.MAX_TASKS``).  Rows are buffered and flushed once a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import CodeType
+from typing import Any, TextIO
+
+from harness.probe import hooks
+from harness.probe.frames import FrameFilter
+from harness.probe.tasks import wait_sites
+
+COLUMNS = [
+    "t", "tasks", "tasks_wait_top", "tasks_wait_count",
+    "requests_wait_endpoint", "requests_wait_top", "requests_wait_count",
+    "threads_busy", "threads_total", "threads_waiting",
+    "db_checked_out", "db_capacity", "db_waiting", "db_dialects",
+    "log_records", "log_bytes", "log_top", "rss_mb",
+]  # fmt: skip
+FLUSH_EVERY_S = 1.0
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (10^6 bytes)."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE / 1e6
+
+
+def thread_limiter() -> tuple[int, int, int] | None:
+    """(borrowed, total, waiting) of anyio's default thread limiter; call on the loop."""
+    try:
+        from anyio.to_thread import current_default_thread_limiter
+
+        stats = current_default_thread_limiter().statistics()
+    except Exception:  # no anyio, or not inside an async backend it knows
+        return None
+    return int(stats.borrowed_tokens), int(stats.total_tokens), int(stats.tasks_waiting)
+
+
+def _site(filter_: FrameFilter, site: tuple[str, int, str]) -> str:
+    return f"{filter_.relative(site[0])}:{site[1]} ({site[2]})"
+
+
+def sample(
+    frame_filter: FrameFilter,
+    endpoints: Mapping[CodeType, str] | None = None,
+    *,
+    wall: Callable[[], float] = time.time,
+) -> list[Any]:
+    """One row of COLUMNS (call on the running loop)."""
+    hooks.install_sqlalchemy()  # no-op once installed, or while the app has not imported it
+    tasks = asyncio.all_tasks()
+    sites, requests = wait_sites(tasks, frame_filter.is_user, endpoints)
+    top = sites.most_common(1)
+    req = requests.most_common(1)
+    threads = thread_limiter() or ("", "", "")
+    checked_out, capacity, waiting, dialects = hooks.pool_figures()
+    log_top = hooks.LOGS.sources.most_common(1)
+    return [
+        round(wall(), 3), len(tasks),
+        _site(frame_filter, top[0][0]) if top else "", top[0][1] if top else 0,
+        req[0][0][0] if req else "", _site(frame_filter, req[0][0][1]) if req else "",
+        req[0][1] if req else 0,
+        *threads,
+        checked_out if dialects else "", capacity if dialects else "",
+        waiting if dialects else "", dialects,
+        hooks.LOGS.records, hooks.LOGS.bytes,
+        f"{frame_filter.relative(log_top[0][0][0])}:{log_top[0][0][1]}" if log_top else "",
+        round(rss_mb(), 1),
+    ]  # fmt: skip
+
+
+class GaugeSampler:
+    """Samples the gauges on the running loop into ``workers/<pid>/gauges.csv``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        interval_s: float,
+        frame_filter: FrameFilter,
+        endpoints: Callable[[], Mapping[CodeType, str]] = dict,
+    ) -> None:
+        self.path = path
+        self.interval_s = interval_s
+        self.frame_filter = frame_filter
+        self._endpoints = endpoints
+        self._file: TextIO | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        hooks.install_sqlalchemy()
+        hooks.install_logging()
+        self._file = open(self.path, "a", newline="", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
+        if self._file.tell() == 0:
+            csv.writer(self._file).writerow(COLUMNS)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-gauges")
+
+    async def _run(self) -> None:
+        assert self._file is not None
+        writer = csv.writer(self._file)
+        last_flush = time.monotonic()
+        while True:
+            await asyncio.sleep(self.interval_s)
+            writer.writerow(sample(self.frame_filter, self._endpoints()))
+            if time.monotonic() - last_flush >= FLUSH_EVERY_S:
+                self._file.flush()
+                last_flush = time.monotonic()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None

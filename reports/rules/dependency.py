@@ -1,0 +1,83 @@
+"""``slow_dependency``: an endpoint is slow while the process itself is idle and unblocked.
+
+When the loop is not blocked, no pool is exhausted, and one endpoint's median latency
+is long and far above the others', the time goes to waiting on something outside the
+process: a downstream API or a database.  The probe shows where the waiting tasks are
+suspended (the innermost user frame of their await chain).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import TYPE_CHECKING
+
+from reports.rules.common import (
+    LOOP_BLOCKED_SHARE,
+    Finding,
+    endpoints,
+    exhausted,
+    loop_blocked_share,
+    ms,
+    where,
+    workers,
+)
+
+if TYPE_CHECKING:
+    from reports.diagnosis import Figures
+
+SLOW_P50_MS = 1000.0
+RATIO = 5.0  # times the median p50 of the other endpoints
+MIN_COUNT = 10
+REMEDY = (
+    "Give every outbound call a timeout below your own latency objective (httpx: `timeout=`), "
+    "and fail fast when the dependency degrades: a circuit breaker answering 503 with "
+    "Retry-After, retries only with backoff and jitter."
+)
+
+
+def _wait_site(fig: Figures, endpoint: str) -> str | None:
+    sites = [w.get("request_waits", {}).get(endpoint) for _, w in workers(fig)]
+    sites = [s for s in sites if s]
+    return statistics.mode(sites) if sites else None
+
+
+def slow_dependency(fig: Figures) -> list[Finding]:
+    if loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE:
+        return []  # the loop explains the latency: event_loop_blocking says so
+    if any(exhausted(w.get("db", {})) or exhausted(w.get("threads", {})) for _, w in workers(fig)):
+        return []  # a pool explains it
+    eps = endpoints(fig)
+    findings = []
+    for name, e in sorted(eps.items()):
+        p50 = e.get("p50_ms") or 0.0
+        if e.get("count", 0) < MIN_COUNT or p50 < SLOW_P50_MS:
+            continue
+        others = [o["p50_ms"] for k, o in eps.items() if k != name and o.get("p50_ms") is not None]
+        base = statistics.median(others) if others else None
+        if base is not None and p50 < RATIO * max(base, 1.0):
+            continue
+        site = _wait_site(fig, name)
+        cpu = fig.resources.get("target", {}).get("cpu_pct_mean")
+        findings.append(
+            {
+                "kind": "slow_dependency",
+                "severity": "critical",
+                "summary": (
+                    f"{name} spends its time waiting on something outside the process"
+                    + (f", at {site}" if site else "")
+                    + "."
+                ),
+                "evidence": (
+                    f"{name}: p50 {ms(p50)}, p99 {ms(e.get('p99_ms'))} over {e['count']} "
+                    f"requests"
+                    + (f" (other endpoints' median p50 {ms(base)})" if base is not None else "")
+                    + f"; meanwhile loop lag p99 {ms(fig.loop.get('lag_p99_ms'))}"
+                    + (f", target CPU {cpu:.0f}%" if cpu is not None else "")
+                    + ", no pool exhausted."
+                ),
+                "location": where(site, name),
+                "endpoint": name,
+                "remedy": REMEDY,
+            }
+        )
+    return findings

@@ -1,0 +1,54 @@
+"""``server_errors``: 5xx responses other than 503 (an exception reached the client)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reports.rules.common import Finding, size
+
+if TYPE_CHECKING:
+    from reports.diagnosis import Figures
+
+MIN_ERRORS = 5
+MIN_SHARE = 0.01
+CRITICAL_SHARE = 0.05
+LEAKY_BYTES = 1000  # a generic error body is short; a traceback is not
+REMEDY = (
+    "Map expected errors to 4xx with exception handlers (application/problem+json), and add a "
+    "catch-all handler that answers a generic 500 with an error id and logs the traceback on "
+    "the server; never send tracebacks to clients."
+)
+
+
+def server_errors(fig: Figures) -> list[Finding]:
+    st = fig.statuses
+    count, total = int(st.get("server_errors", 0)), int(st.get("requests", 0))
+    share = count / total if total else 0.0
+    if count < MIN_ERRORS or share < MIN_SHARE:
+        return []
+    eps = st.get("endpoints", {})
+    endpoint = max(eps, key=lambda k: eps[k]["server_errors"]) if eps else None
+    worst = eps.get(endpoint, {}) if endpoint else {}
+    statuses = ", ".join(f"{n}×{s}" for s, n in sorted(worst.get("statuses", {}).items()))
+    mean_bytes = float(worst.get("mean_bytes") or 0.0)
+    leak = (
+        f"; their bodies average {size(mean_bytes)}: check they carry no stack trace"
+        if mean_bytes >= LEAKY_BYTES
+        else ""
+    )
+    return [
+        {
+            "kind": "server_errors",
+            "severity": "critical" if share >= CRITICAL_SHARE else "warning",
+            "summary": f"{count} requests ended in a server error, most on {endpoint}.",
+            "evidence": (
+                f"{count} of {total:,} responses ({share:.1%}) were 5xx other than 503; "
+                f"{endpoint}: {worst.get('server_errors', 0)} ({statuses}){leak}"
+                + (f"; e.g. {worst['example_error']!r}" if worst.get("example_error") else "")
+                + "."
+            ),
+            "location": endpoint or "<unknown>",
+            "endpoint": endpoint,
+            "remedy": REMEDY,
+        }
+    ]

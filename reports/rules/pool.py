@@ -1,0 +1,60 @@
+"""``connection_pool_exhaustion``: every DB connection checked out, requests queueing for one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reports.rules.common import Finding, exhausted, where, workers, worst_endpoint
+
+if TYPE_CHECKING:
+    from reports.diagnosis import Figures
+
+REMEDY = (
+    "Close every session on every path: make the session dependency `yield` inside "
+    "`async with sessionmaker() as session:` (never `return` a session), and use `async with` "
+    "for ad-hoc sessions; if nothing leaks, size the pool to the concurrency and hold no "
+    "connection across slow calls."
+)
+
+
+def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
+    findings = []
+    for pid, w in workers(fig):
+        db = w.get("db", {})
+        if not exhausted(db):
+            continue
+        never_back = db.get("busy_min_after_saturation") == db["capacity"]
+        failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
+        endpoint = worst_endpoint(fig)
+        leak = (
+            " Once full, the pool never had a connection back: they are leaked, not just busy."
+            if never_back
+            else ""
+        )
+        findings.append(
+            {
+                "kind": "connection_pool_exhaustion",
+                "severity": "critical" if failures or never_back else "warning",
+                "summary": (
+                    f"The DB connection pool ({db.get('dialects') or 'SQLAlchemy'}) of worker "
+                    f"{pid} ran out of connections; requests queued for one.{leak}"
+                ),
+                "evidence": (
+                    f"all {db['capacity']} connections checked out in "
+                    f"{db['saturated_share']:.0%} of {w['samples']} samples; up to "
+                    f"{db['waiting_max']} callers waiting for a connection (in "
+                    f"{db['waiting_share']:.0%} of samples); {failures} failed requests"
+                    + (f", most on {endpoint}" if endpoint and failures else "")
+                    + (
+                        f"; pending tasks waited at {db['wait_site']}"
+                        if db.get("wait_site")
+                        else ""
+                    )
+                    + "."
+                ),
+                "location": where(db.get("wait_site"), endpoint),
+                "endpoint": endpoint,
+                "remedy": REMEDY,
+            }
+        )
+    return findings

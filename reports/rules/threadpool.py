@@ -1,0 +1,59 @@
+"""``threadpool_saturation``: every thread of anyio's default limiter busy, callers queued."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reports.rules.common import Finding, endpoints, exhausted, ms, where, workers
+
+if TYPE_CHECKING:
+    from reports.diagnosis import Figures
+
+REMEDY = (
+    "Replace blocking calls in `def` endpoints and dependencies with async clients awaited in "
+    "`async def`, or give the blocking dependency its own `anyio.CapacityLimiter`; raising the "
+    "default 40 threads only moves the queue."
+)
+
+
+def _slowest(fig: Figures) -> str | None:
+    eps = endpoints(fig)
+    return max(eps, key=lambda k: eps[k].get("p50_ms") or 0.0) if eps else None
+
+
+def threadpool_saturation(fig: Figures) -> list[Finding]:
+    findings = []
+    for pid, w in workers(fig):
+        threads = w.get("threads", {})
+        if not exhausted(threads):
+            continue
+        endpoint = _slowest(fig)
+        p50 = endpoints(fig).get(endpoint or "", {}).get("p50_ms")
+        findings.append(
+            {
+                "kind": "threadpool_saturation",
+                "severity": "critical" if threads["saturated_share"] >= 0.5 else "warning",
+                "summary": (
+                    f"The threadpool of worker {pid} (anyio's default limiter, "
+                    f"{threads['capacity']} threads) was full; calls queued for a thread"
+                    + (f", slowest endpoint {endpoint}" if endpoint else "")
+                    + "."
+                ),
+                "evidence": (
+                    f"all {threads['capacity']} threads busy in {threads['saturated_share']:.0%} "
+                    f"of {w['samples']} samples (mean busy {threads['busy_mean']:.0f}); up to "
+                    f"{threads['waiting_max']} callers waiting for a thread; {endpoint} p50 "
+                    f"{ms(p50)}; loop lag p99 {ms(fig.loop.get('lag_p99_ms'))}"
+                    + (
+                        f"; pending tasks waited at {threads['wait_site']}"
+                        if threads.get("wait_site")
+                        else ""
+                    )  # fmt: skip
+                    + "."
+                ),
+                "location": where(threads.get("wait_site"), endpoint),
+                "endpoint": endpoint,
+                "remedy": REMEDY,
+            }
+        )
+    return findings

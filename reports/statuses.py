@@ -1,0 +1,40 @@
+"""Response statuses over the steady window: server errors per endpoint, deliberate 503s.
+
+A 5xx other than 503 means an exception (or a crash) reached the client; 503 is what a
+service answers on purpose when it sheds load, so it is counted apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from reports.latency import endpoint_key
+
+SHEDDING = {503}
+
+
+def status_figures(requests: pd.DataFrame) -> dict[str, Any]:
+    """Counts of server errors (5xx but 503), 503s and no-response requests, per endpoint."""
+    if requests.empty:
+        return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0, "endpoints": {}}
+    status = requests["status"].astype(int)
+    server = (status >= 500) & ~status.isin(SHEDDING)
+    keys = endpoint_key(requests)
+    endpoints: dict[str, Any] = {}
+    for key, rows in requests[server].groupby(keys[server], sort=True):
+        errors = rows["error"].dropna().astype(str)
+        endpoints[str(key)] = {
+            "server_errors": int(len(rows)),
+            "statuses": {str(k): int(v) for k, v in rows["status"].value_counts().items()},
+            "mean_bytes": round(float(rows["bytes"].mean()), 1),
+            "example_error": errors.iloc[0][:200] if not errors.empty else None,
+        }
+    return {
+        "requests": int(len(requests)),
+        "server_errors": int(server.sum()),
+        "shed_503": int(status.isin(SHEDDING).sum()),
+        "no_response": int((status == 0).sum()),
+        "endpoints": endpoints,
+    }

@@ -1,0 +1,62 @@
+"""The admin endpoint that switches faults while the service runs (game days use it).
+
+It is **off** unless ``LAGSCOPE_ADMIN_TOKEN`` is set (the harness generates a random
+token per run and records it in ``run.json``): without it the routes answer 404.
+With it, a request must carry ``Authorization: Bearer <token>``, else 403.
+
+    GET /_lagscope/faults                      {"enabled": [...], "available": [...]}
+    PUT /_lagscope/faults  {"enabled": [...]}  switch exactly these on, the rest off
+
+The state belongs to the worker process that serves the request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from target_apps.shop import faults
+from target_apps.shop.faults import connection_leak
+
+TOKEN_ENV = "LAGSCOPE_ADMIN_TOKEN"
+PATH = "/_lagscope/faults"
+router = APIRouter()
+
+
+class FaultState(BaseModel):
+    enabled: list[str]
+    available: list[str] = []
+
+
+def _authorize(request: Request) -> None:
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise HTTPException(status_code=404, detail="Not Found")
+    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    if not secrets.compare_digest(given.encode(), token.encode()):
+        raise HTTPException(status_code=403, detail="missing or wrong admin token")
+
+
+def _state() -> FaultState:
+    return FaultState(enabled=sorted(faults.enabled), available=sorted(faults.CATALOGUE))
+
+
+@router.get(PATH, include_in_schema=False)
+async def get_faults(request: Request) -> FaultState:
+    _authorize(request)
+    return _state()
+
+
+@router.put(PATH, include_in_schema=False)
+async def put_faults(request: Request, new: FaultState) -> FaultState:
+    _authorize(request)
+    try:
+        faults.set_enabled(new.enabled)
+    except KeyError as exc:
+        raise HTTPException(status_code=422, detail=f"unknown fault(s): {exc.args[0]}") from exc
+    if not faults.is_on("connection_leak"):
+        await connection_leak.release_leaked()
+    return _state()

@@ -1,0 +1,47 @@
+"""Fault ``connection_leak``: a DB session opened in a dependency that never closes it.
+
+A FastAPI dependency that ``return``s a session (instead of ``yield``ing it inside
+``async with``) hands the endpoint a session nobody closes.  Its first query checks a
+connection out of the pool and begins a transaction; the connection goes back only
+if the garbage collector ever reaches the session (and then SQLAlchemy has to throw
+the connection away, since it cannot run async cleanup from the collector).  In
+production something usually keeps such sessions reachable for a while: a closure, a
+cache, a reference cycle.  The pool (size + overflow) drains, further requests wait
+``pool_timeout`` for a connection and fail, and the service is down while its CPU
+idles.  Here the leaked sessions are kept in a list, so the leak is deterministic.
+
+The fix is the ``yield`` dependency: ``async with sessions() as session: yield
+session`` closes the session, and returns its connection, on every path, including
+exceptions raised by the endpoint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from target_apps.shop.faults.cap import CAP
+
+_kept: list[AsyncSession] = []  # what keeps the leaked sessions reachable
+
+
+async def session_broken(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    session = sessions()
+    if CAP.allow("connection_leak"):
+        # SEEDED FAULT: the session is returned and kept, never closed: its connection leaks.
+        _kept.append(session)
+    return session
+
+
+async def session_fixed(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as session:
+        yield session
+
+
+async def release_leaked() -> int:
+    """Close every leaked session (when the fault is switched off); return how many."""
+    count = len(_kept)
+    while _kept:
+        await _kept.pop().close()
+    return count

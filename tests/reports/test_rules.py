@@ -1,0 +1,177 @@
+"""The diagnosis rules on hand-made data: each fault's signature yields its kind, health none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reports.summary import summarize
+from tests.reports import frames
+
+N = len(frames.gauges())
+
+
+def kinds(summary: dict[str, Any]) -> list[str]:
+    return [f["kind"] for f in summary["diagnosis"]]
+
+
+def only(summary: dict[str, Any], kind: str) -> dict[str, Any]:
+    (finding,) = [f for f in summary["diagnosis"] if f["kind"] == kind]
+    for key in ("summary", "evidence", "location", "remedy"):
+        assert finding[key], key
+    return finding
+
+
+def with_status(status: int, share: float, endpoint: str = "POST /orders") -> pd.DataFrame:
+    reqs = frames.requests()
+    method, name = endpoint.split(" ")
+    rows = reqs.index[(reqs["method"] == method) & (reqs["name"] == name)]
+    hit = rows[: int(len(reqs) * share)]
+    reqs.loc[hit, "status"] = status
+    reqs.loc[hit, "ok"] = status < 400
+    reqs.loc[hit, "bytes"] = 3500
+    reqs.loc[hit, "error"] = f"code={status}"
+    return reqs
+
+
+def test_healthy_data_yields_no_findings() -> None:
+    assert summarize(frames.run_data())["diagnosis"] == []
+
+
+def test_pool_full_with_waiters_is_connection_pool_exhaustion_and_says_it_leaks() -> None:
+    data = frames.run_data(
+        gauge_frame=frames.gauges(
+            db_checked_out=10, db_waiting=15, requests_wait_top="app/db.py:7 (get_item)"
+        ),
+        request_frame=with_status(500, 0.2, "GET /products"),
+    )
+    finding = only(summarize(data), "connection_pool_exhaustion")
+    assert finding["severity"] == "critical"
+    assert "all 10 connections checked out in 100%" in finding["evidence"]
+    assert "up to 15 callers waiting" in finding["evidence"]
+    assert "leaked" in finding["summary"]
+    assert finding["location"] == "app/db.py:7 (get_item)"
+
+
+def test_a_briefly_full_pool_is_not_exhaustion() -> None:
+    busy = np.where(np.arange(N) < N // 5, 10, 2)  # full for the first fifth only
+    data = frames.run_data(gauge_frame=frames.gauges(db_checked_out=busy, db_waiting=busy // 10))
+    assert "connection_pool_exhaustion" not in kinds(summarize(data))
+
+
+def test_steadily_growing_tasks_are_unbounded_background_tasks() -> None:
+    tasks = np.linspace(20, 900, N).astype(int)
+    data = frames.run_data(
+        gauge_frame=frames.gauges(
+            tasks=tasks,
+            tasks_wait_count=tasks - 20,
+            tasks_wait_top="app/mail.py:31 (send)",
+            rss_mb=np.linspace(90, 300, N),
+        )  # fmt: skip
+    )
+    finding = only(summarize(data), "unbounded_background_tasks")
+    assert finding["location"] == "app/mail.py:31 (send)"
+    assert "pending tasks 42 → 877" in finding["evidence"]  # medians of 3 samples at each end
+
+
+def test_many_but_stable_tasks_are_not_unbounded() -> None:
+    data = frames.run_data(gauge_frame=frames.gauges(tasks=400 + np.arange(N) % 7))
+    assert kinds(summarize(data)) == []
+
+
+def test_busy_threadpool_with_queue_is_threadpool_saturation_not_slow_dependency() -> None:
+    reqs = frames.requests()
+    reqs.loc[reqs["name"] == "/products/{id}", "latency_ms"] = 2500.0
+    data = frames.run_data(
+        gauge_frame=frames.gauges(threads_busy=40, threads_waiting=25),
+        request_frame=reqs,
+    )
+    summary = summarize(data)
+    assert kinds(summary) == ["threadpool_saturation"]
+    finding = only(summary, "threadpool_saturation")
+    assert finding["endpoint"] == "GET /products/{id}"
+    assert "all 40 threads busy in 100%" in finding["evidence"]
+
+
+def test_slow_endpoint_with_idle_process_is_slow_dependency() -> None:
+    reqs = frames.requests()
+    reqs.loc[reqs["name"] == "/orders", "latency_ms"] = 3000.0
+    data = frames.run_data(
+        request_frame=reqs,
+        gauge_frame=frames.gauges(
+            requests_wait_endpoint="POST /orders", requests_wait_top="app/pay.py:9 (charge)"
+        ),
+    )
+    finding = only(summarize(data), "slow_dependency")
+    assert finding["endpoint"] == "POST /orders"
+    assert finding["location"] == "app/pay.py:9 (charge)"
+    assert "p50 3,000 ms" in finding["evidence"]
+
+
+def test_uniformly_slow_service_under_one_second_is_not_a_slow_dependency() -> None:
+    data = frames.run_data(request_frame=frames.requests(latency_ms=600.0))
+    assert kinds(summarize(data)) == []
+
+
+def test_many_log_records_per_request_are_a_log_flood() -> None:
+    records = np.arange(N) * 300  # 1,200 records a second for 150 requests a second
+    data = frames.run_data(
+        gauge_frame=frames.gauges(
+            log_records=records, log_bytes=records * 300, log_top="app/api.py:88"
+        )  # fmt: skip
+    )
+    finding = only(summarize(data), "log_flood")
+    assert finding["location"] == "app/api.py:88"
+
+
+def test_an_access_line_per_request_is_not_a_log_flood() -> None:
+    records = np.arange(N) * 37  # ~1 record per request
+    data = frames.run_data(gauge_frame=frames.gauges(log_records=records, log_bytes=records * 120))
+    assert kinds(summarize(data)) == []
+
+
+def test_500s_are_server_errors_with_a_hint_at_leaked_tracebacks() -> None:
+    finding = only(
+        summarize(frames.run_data(request_frame=with_status(500, 0.03))), "server_errors"
+    )
+    assert finding["endpoint"] == "POST /orders"
+    assert "carry no stack trace" in finding["evidence"]
+
+
+@pytest.mark.parametrize("status", [503, 422, 404])
+def test_shedding_and_client_errors_are_not_server_errors(status: int) -> None:
+    assert kinds(summarize(frames.run_data(request_frame=with_status(status, 0.1)))) == []
+
+
+def test_cpu_bound_stalls_give_event_loop_blocking_with_cause_cpu() -> None:
+    stall = {"pid": 4242, "duration_ms": 60.0, "lag_ms": 55.0, "samples": 20, "cpu_share": 0.95,
+             "cause": "cpu", "location": "app/auth.py:14", "function": "hash_password",
+             "in_user_code": True, "endpoint": "POST /login",
+             "stacks": [{"count": 20, "location": "app/auth.py:14", "function": "hash_password",
+                         "endpoint": "POST /login", "in_user_code": True,
+                         "frames": [["app/auth.py", 14, "hash_password", True]]}]}  # fmt: skip
+    rows = [{**stall, "start": frames.T0 + 0.5 * i} for i in range(10)]
+    finding = only(
+        summarize(frames.run_data(stall_frame=frames.stalls(rows))), "event_loop_blocking"
+    )
+    assert finding["cause"] == "cpu"
+    assert finding["location"] == "app/auth.py:14"
+
+
+def test_memory_cap_hit_is_reported() -> None:
+    data = frames.run_data(gauge_frame=frames.gauges(rss_mb=np.linspace(90, 210, N)),
+                           memory_cap_mb=200.0)  # fmt: skip
+    safety = summarize(data)["safety"]
+    assert safety["cap_hit"] is True
+    assert safety["workers_at_cap"] == ["4242"]
+    assert summarize(frames.run_data())["safety"]["cap_hit"] is False
+
+
+def test_gauges_from_another_probe_with_other_columns_are_read_without_findings() -> None:
+    other = frames.gauges()[["t", "pid"]].assign(pool_waiters=1, tasks_pending=12)
+    summary = summarize(frames.run_data(gauge_frame=other))
+    assert summary["diagnosis"] == []
+    assert summary["app"]["workers"]["4242"]["tasks"] == {}
