@@ -30,6 +30,7 @@ expect = [
 ]
 [load]
 rate = 40
+faults = ["slow_downstream"]  # shop waits for payments without a timeout
 downstream_latency = "10ms"
 [slo]
 recovery_window = "3s"
@@ -54,6 +55,7 @@ at = "18s"
 name = "recover"
 role = "fix"
 downstream = { latency = "10ms" }
+faults = ["slow_downstream"]  # the same faults, switched through the token-guarded admin
 [[phase]]
 at = "28s"
 name = "end"
@@ -99,7 +101,11 @@ def test_a_game_day_switches_phases_live_pages_and_fails_a_wrong_expectation(
     started = {p["name"]: p["started_at"] for p in gameday["phases"]}
     assert started["degrade"] == pytest.approx(6.0, abs=1.0)  # applied on time, give or take
     actions = [e for e in events_of(out) if e["event"] == "phase_action"]
-    assert [a["phase"] for a in actions] == ["degrade", "recover"]
+    assert [(a["phase"], a["action"]) for a in actions] == [
+        ("degrade", "downstream {'latency_ms': 1000.0}"),
+        ("recover", "faults on: ['slow_downstream']"),
+        ("recover", "downstream {'latency_ms': 10.0}"),
+    ]
     assert (out / "gameday.toml").read_text() == TINY
     assert "## Game day" in (out / "report.md").read_text()
     html = (out / "report.html").read_text()
@@ -158,8 +164,10 @@ def test_a_bad_game_day_file_is_one_line_and_exit_2(
     assert err.count("\n") == 1
     assert "recover at 3s must come after degrade" in err
     unknown = tmp_path / "unknown.toml"
-    unknown.write_text(TINY.replace("[load]", '[load]\nfaults = ["no_such_fault"]'))
+    unknown.write_text(
+        TINY.replace('faults = ["slow_downstream"]  # shop', 'faults = ["x"]  # shop')
+    )
     assert main(["gameday", str(unknown)]) == 2
-    assert "'no_such_fault' is not a fault of shop" in capsys.readouterr().err
+    assert "'x' is not a fault of shop" in capsys.readouterr().err
     assert main(["gameday", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
