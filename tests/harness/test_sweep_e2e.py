@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import CHROMIUM, chromium
+from tests.interrupt import interruptible
 
 pytestmark = pytest.mark.e2e
 APPS = Path(__file__).resolve().parent / "apps"
@@ -24,6 +25,7 @@ def sweep(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
 
 
