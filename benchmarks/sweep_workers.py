@@ -1,9 +1,10 @@
-"""How many workers? Two sweeps on this machine, side by side in one invocation.
+"""How many workers? Two sweeps of the ``sizing`` app on this machine, in one invocation.
 
-- CPU-bound: ``cpuapp`` (tests/harness/apps) hashes a password per request on the loop
-  thread; a second worker can use the second core.
-- I/O-bound: shop's orders against a payments API that serves 8 charges at a time
-  (DOWNSTREAM_CONCURRENCY=8, 50 ms each): every worker shares that capacity.
+- CPU-bound: ``GET /hash`` hashes a password per request on the loop thread (~4 ms);
+  a second worker can use the second core.
+- I/O-bound: ``GET /pay`` awaits a payments upstream that serves 8 charges at a time,
+  50 ms each (lagscope's downstream with DOWNSTREAM_CONCURRENCY=8): ~160 req/s shared by
+  every worker.
 
 Prints each sweep's table and recommendation.
 
@@ -18,20 +19,57 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
+
+import httpx
+
+from harness.processes import Child, free_port
 
 APPS = Path(__file__).resolve().parents[1] / "tests" / "harness" / "apps"
 
 
-def sweep(out: Path, args: list[str], *, env: dict[str, str]) -> dict[str, object]:
+def start_upstream(log: Path) -> tuple[Child, str]:
+    port = free_port()
+    env = {**os.environ, "DOWNSTREAM_CONCURRENCY": "8", "DOWNSTREAM_LATENCY_MS": "50"}
+    argv = [sys.executable, "-m", "uvicorn", "target_apps.downstream:app",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    child = Child("upstream", argv, env=env, log_path=log)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/_config", timeout=1.0)
+            return child, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    child.stop()
+    raise SystemExit("the upstream did not start")
+
+
+def sweep(out: Path, args: list[str], *, env: dict[str, str]) -> dict[str, Any]:
     subprocess.run(
-        [sys.executable, "-m", "harness", "sweep", "--workers", "1,2", "--out", str(out), *args],
-        cwd=APPS,
-        env=env,
-        check=True,
-    )
-    state: dict[str, object] = json.loads((out / "sweep.json").read_text())
+        [sys.executable, "-m", "harness", "sweep", "--app", "sizing.app:app",
+         "--workers", "1,2", "--out", str(out), *args],
+        cwd=APPS, env=env, check=True,
+    )  # fmt: skip
+    state: dict[str, Any] = json.loads((out / "sweep.json").read_text())
     return state
+
+
+def report(name: str, state: dict[str, Any]) -> None:
+    print(f"\n{name}")
+    for row in state["results"]:
+        p99 = row["p99_ms_at_max"]
+        print(
+            f"  {row['workers']} worker(s): max {row['max_rate_rps']} req/s, "
+            f"p99 {p99 if p99 is None else round(p99, 1)} ms, CPU {row['cpu_pct_at_max']}%, "
+            f"valid {row['valid']} {row['invalid_reason'] or ''}"
+        )
+    rates = {row["workers"]: row["max_rate_rps"] for row in state["results"]}
+    if rates.get(1) and rates.get(2):
+        print(f"  2 workers / 1 worker: {rates[2] / rates[1]:.2f}×")
+    print(f"  recommendation: {state['recommendation']['text']}")
 
 
 def main() -> None:
@@ -40,34 +78,18 @@ def main() -> None:
     parser.add_argument("--max-steps", default="7")
     args = parser.parse_args()
     common = ["--step-duration", args.step_duration, "--max-steps", args.max_steps]
-    cases = {
-        "CPU-bound (cpuapp)": (["--app", "cpuapp.app:app", "--start-rate", "100"], {}),
-        "I/O-bound (shop orders, payments 8 at a time)": (
-            ["--app", "shop", "--scenario", "orders", "--start-rate", "50"],
-            {"DOWNSTREAM_CONCURRENCY": "8"},
-        ),
-    }
     with tempfile.TemporaryDirectory() as tmp:
-        summaries = {}
-        for i, (name, (flags, extra_env)) in enumerate(cases.items()):
-            state = sweep(Path(tmp) / f"s{i}", flags + common, env={**os.environ, **extra_env})
-            summaries[name] = state
-    for name, state in summaries.items():
-        print(f"\n{name}")
-        rows = state["results"]
-        assert isinstance(rows, list)
-        for row in rows:
-            print(
-                f"  {row['workers']} worker(s): max {row['max_rate_rps']} req/s, "
-                f"p99 {row['p99_ms_at_max']:.1f} ms, CPU {row['cpu_pct_at_max']:.0f}%, "
-                f"valid {row['valid']}"
-            )
-        rates = {row["workers"]: row["max_rate_rps"] for row in rows}
-        if rates.get(1) and rates.get(2):
-            print(f"  2 workers / 1 worker: {rates[2] / rates[1]:.2f}×")
-        recommendation = state["recommendation"]
-        assert isinstance(recommendation, dict)
-        print(f"  recommendation: {recommendation['text']}")
+        upstream, url = start_upstream(Path(tmp) / "upstream.log")
+        try:
+            env = {**os.environ, "SIZING_UPSTREAM_URL": url}
+            cpu = sweep(Path(tmp) / "cpu", ["--scenario", "sizing/cpu_scenario.py",
+                                            "--start-rate", "100", *common], env=env)  # fmt: skip
+            io = sweep(Path(tmp) / "io", ["--scenario", "sizing/io_scenario.py",
+                                          "--start-rate", "50", *common], env=env)  # fmt: skip
+        finally:
+            upstream.stop()
+    report("CPU-bound (GET /hash)", cpu)
+    report("I/O-bound (GET /pay, upstream serves 8 at a time x 50 ms)", io)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,10 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
     }
+    # Resource figures over the steady window (start-up and drain would dilute CPU means);
+    # a run too short to have a sample inside it falls back to every sample.
+    clipped = window.clip(data.resources) if not data.resources.empty else data.resources
+    steady_resources = clipped if not clipped.empty else data.resources
     table = latency_table(requests, seconds=seconds)
     if not plans.empty:
         table = open_model.with_uncorrected(table, requests, seconds=seconds)
@@ -63,7 +67,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         run=run,
         requests=table,
         loop=loop_figures(lag, stalls, workers=workers),
-        resources=resource_figures(data.resources),
+        resources=resource_figures(steady_resources),
         gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
         statuses=status_figures(requests),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),

@@ -75,7 +75,9 @@ def _explain(knee: dict[str, Any], family: list[dict[str, Any]], cores: str) -> 
     )
 
 
-def recommend(rows: list[dict[str, Any]], *, cpu_count: int | None) -> dict[str, Any]:
+def recommend(
+    rows: list[dict[str, Any]], *, cpu_count: int | None, ceiling: float | None = None
+) -> dict[str, Any]:
     """The configuration to run and why: the fewest workers within 10% of the best rate."""
     usable = [r for r in rows if r["valid"] and r["max_rate_rps"] is not None]
     if not usable:
@@ -88,6 +90,11 @@ def recommend(rows: list[dict[str, Any]], *, cpu_count: int | None) -> dict[str,
     family = _family(usable, best)
     knee = next(r for r in family if r["max_rate_rps"] >= KNEE_SHARE * best["max_rate_rps"])
     text = _explain(knee, family, f" on {cpu_count} cores" if cpu_count else "")
+    if ceiling is not None and knee["max_rate_rps"] >= ceiling:
+        text += (
+            f" It reached the highest rate tried ({ceiling:g} req/s, --max-rate): "
+            "raise it to find the real limit."
+        )
     rivals = [
         r for r in usable if r["server"] != knee["server"] and r["workers"] == knee["workers"]
     ]

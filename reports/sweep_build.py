@@ -16,7 +16,11 @@ def build_sweep(sweep_dir: Path) -> dict[str, Any]:
     path = sweep_dir / "sweep.json"
     state = json.loads(path.read_text(encoding="utf-8"))
     rows = results(state)
-    advice = recommend(rows, cpu_count=state.get("machine", {}).get("cpu_count"))
+    advice = recommend(
+        rows,
+        cpu_count=state.get("machine", {}).get("cpu_count"),
+        ceiling=state["plan"]["limits"]["max_rate"],
+    )
     state["results"] = rows
     state["recommendation"] = advice
     write_json(path, state)

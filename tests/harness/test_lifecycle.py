@@ -14,6 +14,8 @@ import pandas as pd
 import psutil
 import pytest
 
+from tests.interrupt import interruptible
+
 pytestmark = pytest.mark.e2e
 APPS = Path(__file__).resolve().parent / "apps"
 
@@ -38,6 +40,7 @@ def start_run(out: Path, *args: str, cwd: Path | None = None) -> subprocess.Pope
         stderr=subprocess.PIPE,
         text=True,
         cwd=cwd,
+        preexec_fn=interruptible,
     )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import CHROMIUM, chromium
+from tests.interrupt import interruptible
 
 pytestmark = pytest.mark.e2e
 APPS = Path(__file__).resolve().parent / "apps"
@@ -24,6 +25,7 @@ def sweep(*args: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
 
 
@@ -37,8 +39,9 @@ def recorded_steps(out: Path) -> int:
 
 def test_interrupted_sweep_resumes_and_compares_uvicorn_with_gunicorn(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
-    args = ["--app", "cpuapp.app:app", "--server", "uvicorn,gunicorn", "--workers", "1",
-            "--step-duration", "2s", "--start-rate", "60", "--max-steps", "3",
+    args = ["--app", "sizing.app:app", "--server", "uvicorn,gunicorn", "--workers", "1",
+            "--scenario", "sizing/cpu_scenario.py", "--step-duration", "2s", "--start-rate", "60",
+            "--max-steps", "3",
             "--out", str(out)]  # fmt: skip
     first = sweep(*args)
     deadline = time.monotonic() + 90

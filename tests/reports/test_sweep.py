@@ -62,3 +62,9 @@ def test_invalid_points_are_never_recommended() -> None:
     advice = recommend([row(1, 100.0), row(2, 400.0, valid=False)], cpu_count=2)
     assert advice["choice"]["workers"] == 1
     assert recommend([row(1, None)], cpu_count=2)["choice"] is None
+
+
+def test_reaching_the_highest_rate_tried_is_said() -> None:
+    advice = recommend([row(1, 800.0), row(2, 800.0)], cpu_count=2, ceiling=800.0)
+    assert advice["choice"]["workers"] == 1
+    assert "reached the highest rate tried (800 req/s, --max-rate)" in advice["text"]
