@@ -203,7 +203,7 @@ class Conductor:
         self.live.update(render(self.game, figures), refresh=True)
 
 
-def _with_retries(call: Callable[[], object]) -> None:
+def _with_retries(call: Callable[[], object], *, on_retry: Callable[[str], None]) -> None:
     """Retry a switch the service failed (5xx) or did not answer, as an operator would.
 
     A service in trouble may fail its admin call too (shop's connection-leak fix closes
@@ -216,10 +216,16 @@ def _with_retries(call: Callable[[], object]) -> None:
         except httpx.HTTPStatusError as exc:
             if exc.response.status_code < 500 or attempt == ACTION_ATTEMPTS:
                 raise
-        except httpx.TransportError:
+            on_retry(f"HTTP {exc.response.status_code}")
+        except httpx.TransportError as exc:
             if attempt == ACTION_ATTEMPTS:
                 raise
+            on_retry(f"{type(exc).__name__}: {exc}")
         time.sleep(ACTION_RETRY_PAUSE_S)
+
+
+def _retry_logger(run: Run, action: str) -> Callable[[str], None]:
+    return lambda error: rundir.log_event(run.dir, "phase_action_retry", action=action, error=error)
 
 
 def switch_faults(run: Run, enabled: list[str]) -> None:
@@ -233,7 +239,8 @@ def switch_faults(run: Run, enabled: list[str]) -> None:
     _with_retries(
         lambda: httpx.put(
             url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
-        ).raise_for_status()
+        ).raise_for_status(),
+        on_retry=_retry_logger(run, f"faults on: {enabled}"),
     )
 
 
@@ -244,5 +251,6 @@ def reconfigure_downstream(run: Run, change: dict[str, float]) -> None:
     _with_retries(
         lambda: httpx.put(
             url, json={**current, **change}, timeout=ACTION_TIMEOUT_S
-        ).raise_for_status()
+        ).raise_for_status(),
+        on_retry=_retry_logger(run, f"downstream {change}"),
     )

@@ -14,6 +14,7 @@ import pytest
 
 from harness.cli import main
 from tests.harness.test_lifecycle import wait_until_gone
+from tests.interrupt import interruptible
 
 # A 28 s exercise at 40 requests/s (open model): the payments downstream slows from 10 ms
 # to 1 s at 6 s and recovers at 18 s. The last expectation is deliberately wrong: a request
@@ -128,6 +129,7 @@ def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
