@@ -78,3 +78,28 @@ def test_fixed_dependency_returns_every_connection(database: str) -> None:
             await engine.dispose()
 
     assert asyncio.run(main()) == 0
+
+
+def test_switching_the_leak_off_while_a_request_waits_for_a_connection(database: str) -> None:
+    async def main() -> int:
+        engine = make_engine(database)
+        try:
+            await create_schema(engine)
+            db = Database(engine)
+            for product_id in (1, 2, 3):  # the pool (2 + 1 overflow) is now drained
+                session = await connection_leak.session_broken(db.sessions)
+                await session.get(ProductRow, product_id)
+            waiting = await connection_leak.session_broken(db.sessions)
+            request = asyncio.create_task(waiting.get(ProductRow, 4))
+            await asyncio.sleep(0.05)  # the request is inside the pool's wait
+            await connection_leak.release_leaked()  # must not fail under it
+            assert await request is not None  # it got a connection the release returned
+            for _ in range(50):  # its session is closed once the request lets go
+                if engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.1)
+            return int(engine.pool.checkedout())  # type: ignore[attr-defined]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(main()) == 0

@@ -17,8 +17,10 @@ exceptions raised by the endpoint.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
+from sqlalchemy.exc import IllegalStateChangeError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from target_apps.shop.faults.cap import CAP
@@ -40,8 +42,38 @@ async def session_fixed(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
 
 
 async def release_leaked() -> int:
-    """Close every leaked session (when the fault is switched off); return how many."""
+    """Close every leaked session (when the fault is switched off); return how many.
+
+    A session whose request is still waiting for a connection cannot be closed under
+    it; those are closed by a background task as soon as their requests let go.
+    """
     count = len(_kept)
-    while _kept:
-        await _kept.pop().close()
+    busy = await _close_all(_kept)
+    _kept.clear()
+    if busy:
+        task = asyncio.get_running_loop().create_task(_close_when_idle(busy))
+        _closers.add(task)
+        task.add_done_callback(_closers.discard)
     return count
+
+
+_closers: set[asyncio.Task[None]] = set()
+
+
+async def _close_all(sessions: list[AsyncSession]) -> list[AsyncSession]:
+    """Close what can be closed now; return the sessions still busy in a request."""
+    busy = []
+    for session in list(sessions):
+        try:
+            await session.close()
+        except IllegalStateChangeError:
+            busy.append(session)
+    return busy
+
+
+async def _close_when_idle(sessions: list[AsyncSession], *, tries: int = 100) -> None:
+    for _ in range(tries):
+        await asyncio.sleep(0.1)
+        sessions = await _close_all(sessions)
+        if not sessions:
+            return
