@@ -1,6 +1,6 @@
 """How many workers? Two sweeps of the ``sizing`` app on this machine, in one invocation.
 
-- CPU-bound: ``GET /hash`` hashes a password per request on the loop thread (~4 ms);
+- CPU-bound: ``GET /hash`` hashes a password per request on the loop thread (~16 ms);
   a second worker can use the second core.
 - I/O-bound: ``GET /pay`` awaits a payments upstream that serves 8 charges at a time,
   50 ms each (lagscope's downstream with DOWNSTREAM_CONCURRENCY=8): ~160 req/s shared by
@@ -8,7 +8,7 @@
 
 Prints each sweep's table and recommendation.
 
-    .venv/bin/python benchmarks/sweep_workers.py [--step-duration 5s] [--max-steps 7]
+    .venv/bin/python benchmarks/sweep_workers.py [--step-duration 5s] [--max-steps 9]
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def report(name: str, state: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--step-duration", default="5s")
-    parser.add_argument("--max-steps", default="7")
+    parser.add_argument("--max-steps", default="9")
     args = parser.parse_args()
     common = ["--step-duration", args.step_duration, "--max-steps", args.max_steps]
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,7 +83,7 @@ def main() -> None:
         try:
             env = {**os.environ, "SIZING_UPSTREAM_URL": url}
             cpu = sweep(Path(tmp) / "cpu", ["--scenario", "sizing/cpu_scenario.py",
-                                            "--start-rate", "100", *common], env=env)  # fmt: skip
+                                            "--start-rate", "20", *common], env=env)  # fmt: skip
             io = sweep(Path(tmp) / "io", ["--scenario", "sizing/io_scenario.py",
                                           "--start-rate", "50", *common], env=env)  # fmt: skip
         finally:

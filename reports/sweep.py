@@ -55,7 +55,7 @@ def _explain(knee: dict[str, Any], family: list[dict[str, Any]], cores: str) -> 
     if knee is not base:
         ratio = knee["max_rate_rps"] / base["max_rate_rps"]
         text = (
-            f"{_name(knee)}: {ratio:.1f}× {base['workers']} worker "
+            f"{_name(knee)}: {ratio:.2f}× {base['workers']} worker "
             f"({knee['max_rate_rps']:g} vs {base['max_rate_rps']:g} req/s under the SLO)"
         )
         beyond = [r for r in family if r["workers"] > knee["workers"]]

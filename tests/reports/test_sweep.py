@@ -41,7 +41,7 @@ def test_a_point_reports_its_figures_at_the_highest_confirmed_rate() -> None:
 def test_cpu_bound_scaling_recommends_more_workers_and_says_by_how_much() -> None:
     advice = recommend([row(1, 100.0), row(2, 190.0), row(4, 195.0)], cpu_count=2)
     assert advice["choice"]["workers"] == 2
-    assert advice["text"].startswith("2 uvicorn workers with uvloop: 1.9× 1 worker")
+    assert advice["text"].startswith("2 uvicorn workers with uvloop: 1.90× 1 worker")
     assert "4 workers add +3% on 2 cores" in advice["text"]
 
 
