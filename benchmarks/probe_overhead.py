@@ -21,10 +21,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def one_run(out: Path, *, probe: bool, duration: str, users: int) -> dict[str, float]:
+def one_run(
+    out: Path, *, probe: bool, duration: str, users: int, rate: float | None = None
+) -> dict[str, float]:
+    load = ["--rate", f"{rate:g}"] if rate else ["--users", str(users), "--spawn-rate", "100"]
     argv = [
         sys.executable, "-m", "harness", "run", "--app", "shop",
-        "--scenario", str(HERE / "saturate.py"), "--users", str(users), "--spawn-rate", "100",
+        "--scenario", str(HERE / "saturate.py"), *load,
         "--duration", duration, "--out", str(out),
     ]  # fmt: skip
     if not probe:
@@ -77,6 +80,7 @@ def main() -> None:
         (a["rps"] / b["rps"] - 1, a["cpu_ms_per_req"] / b["cpu_ms_per_req"] - 1)
         for a, b in zip(results[True], results[False], strict=True)
     ]
+    latency_at_half_load(args, rate=off["rps"] / 2)
     print(
         "paired rounds (on vs off): throughput "
         + ", ".join(f"{t:+.1%}" for t, _ in paired)
@@ -88,6 +92,27 @@ def main() -> None:
         f"throughput cost: {cost:+.2%} (budget 3%)   p99 delta: {p99_delta:+.2f} ms (budget 1 ms)"
     )
     print(f"target CPU per request: {cpu_cost:+.2%} with the probe")
+
+
+def latency_at_half_load(args: argparse.Namespace, *, rate: float) -> None:
+    """P99 with the probe on and off at half the saturation rate (open model): at
+    saturation P99 is queueing and swings by more than the budget from round to round."""
+    p99: dict[bool, list[float]] = {True: [], False: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for rnd in range(args.rounds):
+            for probe in (False, True) if rnd % 2 == 0 else (True, False):
+                out = Path(tmp) / f"h{rnd}-{'on' if probe else 'off'}"
+                r = one_run(out, probe=probe, duration=args.duration, users=0, rate=rate)
+                p99[probe].append(r["p99_ms"])
+                print(f"half load {rate:.0f} req/s, probe {'on ' if probe else 'off'}: "
+                      f"p99 {r['p99_ms']:6.2f} ms", flush=True)  # fmt: skip
+    deltas = [a - b for a, b in zip(p99[True], p99[False], strict=True)]
+    print(
+        f"p99 at half load: off {statistics.median(p99[False]):.2f} ms, on "
+        f"{statistics.median(p99[True]):.2f} ms; paired deltas "
+        + ", ".join(f"{d:+.2f}" for d in deltas)
+        + f" ms (median {statistics.median(deltas):+.2f} ms, budget 1 ms)"
+    )
 
 
 if __name__ == "__main__":

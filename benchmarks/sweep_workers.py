@@ -1,6 +1,6 @@
 """How many workers? Two sweeps of the ``sizing`` app on this machine, in one invocation.
 
-- CPU-bound: ``GET /hash`` hashes a password per request on the loop thread (~16 ms);
+- CPU-bound: ``GET /hash`` hashes a password per request on the loop thread (~9 ms);
   a second worker can use the second core.
 - I/O-bound: ``GET /pay`` awaits a payments upstream that serves 8 charges at a time,
   50 ms each (lagscope's downstream with DOWNSTREAM_CONCURRENCY=8): ~160 req/s shared by

@@ -82,6 +82,7 @@ class _Probe:
             self.heartbeat,
             recorder,
             loop_thread_id=threading.get_ident(),
+            loop_native_id=threading.get_native_id(),
             threshold_s=opts.stall_threshold_ms / 1000.0,
             sample_s=opts.sample_ms / 1000.0,
             frame_filter=FrameFilter.for_root(opts.app_root),

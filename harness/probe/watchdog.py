@@ -95,6 +95,21 @@ def _blame(frame_filter: FrameFilter, stack: Stack) -> dict[str, Any]:
     return {"location": location, "function": blamed[2], "in_user_code": in_user_code}
 
 
+def _cpu_share(
+    before: tuple[float, float] | None, after: tuple[float, float] | None, wall_s: float
+) -> float | None:
+    """Share of the time the loop thread could run that it spent on a CPU.
+
+    Time spent runnable but waiting for a CPU (another process had it) is left out, so
+    a CPU-bound stall on a busy machine is not mistaken for a blocked wait.
+    """
+    if before is None or after is None or wall_s <= 0:
+        return None
+    cpu = after[0] - before[0]
+    could_run = max(wall_s - (after[1] - before[1]), cpu, 1e-6)
+    return min(1.0, cpu / could_run)
+
+
 class Watchdog(threading.Thread):
     """Watches ``heartbeat`` from its own thread and records stalls through ``recorder``."""
 
@@ -104,6 +119,7 @@ class Watchdog(threading.Thread):
         recorder: Recorder,
         *,
         loop_thread_id: int,
+        loop_native_id: int | None = None,
         threshold_s: float,
         sample_s: float,
         frame_filter: FrameFilter,
@@ -115,6 +131,7 @@ class Watchdog(threading.Thread):
         self.heartbeat = heartbeat
         self.recorder = recorder
         self.loop_thread_id = loop_thread_id
+        self.loop_native_id = loop_native_id if loop_native_id is not None else loop_thread_id
         self.threshold_s = threshold_s
         self.sample_s = sample_s
         self.poll_s = min(threshold_s / 2, 0.01)
@@ -145,9 +162,16 @@ class Watchdog(threading.Thread):
             self.recorder.flush_lag(self.heartbeat.samples)
             self.recorder.close()
 
-    def _thread_cpu_s(self) -> float | None:
+    def _thread_times(self) -> tuple[float, float] | None:
+        """(CPU seconds, seconds runnable but waiting for a CPU) of the loop thread."""
         try:
-            return time.clock_gettime(time.pthread_getcpuclockid(self.loop_thread_id))
+            with open(f"/proc/self/task/{self.loop_native_id}/schedstat", "rb") as f:
+                on_cpu_ns, run_delay_ns, _ = f.read().split()
+            return int(on_cpu_ns) / 1e9, int(run_delay_ns) / 1e9
+        except (OSError, ValueError):
+            pass
+        try:  # no schedstat: CPU time only
+            return time.clock_gettime(time.pthread_getcpuclockid(self.loop_thread_id)), 0.0
         except (OSError, AttributeError):
             return None
 
@@ -156,7 +180,7 @@ class Watchdog(threading.Thread):
         beats = hb.beats
         due = hb.last_beat + hb.interval_s
         detected = self._clock()
-        cpu_at_detect = self._thread_cpu_s()
+        times_at_detect = self._thread_times()
         endpoints = self._endpoints()
         samples: Counter[Sample] = Counter()
         while hb.beats == beats and not self._stopping.is_set():
@@ -168,10 +192,7 @@ class Watchdog(threading.Thread):
         ended = self._clock()
         if hb.beats == beats:
             return  # shutting down (or a stall too long to follow): nothing trustworthy
-        cpu_now = self._thread_cpu_s()
-        cpu_share = None
-        if cpu_at_detect is not None and cpu_now is not None and ended > detected:
-            cpu_share = min(1.0, (cpu_now - cpu_at_detect) / (ended - detected))
+        cpu_share = _cpu_share(times_at_detect, self._thread_times(), ended - detected)
         lag_s = hb.last_lag_s
         # The beat's lag misses the part of the stall that fell inside the sleep before
         # the beat was due: uniformly 0..interval, so add half an interval (error ±interval/2).

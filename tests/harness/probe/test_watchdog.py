@@ -56,6 +56,7 @@ def probe_run(
             heartbeat,
             Recorder(tmp_path, pid=1),
             loop_thread_id=threading.get_ident(),
+            loop_native_id=threading.get_native_id(),
             threshold_s=0.020,
             sample_s=0.002,
             frame_filter=FrameFilter.for_root(ROOT),

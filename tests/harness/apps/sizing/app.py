@@ -1,7 +1,8 @@
 """A service to size: one CPU-bound endpoint and one that waits on a shared upstream.
 
-- ``GET /hash`` hashes a password on the loop thread (~16 ms of CPU, a realistic password-hash cost): one worker uses at
-  most one core, so a second worker can use the second core.
+- ``GET /hash`` hashes a password on the loop thread (~9 ms of CPU, a realistic
+  password-hash cost): one worker uses at most one core, so a second worker can use
+  the second core.
 - ``GET /pay`` awaits ``SIZING_UPSTREAM_URL``'s ``/charge`` (lagscope's downstream, run
   with ``DOWNSTREAM_CONCURRENCY``): every worker shares the upstream's capacity.
 """
