@@ -10,12 +10,13 @@ default 2 s) so that a leak shows within seconds instead of hours.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, String, event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
@@ -83,8 +84,17 @@ def make_engine(url: str | None = None) -> AsyncEngine:
 
 async def create_schema(engine: AsyncEngine) -> None:
     """Create the tables and seed the catalogue once (safe when several workers race)."""
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+    for attempt in range(5):
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            break
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # Another worker created a table between the check and the CREATE ("already
+            # exists"); the next attempt's check sees it.
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.05 * (attempt + 1))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as session:
         count = await session.scalar(select(func.count()).select_from(ProductRow))
