@@ -49,7 +49,9 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
                     "function": entry.get("function"),
                     "endpoint": entry.get("endpoint"),
                     "in_user_code": bool(entry.get("in_user_code")),
-                    "cause": stall.cause,
+                    # The stack's own cause where the probe measured it (one stall can
+                    # hold a CPU-bound and a waiting call), else the stall's.
+                    "cause": entry.get("cause") or stall.cause,
                     "ms": float(stall.duration_ms) * share,
                     "frames": entry.get("frames", []),
                 }

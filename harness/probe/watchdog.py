@@ -54,16 +54,23 @@ def build_stall_event(
     lag_ms: float,
     cpu_share: float | None,
     frame_filter: FrameFilter,
+    usage: Mapping[Sample, list[float]] | None = None,
 ) -> dict[str, Any]:
     """Turn the merged stack samples of one stall into the event written to stalls.jsonl."""
     stacks: Counter[Stack] = Counter()
     endpoints: dict[Stack, str | None] = {}
+    spent: dict[Stack, list[float]] = {}
     for (stack, endpoint), count in samples.items():
         stacks[stack] += count
         if endpoints.get(stack) is None:
             endpoints[stack] = endpoint
+        cpu, could_run = (usage or {}).get((stack, endpoint), (0.0, 0.0))
+        total = spent.setdefault(stack, [0.0, 0.0])
+        total[0] += cpu
+        total[1] += could_run
     merged = [
         {"count": count, **_blame(frame_filter, stack), "endpoint": endpoints[stack],
+         "cause": _cause(spent[stack][0] / spent[stack][1]) if spent[stack][1] > 0 else None,
          "frames": [[frame_filter.relative(f), line, fn, frame_filter.is_user(f)]
                     for f, line, fn in stack]}
         for stack, count in stacks.most_common()
@@ -71,7 +78,7 @@ def build_stall_event(
     # The stall as a whole is blamed on its most frequent stack.  (One stall can span
     # several blocking calls back to back; each stack keeps its own blame and endpoint.)
     top = merged[0] if merged else {"location": None, "function": None, "in_user_code": False}
-    cause = None if cpu_share is None else ("cpu" if cpu_share >= CPU_CAUSE_SHARE else "wait")
+    cause = None if cpu_share is None else _cause(cpu_share)
     return {
         "start": round(start, 6),
         "duration_ms": round(duration_ms, 3),
@@ -85,6 +92,10 @@ def build_stall_event(
         "endpoint": top.get("endpoint"),
         "stacks": merged,
     }
+
+
+def _cause(cpu_share: float) -> str:
+    return "cpu" if cpu_share >= CPU_CAUSE_SHARE else "wait"
 
 
 def _blame(frame_filter: FrameFilter, stack: Stack) -> dict[str, Any]:
@@ -180,15 +191,28 @@ class Watchdog(threading.Thread):
         beats = hb.beats
         due = hb.last_beat + hb.interval_s
         detected = self._clock()
-        times_at_detect = self._thread_times()
+        times_at_detect = previous = self._thread_times()
+        previous_t = detected
         endpoints = self._endpoints()
         samples: Counter[Sample] = Counter()
+        # CPU and could-run seconds of the loop thread in the interval after each sample,
+        # charged to the stack sampled: one stall can hold a CPU-bound and a waiting call.
+        usage: dict[Sample, list[float]] = {}
         while hb.beats == beats and not self._stopping.is_set():
             frame = sys._current_frames().get(self.loop_thread_id)
-            samples[sample_stack(frame, endpoints)] += 1
+            key = sample_stack(frame, endpoints)
+            samples[key] += 1
             if self._clock() - detected > MAX_SAMPLED_STALL_S:
                 break
             self._stopping.wait(self.sample_s)
+            now, now_t = self._thread_times(), self._clock()
+            if previous is not None and now is not None:
+                cpu = now[0] - previous[0]
+                could_run = max(now_t - previous_t - (now[1] - previous[1]), cpu, 0.0)
+                spent = usage.setdefault(key, [0.0, 0.0])
+                spent[0] += cpu
+                spent[1] += could_run
+            previous, previous_t = now, now_t
         ended = self._clock()
         if hb.beats == beats:
             return  # shutting down (or a stall too long to follow): nothing trustworthy
@@ -206,6 +230,7 @@ class Watchdog(threading.Thread):
                 duration_ms=duration_s * 1000.0,
                 lag_ms=lag_s * 1000.0,
                 cpu_share=cpu_share,
+                usage=usage,
                 frame_filter=self.frame_filter,
             )
         )

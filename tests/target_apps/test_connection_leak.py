@@ -86,11 +86,14 @@ def test_switching_the_leak_off_while_a_request_waits_for_a_connection(database:
         try:
             await create_schema(engine)
             db = Database(engine)
-            for product_id in (1, 2, 3):  # the pool (2 + 1 overflow) is now drained
+
+            async def handle(product_id: int) -> ProductRow | None:  # one request's task
                 session = await connection_leak.session_broken(db.sessions)
-                await session.get(ProductRow, product_id)
-            waiting = await connection_leak.session_broken(db.sessions)
-            request = asyncio.create_task(waiting.get(ProductRow, 4))
+                return await session.get(ProductRow, product_id)
+
+            for product_id in (1, 2, 3):  # the pool (2 + 1 overflow) is now drained
+                await asyncio.create_task(handle(product_id))
+            request = asyncio.create_task(handle(4))
             await asyncio.sleep(0.05)  # the request is inside the pool's wait
             await connection_leak.release_leaked()  # must not fail under it
             assert await request is not None  # it got a connection the release returned

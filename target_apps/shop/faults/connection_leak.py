@@ -19,20 +19,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 from sqlalchemy.exc import IllegalStateChangeError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from target_apps.shop.faults.cap import CAP
 
-_kept: list[AsyncSession] = []  # what keeps the leaked sessions reachable
+# What keeps the leaked sessions reachable, with the request task that opened each.
+_kept: list[tuple[AsyncSession, asyncio.Task[Any] | None]] = []
 
 
 async def session_broken(sessions: async_sessionmaker[AsyncSession]) -> AsyncSession:
     session = sessions()
     if CAP.allow("connection_leak"):
         # SEEDED FAULT: the session is returned and kept, never closed: its connection leaks.
-        _kept.append(session)
+        _kept.append((session, asyncio.current_task()))
     return session
 
 
@@ -44,12 +46,12 @@ async def session_fixed(sessions: async_sessionmaker[AsyncSession]) -> AsyncIter
 async def release_leaked() -> int:
     """Close every leaked session (when the fault is switched off); return how many.
 
-    A session whose request is still waiting for a connection cannot be closed under
-    it; those are closed by a background task as soon as their requests let go.
+    A session whose request is still running is not closed under it (that would break
+    the request's query); a background task closes it once the request has finished.
     """
     count = len(_kept)
-    busy = await _close_all(_kept)
-    _kept.clear()
+    kept, _kept[:] = list(_kept), []
+    busy = await _close_all(kept)
     if busy:
         task = asyncio.get_running_loop().create_task(_close_when_idle(busy))
         _closers.add(task)
@@ -60,18 +62,24 @@ async def release_leaked() -> int:
 _closers: set[asyncio.Task[None]] = set()
 
 
-async def _close_all(sessions: list[AsyncSession]) -> list[AsyncSession]:
-    """Close what can be closed now; return the sessions still busy in a request."""
+Kept = tuple[AsyncSession, "asyncio.Task[Any] | None"]
+
+
+async def _close_all(sessions: list[Kept]) -> list[Kept]:
+    """Close the sessions whose requests are over; return the others."""
     busy = []
-    for session in list(sessions):
+    for session, request in sessions:
+        if request is not None and not request.done() and request is not asyncio.current_task():
+            busy.append((session, request))
+            continue
         try:
             await session.close()
         except IllegalStateChangeError:
-            busy.append(session)
+            busy.append((session, request))
     return busy
 
 
-async def _close_when_idle(sessions: list[AsyncSession], *, tries: int = 100) -> None:
+async def _close_when_idle(sessions: list[Kept], *, tries: int = 100) -> None:
     for _ in range(tries):
         await asyncio.sleep(0.1)
         sessions = await _close_all(sessions)
