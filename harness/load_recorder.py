@@ -11,7 +11,6 @@ crash loses at most a second; the harness merges the parts into ``requests.parqu
 from __future__ import annotations
 
 import io
-import json
 import os
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import pyarrow.parquet as pq
 from locust import events
 from locust.env import Environment
 
-from harness import send_slots
+from harness import rundir, send_slots
 from harness.load_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
@@ -72,10 +71,8 @@ def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
-    """Append one line to the run's ``events.jsonl`` (shared with the harness)."""
-    line = json.dumps({"t": time.time(), "source": "load", "event": event, **detail})
-    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
-        f.write(line + "\n")
+    """Append one load-generator event to the run's ``events.jsonl``."""
+    rundir.log_event(run_dir, event, source="load", **detail)
 
 
 def install(run_dir: Path) -> None:

@@ -28,9 +28,9 @@ def create(path: Path) -> Path:
     return path
 
 
-def log_event(run_dir: Path, event: str, **detail: Any) -> None:
-    """Append one harness event to ``events.jsonl``."""
-    line = json.dumps({"t": time.time(), "source": "harness", "event": event, **detail})
+def log_event(run_dir: Path, event: str, *, source: str = "harness", **detail: Any) -> None:
+    """Append one event to ``events.jsonl`` (written by the harness and the load generator)."""
+    line = json.dumps({"t": time.time(), "source": source, "event": event, **detail})
     with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
         f.write(line + "\n")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
 
 Frame = tuple[str, int, str]  # (absolute filename, line number, function name)
 Stack = tuple[Frame, ...]  # outermost first
@@ -22,15 +23,21 @@ MAX_DEPTH = 200
 _HARNESS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
-def capture(frame: FrameType | None) -> Stack:
-    """Return the stack ending at ``frame``, outermost frame first."""
+def capture(
+    frame: FrameType | None, endpoints: Mapping[CodeType, str] | None = None
+) -> tuple[Stack, str | None]:
+    """The stack ending at ``frame`` (outermost frame first) and the endpoint it runs in:
+    the name in ``endpoints`` of the innermost code object on it that is found there."""
     frames: list[Frame] = []
+    endpoint = None
     while frame is not None and len(frames) < MAX_DEPTH:
         code = frame.f_code
         frames.append((code.co_filename, frame.f_lineno or 0, code.co_name))
+        if endpoint is None and endpoints:
+            endpoint = endpoints.get(code)
         frame = frame.f_back
     frames.reverse()
-    return tuple(frames)
+    return tuple(frames), endpoint
 
 
 def _library_dirs() -> tuple[str, ...]:

@@ -13,10 +13,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from types import CodeType, FrameType
+from types import CodeType
 from typing import Any
 
-from harness.probe.frames import Frame, FrameFilter, Stack
+from harness.probe.frames import FrameFilter, Stack, capture
 from harness.probe.heartbeat import Heartbeat
 from harness.probe.recorder import Recorder
 
@@ -30,20 +30,6 @@ FLUSH_EVERY_S = 1.0
 MAX_SAMPLED_STALL_S = 60.0
 
 Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
-
-
-def sample_stack(frame: FrameType | None, endpoints: Mapping[CodeType, str]) -> Sample:
-    """Capture the stack at ``frame`` (outermost first) and the endpoint it runs in."""
-    frames: list[Frame] = []
-    endpoint = None
-    while frame is not None and len(frames) < 200:
-        code = frame.f_code
-        frames.append((code.co_filename, frame.f_lineno or 0, code.co_name))
-        if endpoint is None:
-            endpoint = endpoints.get(code)
-        frame = frame.f_back
-    frames.reverse()
-    return tuple(frames), endpoint
 
 
 def build_stall_event(
@@ -200,7 +186,7 @@ class Watchdog(threading.Thread):
         usage: dict[Sample, list[float]] = {}
         while hb.beats == beats and not self._stopping.is_set():
             frame = sys._current_frames().get(self.loop_thread_id)
-            key = sample_stack(frame, endpoints)
+            key = capture(frame, endpoints)
             samples[key] += 1
             if self._clock() - detected > MAX_SAMPLED_STALL_S:
                 break

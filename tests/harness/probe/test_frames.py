@@ -48,7 +48,7 @@ def test_paths_are_reported_relative_to_the_root() -> None:
 
 def test_capture_lists_frames_outermost_first() -> None:
     def inner() -> tuple[tuple[str, int, str], ...]:
-        return capture(sys._getframe())
+        return capture(sys._getframe())[0]
 
     stack = inner()
     assert stack[-1][2] == "inner"
