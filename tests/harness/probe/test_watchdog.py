@@ -120,9 +120,12 @@ def test_cpu_bound_stall_has_cause_cpu(
     # the GIL, which lowers a CPU-bound stall's share: most, not all, must read "cpu".
     assert [s["cause"] for s in stalls].count("cpu") >= 2, shares
     assert statistics.median(shares) >= 0.25, shares
-    assert {s["location"] for s in stalls} == {
-        f"tests/harness/probe/test_watchdog.py:{_line_of('# SPIN_LINE')}"
-    }
+    # A sampler reads the loop thread's frame only where the interpreter lets go of the GIL:
+    # in this spin loop, on the hashing line or on the `while` test just above it.
+    spin = _line_of("# SPIN_LINE")
+    spin_loop = {f"tests/harness/probe/test_watchdog.py:{n}" for n in (spin - 1, spin)}
+    assert {s["location"] for s in stalls} <= spin_loop, stalls
+    assert {s["function"] for s in stalls} == {"spin_for"}
 
 
 @LOOPS
