@@ -85,6 +85,11 @@ def sender_figures(
     }
 
 
+def tails_differ(corrected: float, uncorrected: float) -> bool:
+    """Whether a corrected latency exceeds its uncorrected twin by more than 10 % (or 1 ms)."""
+    return corrected - uncorrected > max(1.0, 0.1 * uncorrected)
+
+
 def gap_sentence(aggregate: dict[str, Any], sender: dict[str, Any]) -> str | None:
     """One sentence explaining why corrected and uncorrected P99 differ, or None if they agree
     (within 10 % or 1 ms)."""
@@ -92,7 +97,7 @@ def gap_sentence(aggregate: dict[str, Any], sender: dict[str, Any]) -> str | Non
     uncorrected = (aggregate.get("uncorrected") or {}).get("p99_ms")
     if corrected is None or uncorrected is None:
         return None
-    if corrected - uncorrected <= max(1.0, 0.1 * uncorrected):
+    if not tails_differ(corrected, uncorrected):
         return None
     if not sender["late_sends"]:
         return (

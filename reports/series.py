@@ -24,7 +24,7 @@ class Series:
 
     t0: float
     window: tuple[float, float]  # the steady window, relative to t0
-    requests: pd.DataFrame  # second, count, errors, p50_ms, p95_ms, p99_ms
+    requests: pd.DataFrame  # second, count, errors, p50_ms, p95_ms, p99_ms, p99_uncorrected_ms
     lag: pd.DataFrame  # pid, second, lag_max_ms
     stalls: pd.DataFrame  # pid, at, duration_ms, location
     resources: pd.DataFrame  # process, role, pid, second, rss_mb, cpu_pct, fds
@@ -39,11 +39,12 @@ def time_origin(events: pd.DataFrame, window: Window) -> float:
 
 
 def request_series(requests: pd.DataFrame, *, t0: float) -> pd.DataFrame:
-    """Per whole second since t0: requests sent, failed ones, exact p50/p95/p99 latency.
+    """Per whole second since t0 (of the actual send): requests sent, failed ones, exact
+    p50/p95/p99 latency and, in rate mode, the p99 of ``uncorrected_ms`` (NaN otherwise).
 
     Each second's percentiles are ``np.percentile`` of its rows, bit for bit.
     """
-    columns = ["second", "count", "errors", "p50_ms", "p95_ms", "p99_ms"]
+    columns = ["second", "count", "errors", "p50_ms", "p95_ms", "p99_ms", "p99_uncorrected_ms"]
     if requests.empty:
         return pd.DataFrame(columns=columns, dtype=float)
     second = np.floor(requests["t"].to_numpy(dtype=float) - t0)
@@ -55,9 +56,17 @@ def request_series(requests: pd.DataFrame, *, t0: float) -> pd.DataFrame:
     points = np.array(
         [np.percentile(group, [50.0, 95.0, 99.0]) for group in np.split(latency, starts[1:])]
     )
+    uncorrected = np.full(seconds.size, np.nan)
+    if "uncorrected_ms" in requests and requests["uncorrected_ms"].notna().any():
+        raw = requests["uncorrected_ms"].to_numpy(dtype=float)[order]
+        uncorrected = np.array([
+            np.percentile(group, 99.0) if group.size else np.nan
+            for group in (g[~np.isnan(g)] for g in np.split(raw, starts[1:]))
+        ])  # fmt: skip
     return pd.DataFrame(
         {"second": seconds, "count": counts, "errors": np.add.reduceat(failed, starts),
-         "p50_ms": points[:, 0], "p95_ms": points[:, 1], "p99_ms": points[:, 2]}
+         "p50_ms": points[:, 0], "p95_ms": points[:, 1], "p99_ms": points[:, 2],
+         "p99_uncorrected_ms": uncorrected}
     )[columns]  # fmt: skip
 
 

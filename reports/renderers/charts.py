@@ -12,9 +12,11 @@ from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from reports.open_model import tails_differ
 from reports.series import Series
 
 WIDTH_IN = 11.0
@@ -68,6 +70,14 @@ def _empty(ax: Axes, what: str) -> None:
     ax.text(0.5, 0.5, f"no {what} recorded", ha="center", va="center", transform=ax.transAxes)
 
 
+def uncorrected_differs(frame: pd.DataFrame) -> bool:
+    """Rate mode, and in some second the corrected p99 is well above the uncorrected one."""
+    if frame.empty or "p99_uncorrected_ms" not in frame:
+        return False
+    pairs = frame[["p99_ms", "p99_uncorrected_ms"]].dropna()
+    return any(tails_differ(c, u) for c, u in pairs.itertuples(index=False))
+
+
 def chart_latency(series: Series, xlim: tuple[float, float]) -> Figure:
     """p50/p95/p99 latency per second (ms, log scale when the tail is far off)."""
     fig, (ax,) = new_figure()
@@ -78,6 +88,9 @@ def chart_latency(series: Series, xlim: tuple[float, float]) -> Figure:
         if not frame.empty:
             # Each second's figure is drawn at the middle of its second.
             ax.plot(frame["second"] + 0.5, frame[key], color=PALETTE[i], lw=1.6, label=key[:-3])
+    if uncorrected_differs(frame):
+        ax.plot(frame["second"] + 0.5, frame["p99_uncorrected_ms"], color=PALETTE[2], lw=1.2,
+                ls="--", label="p99 uncorrected")  # fmt: skip
     ax.set_ylabel("latency (ms)")
     ax.set_title("Latency percentiles per second", loc="left")
     if not frame.empty:

@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from reports.renderers.gameday import html_section
+from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 
 CSS = """
@@ -147,6 +148,33 @@ CAPTIONS = {
 }
 
 
+OPEN_MODEL_CAPTIONS = {
+    "latency": CAPTIONS["latency"] + " Solid lines count from each request's intended send "
+    "time (corrected); the dashed line, drawn when it differs, is P99 from the actual send.",
+}
+
+
+def _latency(summary: dict[str, Any]) -> list[str]:
+    """The percentile table and, in rate mode, the uncorrected row and how the plan was kept."""
+    rows = percentile_rows(summary["requests"])
+    uncorrected = uncorrected_row(summary)
+    if uncorrected is not None:
+        rows.append(uncorrected)
+    cells = [[escape(cell) for cell in row] for row in rows]  # endpoint names are the app's
+    out = [f"<h2>{escape(latency_title(summary, 'Latency (exact, steady window)'))}</h2>",
+           _table(HEADERS, cells, table_id="percentiles")]  # fmt: skip
+    lines = sender_lines(summary)
+    if lines:
+        out.append('<section id="open-model">')
+        out += [
+            f'<p class="{"selfcheck" if level == "warning" else "info"}">'
+            f"{'⚠ ' if level == 'warning' else ''}{escape(text)}</p>"
+            for level, text in lines
+        ]
+        out.append("</section>")
+    return out
+
+
 def render_html(
     summary: dict[str, Any],
     charts: dict[str, str],
@@ -169,14 +197,14 @@ def render_html(
         '<section id="findings">', *_findings(summary), "</section>",
         *_slo(summary.get("slo")),
         *(html_section(summary["gameday"], gameday_svg) if gameday_svg else []),
-        "<h2>Latency (exact, steady window)</h2>",
-        _table(HEADERS, percentile_rows(summary["requests"]), table_id="percentiles"),
+        *_latency(summary),
         "<h2>Charts</h2>",
     ]  # fmt: skip
+    captions = CAPTIONS | (OPEN_MODEL_CAPTIONS if summary.get("open_model") else {})
     for chart_id, svg in charts.items():
         body.append(
             f'<figure class="chart" id="chart-{chart_id}">{svg}'
-            f"<figcaption>{escape(CAPTIONS.get(chart_id, chart_id))}</figcaption></figure>"
+            f"<figcaption>{escape(captions.get(chart_id, chart_id))}</figcaption></figure>"
         )
     body += _profile(summary.get("profile"))
     body += _blockers(summary["loop"])

@@ -73,6 +73,8 @@ def test_build_writes_every_output_and_renders_the_gauges(tmp_path: Path) -> Non
     assert "pool_waiters" in html
     assert "tasks_pending" in html
     assert "top blocker: app.py:9" in html
+    assert "uncorrected" not in html  # closed mode: one latency, no open-model section
+    assert 'id="open-model"' not in html
     kinds = {w["kind"] for w in summary["self_checks"]}
     assert kinds == {"load_generator_saturated", "too_few_requests", "connection_failures"}
     assert summary["slo"] is None

@@ -29,7 +29,24 @@ def test_request_series_counts_errors_and_exact_percentiles_per_second() -> None
 def test_request_series_of_no_requests_is_empty_with_its_columns() -> None:
     out = request_series(_requests([], [], []), t0=0.0)
     assert out.empty
-    assert list(out.columns) == ["second", "count", "errors", "p50_ms", "p95_ms", "p99_ms"]
+    assert list(out.columns) == [
+        "second", "count", "errors", "p50_ms", "p95_ms", "p99_ms", "p99_uncorrected_ms"
+    ]  # fmt: skip
+
+
+def test_request_series_has_no_uncorrected_tail_in_closed_mode() -> None:
+    out = request_series(_requests([100.1, 100.2], [1.0, 2.0], [True, True]), t0=100.0)
+    assert out["p99_uncorrected_ms"].isna().all()
+
+
+def test_request_series_in_rate_mode_adds_the_exact_uncorrected_p99_per_second() -> None:
+    frame = _requests([100.1, 100.5, 100.9, 101.2], [50.0, 80.0, 3.0, 4.0], [True] * 4).assign(
+        uncorrected_ms=[2.0, 3.0, 3.0, 4.0]
+    )
+    out = request_series(frame, t0=100.0)
+    assert out["p99_ms"].iloc[0] == np.percentile([50.0, 80.0, 3.0], 99)
+    assert out["p99_uncorrected_ms"].iloc[0] == np.percentile([2.0, 3.0, 3.0], 99)
+    assert out["p99_uncorrected_ms"].iloc[1] == 4.0
 
 
 def test_lag_series_keeps_the_worst_beat_per_worker_and_bin() -> None:
