@@ -9,6 +9,8 @@ import pandas as pd
 
 # A stack seen in less than this share of a stall's samples is a transition, not a blocker.
 MIN_STACK_SHARE = 0.1
+# For a run.json that does not record its ``stall_threshold_ms`` (the harness always does).
+DEFAULT_STALL_THRESHOLD_MS = 20.0
 
 
 def format_stack(frames: list[list[Any]]) -> list[str]:
@@ -83,7 +85,24 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
     return blockers[:limit]
 
 
-def loop_figures(lag: pd.DataFrame, stalls: pd.DataFrame, *, workers: int) -> dict[str, Any]:
+def unsampled_stalls(lag: pd.DataFrame, stalls: pd.DataFrame, *, threshold_ms: float) -> int:
+    """Beats later than the threshold that no stall record accounts for, over all workers.
+
+    The watchdog wakes when a late beat crosses the threshold; a stall that ends within
+    a fraction of a millisecond of it (or while the machine keeps the watchdog off the
+    CPU) is over before it can be sampled.  The heartbeat still saw it: count it.
+    """
+    if lag.empty:
+        return 0
+    over = lag.loc[lag["lag_ms"] > threshold_ms].groupby("pid").size()
+    recorded = stalls.groupby("pid").size() if not stalls.empty else pd.Series(dtype="int64")
+    missing = over.sub(recorded.reindex(over.index, fill_value=0)).clip(lower=0)
+    return int(missing.sum())
+
+
+def loop_figures(
+    lag: pd.DataFrame, stalls: pd.DataFrame, *, workers: int, threshold_ms: float
+) -> dict[str, Any]:
     """Lag percentiles over all workers' heartbeats and the stall totals."""
     values = lag["lag_ms"].to_numpy(dtype=float)
     p50: float | None
@@ -102,6 +121,8 @@ def loop_figures(lag: pd.DataFrame, stalls: pd.DataFrame, *, workers: int) -> di
         "lag_p99_ms": p99,
         "lag_max_ms": lag_max,
         "stall_count": int(len(stalls)),
+        "stall_threshold_ms": threshold_ms,
+        "unsampled_stalls": unsampled_stalls(lag, stalls, threshold_ms=threshold_ms),
         "stall_total_ms": round(float(stalls["duration_ms"].sum()), 3) if len(stalls) else 0.0,
         "top_blockers": top_blockers(stalls),
     }

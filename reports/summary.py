@@ -11,7 +11,7 @@ from reports.gameday import gameday_figures, runbook, timeline_from_events
 from reports.gameday_file import parse_gameday
 from reports.gauges import gauge_figures, memory_cap
 from reports.latency import latency_table
-from reports.loop import loop_figures
+from reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
 from reports.profiled import outside_span, split_profiled
 from reports.resources import resource_figures
 from reports.rundata import RunData
@@ -66,7 +66,12 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
         run=run,
         requests=table,
-        loop=loop_figures(lag, stalls, workers=workers),
+        loop=loop_figures(
+            lag,
+            stalls,
+            workers=workers,
+            threshold_ms=float(config.get("stall_threshold_ms", DEFAULT_STALL_THRESHOLD_MS)),
+        ),  # fmt: skip
         resources=resource_figures(steady_resources),
         gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
         statuses=status_figures(requests),

@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 
 
+RECENT = 1024  # beats kept for ``lag_of``: ten seconds at the default 10 ms interval
+
+
 class Heartbeat:
     """Beats every ``interval_s`` on the running loop; ``samples`` holds ``(unix_t, lag_ms)``.
 
@@ -30,6 +33,9 @@ class Heartbeat:
         self._clock = clock
         self._wall = wall
         self.samples: collections.deque[tuple[float, float]] = collections.deque()
+        # (beat number, lag s) of the latest beats, so the watchdog can look up the beat
+        # that ended a stall even when it wakes after one or more beats have followed it.
+        self.recent: collections.deque[tuple[int, float]] = collections.deque(maxlen=RECENT)
         self.last_beat = clock()
         self.last_lag_s = 0.0
         self.beats = 0
@@ -60,5 +66,13 @@ class Heartbeat:
         self.samples.append((self._wall(), lag * 1000.0))
         self.last_lag_s = lag
         self.last_beat = now
+        self.recent.append((self.beats + 1, lag))
         # Written last: the watchdog treats a change of ``beats`` as "the loop is back".
         self.beats += 1
+
+    def lag_of(self, number: int) -> float | None:
+        """The lag (s) of beat ``number`` (the first beat is 1), if it is still recent."""
+        for seen, lag in reversed(list(self.recent)):  # list(): one atomic copy under the GIL
+            if seen == number:
+                return lag
+        return None

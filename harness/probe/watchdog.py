@@ -28,6 +28,7 @@ from harness.probe.recorder import Recorder
 CPU_CAUSE_SHARE = 0.25
 FLUSH_EVERY_S = 1.0
 MAX_SAMPLED_STALL_S = 60.0
+WAKE_MARGIN_S = 0.0005  # wake this long after the threshold is crossed, not just before
 
 Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
 
@@ -148,13 +149,24 @@ class Watchdog(threading.Thread):
     def run(self) -> None:
         last_flush = self._clock()
         try:
-            while not self._stopping.wait(self.poll_s):
+            while True:
+                # ``beats`` before ``last_beat`` (the heartbeat writes them in the other
+                # order): a stall found late is then followed to *its* beat, never the next.
+                beats = self.heartbeat.beats
                 now = self._clock()
-                if now - self.heartbeat.last_beat - self.heartbeat.interval_s > self.threshold_s:
-                    self._follow_stall()
+                # How long until the late beat crosses the threshold.  Waking right then
+                # (not on a fixed poll) catches a stall that barely exceeds it: one of
+                # 25 ms against 20 ms is over the threshold for 5 ms only.
+                due = self.heartbeat.last_beat + self.heartbeat.interval_s
+                until = due + self.threshold_s
+                if now > until:
+                    self._follow_stall(beats, due=due)
+                    continue
                 if now - last_flush >= FLUSH_EVERY_S:
                     self.recorder.flush_lag(self.heartbeat.samples)
                     last_flush = now
+                if self._stopping.wait(min(until - now + WAKE_MARGIN_S, self.poll_s)):
+                    break
         finally:
             self.recorder.flush_lag(self.heartbeat.samples)
             self.recorder.close()
@@ -172,10 +184,11 @@ class Watchdog(threading.Thread):
         except (OSError, AttributeError):
             return None
 
-    def _follow_stall(self) -> None:
+    def _follow_stall(self, beats: int, *, due: float) -> None:
+        """Sample the loop thread until the beat after number ``beats`` (it was ``due``, on
+        the perf counter) ends the stall; record it.  If that beat came in the meantime,
+        the stall is recorded with no samples (its duration known, its location not)."""
         hb = self.heartbeat
-        beats = hb.beats
-        due = hb.last_beat + hb.interval_s
         detected = self._clock()
         times_at_detect = previous = self._thread_times()
         previous_t = detected
@@ -203,7 +216,11 @@ class Watchdog(threading.Thread):
         if hb.beats == beats:
             return  # shutting down (or a stall too long to follow): nothing trustworthy
         cpu_share = _cpu_share(times_at_detect, self._thread_times(), ended - detected)
-        lag_s = hb.last_lag_s
+        # The beat that ended the stall, not the latest: on a busy machine the watchdog
+        # can get the CPU (and the GIL) back only after more beats have followed it.
+        lag_s = hb.lag_of(beats + 1)
+        if lag_s is None:
+            return  # seconds behind the loop: nothing trustworthy
         # The beat's lag misses the part of the stall that fell inside the sleep before
         # the beat was due: uniformly 0..interval, so add half an interval (error ±interval/2).
         duration_s = lag_s + hb.interval_s / 2

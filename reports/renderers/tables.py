@@ -29,8 +29,11 @@ def percentile_rows(requests: dict[str, Any]) -> list[list[str]]:
 def loop_line(loop: dict[str, Any]) -> str:
     if not loop.get("heartbeats"):
         return "event loop not observed (the probe was off or recorded nothing)"
+    unsampled = loop.get("unsampled_stalls") or 0
     return (
         f"loop lag p50 {_ms(loop.get('lag_p50_ms'))} ms, p99 {_ms(loop.get('lag_p99_ms'))} ms, "
         f"max {_ms(loop.get('lag_max_ms'))} ms; {loop.get('stall_count', 0)} stalls, "
         f"{loop.get('stall_total_ms', 0):,.0f} ms blocked ({loop.get('workers')} worker(s))"
-    )
+        + (f"; {unsampled} more beat(s) over the threshold ended before they could be sampled"
+           if unsampled else "")
+    )  # fmt: skip

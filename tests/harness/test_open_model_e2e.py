@@ -45,8 +45,10 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     printed = capsys.readouterr().out
     loop, agg, sender = summary["loop"], summary["requests"]["aggregate"], summary["open_model"]
     # Precondition: the oracle did stall as designed (else the figures below mean nothing).
-    assert 18 <= loop["stall_count"] <= 22, loop
-    assert 90 <= loop["stall_total_ms"] / loop["stall_count"] <= 115, loop
+    # Its stalls are the ticker's; a busy machine may add a few short ones of its own.
+    (ticker,) = [b for b in loop["top_blockers"] if b["function"] == "_stall_every_second"]
+    assert 18 <= ticker["count"] <= 22, loop
+    assert 90 <= ticker["total_ms"] / ticker["count"] <= 115, loop
     assert agg["count"] == pytest.approx(4000, abs=2)
     assert 44 <= agg["p95_ms"] <= 70, agg
     assert 84 <= agg["p99_ms"] <= 108, agg
@@ -64,6 +66,13 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     assert sender["unfinished"] == 0
     assert "Corrected P99" in printed
     assert "raise --max-users" in printed
+    # The page says the same: both rows, the gap explained, both tails on the chart.
+    html = (out / "report.html").read_text()
+    assert "all, uncorrected" in html
+    assert 'id="open-model"' in html
+    assert "Corrected P99" in html
+    assert "raise --max-users" in html
+    assert "p99 uncorrected" in html  # the dashed line's legend entry in the latency SVG
     requests = pd.read_parquet(out / "requests.parquet")
     np.testing.assert_allclose(
         requests["latency_ms"], requests["uncorrected_ms"] + requests["send_lag_ms"], atol=1e-6

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from reports.loop import top_blockers
+from reports.loop import top_blockers, unsampled_stalls
 
 
 def stack(location: str, count: int, endpoint: str | None = None) -> dict[str, Any]:
@@ -48,3 +48,21 @@ def test_blockers_are_ranked_by_total_time_and_counted_per_stall() -> None:
 def test_transitions_seen_in_few_samples_are_not_blockers() -> None:
     stalls = pd.DataFrame([stall(100.0, stack("a.py:1", 95), stack("b.py:2", 5))])
     assert [b["location"] for b in top_blockers(stalls)] == ["a.py:1"]
+
+
+def _lag(pid: int, lags_ms: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"pid": pid, "t": range(len(lags_ms)), "lag_ms": lags_ms})
+
+
+def test_late_beats_without_a_stall_record_are_counted_as_unsampled_stalls() -> None:
+    lag = pd.concat([_lag(1, [0.2, 25.0, 0.3, 31.0, 20.0]), _lag(2, [22.0, 0.1])])
+    stalls = pd.DataFrame({"pid": [1], "duration_ms": [36.0]})  # worker 1 sampled one of two
+    # 20.0 is not *over* a 20 ms threshold; worker 2's stall was never sampled.
+    assert unsampled_stalls(lag, stalls, threshold_ms=20.0) == 2
+
+
+def test_a_stall_record_per_late_beat_leaves_nothing_unsampled() -> None:
+    lag = _lag(1, [0.2, 25.0, 0.3, 31.0])
+    stalls = pd.DataFrame({"pid": [1, 1], "duration_ms": [30.0, 36.0]})
+    assert unsampled_stalls(lag, stalls, threshold_ms=20.0) == 0
+    assert unsampled_stalls(lag.iloc[0:0], stalls.iloc[0:0], threshold_ms=20.0) == 0
