@@ -11,7 +11,6 @@ import collections
 import time
 from collections.abc import Callable
 
-
 RECENT = 1024  # beats kept for ``lag_of``: ten seconds at the default 10 ms interval
 
 
