@@ -42,7 +42,7 @@ def test_the_beat_that_ended_a_stall_is_found_after_later_beats() -> None:
 def test_only_recent_beats_are_kept() -> None:
     clock = Clock()
     beat = Heartbeat(interval_s=0.010, clock=clock, wall=clock)
-    for i in range(RECENT + 5):
+    for _ in range(RECENT + 5):
         clock.now += 0.010
         beat.beat(clock.now)
     assert beat.lag_of(1) is None
