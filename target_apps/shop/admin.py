@@ -9,8 +9,8 @@ With it, a request must carry ``Authorization: Bearer <token>``, else 403.
 
 A switch reaches every worker of the service when ``LAGSCOPE_FAULT_FILE`` names a state
 file (the harness sets it; see ``target_apps.shop.fault_switch``): at once in the worker
-that takes the PUT, within 50 ms in the others.  ``enabled`` is what is on in the worker
-that answered (``pid``), i.e. what the requests it serves see.
+that takes the PUT, within 50 ms (plus any loop lag) in the others.  ``enabled`` is what
+is on in the worker that answered (``pid``), i.e. what the requests it serves see.
 """
 
 from __future__ import annotations
