@@ -165,9 +165,8 @@ def switch_and_time(
     """PUT ``wanted`` through worker ``via``; return per worker the seconds from the write
     of the state file (its ``t``) until that worker answered with ``wanted``.
 
-    Timed from the write, not from sending the PUT: the client may hold the PUT's body
-    back for up to 40 ms (Nagle's algorithm against the server's delayed ACK).  Each
-    worker is asked in turn, about a millisecond a GET.
+    Timed from the write, the first moment another worker can see the switch.  Each
+    worker is asked in turn, about a millisecond a GET, so a figure may be late by that.
     """
     pinned[via].put(PATH, json={"enabled": wanted}).raise_for_status()
     written = json.loads(state_file.read_text())["t"]
