@@ -52,11 +52,6 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
             f"{game.source}: the timeline switches faults, but this shop has no run-time "
             "fault switch (target_apps/shop/admin.py); use downstream phases instead"
         )
-    if switched and load.workers != 1:
-        raise UsageError(
-            f"{game.source}: the timeline switches faults, which reaches one worker only; "
-            "set [load] workers = 1"
-        )
     if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
         raise UsageError(f"{game.source}: downstream phases need the built-in app (app = 'shop')")
     return cfg.RunConfig(

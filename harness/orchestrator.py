@@ -29,7 +29,7 @@ from harness.load import start_load
 from harness.processes import Child
 from harness.profiling import request_profile
 from harness.sampler import ResourceSampler
-from harness.target import openapi_get_paths, start_downstream, start_target
+from harness.target import FAULT_FILE, openapi_get_paths, start_downstream, start_target
 
 STARTUP_ALLOWANCE_S = 120.0
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -188,7 +188,7 @@ def run(
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token},
+            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": FAULT_FILE},
         },
     )
     rundir.log_event(run_dir, "run_start")

@@ -15,6 +15,7 @@ from harness.processes import Child, free_port
 
 START_TIMEOUT_S = 60.0
 LOOPBACK = "127.0.0.1"
+FAULT_FILE = "faults.json"  # in the run directory: the switched faults every worker follows
 
 
 def _base_env(config: RunConfig, run_dir: Path, deadline: float) -> dict[str, str]:
@@ -67,6 +68,9 @@ def start_target(
     )
     if admin_token:  # switches on the app's admin endpoint (shop: PUT /_lagscope/faults)
         env["LAGSCOPE_ADMIN_TOKEN"] = admin_token
+        # A switch goes through this file, so it reaches every worker, not just the one
+        # that answers the PUT.
+        env["LAGSCOPE_FAULT_FILE"] = str((run_dir / FAULT_FILE).resolve())
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
     if config.threadpool is not None:

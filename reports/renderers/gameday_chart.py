@@ -88,7 +88,8 @@ def gameday_figure(gameday: dict[str, Any]) -> Figure:
         _mark_firing(burn, alert, end=gameday["seconds"])
     burn.set_ylabel("burn rate (× budget)")
     burn.set_xlabel("seconds since the exercise started")
-    burn.legend(loc="upper left", fontsize=8)
+    if gameday["alerts"]:  # a game day may declare no alert (nothing to draw or label)
+        burn.legend(loc="upper left", fontsize=8)
     for ax in (traffic, burn):
         shade_phases(ax, gameday, label=ax is traffic)
         ax.set_xlim(0, max(1.0, gameday["seconds"]))

@@ -4,10 +4,13 @@ It is **off** unless ``LAGSCOPE_ADMIN_TOKEN`` is set (the harness generates a ra
 token per run and records it in ``run.json``): without it the routes answer 404.
 With it, a request must carry ``Authorization: Bearer <token>``, else 403.
 
-    GET /_lagscope/faults                      {"enabled": [...], "available": [...]}
+    GET /_lagscope/faults                      {"enabled": [...], "available": [...], "pid": N}
     PUT /_lagscope/faults  {"enabled": [...]}  switch exactly these on, the rest off
 
-The state belongs to the worker process that serves the request.
+A switch reaches every worker of the service when ``LAGSCOPE_FAULT_FILE`` names a state
+file (the harness sets it; see ``target_apps.shop.fault_switch``): at once in the worker
+that takes the PUT, within 50 ms (plus any loop lag) in the others.  ``enabled`` is what
+is on in the worker that answered (``pid``), i.e. what the requests it serves see.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ import secrets
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 
-from target_apps.shop import faults
-from target_apps.shop.faults import connection_leak
+from target_apps.shop import fault_switch, faults
 
 TOKEN_ENV = "LAGSCOPE_ADMIN_TOKEN"
 PATH = "/_lagscope/faults"
@@ -29,6 +31,7 @@ router = APIRouter()
 class FaultState(BaseModel):
     enabled: list[str]
     available: list[str] = []
+    pid: int | None = None  # the worker that answered
 
 
 def _authorize(request: Request) -> None:
@@ -41,7 +44,9 @@ def _authorize(request: Request) -> None:
 
 
 def _state() -> FaultState:
-    return FaultState(enabled=sorted(faults.enabled), available=sorted(faults.CATALOGUE))
+    return FaultState(
+        enabled=sorted(faults.enabled), available=sorted(faults.CATALOGUE), pid=os.getpid()
+    )
 
 
 @router.get(PATH, include_in_schema=False)
@@ -54,9 +59,12 @@ async def get_faults(request: Request) -> FaultState:
 async def put_faults(request: Request, new: FaultState) -> FaultState:
     _authorize(request)
     try:
-        faults.set_enabled(new.enabled)
+        fault_switch.switch(new.enabled)
     except KeyError as exc:
         raise HTTPException(status_code=422, detail=f"unknown fault(s): {exc.args[0]}") from exc
-    if not faults.is_on("connection_leak"):
-        await connection_leak.release_leaked()
+    except OSError as exc:
+        raise HTTPException(
+            status_code=500, detail=f"cannot write the fault state file: {exc}"
+        ) from exc
+    await fault_switch.settle()
     return _state()

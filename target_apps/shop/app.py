@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from target_apps.shop import admin, faults
+from target_apps.shop import admin, fault_switch, faults
 from target_apps.shop.catalogue import Product
 from target_apps.shop.db import Database, OrderRow, ProductRow, create_schema, make_engine
 from target_apps.shop.faults import (
@@ -71,7 +71,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.logging = log_flood.ShopLogging()
     app.state.logging.start()
     try:
-        async with httpx.AsyncClient(base_url=DOWNSTREAM_URL, timeout=10.0) as client:
+        async with (
+            fault_switch.following(),  # run-time switches reach this worker too
+            httpx.AsyncClient(base_url=DOWNSTREAM_URL, timeout=10.0) as client,
+        ):
             app.state.downstream = client
             await _warm_up(app.state.db, client)
             yield

@@ -156,6 +156,67 @@ def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
     assert "## Game day" in (out / "report.md").read_text()
 
 
+# A 10 s exercise on two workers: a deploy switches blocking_io on at 3 s (every order then
+# blocks its worker's loop for the ~60 ms payments takes), the rollback switches it off at 7 s.
+TWO_WORKERS = """
+title = "blocking deploy on two workers"
+[load]
+rate = 30
+workers = 2
+downstream_latency = "60ms"
+[slo]
+latency = "p99<500ms"
+[[phase]]
+at = "0s"
+name = "warm-up"
+[[phase]]
+at = "3s"
+name = "deploy"
+role = "inject"
+faults = ["blocking_io"]
+[[phase]]
+at = "7s"
+name = "rollback"
+role = "fix"
+faults = []
+[[phase]]
+at = "10s"
+name = "end"
+"""
+
+
+def blocking_io_stalls(worker: Path) -> list[float]:
+    """When the stalls of one worker blamed on the seeded blocking call started."""
+    path = worker / "stalls.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    stalls = [json.loads(line) for line in lines]
+    fault = "target_apps/shop/faults/blocking_io.py:"
+    return [s["start"] for s in stalls if s["location"].startswith(fault)]
+
+
+@pytest.mark.e2e
+def test_a_game_day_switches_faults_in_every_worker(tmp_path: Path) -> None:
+    exercise = tmp_path / "two_workers.toml"
+    exercise.write_text(TWO_WORKERS)
+    out = tmp_path / "run"
+    assert main(["gameday", str(exercise), "--out", str(out)]) == 0
+    switched = {
+        e["phase"]: e["t"]
+        for e in events_of(out)
+        if e["event"] == "phase_action" and e["action"].startswith("faults on")
+    }
+    workers = sorted((out / "workers").iterdir())
+    assert len(workers) == 2
+    for worker in workers:
+        stalls = blocking_io_stalls(worker)
+        # A worker that did not follow the switch would not block (or not stop blocking).
+        assert any(switched["deploy"] < t < switched["rollback"] for t in stalls), worker.name
+        assert not [t for t in stalls if t < switched["deploy"] - 0.5], worker.name
+        assert not [t for t in stalls if t > switched["rollback"] + 0.5], worker.name
+    state = json.loads((out / "faults.json").read_text())
+    assert state["enabled"] == []  # the last switch, as the rollback left it
+
+
 def test_a_bad_game_day_file_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -133,6 +133,18 @@ def test_the_timeline_chart_is_drawn_from_the_summary_section(tmp_path: Path) ->
     assert (tmp_path / "gameday.png").read_bytes().startswith(b"\x89PNG")
 
 
+def test_a_game_day_without_alerts_is_charted_too(tmp_path: Path) -> None:
+    slos, phases = (
+        GAME[GAME.index("[slo]") : GAME.index("[[alert]]")],
+        GAME[GAME.index("[[phase]]") :],
+    )
+    game = parse_gameday('title = "no alerts"\n' + slos + phases, source="no-alerts.toml")
+    timeline = Timeline(t0=T0, phases={"warm-up": 0.0, "inject": 20.0, "fix": 40.0}, end=60.0)
+    section = gameday_figures(game, requests(), timeline)
+    save_gameday_png(section, tmp_path / "gameday.png")  # warnings are errors here
+    assert (tmp_path / "gameday.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_every_chart_of_the_run_gets_the_phases_and_the_alert_changes() -> None:
     game = parse_gameday(GAME, source="synthetic.toml")
     timeline = Timeline(t0=T0, phases={"warm-up": 0.0, "inject": 20.0, "fix": 40.0}, end=60.0)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from target_apps.shop import faults
 from target_apps.shop.admin import PATH, TOKEN_ENV
 from target_apps.shop.app import app
+from target_apps.shop.fault_switch import FILE_ENV
 
 TOKEN = "per-run-secret"
 
@@ -25,7 +29,8 @@ def call(method: str, *, token: str | None = None, json: object = None) -> httpx
 
 
 @pytest.fixture(autouse=True)
-def _restore_faults() -> object:
+def _restore_faults(monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.delenv(FILE_ENV, raising=False)  # this worker only, unless a test says so
     before = set(faults.enabled)
     yield
     faults.set_enabled(before)
@@ -63,6 +68,39 @@ def test_switch_rejects_unknown_faults(monkeypatch: pytest.MonkeyPatch) -> None:
     response = call("PUT", token=TOKEN, json={"enabled": ["no_such_fault"]})
     assert response.status_code == 422
     assert "no_such_fault" in response.text
+
+
+def test_switch_writes_the_state_file_every_worker_follows(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(FILE_ENV, str(tmp_path / "faults.json"))
+    on = call("PUT", token=TOKEN, json={"enabled": ["log_flood", "cpu_bound"]})
+    assert on.json()["enabled"] == ["cpu_bound", "log_flood"]
+    assert faults.is_on("cpu_bound")  # here at once, without waiting for the follower
+    state = json.loads((tmp_path / "faults.json").read_text())
+    assert state["enabled"] == ["cpu_bound", "log_flood"]
+    assert state["pid"] == os.getpid()
+    assert [p.name for p in tmp_path.iterdir()] == ["faults.json"]  # no temporary file left
+    assert call("GET", token=TOKEN).json()["pid"] == os.getpid()  # which worker answered
+
+
+def test_a_rejected_switch_writes_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(FILE_ENV, str(tmp_path / "faults.json"))
+    assert call("PUT", token=TOKEN, json={"enabled": ["no_such_fault"]}).status_code == 422
+    assert not (tmp_path / "faults.json").exists()
+
+
+def test_a_switch_that_cannot_be_shared_fails_and_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(FILE_ENV, str(tmp_path / "gone" / "faults.json"))
+    response = call("PUT", token=TOKEN, json={"enabled": ["cpu_bound"]})
+    assert response.status_code == 500
+    assert "cannot write the fault state file" in response.json()["detail"]
+    assert not faults.is_on("cpu_bound")
 
 
 def test_admin_routes_stay_out_of_the_openapi_schema() -> None:

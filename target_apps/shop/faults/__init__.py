@@ -3,7 +3,8 @@
 Each fault lives in its own module with the broken and the fixed code side by side.
 ``SHOP_FAULTS`` (comma-separated names; the harness sets it from ``--fault``) switches
 faults on at start; ``PUT /_lagscope/faults`` (see ``target_apps.shop.admin``) switches
-them while the service runs.  The state is per worker process.
+them while the service runs, in every worker (see ``target_apps.shop.fault_switch``).
+``enabled`` is this worker's copy of the state, which every request consults.
 """
 
 from __future__ import annotations
@@ -79,12 +80,19 @@ def is_on(name: str) -> bool:
     return name in enabled
 
 
-def set_enabled(names: Iterable[str]) -> set[str]:
-    """Switch exactly ``names`` on (every other fault off); raise KeyError for an unknown one."""
+def known(names: Iterable[str]) -> set[str]:
+    """``names`` as a set; raise KeyError naming the ones that are not in the catalogue."""
     wanted = set(names)
     unknown = wanted - CATALOGUE.keys()
     if unknown:
         raise KeyError(", ".join(sorted(unknown)))
+    return wanted
+
+
+def set_enabled(names: Iterable[str]) -> set[str]:
+    """Switch exactly ``names`` on in this worker (every other fault off); raise KeyError
+    for an unknown one."""
+    wanted = known(names)
     enabled.clear()
     enabled.update(wanted)
     return set(enabled)
