@@ -175,6 +175,18 @@ def _latency(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+SECRET_KEYS = {"token"}  # run.json's admin token switched faults during the run
+
+
+def redacted(value: Any) -> Any:
+    """``value`` with every secret (a ``token`` key at any depth) replaced: a report is shared."""
+    if isinstance(value, dict):
+        return {k: "<redacted>" if k in SECRET_KEYS else redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
+
+
 def render_html(
     summary: dict[str, Any],
     charts: dict[str, str],
@@ -208,8 +220,8 @@ def render_html(
         )
     body += _profile(summary.get("profile"))
     body += _blockers(summary["loop"])
-    body += ['<h2 id="config">Run configuration</h2>',
-             f"<pre>{escape(json.dumps(config or {}, indent=2, default=str))}</pre>"]  # fmt: skip
+    shown = json.dumps(redacted(config or {}), indent=2, default=str)
+    body += ['<h2 id="config">Run configuration</h2>', f"<pre>{escape(shown)}</pre>"]
     title = f"lagscope — {run.get('app')} — {sentence[:80]}"
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"

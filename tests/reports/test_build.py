@@ -20,7 +20,10 @@ T0 = 1_700_000_000.0
 def _write_run(path: Path, *, rows: int, stalls: bool, gauges: bool) -> Path:
     rng = np.random.default_rng(1)
     path.mkdir()
-    (path / "run.json").write_text(json.dumps({"config": {"app": "hand", "scenario": "s"}}))
+    (path / "run.json").write_text(json.dumps({
+        "config": {"app": "hand", "scenario": "s"},
+        "admin": {"path": "/_lagscope/faults", "token": "s3cret-admin-token"},
+    }))  # fmt: skip
     events = [("load_start", 0.0), ("spawning_complete", 1.0), ("load_stop", 11.0)]
     (path / "events.jsonl").write_text(
         "".join(json.dumps({"t": T0 + dt, "source": "load", "event": e}) + "\n"
@@ -75,6 +78,8 @@ def test_build_writes_every_output_and_renders_the_gauges(tmp_path: Path) -> Non
     assert "top blocker: app.py:9" in html
     assert "uncorrected" not in html  # closed mode: one latency, no open-model section
     assert 'id="open-model"' not in html
+    assert "/_lagscope/faults" in html  # the run's configuration is shown ...
+    assert "s3cret-admin-token" not in html  # ... but not the secret that switched faults
     kinds = {w["kind"] for w in summary["self_checks"]}
     assert kinds == {"load_generator_saturated", "too_few_requests", "connection_failures"}
     assert summary["slo"] is None
