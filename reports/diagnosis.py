@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reports.rules.dependency import slow_dependency
-from reports.rules.errors import server_errors
+from reports.rules.errors import load_shedding, server_errors
 from reports.rules.logs import log_flood
 from reports.rules.pool import connection_pool_exhaustion
 from reports.rules.tasks import unbounded_background_tasks
@@ -131,6 +131,7 @@ RULES: list[Callable[[Figures], list[Finding]]] = [
     slow_dependency,
     log_flood,
     server_errors,
+    load_shedding,
 ]
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 

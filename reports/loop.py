@@ -18,6 +18,36 @@ def format_stack(frames: list[list[Any]]) -> list[str]:
     return [f"{frame[0]}:{frame[1]} in {frame[2]}" for frame in frames]
 
 
+CALLEE_HEAD, CALLEE_TAIL = 3, 2  # library frames shown below the innermost user frame
+FOREIGN_TAIL = 8  # frames shown of a stack with no user frame at all
+
+
+def short_stack(frames: list[list[Any]]) -> list[str]:
+    """The part of a stack a reader needs: from the caller of the outermost user frame to
+    the innermost frame, the server/framework frames above it and a long run of library
+    frames below the innermost user frame each folded into one ``… N frames …`` line.
+
+    ``frames`` are ``[path, line, function, is_user]``, outermost first (stalls.jsonl
+    keeps them whole).
+    """
+    user = [i for i, frame in enumerate(frames) if len(frame) > 3 and frame[3]]
+    if not user:
+        hidden = max(0, len(frames) - FOREIGN_TAIL)
+        return ([f"… {hidden} frames above …"] if hidden else []) + format_stack(frames[hidden:])
+    start = max(0, user[0] - 1)
+    lines = [f"… {start} frames of the server and framework …"] if start else []
+    lines += format_stack(frames[start : user[-1] + 1])
+    below = frames[user[-1] + 1 :]
+    if len(below) > CALLEE_HEAD + CALLEE_TAIL + 1:
+        folded = len(below) - CALLEE_HEAD - CALLEE_TAIL
+        lines += format_stack(below[:CALLEE_HEAD])
+        lines.append(f"… {folded} library frames …")
+        lines += format_stack(below[-CALLEE_TAIL:])
+    else:
+        lines += format_stack(below)
+    return lines
+
+
 def _mode(series: pd.Series) -> Any:
     values = series.dropna()
     return None if values.empty else values.mode().iloc[0]
@@ -78,7 +108,7 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
                 "count": int(len(group)),
                 "total_ms": round(float(group["ms"].sum()), 3),
                 "max_ms": round(float(group["ms"].max()), 3),
-                "stack": format_stack(worst["frames"]),
+                "stack": short_stack(worst["frames"]),
             }
         )
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)

@@ -18,7 +18,8 @@ SHEDDING = {503}
 def status_figures(requests: pd.DataFrame) -> dict[str, Any]:
     """Counts of server errors (5xx but 503), 503s and no-response requests, per endpoint."""
     if requests.empty:
-        return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0, "endpoints": {}}
+        return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0,
+                "endpoints": {}, "shed_endpoints": {}}  # fmt: skip
     status = requests["status"].astype(int)
     server = (status >= 500) & ~status.isin(SHEDDING)
     keys = endpoint_key(requests)
@@ -31,10 +32,17 @@ def status_figures(requests: pd.DataFrame) -> dict[str, Any]:
             "mean_bytes": round(float(rows["bytes"].mean()), 1),
             "example_error": errors.iloc[0][:200] if not errors.empty else None,
         }
+    shed = status.isin(SHEDDING)
+    answered = keys.value_counts()
+    shed_endpoints = {
+        str(key): {"shed_503": int(count), "requests": int(answered[key])}
+        for key, count in keys[shed].value_counts().sort_index().items()
+    }
     return {
         "requests": int(len(requests)),
         "server_errors": int(server.sum()),
-        "shed_503": int(status.isin(SHEDDING).sum()),
+        "shed_503": int(shed.sum()),
         "no_response": int((status == 0).sum()),
         "endpoints": endpoints,
+        "shed_endpoints": shed_endpoints,
     }

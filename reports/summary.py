@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from reports import open_model
 from reports.diagnosis import Figures, diagnose
-from reports.gameday import gameday_figures, runbook, timeline_from_events
+from reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from reports.gameday_file import parse_gameday
 from reports.gauges import gauge_figures, memory_cap
 from reports.latency import latency_table
@@ -18,7 +20,7 @@ from reports.rundata import RunData
 from reports.selfcheck import self_checks
 from reports.slo import Slo, check_slos
 from reports.statuses import status_figures
-from reports.window import measurement_window
+from reports.window import Window, measurement_window
 
 
 def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
@@ -41,7 +43,6 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     lag = outside_span(window.clip(data.lag), profile)
     stalls = outside_span(window.clip(data.stalls, "start"), profile, "start")
     config = data.run.get("config", {})
-    workers = len(data.workers) or int(config.get("workers", 1))
     ends = data.events.loc[data.events["event"] == "run_end"]
     exits = data.events.loc[data.events["event"] == "target_exited"]
     run = {
@@ -55,28 +56,11 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
     }
-    # Resource figures over the steady window (start-up and drain would dilute CPU means);
-    # a run too short to have a sample inside it falls back to every sample.
-    clipped = window.clip(data.resources) if not data.resources.empty else data.resources
-    steady_resources = clipped if not clipped.empty else data.resources
-    table = latency_table(requests, seconds=seconds)
-    if not plans.empty:
-        table = open_model.with_uncorrected(table, requests, seconds=seconds)
-    figures = Figures(
+    figures = window_figures(
+        data, window, run=run, requests=requests, lag=lag, stalls=stalls,
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
-        run=run,
-        requests=table,
-        loop=loop_figures(
-            lag,
-            stalls,
-            workers=workers,
-            threshold_ms=float(config.get("stall_threshold_ms", DEFAULT_STALL_THRESHOLD_MS)),
-        ),  # fmt: skip
-        resources=resource_figures(steady_resources),
-        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
-        statuses=status_figures(requests),
-        safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
-    )
+        rate_mode=not plans.empty,
+    )  # fmt: skip
     summary: dict[str, Any] = {
         "run": run,
         "window": {
@@ -105,8 +89,97 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         else open_model.sender_figures(requests, data.events, seconds=seconds),
     }
     if data.gameday_text is not None:
+        # An incident confined to one phase is diluted over the whole exercise: each
+        # phase is diagnosed on its own too, and what it alone shows joins the diagnosis.
+        by_phase = phase_diagnosis(data, run=run, rate_mode=not plans.empty)
+        summary["diagnosis"] = merge_findings(summary["diagnosis"], by_phase)
         summary["gameday"] = gameday_section(data, summary["diagnosis"])
     return summary
+
+
+def window_figures(
+    data: RunData,
+    window: Window,
+    *,
+    run: dict[str, Any],
+    requests: pd.DataFrame,
+    lag: pd.DataFrame,
+    stalls: pd.DataFrame,
+    seconds: float,
+    rate_mode: bool,
+) -> Figures:
+    """What the rules read, over ``window``: the given requests, lag and stalls (already
+    clipped to it) and the run's resources and gauges clipped here."""
+    config = data.run.get("config", {})
+    workers = len(data.workers) or int(config.get("workers", 1))
+    # Resources over the window (start-up and drain would dilute CPU means); a window too
+    # short to hold a sample falls back to every sample.
+    clipped = window.clip(data.resources) if not data.resources.empty else data.resources
+    resources = clipped if not clipped.empty else data.resources
+    table = latency_table(requests, seconds=seconds)
+    if rate_mode:
+        table = open_model.with_uncorrected(table, requests, seconds=seconds)
+    threshold_ms = float(config.get("stall_threshold_ms", DEFAULT_STALL_THRESHOLD_MS))
+    return Figures(
+        seconds=seconds,
+        run=run,
+        requests=table,
+        loop=loop_figures(lag, stalls, workers=workers, threshold_ms=threshold_ms),
+        resources=resource_figures(resources),
+        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
+        statuses=status_figures(requests),
+        safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
+    )
+
+
+def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
+    """Each phase of a game day as a window, from its start to the next phase's (or the end)."""
+    starts = sorted(timeline.phases.items(), key=lambda item: item[1])
+    ends = [at for _, at in starts[1:]] + [timeline.end]
+    return [
+        (name, Window(start=timeline.t0 + at, end=timeline.t0 + end, basis=f"phase {name}"))
+        for (name, at), end in zip(starts, ends, strict=True)
+        if end > at
+    ]
+
+
+def phase_diagnosis(data: RunData, *, run: dict[str, Any], rate_mode: bool) -> list[dict[str, Any]]:
+    """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
+    timeline = timeline_from_events(data.events, data.requests)
+    if timeline is None:
+        return []
+    found = []
+    for name, window in phase_windows(timeline):
+        requests = window.clip(data.requests, "intended_t" if rate_mode else "t")
+        figures = window_figures(
+            data, window, run=run, requests=requests, lag=window.clip(data.lag),
+            stalls=window.clip(data.stalls, "start"), seconds=window.seconds,
+            rate_mode=rate_mode,
+        )  # fmt: skip
+        start, end = window.start - timeline.t0, window.end - timeline.t0
+        for finding in diagnose(figures):
+            found.append({
+                **finding,
+                "phase": name,
+                "summary": f"During {name} ({start:.0f}–{end:.0f} s): {finding['summary']}",
+            })  # fmt: skip
+    return found
+
+
+def merge_findings(
+    whole: list[dict[str, Any]], by_phase: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The whole run's findings, then each (kind, location) only a phase showed, once (its
+    first phase), critical before warning."""
+    seen = {(f["kind"], f.get("location")) for f in whole}
+    extra = []
+    for finding in by_phase:
+        key = (finding["kind"], finding.get("location"))
+        if key not in seen:
+            seen.add(key)
+            extra.append(finding)
+    rank = {"critical": 0, "warning": 1}
+    return sorted([*whole, *extra], key=lambda f: rank.get(f["severity"], 2))
 
 
 def gameday_section(data: RunData, diagnosis: list[dict[str, Any]]) -> dict[str, Any]:

@@ -47,6 +47,11 @@ def _library_dirs() -> tuple[str, ...]:
     return tuple(sorted(str(Path(d).resolve()) + os.sep for d in dirs))
 
 
+def _library_label(directory: str) -> str:
+    packages = os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep
+    return "site-packages" if directory.endswith(packages) else "stdlib"
+
+
 @dataclass(frozen=True)
 class FrameFilter:
     """Decides which frames belong to the user's code, and names them relative to the root."""
@@ -66,6 +71,15 @@ class FrameFilter:
         return os.sep + "site-packages" + os.sep not in filename
 
     def relative(self, filename: str) -> str:
+        """``filename`` as a report shows it: relative to the app root for the user's code,
+        ``<stdlib>/…`` or ``<site-packages>/…`` for a library (wherever it is installed,
+        a virtualenv under the app root included), else the absolute path."""
+        for directory in sorted(self.library_dirs, key=len, reverse=True):
+            if filename.startswith(directory):
+                return f"<{_library_label(directory)}>/{filename[len(directory) :]}"
+        marker = os.sep + "site-packages" + os.sep
+        if marker in filename:
+            return "<site-packages>/" + filename.split(marker, 1)[1]
         if filename.startswith(self.app_root):
             return filename[len(self.app_root) :]
         return filename

@@ -1,4 +1,5 @@
-"""``server_errors``: 5xx responses other than 503 (an exception reached the client)."""
+"""``server_errors``: 5xx other than 503 (an exception reached the client); ``load_shedding``:
+503s (the service refused work on purpose: a full queue, an open circuit breaker)."""
 
 from __future__ import annotations
 
@@ -50,5 +51,46 @@ def server_errors(fig: Figures) -> list[Finding]:
             "location": endpoint or "<unknown>",
             "endpoint": endpoint,
             "remedy": REMEDY,
+        }
+    ]
+
+
+SHED_REMEDY = (
+    "A 503 is the service protecting itself: right when the load is a spike it should "
+    "survive (clients must retry with backoff and honour Retry-After), wrong when it is the "
+    "load it is meant to carry: then add capacity (workers, a faster consumer, a larger "
+    "queue bounded by memory) or fix the dependency the circuit breaker is guarding."
+)
+
+
+def load_shedding(fig: Figures) -> list[Finding]:
+    """Requests refused with 503: backpressure or a circuit breaker at work, never silence."""
+    st = fig.statuses
+    count, total = int(st.get("shed_503", 0)), int(st.get("requests", 0))
+    share = count / total if total else 0.0
+    if count < MIN_ERRORS or share < MIN_SHARE:
+        return []
+    eps = st.get("shed_endpoints", {})
+    endpoint = max(eps, key=lambda k: eps[k]["shed_503"]) if eps else None
+    worst = eps.get(endpoint, {}) if endpoint else {}
+    of_endpoint = (
+        f"; {endpoint}: {worst['shed_503']} of its {worst['requests']:,} "
+        f"({worst['shed_503'] / worst['requests']:.0%})"
+        if worst
+        else ""
+    )
+    return [
+        {
+            "kind": "load_shedding",
+            "severity": "warning",
+            "summary": (
+                f"The service refused {count} requests with 503"
+                + (f", most on {endpoint}" if endpoint else "")
+                + ": it shed load, or failed fast on a dependency."
+            ),
+            "evidence": f"{count} of {total:,} responses ({share:.1%}) were 503{of_endpoint}.",
+            "location": endpoint or "<unknown>",
+            "endpoint": endpoint,
+            "remedy": SHED_REMEDY,
         }
     ]

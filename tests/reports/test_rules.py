@@ -141,9 +141,24 @@ def test_500s_are_server_errors_with_a_hint_at_leaked_tracebacks() -> None:
     assert "carry no stack trace" in finding["evidence"]
 
 
-@pytest.mark.parametrize("status", [503, 422, 404])
-def test_shedding_and_client_errors_are_not_server_errors(status: int) -> None:
+@pytest.mark.parametrize("status", [422, 404])
+def test_client_errors_are_no_finding(status: int) -> None:
     assert kinds(summarize(frames.run_data(request_frame=with_status(status, 0.1)))) == []
+
+
+def test_503s_are_load_shedding_not_server_errors() -> None:
+    requests = with_status(503, 0.1)
+    finding = only(summarize(frames.run_data(request_frame=requests)), "load_shedding")
+    assert finding["severity"] == "warning"
+    assert finding["endpoint"] == "POST /orders"
+    shed = int((requests["status"] == 503).sum())
+    orders = int(((requests["method"] == "POST") & (requests["name"] == "/orders")).sum())
+    assert f"{shed} of {len(requests):,} responses" in finding["evidence"]
+    assert f"POST /orders: {shed} of its {orders:,}" in finding["evidence"]
+
+
+def test_a_few_503s_are_no_finding() -> None:
+    assert kinds(summarize(frames.run_data(request_frame=with_status(503, 0.002)))) == []
 
 
 def test_cpu_bound_stalls_give_event_loop_blocking_with_cause_cpu() -> None:

@@ -46,6 +46,17 @@ def test_paths_are_reported_relative_to_the_root() -> None:
     assert make_filter().relative("/elsewhere/x.py") == "/elsewhere/x.py"
 
 
+def test_library_paths_are_named_by_library_not_by_where_python_lives() -> None:
+    f = make_filter()
+    assert f.relative(STDLIB) == "<stdlib>/os.py"
+    venv = "/srv/app/.venv/lib/python3.11/site-packages/sqlalchemy/orm/state.py"
+    assert f.relative(venv) == "<site-packages>/sqlalchemy/orm/state.py"
+    # The interpreter's own site-packages lies under its stdlib directory: the longer wins.
+    import httpx  # noqa: PLC0415  (any installed package)
+
+    assert f.relative(str(Path(httpx.__file__).resolve())) == "<site-packages>/httpx/__init__.py"
+
+
 def test_capture_lists_frames_outermost_first() -> None:
     def inner() -> tuple[tuple[str, int, str], ...]:
         return capture(sys._getframe())[0]
