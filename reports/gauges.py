@@ -106,6 +106,10 @@ def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     db["dialects"] = _mode(g.get("db_dialects", pd.Series()))
     threads["wait_site"] = _site_while(g, _num(g, "threads_waiting") > 0)
     db["wait_site"] = _site_while(g, _num(g, "db_waiting") > 0)
+    if "db_held_top" in g:  # where the sessions holding connections 2 s and more opened
+        held = _num(g, "db_held_count").fillna(0)
+        db["held_site"] = _mode(g.loc[held > 0, "db_held_top"])
+        db["held_max"] = int(held.max()) if len(held) else 0
     return {
         "samples": int(len(g)),
         "tasks": _tasks(g),

@@ -6,7 +6,9 @@ Every ``interval_s`` (default 250 ms) a task on the event loop reads:
     tasks_wait_top   where most of the pending tasks wait (innermost user frame), and how many
     requests_wait_*  the same over the tasks that serve a request, with that request's endpoint
     threads_*        anyio's default thread limiter (FastAPI's threadpool): busy, total, waiting
-    db_*             SQLAlchemy queue pools: checked out, capacity, callers waiting
+    db_*             SQLAlchemy queue pools: checked out, capacity, callers waiting; of the
+                     connections checked out ``HELD_S`` or longer, where most of the
+                     sessions holding them were opened (innermost user frame), and how many
     log_*            log records handled and bytes formatted so far (cumulative), top source
     rss_mb           resident memory of the worker
 
@@ -21,6 +23,7 @@ import asyncio
 import csv
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import CodeType
@@ -34,10 +37,11 @@ COLUMNS = [
     "t", "tasks", "tasks_wait_top", "tasks_wait_count",
     "requests_wait_endpoint", "requests_wait_top", "requests_wait_count",
     "threads_busy", "threads_total", "threads_waiting",
-    "db_checked_out", "db_capacity", "db_waiting", "db_dialects",
+    "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",
     "log_records", "log_bytes", "log_top", "rss_mb",
 ]  # fmt: skip
 FLUSH_EVERY_S = 1.0
+HELD_S = 2.0  # a connection checked out this long is held, not merely in use
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -62,6 +66,17 @@ def _site(filter_: FrameFilter, site: tuple[str, int, str]) -> str:
     return f"{filter_.relative(site[0])}:{site[1]} ({site[2]})"
 
 
+def held_sites(frame_filter: FrameFilter) -> Counter[str]:
+    """Where the sessions holding connections checked out for ``HELD_S`` or longer were
+    opened: ``"path:line (function)"`` of the innermost user frame, counted."""
+    sites: Counter[str] = Counter()
+    for opened in hooks.held_since(HELD_S):
+        frame, _ = frame_filter.blame(tuple(reversed(opened)))
+        if frame is not None:
+            sites[_site(frame_filter, frame)] += 1
+    return sites
+
+
 def sample(
     frame_filter: FrameFilter,
     endpoints: Mapping[CodeType, str] | None = None,
@@ -76,6 +91,8 @@ def sample(
     req = requests.most_common(1)
     threads = thread_limiter() or ("", "", "")
     checked_out, capacity, waiting, dialects = hooks.pool_figures()
+    held = held_sites(frame_filter)
+    held_top = held.most_common(1)
     log_top = hooks.LOGS.sources.most_common(1)
     return [
         round(wall(), 3), len(tasks),
@@ -85,6 +102,7 @@ def sample(
         *threads,
         checked_out if dialects else "", capacity if dialects else "",
         waiting if dialects else "", dialects,
+        held_top[0][0] if held_top else "", held_top[0][1] if held_top else 0,
         hooks.LOGS.records, hooks.LOGS.bytes,
         f"{frame_filter.relative(log_top[0][0][0])}:{log_top[0][0][1]}" if log_top else "",
         round(rss_mb(), 1),

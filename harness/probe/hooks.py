@@ -3,6 +3,10 @@
     SQLAlchemy   ``Pool.connect`` is wrapped (once, on the class): every pool of every
                  engine registers itself on first use, and calls still inside
                  ``connect()`` (waiting for a free connection) are counted.
+                 ``Session.__init__`` is wrapped to note where each session was opened
+                 (a few raw frames), and the ``after_begin`` session event and the pool's
+                 ``checkout``/``checkin`` events tie each checked-out connection to the
+                 session holding it: a leak is then named by where its sessions open.
     logging      ``Logger.callHandlers`` counts records (and their source line) and
                  ``Handler.format`` counts the bytes the handlers write.
 
@@ -15,17 +19,27 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
+
+RawFrame = tuple[str, int, str]  # (filename, line, function)
+OPENED_DEPTH = 16  # frames kept of where a session was opened, innermost first
+OPENED_KEY = "lagscope_opened"  # in Session.info, then in the connection record's info
+OUT_KEY = "lagscope_out_since"  # monotonic seconds the connection was checked out
 
 
 @dataclass
 class DbCounters:
     pools: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     connecting: int = 0  # calls inside Pool.connect(): waiting for (or opening) a connection
+    # Connection records checked out now (their info holds OUT_KEY and, once a session
+    # began on them, OPENED_KEY).
+    out: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
 
 
 @dataclass
@@ -66,8 +80,66 @@ def install_sqlalchemy() -> bool:
 
     connect.__wrapped__ = original  # type: ignore[attr-defined]
     Pool.connect = connect  # type: ignore[method-assign]
+    _install_holders()
     _installed.add("sqlalchemy")
     return True
+
+
+def _opened_here(depth: int = OPENED_DEPTH) -> tuple[RawFrame, ...]:
+    """The caller's caller's stack, innermost first, as raw frames (cheap: no file I/O)."""
+    frame: FrameType | None = sys._getframe(2)
+    frames: list[RawFrame] = []
+    while frame is not None and len(frames) < depth:
+        frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+        frame = frame.f_back
+    return tuple(frames)
+
+
+def _install_holders() -> None:
+    """Note where sessions open and which checked-out connection each one holds."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+    from sqlalchemy.pool import Pool
+
+    original_init: Callable[..., None] = Session.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.info[OPENED_KEY] = _opened_here()
+
+    init.__wrapped__ = original_init  # type: ignore[attr-defined]
+    Session.__init__ = init  # type: ignore[method-assign]
+
+    def after_begin(session: Any, transaction: Any, connection: Any) -> None:
+        opened = session.info.get(OPENED_KEY)
+        if opened is not None:
+            connection.info[OPENED_KEY] = opened  # the pool record's info, until checkin
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        record.info[OUT_KEY] = time.monotonic()
+        DB.out.add(record)
+
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        DB.out.discard(record)
+        if record is not None:
+            record.info.pop(OUT_KEY, None)
+            record.info.pop(OPENED_KEY, None)
+
+    event.listen(Session, "after_begin", after_begin)
+    event.listen(Pool, "checkout", checkout)
+    event.listen(Pool, "checkin", checkin)
+
+
+def held_since(min_held_s: float) -> list[tuple[RawFrame, ...]]:
+    """Where the sessions holding a connection checked out ``min_held_s`` or longer opened."""
+    now = time.monotonic()
+    held = []
+    for record in list(DB.out):
+        info = getattr(record, "info", {})
+        since, opened = info.get(OUT_KEY), info.get(OPENED_KEY)
+        if since is not None and opened is not None and now - since >= min_held_s:
+            held.append(opened)
+    return held
 
 
 def pool_figures() -> tuple[int, int, int, str]:

@@ -24,10 +24,14 @@ def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
         if not exhausted(db):
             continue
         never_back = db.get("busy_min_after_saturation") == db["capacity"]
+        # Where the sessions that hold connections were opened names a leak; where
+        # requests wait for a connection is only where it hurts.
+        held_site = db.get("held_site") if never_back else None
         failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
         endpoint = worst_endpoint(fig)
         leak = (
-            " Once full, the pool never had a connection back: they are leaked, not just busy."
+            " Once full, the pool never had a connection back: they are leaked, not just busy"
+            + (f", by sessions opened at {held_site} and never closed." if held_site else ".")
             if never_back
             else ""
         )
@@ -50,9 +54,15 @@ def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
                         if db.get("wait_site")
                         else ""
                     )
+                    + (
+                        f"; up to {db.get('held_max')} connections were held 2 s or more by "
+                        f"sessions opened at {held_site}"
+                        if held_site
+                        else ""
+                    )
                     + "."
                 ),
-                "location": where(db.get("wait_site"), endpoint),
+                "location": held_site or where(db.get("wait_site"), endpoint),
                 "endpoint": endpoint,
                 "remedy": REMEDY,
             }
