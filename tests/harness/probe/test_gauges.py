@@ -12,7 +12,7 @@ from pathlib import Path
 
 import anyio.to_thread
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker, create_async_engine
 
 from harness.probe import hooks
 from harness.probe.frames import FrameFilter
@@ -55,6 +55,32 @@ def test_pool_gauges_count_checked_out_connections_and_waiters(tmp_path: Path) -
     out, cap, waiting, dialects = asyncio.run(main())
     assert (out - base_out, cap - base_cap, waiting - base_wait) == (3, 3, 1)
     assert "sqlite" in dialects.split("+")
+
+
+def test_a_held_connection_is_traced_to_the_line_that_opened_its_session(tmp_path: Path) -> None:
+    hooks.install_sqlalchemy()
+    frame_filter = FrameFilter.for_root(ROOT)
+
+    def opened_where() -> set[str]:
+        blamed = [frame_filter.blame(tuple(reversed(o)))[0] for o in hooks.held_since(0.0)]
+        return {f"{frame_filter.relative(f[0])}:{f[1]}" for f in blamed if f is not None}
+
+    async def main() -> tuple[set[str], set[str]]:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+        sessions = async_sessionmaker(engine)
+        session = sessions()  # OPENED_HERE
+        await session.execute(text("select 1"))  # checks a connection out and holds it
+        while_held = opened_where()
+        await session.close()
+        after_close = opened_where()
+        await engine.dispose()
+        return while_held, after_close
+
+    while_held, after_close = asyncio.run(main())
+    line = next(n for n, text_ in enumerate(HERE.read_text().splitlines(), 1)
+                if text_.rstrip().endswith("# OPENED_HERE"))  # fmt: skip
+    assert while_held == {f"tests/harness/probe/test_gauges.py:{line}"}
+    assert after_close == set()  # checked in: no longer held
 
 
 def test_log_hook_counts_records_and_bytes_written() -> None:
