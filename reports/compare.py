@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.wording import NO_VALUE, change, delta, quantity
+
 # (label, section path, unit); lower is better for all but throughput.
 HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
     ("requests", ("requests", "aggregate", "count"), ""),
@@ -73,15 +75,12 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "–"
-    text = f"{value:,.0f}" if unit in ("", "MB") or abs(value) >= 100 else f"{value:,.1f}"
-    return f"{text} {unit}".strip()
+    return quantity(value, unit)
 
 
 def format_delta(row: dict[str, Any]) -> str:
+    """``+362 ms (+258%)``; a change of a percentage in points: ``+3.2 pp (+11%)``."""
     if row["delta"] is None:
-        return "–"
-    sign = "+" if row["delta"] >= 0 else "−"
-    text = f"{sign}{format_value(abs(row['delta']), row['unit'])}"
-    return text + (f" ({row['ratio']:+.0%})" if row["ratio"] is not None else "")
+        return NO_VALUE
+    ratio = f" ({change(row['ratio'])})" if row["ratio"] is not None else ""
+    return delta(row["delta"], row["unit"]) + ratio

@@ -17,6 +17,7 @@ from reports.rules.logs import log_flood
 from reports.rules.pool import connection_pool_exhaustion
 from reports.rules.tasks import unbounded_background_tasks
 from reports.rules.threadpool import threadpool_saturation
+from reports.wording import plural
 
 Finding = dict[str, Any]
 
@@ -85,8 +86,9 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
                     f"({blocker['function']}){where}."
                 ),
                 "evidence": (
-                    f"{blocker['count']} stalls, {blocker['total_ms']:,.0f} ms blocked in total "
-                    f"({share:.1%} of the loop's time over {workers} worker(s)), worst "
+                    f"{plural(blocker['count'], 'stall')}, "
+                    f"{blocker['total_ms']:,.0f} ms blocked in total "
+                    f"({share:.1%} of the loop's time over {plural(workers, 'worker')}), worst "
                     f"{blocker['max_ms']:,.0f} ms; loop lag p99 {_ms(fig.loop.get('lag_p99_ms'))}; "
                     f"request P99 {_ms(agg.get('p99_ms'))}."
                 ),

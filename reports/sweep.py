@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.rate_search import Step, outcome
+from reports.wording import change
 
 # More workers "help" only when they add at least this much sustainable rate.
 KNEE_SHARE = 0.9
@@ -61,7 +62,7 @@ def _explain(knee: dict[str, Any], family: list[dict[str, Any]], cores: str) -> 
         beyond = [r for r in family if r["workers"] > knee["workers"]]
         if beyond:
             gain = beyond[-1]["max_rate_rps"] / knee["max_rate_rps"] - 1
-            text += f"; {beyond[-1]['workers']} workers add {gain:+.0%}{cores}"
+            text += f"; {beyond[-1]['workers']} workers add {change(gain)}{cores}"
         return text + "."
     more = family[1:]
     if not more:
@@ -101,7 +102,7 @@ def recommend(
     if rivals:
         rival = max(rivals, key=lambda r: r["max_rate_rps"])
         diff = rival["max_rate_rps"] / knee["max_rate_rps"] - 1
-        text += f" {rival['server']} with as many workers: {diff:+.0%}."
+        text += f" {rival['server']} with as many workers: {change(diff)}."
     return {
         "text": text,
         "choice": {k: knee[k] for k in ("server", "loop", "threadpool", "workers", "max_rate_rps")},

@@ -12,6 +12,7 @@ from typing import Any
 from reports.renderers.gameday import html_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.wording import change, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -113,7 +114,7 @@ def _profile(profile: dict[str, Any] | None) -> list[str]:
         f"their P50 {_ms(req.get('p50_ms'))}, P99 {_ms(req.get('p99_ms'))}.</p>",
         f'<p id="profile-overhead">Measured profiler overhead: throughput '
         f"{over.get('rps_inside')} req/s inside the window vs {over.get('rps_outside')} req/s "
-        f"outside ({'n/a' if drop is None else f'{-drop:+.0%}'} inside); "
+        f"outside ({'n/a' if drop is None else change(-drop)} inside); "
         f"P50 {_ms(over.get('p50_ms_inside'))} inside vs {_ms(over.get('p50_ms_outside'))} "
         f"outside; target CPU per request {_cpu(over.get('cpu_ms_per_request_inside'))} inside "
         f"vs {_cpu(over.get('cpu_ms_per_request_outside'))} outside.</p>",
@@ -131,7 +132,8 @@ def _blockers(loop: dict[str, Any]) -> list[str]:
     for b in loop["top_blockers"][:5]:
         out.append(
             f'<h3><code class="loc">{escape(b["location"])}</code> {escape(str(b["function"]))}'
-            f" — {b['count']} stalls, {b['total_ms']:,.0f} ms total, worst {b['max_ms']:,.0f} ms "
+            f" — {plural(b['count'], 'stall')}, {b['total_ms']:,.0f} ms total, "
+            f"worst {b['max_ms']:,.0f} ms "
             f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
             f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
         )

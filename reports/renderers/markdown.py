@@ -7,6 +7,7 @@ from typing import Any
 from reports.renderers.gameday import markdown_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.wording import named
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -43,8 +44,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         out += [
-            f"**Memory cap of {safety['memory_cap_mb']:g} MB hit** by worker(s) "
-            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there.",
+            f"**Memory cap of {safety['memory_cap_mb']:g} MB hit** by "
+            f"{named('worker', [str(w) for w in safety['workers_at_cap']])}: "
+            "seeded leaks stopped growing there.",
             "",
         ]
     out += ["", f"## {latency_title(summary, 'Latency (ms, exact)')}", ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reports.open_model import gap_sentence
+from reports.wording import plural
 
 _KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
 CORRECTED_NOTE = "corrected: counted from each request's intended send time"
@@ -36,7 +37,8 @@ def sender_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     late, worst = sender["late_threshold_ms"], _ms(sender["worst_lateness_ms"])
     lines = [
         ("info", f"open model: {sender['rate']} req/s, {sender['arrivals']} arrivals, "
-                 f"{sender['procs']} load process(es); sent {sender['sent_rps']:.1f} req/s; "
+                 f"{plural(sender['procs'], 'load process', 'load processes')}; "
+                 f"sent {sender['sent_rps']:.1f} req/s; "
                  f"send lag p50 {_ms(sender['send_lag_p50_ms'])} ms, "
                  f"p99 {_ms(sender['send_lag_p99_ms'])} ms; {sender['late_sends']} late sends "
                  f"(>{late:g} ms), worst {worst} ms; "

@@ -10,6 +10,7 @@ from rich.table import Table
 from reports.renderers.gameday import print_gameday
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.wording import named
 
 
 def print_summary(summary: dict[str, Any], *, console: Console | None = None) -> None:
@@ -63,8 +64,9 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         console.print(
-            f"[red]memory cap of {safety['memory_cap_mb']:g} MB hit[/red] by worker(s) "
-            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there",
+            f"[red]memory cap of {safety['memory_cap_mb']:g} MB hit[/red] by "
+            f"{named('worker', [str(w) for w in safety['workers_at_cap']])}: "
+            "seeded leaks stopped growing there",
             highlight=False,
         )
     if summary.get("gameday", {}).get("started"):

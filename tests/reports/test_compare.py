@@ -30,7 +30,7 @@ def test_compare_names_the_finding_that_disappeared_and_the_p99_change() -> None
     p99 = next(r for r in result["headlines"] if r["name"] == "P99")
     assert p99["delta"] == -300.0
     assert p99["ratio"] == pytest.approx(-0.75)
-    assert format_delta(p99) == "−300 ms (-75%)"
+    assert format_delta(p99) == "−300 ms (−75%)"  # one minus sign, U+2212
 
 
 def test_missing_figures_compare_as_unknown() -> None:
@@ -38,3 +38,11 @@ def test_missing_figures_compare_as_unknown() -> None:
     rss = next(r for r in result["headlines"] if r["name"] == "target RSS peak")
     assert rss["delta"] is None
     assert format_delta(rss) == "–"
+
+
+def test_a_change_of_a_percentage_is_in_points_and_its_ratio_in_percent() -> None:
+    a, b = _summary(1.0, []), _summary(1.0, [])
+    a["resources"] = {"target": {"cpu_pct_mean": 29.0}}
+    b["resources"] = {"target": {"cpu_pct_mean": 32.2}}
+    cpu = next(r for r in compare(a, b)["headlines"] if r["name"] == "target CPU mean")
+    assert format_delta(cpu) == "+3.2 pp (+11%)"

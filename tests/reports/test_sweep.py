@@ -55,7 +55,7 @@ def test_servers_are_compared_at_the_same_worker_count() -> None:
     rows = [row(2, 200.0), row(2, 150.0, server="gunicorn")]
     advice = recommend(rows, cpu_count=2)
     assert advice["choice"]["server"] == "uvicorn"
-    assert "gunicorn with as many workers: -25%" in advice["text"]
+    assert "gunicorn with as many workers: −25%" in advice["text"]
 
 
 def test_invalid_points_are_never_recommended() -> None:
