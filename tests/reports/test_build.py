@@ -17,7 +17,11 @@ from reports.build import build_compare
 T0 = 1_700_000_000.0
 
 
-def _write_run(path: Path, *, rows: int, stalls: bool, gauges: bool) -> Path:
+def _write_run(
+    path: Path, *, rows: int, stalls: bool, gauges: bool, slow_share: float = 0.0
+) -> Path:
+    """A closed-model run of ``rows`` requests to GET /a (~10 ms) and, ``slow_share`` of
+    them, to GET /slow (~500 ms)."""
     rng = np.random.default_rng(1)
     path.mkdir()
     (path / "run.json").write_text(json.dumps({
@@ -32,8 +36,11 @@ def _write_run(path: Path, *, rows: int, stalls: bool, gauges: bool) -> Path:
     t = np.sort(T0 + rng.uniform(0, 12, rows))
     ok = np.ones(rows, dtype=bool)
     ok[200:203] = False  # inside the steady window
-    table = {"t": t, "latency_ms": rng.exponential(10.0, rows), "method": ["GET"] * rows,
-             "name": ["/a"] * rows, "status": np.where(ok, 200, 0).astype(np.int32), "ok": ok,
+    slow = rng.uniform(0, 1, rows) < slow_share
+    latency = np.where(slow, rng.normal(500.0, 20.0, rows), rng.exponential(10.0, rows))
+    table = {"t": t, "latency_ms": latency, "method": ["GET"] * rows,
+             "name": np.where(slow, "/slow", "/a").tolist(),
+             "status": np.where(ok, 200, 0).astype(np.int32), "ok": ok,
              "bytes": np.full(rows, 10), "error": [None if o else "refused" for o in ok],
              "pid": np.full(rows, 1, dtype=np.int32)}  # fmt: skip
     # Rate-mode columns (intended_t, uncorrected_ms, send_lag_ms) are null in closed mode.
@@ -94,6 +101,23 @@ def test_compare_page_lists_the_finding_only_one_run_has(tmp_path: Path) -> None
     assert [f["location"] for f in result["findings"]["only_a"]] == ["app.py:9"]
     assert result["findings"]["only_b"] == []
     assert "app.py:9" in page.read_text()
+
+
+def test_compare_shows_per_endpoint_that_only_the_mix_changed(tmp_path: Path) -> None:
+    a = _write_run(tmp_path / "a", rows=2000, stalls=False, gauges=False, slow_share=0.03)
+    b = _write_run(tmp_path / "b", rows=2000, stalls=False, gauges=False, slow_share=0.3)
+    result, page = build_compare(a, b)
+    p95 = next(r for r in result["headlines"] if r["name"] == "P95")
+    assert p95["ratio"] > 5  # the headline says B got far slower ...
+    rows = {e["endpoint"]: {r["name"]: r for r in e["rows"]} for e in result["endpoints"]}
+    for endpoint in ("GET /a", "GET /slow"):  # ... but no endpoint did
+        assert abs(rows[endpoint]["P95"]["ratio"]) < 0.2
+    assert rows["GET /slow"]["share of requests"]["delta"] > 20
+    (warning,) = result["warnings"]
+    assert warning["kind"] == "endpoint_mix"
+    html = page.read_text()
+    assert warning["message"] in html
+    assert html.count("<tr><td rowspan=") == 2
 
 
 def test_a_run_without_requests_still_renders(tmp_path: Path) -> None:
