@@ -96,10 +96,29 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _sweep_message(path: Path) -> str:
+    """What to open instead of a sweep directory: its page, and its steps' run directories."""
+    page = path / "sweep.html"
+    results = (
+        f"its results are in {page}"
+        if page.is_file()
+        else f"its results page is written when it ends (lagscope sweep --resume {path})"
+    )
+    steps = sorted(p.parent for p in path.glob("points/*/*/run.json"))
+    example = f", e.g. lagscope report {steps[0]}" if steps else ""
+    return (
+        f"{path} is a sweep directory, not a run: {results}; each of its steps is a run "
+        f"directory under {path / 'points'}/<configuration>/<NN>-<rate>rps/{example}"
+    )
+
+
 def read_run_json(path: Path) -> dict[str, Any]:
-    """``run.json`` of the run directory ``path``; RunDataError if it is not one."""
+    """``run.json`` of the run directory ``path``; RunDataError if it is not one (saying
+    what to open instead when it is a sweep)."""
     run_json = path / "run.json"
     if not run_json.is_file():
+        if (path / "sweep.json").is_file():
+            raise RunDataError(_sweep_message(path))
         raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
     try:
         run: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
