@@ -99,7 +99,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
         ),
-        "slo": check_slos(list(slos), figures.requests["aggregate"]),
+        "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
         if plans.empty
         else open_model.sender_figures(requests, data.events, seconds=seconds),

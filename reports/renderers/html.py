@@ -11,6 +11,7 @@ from typing import Any
 
 from reports.renderers.gameday import html_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 from reports.wording import change, plural
 
@@ -54,8 +55,7 @@ def verdict(summary: dict[str, Any]) -> tuple[str, str]:
         worst = findings[0]
         return worst["severity"], f"{worst['severity'].capitalize()}: {worst['summary']}"
     if slo and not slo["passed"]:
-        failed = ", ".join(c["name"] for c in slo["checks"] if not c["passed"])
-        return "critical", f"SLO failed: {failed}."
+        return "critical", f"SLO failed: {', '.join(failed_names(slo))}."
     agg = summary["requests"]["aggregate"]
     return "ok", f"No findings. P99 {_ms(agg.get('p99_ms'))} over {agg['count']:,} requests."
 
@@ -83,16 +83,16 @@ def _slo(slo: dict[str, Any] | None) -> list[str]:
     if not slo:
         return []
     rows = [
-        [escape(c["name"]), escape(c["target"]),
-         "–" if c["actual"] is None else f"{c['actual']:g} {escape(c['unit'])}",
-         '<span class="pass">pass</span>' if c["passed"] else '<span class="fail">FAIL</span>']
+        [escape(c["name"]), escape(c["target"]), escape(actual_text(c)),
+         '<span class="pass">pass</span>' if c["passed"] else '<span class="fail">FAIL</span>',
+         escape(culprit_text(c) or "–")]
         for c in slo["checks"]
     ]  # fmt: skip
     state = (
         '<span class="pass">passed</span>' if slo["passed"] else '<span class="fail">failed</span>'
     )
     return [f"<h2>SLOs: {state}</h2>",
-            _table(["check", "target", "actual", "result"], rows, table_id="slo")]  # fmt: skip
+            _table(SLO_HEADERS, rows, table_id="slo")]  # fmt: skip
 
 
 def _profile(profile: dict[str, Any] | None) -> list[str]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from reports.renderers.gameday import markdown_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 from reports.wording import named
 
@@ -41,6 +42,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"- Remedy: {finding['remedy']}",
             "",
         ]
+    slo = summary.get("slo")
+    if slo:
+        out += [f"## SLOs: {'passed' if slo['passed'] else 'failed'}", ""]
+        out += _table(SLO_HEADERS, [
+            [c["name"], c["target"], actual_text(c), "pass" if c["passed"] else "**FAIL**",
+             culprit_text(c) or "–"]
+            for c in slo["checks"]
+        ]) + [""]  # fmt: skip
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         out += [

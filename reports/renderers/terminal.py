@@ -6,9 +6,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reports.renderers.gameday import print_gameday
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from reports.renderers.slo import check_line
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
 from reports.wording import named
 
@@ -57,10 +59,11 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
             f"{over.get('cpu_ms_per_request_outside')} ms",
             highlight=False,
         )
-    slo = summary.get("slo")
-    for check in (slo or {}).get("checks", []):
-        mark = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
-        console.print(f"SLO {check['name']}: {mark} (actual {check['actual']})", highlight=False)
+    for check in (summary.get("slo") or {}).get("checks", []):
+        text = Text(f"SLO {check_line(check)}")
+        at = len(f"SLO {check['name']}: ")  # the verdict word, pass or FAIL, coloured
+        text.stylize("green" if check["passed"] else "bold red", at, at + 4)
+        console.print(text, highlight=False, soft_wrap=True)
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         console.print(
