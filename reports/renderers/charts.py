@@ -131,8 +131,9 @@ def chart_loop_lag(series: Series, xlim: tuple[float, float], *, top: str | None
                 label=f"worker {pid}")  # fmt: skip
     stalls = series.stalls
     if not stalls.empty:
+        # The chart spans the whole run; the report's stall figures count the steady window.
         ax.scatter(stalls["at"], stalls["duration_ms"], marker="v", s=18, color=STALL_COLOUR,
-                   zorder=3, label=f"stalls ({len(stalls)})")  # fmt: skip
+                   zorder=3, label=f"stalls, whole run ({len(stalls)})")  # fmt: skip
         mine = stalls[stalls["location"] == top] if top else stalls.iloc[0:0]
         if not mine.empty:
             worst = mine.loc[mine["duration_ms"].idxmax()]
@@ -169,6 +170,16 @@ def chart_resources(series: Series, xlim: tuple[float, float]) -> Figure:
     return fig
 
 
+def flat_axis(ax: Axes, values: pd.Series) -> None:
+    """A gauge that never moved gets an axis from 0 to above its value (0 to 1 for a gauge
+    that stayed at 0), not matplotlib's ±5 % around it (−0.05 … 0.05 for zero)."""
+    finite = pd.to_numeric(values, errors="coerce").dropna()
+    if finite.empty or finite.min() != finite.max() or finite.min() < 0:
+        return
+    level = float(finite.min())
+    ax.set_ylim(0.0, level * 1.25 if level > 0 else 1.0)
+
+
 def chart_gauges(series: Series, xlim: tuple[float, float]) -> Figure:
     """One row per gauge the app recorded (pool, tasks, threadpool, logging ...)."""
     names = [c for c in series.gauges.columns if c not in ("pid", "second")]
@@ -181,6 +192,7 @@ def chart_gauges(series: Series, xlim: tuple[float, float]) -> Figure:
             ax.plot(rows["second"], rows[name], color=PALETTE[i % len(PALETTE)], lw=1.3,
                     label=f"worker {pid}", drawstyle="steps-post")  # fmt: skip
         ax.set_ylabel(name, fontsize="small")
+        flat_axis(ax, series.gauges[name])
     if names:
         axes[0].set_title("App gauges", loc="left")
         axes[0].legend(loc="upper right", ncols=4, fontsize="small")

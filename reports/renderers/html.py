@@ -144,7 +144,8 @@ CAPTIONS = {
     "latency": "Latency percentiles per second (exact). Shaded grey: the steady window; "
     "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
-    "loop-lag": "Worst heartbeat lag per half second per worker; ▼ stalls (height: duration).",
+    "loop-lag": "Worst heartbeat lag per half second per worker; ▼ every stall of the whole run "
+    "(height: duration; the figures above count the steady window only).",
     "resources": "RSS, CPU and open file descriptors of every process.",
     "gauges": "The app's gauges, per worker (whatever the probe recorded).",
 }
@@ -163,7 +164,7 @@ def _latency(summary: dict[str, Any]) -> list[str]:
     if uncorrected is not None:
         rows.append(uncorrected)
     cells = [[escape(cell) for cell in row] for row in rows]  # endpoint names are the app's
-    out = [f"<h2>{escape(latency_title(summary, 'Latency (exact, steady window)'))}</h2>",
+    out = [f"<h2>{escape(latency_title(summary))}</h2>",
            _table(HEADERS, cells, table_id="percentiles")]  # fmt: skip
     lines = sender_lines(summary)
     if lines:

@@ -58,7 +58,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
             "seeded leaks stopped growing there.",
             "",
         ]
-    out += ["", f"## {latency_title(summary, 'Latency (ms, exact)')}", ""]
+    out += ["", f"## {latency_title(summary)}", ""]
     uncorrected = uncorrected_row(summary)
     out += _table(
         HEADERS, percentile_rows(summary["requests"]) + ([uncorrected] if uncorrected else [])

@@ -15,9 +15,15 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def latency_title(summary: dict[str, Any], base: str) -> str:
-    """``base`` plus, in rate mode, which latency the table shows."""
-    return base if not summary.get("open_model") else f"{base[:-1]}; {CORRECTED_NOTE})"
+LATENCY_TITLE = "Latency (ms, exact, steady window)"
+
+
+def latency_title(summary: dict[str, Any]) -> str:
+    """The percentile table's title, the same in every output: its unit, and in rate mode
+    which latency it shows."""
+    if not summary.get("open_model"):
+        return LATENCY_TITLE
+    return f"{LATENCY_TITLE[:-1]}; {CORRECTED_NOTE})"
 
 
 def uncorrected_row(summary: dict[str, Any]) -> list[str] | None:

@@ -20,7 +20,7 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
             console = Console(width=140)
-    title = latency_title(summary, "Latency (ms, exact, steady window)")
+    title = latency_title(summary)
     table = Table(title=title, title_justify="left")
     for i, header in enumerate(HEADERS):
         table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)

@@ -24,6 +24,9 @@ def test_build_writes_every_output_and_renders_the_gauges(tmp_path: Path) -> Non
     assert "pool_waiters" in html
     assert "tasks_pending" in html
     assert "top blocker: app.py:9" in html
+    # the percentile table's heading is the same, with its unit, in every output
+    assert "<h2>Latency (ms, exact, steady window)</h2>" in html
+    assert "## Latency (ms, exact, steady window)" in (run / "report.md").read_text()
     assert "uncorrected" not in html  # closed mode: one latency, no open-model section
     assert 'id="open-model"' not in html
     assert "/_lagscope/faults" in html  # the run's configuration is shown ...
