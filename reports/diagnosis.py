@@ -14,6 +14,7 @@ from typing import Any
 from reports.rules.dependency import slow_dependency
 from reports.rules.errors import server_errors
 from reports.rules.logs import log_flood
+from reports.rules.no_requests import no_requests
 from reports.rules.pool import connection_pool_exhaustion
 from reports.rules.tasks import unbounded_background_tasks
 from reports.rules.threadpool import threadpool_saturation
@@ -56,6 +57,7 @@ class Figures:
     gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
     statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
     safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
+    target_log: str | None = None  # the last line of logs/target.log
 
 
 def _ms(value: float | None) -> str:
@@ -125,6 +127,7 @@ def target_crashed(fig: Figures) -> list[Finding]:
 
 
 RULES: list[Callable[[Figures], list[Finding]]] = [
+    no_requests,
     target_crashed,
     event_loop_blocking,
     connection_pool_exhaustion,

@@ -33,6 +33,7 @@ class RunData:
     workers: list[dict[str, Any]]
     gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
+    target_log: str | None = None  # the last non-blank line of logs/target.log
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -112,6 +113,19 @@ def _sweep_message(path: Path) -> str:
     )
 
 
+LOG_LINE_CHARS = 200
+
+
+def _last_log_line(path: Path) -> str | None:
+    """The last non-blank line of a log (cut to LOG_LINE_CHARS), None when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:LOG_LINE_CHARS] if lines else None
+
+
 def read_run_json(path: Path) -> dict[str, Any]:
     """``run.json`` of the run directory ``path``; RunDataError if it is not one (saying
     what to open instead when it is a sweep)."""
@@ -153,4 +167,5 @@ def load_run(run_dir: str | Path) -> RunData:
         workers=workers,
         gauges=_read_gauges(path),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
+        target_log=_last_log_line(path / "logs" / "target.log"),
     )

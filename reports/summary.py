@@ -54,6 +54,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "probe": config.get("probe"),
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
+        "target_ready": bool((data.events["event"] == "target_ready").any()),
     }
     # Resource figures over the steady window (start-up and drain would dilute CPU means);
     # a run too short to have a sample inside it falls back to every sample.
@@ -76,6 +77,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
         statuses=status_figures(requests),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
+        target_log=data.target_log,
     )
     summary: dict[str, Any] = {
         "run": run,

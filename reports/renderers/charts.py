@@ -27,8 +27,12 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 STALL_COLOUR = "#D55E00"
 
 
+MIN_SPAN_S = 1.0
+
+
 def x_limits(series: Series) -> tuple[float, float]:
-    """The span every chart shows: all data, at least the steady window."""
+    """The span every chart shows: all data, at least the steady window, and at least a
+    second (a run with no data, or one point, would give a zero-width axis)."""
     lows = [series.window[0]]
     highs = [series.window[1]]
     for frame, column in ((series.requests, "second"), (series.lag, "second"),
@@ -36,7 +40,8 @@ def x_limits(series: Series) -> tuple[float, float]:
         if not frame.empty:
             lows.append(float(frame[column].min()))
             highs.append(float(frame[column].max()) + 1.0)
-    return min(lows), max(highs)
+    low, high = min(lows), max(highs)
+    return low, max(high, low + MIN_SPAN_S)
 
 
 # Fixed margins (in inches), not a layout engine: every chart's plot area then spans the

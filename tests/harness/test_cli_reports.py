@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from tests.reports.rundirs import write_run
+from tests.reports.rundirs import write_failed_start, write_run
 
 
 def test_report_says_each_slo_check_once_with_its_unit(
@@ -47,3 +47,16 @@ def test_compare_prints_the_endpoints_and_the_warnings(
     assert "The endpoint mix differs" in warning
     assert any(line.startswith("│ GET /slow ") and " pp " in line for line in lines)
     assert f"comparison page: {a / 'compare-b.html'}" in err
+
+
+def test_report_of_a_run_whose_target_never_started_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = write_failed_start(tmp_path / "run")
+    assert main(["report", str(run)]) == 0  # the report was written; no SLO was given
+    out, err = capsys.readouterr()
+    assert "No findings" not in out
+    assert "CRITICAL no_requests at logs/target.log" in out
+    assert "The run collected no requests: the target never started serving." in out
+    assert f"{run}/logs/target.log" in out  # where to read why
+    assert err == ""  # no chart warnings

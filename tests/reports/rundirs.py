@@ -65,3 +65,29 @@ def write_run(
         + "".join(f"{T0 + s},load_generator,5,1,python,40,97,1,5,2\n" for s in range(12))
     )
     return path
+
+
+def write_failed_start(path: Path) -> Path:
+    """What ``lagscope run`` leaves when the target exits during start-up (an app that raises
+    on import): run.json, two events, an empty requests.parquet and resources.csv, the log."""
+    path.mkdir()
+    (path / "run.json").write_text(json.dumps({
+        "config": {"app": "broken:app", "scenario": "openapi", "workers": 1, "slos": []},
+    }))  # fmt: skip
+    events = [("run_start", {}), ("run_end", {"outcome": "failed"})]
+    (path / "events.jsonl").write_text(
+        "".join(json.dumps({"t": T0 + i * 0.35, "source": "harness", "event": e, **extra}) + "\n"
+                for i, (e, extra) in enumerate(events))
+    )  # fmt: skip
+    pq.write_table(SCHEMA.empty_table(), path / "requests.parquet")
+    (path / "resources.csv").write_text(
+        "t,role,pid,ppid,name,rss_mb,cpu_pct,threads,fds,connections\n"
+    )
+    (path / "logs").mkdir()
+    (path / "logs" / "target.log").write_text(
+        "Traceback (most recent call last):\n"
+        '  File "/tmp/app/broken.py", line 1, in <module>\n'
+        "    raise RuntimeError('config missing: DB_URL')\n"
+        "RuntimeError: config missing: DB_URL\n\n"
+    )
+    return path

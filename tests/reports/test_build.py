@@ -8,6 +8,7 @@ import pytest
 
 from reports import build
 from reports.build import build_compare
+from tests.reports.rundirs import write_failed_start
 from tests.reports.rundirs import write_run as _write_run
 
 
@@ -70,6 +71,26 @@ def test_a_run_without_requests_still_renders(tmp_path: Path) -> None:
     assert summary["requests"]["aggregate"]["count"] == 0
     assert "no requests recorded" in (run / "report.html").read_text()
     assert not (run / "charts").exists()
+
+
+def test_a_run_whose_target_never_started_says_so_and_points_to_its_log(tmp_path: Path) -> None:
+    run = write_failed_start(tmp_path / "run")
+    summary = build(run)  # charts of an empty run draw without a warning (warnings are errors)
+    (finding,) = summary["diagnosis"]
+    assert finding["kind"] == "no_requests"
+    assert finding["severity"] == "critical"
+    assert (
+        f"the target never started serving. Its log says why: {run}/logs/target.log"
+        in (finding["summary"])
+    )
+    assert "logs/target.log ends: RuntimeError: config missing: DB_URL" in finding["evidence"]
+    html = (run / "report.html").read_text()
+    verdict = html.split('id="verdict"')[1].split("</div>")[0]
+    assert "critical" in verdict
+    assert "collected no requests" in verdict
+    assert "No findings" not in html
+    assert "No findings" not in (run / "report.md").read_text()
+    assert len(list((run / "charts").iterdir())) == 5
 
 
 @pytest.mark.parametrize("missing", ["run.json"])

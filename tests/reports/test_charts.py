@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from reports.renderers.charts import run_charts
-from reports.series import run_series
+from reports.renderers.charts import run_charts, x_limits
+from reports.series import Series, run_series
 from reports.summary import summarize
 from tests.reports import frames
 
@@ -39,3 +41,22 @@ def test_the_stall_legend_says_it_counts_the_whole_run_not_the_steady_window() -
     charts = run_charts(run_series(data), top_blocker=None)
     legend = charts["loop-lag"].axes[0].get_legend()
     assert "stalls, whole run (2)" in [t.get_text() for t in legend.get_texts()]
+
+
+def _one_request_series() -> Series:
+    one = frames.requests(n=1)
+    data = frames.run_data(request_frame=one)
+    return run_series(dataclasses.replace(data, events=data.events.iloc[0:0], lag=data.lag[:0]))
+
+
+def test_the_time_axis_is_at_least_a_second_wide() -> None:
+    empty = Series(t0=0.0, window=(0.0, 0.0), requests=pd.DataFrame(columns=["second"]),
+                   lag=pd.DataFrame(columns=["second"]), stalls=pd.DataFrame(),
+                   resources=pd.DataFrame(columns=["second"]), gauges=pd.DataFrame(),
+                   profile=None)  # fmt: skip
+    assert x_limits(empty) == (0.0, 1.0)
+    one = _one_request_series()  # one request, no events: the window is a single instant
+    assert one.window[0] == one.window[1]
+    low, high = x_limits(one)
+    assert high - low >= 1.0
+    run_charts(one, top_blocker=None)  # and draws without a warning (warnings are errors)
