@@ -6,7 +6,10 @@ Pure: works on two summaries (``summary.json`` dicts).
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from reports.wording import plural
 
 # (label, section path, unit); lower is better for all but throughput.
 HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
@@ -36,8 +39,12 @@ ENDPOINT_FIGURES: list[tuple[str, str, str]] = [
 ]
 # The endpoint mix differs materially when a shared endpoint's share of the requests moved
 # by more than this many percentage points (or an endpoint ran in one run only): the
-# aggregate percentiles then weigh the endpoints differently and their delta misleads.
+# aggregate percentiles then weigh the endpoints differently and their delta misleads ...
 MIX_SHIFT_PP = 5.0
+# ... and by more than this many standard errors of the difference of the two shares: a
+# scenario that picks endpoints at random moves them by several points between two short
+# runs (±3 points for 500 requests) with no change of mix at all.
+MIX_NOISE_SE = 3.0
 # Steady windows this many times apart in length rest their tails on very different counts.
 WINDOW_RATIO = 2.0
 # Open-model arrivals with no response by the end of the plan: failed rows, not an endpoint.
@@ -67,15 +74,31 @@ def headline_rows(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
     return [_row(name, unit, _get(a, path), _get(b, path)) for name, path, unit in HEADLINES]
 
 
-def endpoint_shares(summary: dict[str, Any]) -> dict[str, float]:
-    """Each endpoint's share of the run's requests, in percent (unfinished arrivals left out)."""
-    endpoints = {
+def endpoint_counts(summary: dict[str, Any]) -> dict[str, int]:
+    """Requests per endpoint that served any (unfinished arrivals left out)."""
+    return {
         name: int(fig.get("count") or 0)
         for name, fig in (summary["requests"].get("endpoints") or {}).items()
-        if not name.startswith(UNFINISHED_METHOD)
+        if not name.startswith(UNFINISHED_METHOD) and fig.get("count")
     }
-    total = sum(endpoints.values())
-    return {name: 100.0 * n / total for name, n in endpoints.items()} if total else {}
+
+
+def endpoint_shares(summary: dict[str, Any]) -> dict[str, float]:
+    """Each endpoint's share of the run's requests, in percent (unfinished arrivals left out)."""
+    counts = endpoint_counts(summary)
+    total = sum(counts.values())
+    return {name: 100.0 * n / total for name, n in counts.items()} if total else {}
+
+
+def material_shift(share_a: float, share_b: float, *, n_a: int, n_b: int) -> bool:
+    """The share (percent) of one endpoint moved from ``share_a`` of ``n_a`` requests to
+    ``share_b`` of ``n_b`` by more than MIX_SHIFT_PP points and beyond sampling noise."""
+    moved = abs(share_b - share_a)
+    if moved <= MIX_SHIFT_PP:
+        return False
+    pooled = (share_a * n_a + share_b * n_b) / (n_a + n_b) / 100.0
+    noise = 100.0 * math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b))
+    return moved > MIX_NOISE_SE * noise
 
 
 def endpoint_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
@@ -100,25 +123,38 @@ def endpoint_mix(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """How the two runs' requests divide among endpoints.
 
     ``{only_a, only_b, shifts, differs}``: the endpoints one run served and the other did
-    not; each shared endpoint's share of the requests in A and in B (``{endpoint, a, b, pp}``,
-    in percent, the largest move first); whether the mix differs materially: an endpoint in
-    one run only, or a share that moved by more than MIX_SHIFT_PP points.
+    not (``{endpoint, requests}``); each shared endpoint's share of the requests in A and in
+    B (``{endpoint, a, b, pp, material}``, in percent, the largest move first; ``material``
+    see ``material_shift``); whether the mix differs materially: an endpoint in one run
+    only, or a material shift.
     """
+    counts_a, counts_b = endpoint_counts(a), endpoint_counts(b)
+    n_a, n_b = sum(counts_a.values()), sum(counts_b.values())
     shares_a, shares_b = endpoint_shares(a), endpoint_shares(b)
     moves = {name: shares_b[name] - shares_a[name] for name in shares_a.keys() & shares_b.keys()}
     order = sorted(moves, key=lambda name: (-abs(moves[name]), name))
-    shifts = [{"endpoint": name, "a": shares_a[name], "b": shares_b[name], "pp": moves[name]}
-              for name in order]  # fmt: skip
-    only_a = sorted(shares_a.keys() - shares_b.keys())
-    only_b = sorted(shares_b.keys() - shares_a.keys())
-    moved = any(abs(pp) > MIX_SHIFT_PP for pp in moves.values())
+    shifts = [
+        {"endpoint": name, "a": shares_a[name], "b": shares_b[name], "pp": moves[name],
+         "material": material_shift(shares_a[name], shares_b[name], n_a=n_a, n_b=n_b)}
+        for name in order
+    ]  # fmt: skip
+    only_a = [
+        {"endpoint": n, "requests": counts_a[n]} for n in sorted(counts_a.keys() - counts_b.keys())
+    ]
+    only_b = [
+        {"endpoint": n, "requests": counts_b[n]} for n in sorted(counts_b.keys() - counts_a.keys())
+    ]
+    material = any(s["material"] for s in shifts)
     return {"only_a": only_a, "only_b": only_b, "shifts": shifts,
-            "differs": bool(only_a or only_b or moved)}  # fmt: skip
+            "differs": bool(only_a or only_b or material)}  # fmt: skip
 
 
-def _names(names: list[str], limit: int = 3) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+def _served(endpoints: list[dict[str, Any]], limit: int = 3) -> str:
+    """``GET /a (3 requests), POST /b (1 request) and 2 more``."""
+    shown = ", ".join(
+        f"{e['endpoint']} ({plural(e['requests'], 'request')})" for e in endpoints[:limit]
+    )
+    return shown + (f" and {len(endpoints) - limit} more" if len(endpoints) > limit else "")
 
 
 def mix_warning(mix: dict[str, Any]) -> list[Warning]:
@@ -126,15 +162,15 @@ def mix_warning(mix: dict[str, Any]) -> list[Warning]:
     if not mix["differs"]:
         return []
     parts = []
-    moved = [s for s in mix["shifts"] if abs(s["pp"]) > MIX_SHIFT_PP]
+    moved = [s for s in mix["shifts"] if s["material"]]
     if moved:
         shares = ", ".join(f"{s['endpoint']} {s['a']:.0f}% → {s['b']:.0f}%" for s in moved[:3])
         more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
         parts.append(f"share of the requests, A → B: {shares}{more}")
     if mix["only_a"]:
-        parts.append(f"only A served {_names(mix['only_a'])}")
+        parts.append(f"only A served {_served(mix['only_a'])}")
     if mix["only_b"]:
-        parts.append(f"only B served {_names(mix['only_b'])}")
+        parts.append(f"only B served {_served(mix['only_b'])}")
     return [{
         "kind": "endpoint_mix",
         "message": (

@@ -96,10 +96,19 @@ def test_a_mix_within_5_points_gives_no_warning() -> None:
     assert compare(_mixed(900, 100), _mixed(900, 100))["mix"]["differs"] is False
 
 
+def test_a_shift_within_the_sampling_noise_of_short_runs_gives_no_warning() -> None:
+    # 45% → 39% of 480 and 600 requests: 6 points, but two standard errors of a random pick
+    short = compare(_mixed(264, 216), _mixed(366, 234))
+    assert [round(s["pp"]) for s in short["mix"]["shifts"]] == [6, -6]
+    assert short["warnings"] == []
+    # the same move over 20 times the requests is a change of mix
+    assert _kinds(compare(_mixed(5280, 4320), _mixed(7320, 4680))) == ["endpoint_mix"]
+
+
 def test_an_endpoint_served_in_one_run_only_is_named_in_the_warning() -> None:
     result = compare(_mixed(900, 100), _mixed(1000, 0))
     assert _kinds(result) == ["endpoint_mix"]
-    assert "only A served GET /slow" in result["warnings"][0]["message"]
+    assert "only A served GET /slow (100 requests)" in result["warnings"][0]["message"]
     assert [e["endpoint"] for e in result["endpoints"]] == ["GET /fast"]
 
 
