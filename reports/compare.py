@@ -145,6 +145,8 @@ def endpoint_mix(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         {"endpoint": n, "requests": counts_b[n]} for n in sorted(counts_b.keys() - counts_a.keys())
     ]
     material = any(s["material"] for s in shifts)
+    if not n_a or not n_b:  # a run that served nothing has no mix (it has its own warning)
+        only_a, only_b = [], []
     return {"only_a": only_a, "only_b": only_b, "shifts": shifts,
             "differs": bool(only_a or only_b or material)}  # fmt: skip
 
@@ -189,6 +191,12 @@ def comparability_warnings(a: dict[str, Any], b: dict[str, Any]) -> list[Warning
     """One warning per way the runs are not like for like: scenario, load model, length of
     the steady window, a game day. The comparison still stands; the reader is told."""
     warnings: list[Warning] = []
+    for label, summary in (("A", a), ("B", b)):
+        if not summary["requests"].get("aggregate", {}).get("count"):
+            warnings.append({"kind": "no_requests", "message": (
+                f"{label} collected no requests in its steady window: its figures are empty, "
+                "there is nothing to compare (its findings say why)."
+            )})  # fmt: skip
     scenario_a, scenario_b = a["run"].get("scenario"), b["run"].get("scenario")
     if scenario_a != scenario_b:
         warnings.append({"kind": "scenario", "message": (
@@ -239,7 +247,8 @@ def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
     ``{a, b, warnings, headlines, endpoints, mix, findings}``: ``a`` and ``b`` are the runs'
     ``run`` sections; ``warnings`` (``{kind, message}``) say where the runs are not like for
-    like (``endpoint_mix``, ``scenario``, ``load_model``, ``window_length``, ``gameday``).
+    like (``endpoint_mix``, ``no_requests``, ``scenario``, ``load_model``, ``window_length``,
+    ``gameday``).
     """
     mix = endpoint_mix(a, b)
     return {

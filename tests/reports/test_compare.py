@@ -142,6 +142,14 @@ def test_runs_that_are_not_like_for_like_are_compared_with_one_warning_each(
     assert result["headlines"]  # warned, not refused
 
 
+def test_a_run_that_collected_nothing_is_said_so_not_called_a_change_of_mix() -> None:
+    empty = _mixed(0, 0)
+    empty["requests"]["aggregate"]["count"] = 0
+    result = compare(_mixed(900, 100), empty)
+    assert _kinds(result) == ["no_requests"]
+    assert result["warnings"][0]["message"].startswith("B collected no requests")
+
+
 def test_windows_less_than_twice_apart_are_comparable() -> None:
     result = compare(_mixed(900, 100), _mixed(900, 100, window={"seconds": 19.0}))
     assert result["warnings"] == []
