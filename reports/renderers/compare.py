@@ -15,6 +15,8 @@ from reports.renderers.html import CSS
 from reports.series import Series
 from reports.wording import NO_VALUE, change, delta, plural, quantity
 
+# The figure's name, second after the endpoint cell that spans its rows, reads left-aligned.
+STYLE = "#endpoints th:nth-child(2),#endpoints td.figure{text-align:left}"
 Line = tuple[str, Any, Any, str, int]  # label, x, y, line style, run index (colour)
 
 
@@ -100,7 +102,7 @@ def _endpoint_table(result: dict[str, Any]) -> str:
                 else ""
             )
             cells = "".join(f"<td>{escape(c)}</td>" for c in _cells(r))
-            body.append(f"<tr>{name}<td>{escape(r['name'])}</td>{cells}</tr>")
+            body.append(f"<tr>{name}<td class=figure>{escape(r['name'])}</td>{cells}</tr>")
     return (
         '<table id="endpoints"><thead><tr><th>endpoint</th><th>figure</th><th>A</th><th>B</th>'
         f"<th>B − A</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -140,7 +142,9 @@ def render_compare_html(result: dict[str, Any], charts: dict[str, str]) -> str:
     ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>lagscope compare</title>"
-        f"<style>{CSS}</style></head><body><main>" + "\n".join(body) + "</main></body></html>\n"
+        f"<style>{CSS}{STYLE}</style></head><body><main>"
+        + "\n".join(body)
+        + "</main></body></html>\n"
     )
 
 
