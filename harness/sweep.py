@@ -71,6 +71,7 @@ def judge(summary: dict[str, Any], *, load_procs: int) -> dict[str, Any]:
         # verdict is the generator's, not the target's.
         reason = f"load generator sent late (p99 {send_lag:.1f} ms behind the plan)"
     count = agg.get("count") or 0
+    checks = (summary.get("slo") or {}).get("checks", [])
     return {
         "passed": bool(summary.get("slo", {}).get("passed", False)),
         "valid": reason is None,
@@ -84,9 +85,11 @@ def judge(summary: dict[str, Any], *, load_procs: int) -> dict[str, Any]:
         "rss_mb": target.get("rss_mb_peak"),
         "generator_cpu_pct": round(generator_cpu, 1),
         "send_lag_p99_ms": send_lag,
-        "failed_checks": [
-            c["name"] for c in summary.get("slo", {}).get("checks", []) if not c["passed"]
-        ],
+        "failed_checks": [c["name"] for c in checks if not c["passed"]],
+        # the endpoint most of each failed check's offending requests came from
+        "culprits": {
+            c["name"]: c["culprit"] for c in checks if not c["passed"] and c.get("culprit")
+        },
     }
 
 

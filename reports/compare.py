@@ -1,11 +1,15 @@
-"""Comparing two runs: headline figures side by side with deltas, and the findings that differ.
+"""Comparing two runs: headline figures side by side with deltas, the same per endpoint both
+runs share, the findings that differ, and warnings when the runs are not like for like.
 
 Pure: works on two summaries (``summary.json`` dicts).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from reports.wording import plural
 
 # (label, section path, unit); lower is better for all but throughput.
 HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
@@ -25,6 +29,29 @@ HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
     ("target RSS peak", ("resources", "target", "rss_mb_peak"), "MB"),
     ("target CPU mean", ("resources", "target", "cpu_pct_mean"), "%"),
 ]
+# (label, key of the endpoint's figures, unit); "share" is computed, not stored.
+ENDPOINT_FIGURES: list[tuple[str, str, str]] = [
+    ("share of requests", "share_pct", "%"),
+    ("failures", "failures", ""),
+    ("P50", "p50_ms", "ms"),
+    ("P95", "p95_ms", "ms"),
+    ("P99", "p99_ms", "ms"),
+]
+# The endpoint mix differs materially when a shared endpoint's share of the requests moved
+# by more than this many percentage points (or an endpoint ran in one run only): the
+# aggregate percentiles then weigh the endpoints differently and their delta misleads ...
+MIX_SHIFT_PP = 5.0
+# ... and by more than this many standard errors of the difference of the two shares: a
+# scenario that picks endpoints at random moves them by several points between two short
+# runs (±3 points for 500 requests) with no change of mix at all.
+MIX_NOISE_SE = 3.0
+# Steady windows this many times apart in length rest their tails on very different counts.
+WINDOW_RATIO = 2.0
+# Open-model arrivals with no response by the end of the plan: failed rows, not an endpoint.
+UNFINISHED_METHOD = "UNFINISHED "
+
+Row = dict[str, Any]
+Warning = dict[str, str]
 
 
 def _get(summary: dict[str, Any], path: tuple[str, ...]) -> float | None:
@@ -36,15 +63,168 @@ def _get(summary: dict[str, Any], path: tuple[str, ...]) -> float | None:
     return None if value is None else float(value)
 
 
-def headline_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+def _row(name: str, unit: str, va: float | None, vb: float | None) -> Row:
+    delta = None if va is None or vb is None else vb - va
+    ratio = None if delta is None or not va else delta / va
+    return {"name": name, "unit": unit, "a": va, "b": vb, "delta": delta, "ratio": ratio}
+
+
+def headline_rows(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
     """One row per headline figure: ``{name, unit, a, b, delta, ratio}`` (delta = b − a)."""
-    rows = []
-    for name, path, unit in HEADLINES:
-        va, vb = _get(a, path), _get(b, path)
-        delta = None if va is None or vb is None else vb - va
-        ratio = None if delta is None or not va else delta / va
-        rows.append({"name": name, "unit": unit, "a": va, "b": vb, "delta": delta, "ratio": ratio})
-    return rows
+    return [_row(name, unit, _get(a, path), _get(b, path)) for name, path, unit in HEADLINES]
+
+
+def endpoint_counts(summary: dict[str, Any]) -> dict[str, int]:
+    """Requests per endpoint that served any (unfinished arrivals left out)."""
+    return {
+        name: int(fig.get("count") or 0)
+        for name, fig in (summary["requests"].get("endpoints") or {}).items()
+        if not name.startswith(UNFINISHED_METHOD) and fig.get("count")
+    }
+
+
+def endpoint_shares(summary: dict[str, Any]) -> dict[str, float]:
+    """Each endpoint's share of the run's requests, in percent (unfinished arrivals left out)."""
+    counts = endpoint_counts(summary)
+    total = sum(counts.values())
+    return {name: 100.0 * n / total for name, n in counts.items()} if total else {}
+
+
+def material_shift(share_a: float, share_b: float, *, n_a: int, n_b: int) -> bool:
+    """The share (percent) of one endpoint moved from ``share_a`` of ``n_a`` requests to
+    ``share_b`` of ``n_b`` by more than MIX_SHIFT_PP points and beyond sampling noise."""
+    moved = abs(share_b - share_a)
+    if moved <= MIX_SHIFT_PP:
+        return False
+    pooled = (share_a * n_a + share_b * n_b) / (n_a + n_b) / 100.0
+    noise = 100.0 * math.sqrt(pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b))
+    return moved > MIX_NOISE_SE * noise
+
+
+def endpoint_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per endpoint both runs served, by name: ``{endpoint, rows}`` with the rows of
+    ENDPOINT_FIGURES (same form as the headline rows)."""
+    shares_a, shares_b = endpoint_shares(a), endpoint_shares(b)
+    figures_a = a["requests"].get("endpoints") or {}
+    figures_b = b["requests"].get("endpoints") or {}
+    out = []
+    for name in sorted(shares_a.keys() & shares_b.keys()):
+        fa = {**figures_a[name], "share_pct": shares_a[name]}
+        fb = {**figures_b[name], "share_pct": shares_b[name]}
+        rows = [
+            _row(label, unit, _get(fa, (key,)), _get(fb, (key,)))
+            for label, key, unit in ENDPOINT_FIGURES
+        ]
+        out.append({"endpoint": name, "rows": rows})
+    return out
+
+
+def endpoint_mix(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """How the two runs' requests divide among endpoints.
+
+    ``{only_a, only_b, shifts, differs}``: the endpoints one run served and the other did
+    not (``{endpoint, requests}``); each shared endpoint's share of the requests in A and in
+    B (``{endpoint, a, b, pp, material}``, in percent, the largest move first; ``material``
+    see ``material_shift``); whether the mix differs materially: an endpoint in one run
+    only, or a material shift.
+    """
+    counts_a, counts_b = endpoint_counts(a), endpoint_counts(b)
+    n_a, n_b = sum(counts_a.values()), sum(counts_b.values())
+    shares_a, shares_b = endpoint_shares(a), endpoint_shares(b)
+    moves = {name: shares_b[name] - shares_a[name] for name in shares_a.keys() & shares_b.keys()}
+    order = sorted(moves, key=lambda name: (-abs(moves[name]), name))
+    shifts = [
+        {"endpoint": name, "a": shares_a[name], "b": shares_b[name], "pp": moves[name],
+         "material": material_shift(shares_a[name], shares_b[name], n_a=n_a, n_b=n_b)}
+        for name in order
+    ]  # fmt: skip
+    only_a = [
+        {"endpoint": n, "requests": counts_a[n]} for n in sorted(counts_a.keys() - counts_b.keys())
+    ]
+    only_b = [
+        {"endpoint": n, "requests": counts_b[n]} for n in sorted(counts_b.keys() - counts_a.keys())
+    ]
+    material = any(s["material"] for s in shifts)
+    if not n_a or not n_b:  # a run that served nothing has no mix (it has its own warning)
+        only_a, only_b = [], []
+    return {"only_a": only_a, "only_b": only_b, "shifts": shifts,
+            "differs": bool(only_a or only_b or material)}  # fmt: skip
+
+
+def _served(endpoints: list[dict[str, Any]], limit: int = 3) -> str:
+    """``GET /a (3 requests), POST /b (1 request) and 2 more``."""
+    shown = ", ".join(
+        f"{e['endpoint']} ({plural(e['requests'], 'request')})" for e in endpoints[:limit]
+    )
+    return shown + (f" and {len(endpoints) - limit} more" if len(endpoints) > limit else "")
+
+
+def mix_warning(mix: dict[str, Any]) -> list[Warning]:
+    """One line when the endpoint mix differs materially, naming what moved."""
+    if not mix["differs"]:
+        return []
+    parts = []
+    moved = [s for s in mix["shifts"] if s["material"]]
+    if moved:
+        shares = ", ".join(f"{s['endpoint']} {s['a']:.0f}% → {s['b']:.0f}%" for s in moved[:3])
+        more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
+        parts.append(f"share of the requests, A → B: {shares}{more}")
+    if mix["only_a"]:
+        parts.append(f"only A served {_served(mix['only_a'])}")
+    if mix["only_b"]:
+        parts.append(f"only B served {_served(mix['only_b'])}")
+    return [{
+        "kind": "endpoint_mix",
+        "message": (
+            f"The endpoint mix differs ({'; '.join(parts)}): the aggregate figures weigh the "
+            "endpoints differently, so compare the endpoints one by one."
+        ),
+    }]  # fmt: skip
+
+
+def _load_model(summary: dict[str, Any]) -> str:
+    sender = summary.get("open_model")
+    return "closed (--users)" if not sender else f"open (--rate {sender.get('rate')})"
+
+
+def comparability_warnings(a: dict[str, Any], b: dict[str, Any]) -> list[Warning]:
+    """One warning per way the runs are not like for like: scenario, load model, length of
+    the steady window, a game day. The comparison still stands; the reader is told."""
+    warnings: list[Warning] = []
+    for label, summary in (("A", a), ("B", b)):
+        if not summary["requests"].get("aggregate", {}).get("count"):
+            warnings.append({"kind": "no_requests", "message": (
+                f"{label} collected no requests in its steady window: its figures are empty, "
+                "there is nothing to compare (its findings say why)."
+            )})  # fmt: skip
+    scenario_a, scenario_b = a["run"].get("scenario"), b["run"].get("scenario")
+    if scenario_a != scenario_b:
+        warnings.append({"kind": "scenario", "message": (
+            f"Different scenarios: A ran {scenario_a}, B ran {scenario_b}; the requests "
+            "differ, not only the service."
+        )})  # fmt: skip
+    if bool(a.get("open_model")) != bool(b.get("open_model")):
+        warnings.append({"kind": "load_model", "message": (
+            f"Different load models: A {_load_model(a)}, B {_load_model(b)}. A closed model "
+            "sends less when the service slows down, an open one does not, so latency and "
+            "throughput are measured differently."
+        )})  # fmt: skip
+    seconds_a = float(a.get("window", {}).get("seconds") or 0.0)
+    seconds_b = float(b.get("window", {}).get("seconds") or 0.0)
+    shorter, longer = sorted((seconds_a, seconds_b))
+    if shorter > 0 and longer / shorter >= WINDOW_RATIO:
+        warnings.append({"kind": "window_length", "message": (
+            f"Steady windows of very different length: A {seconds_a:.1f} s, B {seconds_b:.1f} "
+            "s; the shorter run's tail percentiles rest on fewer requests and its slow "
+            "effects (leaks, growth) had less time to show."
+        )})  # fmt: skip
+    for label, summary in (("A", a), ("B", b)):
+        if "gameday" in summary:
+            warnings.append({"kind": "gameday", "message": (
+                f"{label} is a game day: its figures pool every phase (faults injected and "
+                "fixed during the load), not one steady state."
+            )})  # fmt: skip
+    return warnings
 
 
 def finding_key(finding: dict[str, Any]) -> tuple[str, str]:
@@ -63,25 +243,20 @@ def finding_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[st
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """The comparison of run A with run B."""
+    """The comparison of run A with run B.
+
+    ``{a, b, warnings, headlines, endpoints, mix, findings}``: ``a`` and ``b`` are the runs'
+    ``run`` sections; ``warnings`` (``{kind, message}``) say where the runs are not like for
+    like (``endpoint_mix``, ``no_requests``, ``scenario``, ``load_model``, ``window_length``,
+    ``gameday``).
+    """
+    mix = endpoint_mix(a, b)
     return {
         "a": a["run"],
         "b": b["run"],
+        "warnings": mix_warning(mix) + comparability_warnings(a, b),
         "headlines": headline_rows(a, b),
+        "endpoints": endpoint_rows(a, b),
+        "mix": mix,
         "findings": finding_diff(a, b),
     }
-
-
-def format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "–"
-    text = f"{value:,.0f}" if unit in ("", "MB") or abs(value) >= 100 else f"{value:,.1f}"
-    return f"{text} {unit}".strip()
-
-
-def format_delta(row: dict[str, Any]) -> str:
-    if row["delta"] is None:
-        return "–"
-    sign = "+" if row["delta"] >= 0 else "−"
-    text = f"{sign}{format_value(abs(row['delta']), row['unit'])}"
-    return text + (f" ({row['ratio']:+.0%})" if row["ratio"] is not None else "")

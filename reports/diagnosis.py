@@ -14,9 +14,11 @@ from typing import Any
 from reports.rules.dependency import slow_dependency
 from reports.rules.errors import load_shedding, server_errors
 from reports.rules.logs import log_flood
+from reports.rules.no_requests import no_requests
 from reports.rules.pool import connection_pool_exhaustion
 from reports.rules.tasks import unbounded_background_tasks
 from reports.rules.threadpool import threadpool_saturation
+from reports.wording import plural
 
 Finding = dict[str, Any]
 
@@ -55,6 +57,7 @@ class Figures:
     gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
     statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
     safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
+    target_log: str | None = None  # the last line of logs/target.log
 
 
 def _ms(value: float | None) -> str:
@@ -85,8 +88,9 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
                     f"({blocker['function']}){where}."
                 ),
                 "evidence": (
-                    f"{blocker['count']} stalls, {blocker['total_ms']:,.0f} ms blocked in total "
-                    f"({share:.1%} of the loop's time over {workers} worker(s)), worst "
+                    f"{plural(blocker['count'], 'stall')}, "
+                    f"{blocker['total_ms']:,.0f} ms blocked in total "
+                    f"({share:.1%} of the loop's time over {plural(workers, 'worker')}), worst "
                     f"{blocker['max_ms']:,.0f} ms; loop lag p99 {_ms(fig.loop.get('lag_p99_ms'))}; "
                     f"request P99 {_ms(agg.get('p99_ms'))}."
                 ),
@@ -123,6 +127,7 @@ def target_crashed(fig: Figures) -> list[Finding]:
 
 
 RULES: list[Callable[[Figures], list[Finding]]] = [
+    no_requests,
     target_crashed,
     event_loop_blocking,
     connection_pool_exhaustion,

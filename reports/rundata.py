@@ -33,6 +33,7 @@ class RunData:
     workers: list[dict[str, Any]]
     gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
+    target_log: str | None = None  # the last non-blank line of logs/target.log
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -96,10 +97,42 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _sweep_message(path: Path) -> str:
+    """What to open instead of a sweep directory: its page, and its steps' run directories."""
+    page = path / "sweep.html"
+    results = (
+        f"its results are in {page}"
+        if page.is_file()
+        else f"its results page is written when it ends (lagscope sweep --resume {path})"
+    )
+    steps = sorted(p.parent for p in path.glob("points/*/*/run.json"))
+    example = f", e.g. lagscope report {steps[0]}" if steps else ""
+    return (
+        f"{path} is a sweep directory, not a run: {results}; each of its steps is a run "
+        f"directory under {path / 'points'}/<configuration>/<NN>-<rate>rps/{example}"
+    )
+
+
+LOG_LINE_CHARS = 200
+
+
+def _last_log_line(path: Path) -> str | None:
+    """The last non-blank line of a log (cut to LOG_LINE_CHARS), None when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:LOG_LINE_CHARS] if lines else None
+
+
 def read_run_json(path: Path) -> dict[str, Any]:
-    """``run.json`` of the run directory ``path``; RunDataError if it is not one."""
+    """``run.json`` of the run directory ``path``; RunDataError if it is not one (saying
+    what to open instead when it is a sweep)."""
     run_json = path / "run.json"
     if not run_json.is_file():
+        if (path / "sweep.json").is_file():
+            raise RunDataError(_sweep_message(path))
         raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
     try:
         run: dict[str, Any] = json.loads(run_json.read_text(encoding="utf-8"))
@@ -134,4 +167,5 @@ def load_run(run_dir: str | Path) -> RunData:
         workers=workers,
         gauges=_read_gauges(path),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
+        target_log=_last_log_line(path / "logs" / "target.log"),
     )

@@ -19,7 +19,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from harness.exceptions import UsageError
+from reports.latency import endpoint_key
 
 DEFAULT_SLOS = ("success>=99.9%", "p95<200ms", "p99<500ms")
 _LATENCY = {"p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
@@ -94,8 +97,46 @@ def actual_value(slo: Slo, aggregate: dict[str, Any]) -> float | None:
     return errors if slo.metric == "errors" else 100.0 - errors
 
 
-def check_slos(slos: list[Slo], aggregate: dict[str, Any]) -> dict[str, Any] | None:
-    """``{passed, checks: [{name, target, actual, passed}]}``; None when no SLO was given.
+def _offending(slo: Slo, requests: pd.DataFrame) -> tuple[pd.Series, str] | None:
+    """The rows that break ``slo`` (slow ones for a latency bound, failed ones for errors and
+    success) and what they are, in words; None for a check no single request breaks."""
+    if slo.metric in _LATENCY and slo.op in ("<", "<="):
+        latency = requests["latency_ms"]
+        slow = latency >= slo.target if slo.op == "<" else latency > slo.target
+        return slow, f"requests over {slo.target:g} ms"
+    if (slo.metric == "errors" and slo.op in ("<", "<=")) or (
+        slo.metric == "success" and slo.op in (">", ">=")
+    ):
+        return ~requests["ok"].astype(bool), "failed requests"
+    return None
+
+
+def culprit(slo: Slo, requests: pd.DataFrame) -> dict[str, Any] | None:
+    """The endpoint most of the requests that break ``slo`` came from.
+
+    ``{endpoint, share, requests, of}``: its share of them, how many broke it in all, and
+    what they are (``requests over 200 ms``, ``failed requests``); None for a throughput
+    check or when no request broke it.
+    """
+    found = _offending(slo, requests) if not requests.empty else None
+    if found is None:
+        return None
+    mask, of = found
+    counts = endpoint_key(requests[mask]).value_counts()
+    if counts.empty:
+        return None
+    top = str(sorted(counts.index[counts == counts.max()])[0])  # a tie: by name
+    total = int(counts.sum())
+    return {"endpoint": top, "share": round(int(counts.max()) / total, 4), "requests": total,
+            "of": of}  # fmt: skip
+
+
+def check_slos(
+    slos: list[Slo], aggregate: dict[str, Any], *, requests: pd.DataFrame | None = None
+) -> dict[str, Any] | None:
+    """``{passed, checks: [{name, target, actual, unit, passed, culprit}]}``; None when no SLO
+    was given. ``culprit`` (see ``culprit``) names, for a failed check, the endpoint most of
+    the offending ``requests`` came from; null when it passed or no rows were given.
 
     A check with nothing measured (no requests) fails: an empty run meets no objective.
     """
@@ -105,9 +146,10 @@ def check_slos(slos: list[Slo], aggregate: dict[str, Any]) -> dict[str, Any] | N
     for slo in slos:
         actual = actual_value(slo, aggregate)
         passed = actual is not None and _OPS[slo.op](actual, slo.target)
+        blamed = None if passed or requests is None else culprit(slo, requests)
         checks.append(
             {"name": slo.name, "target": f"{slo.op} {slo.target:g} {slo.unit}",
              "actual": None if actual is None else round(actual, 4), "unit": slo.unit,
-             "passed": passed}
+             "passed": passed, "culprit": blamed}
         )  # fmt: skip
     return {"passed": all(c["passed"] for c in checks), "checks": checks}

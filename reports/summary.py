@@ -55,6 +55,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "probe": config.get("probe"),
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
+        "target_ready": bool((data.events["event"] == "target_ready").any()),
     }
     figures = window_figures(
         data, window, run=run, requests=requests, lag=lag, stalls=stalls,
@@ -83,7 +84,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
         ),
-        "slo": check_slos(list(slos), figures.requests["aggregate"]),
+        "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
         if plans.empty
         else open_model.sender_figures(requests, data.events, seconds=seconds),
@@ -129,6 +130,7 @@ def window_figures(
         gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
         statuses=status_figures(requests),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
+        target_log=data.target_log,
     )
 
 

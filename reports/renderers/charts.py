@@ -27,8 +27,12 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 STALL_COLOUR = "#D55E00"
 
 
+MIN_SPAN_S = 1.0
+
+
 def x_limits(series: Series) -> tuple[float, float]:
-    """The span every chart shows: all data, at least the steady window."""
+    """The span every chart shows: all data, at least the steady window, and at least a
+    second (a run with no data, or one point, would give a zero-width axis)."""
     lows = [series.window[0]]
     highs = [series.window[1]]
     for frame, column in ((series.requests, "second"), (series.lag, "second"),
@@ -36,7 +40,8 @@ def x_limits(series: Series) -> tuple[float, float]:
         if not frame.empty:
             lows.append(float(frame[column].min()))
             highs.append(float(frame[column].max()) + 1.0)
-    return min(lows), max(highs)
+    low, high = min(lows), max(highs)
+    return low, max(high, low + MIN_SPAN_S)
 
 
 # Fixed margins (in inches), not a layout engine: every chart's plot area then spans the
@@ -131,8 +136,9 @@ def chart_loop_lag(series: Series, xlim: tuple[float, float], *, top: str | None
                 label=f"worker {pid}")  # fmt: skip
     stalls = series.stalls
     if not stalls.empty:
+        # The chart spans the whole run; the report's stall figures count the steady window.
         ax.scatter(stalls["at"], stalls["duration_ms"], marker="v", s=18, color=STALL_COLOUR,
-                   zorder=3, label=f"stalls ({len(stalls)})")  # fmt: skip
+                   zorder=3, label=f"stalls, whole run ({len(stalls)})")  # fmt: skip
         mine = stalls[stalls["location"] == top] if top else stalls.iloc[0:0]
         if not mine.empty:
             worst = mine.loc[mine["duration_ms"].idxmax()]
@@ -169,6 +175,16 @@ def chart_resources(series: Series, xlim: tuple[float, float]) -> Figure:
     return fig
 
 
+def flat_axis(ax: Axes, values: pd.Series) -> None:
+    """A gauge that never moved gets an axis from 0 to above its value (0 to 1 for a gauge
+    that stayed at 0), not matplotlib's ±5 % around it (−0.05 … 0.05 for zero)."""
+    finite = pd.to_numeric(values, errors="coerce").dropna()
+    if finite.empty or finite.min() != finite.max() or finite.min() < 0:
+        return
+    level = float(finite.min())
+    ax.set_ylim(0.0, level * 1.25 if level > 0 else 1.0)
+
+
 def chart_gauges(series: Series, xlim: tuple[float, float]) -> Figure:
     """One row per gauge the app recorded (pool, tasks, threadpool, logging ...)."""
     names = [c for c in series.gauges.columns if c not in ("pid", "second")]
@@ -181,6 +197,7 @@ def chart_gauges(series: Series, xlim: tuple[float, float]) -> Figure:
             ax.plot(rows["second"], rows[name], color=PALETTE[i % len(PALETTE)], lw=1.3,
                     label=f"worker {pid}", drawstyle="steps-post")  # fmt: skip
         ax.set_ylabel(name, fontsize="small")
+        flat_axis(ax, series.gauges[name])
     if names:
         axes[0].set_title("App gauges", loc="left")
         axes[0].legend(loc="upper right", ncols=4, fontsize="small")

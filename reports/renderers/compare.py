@@ -7,13 +7,16 @@ from typing import Any
 
 from matplotlib.figure import Figure
 from rich.console import Console
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
-from reports.compare import format_delta, format_value
 from reports.renderers.charts import PALETTE, XLABEL, new_figure
 from reports.renderers.html import CSS
 from reports.series import Series
+from reports.wording import NO_VALUE, change, delta, plural, quantity
 
+# The figure's name, second after the endpoint cell that spans its rows, reads left-aligned.
+STYLE = "#endpoints th:nth-child(2),#endpoints td.figure{text-align:left}"
 Line = tuple[str, Any, Any, str, int]  # label, x, y, line style, run index (colour)
 
 
@@ -51,6 +54,32 @@ def compare_charts(a: tuple[str, Series], b: tuple[str, Series]) -> dict[str, Fi
     }
 
 
+def delta_text(row: dict[str, Any]) -> str:
+    """``+362 ms (+258%)``; a change of a percentage in points: ``+3.2 pp (+11%)``."""
+    if row["delta"] is None:
+        return NO_VALUE
+    ratio = f" ({change(row['ratio'])})" if row["ratio"] is not None else ""
+    return delta(row["delta"], row["unit"]) + ratio
+
+
+def _cells(row: dict[str, Any]) -> list[str]:
+    """A row's A, B and B − A, as text."""
+    return [quantity(row["a"], row["unit"]), quantity(row["b"], row["unit"]), delta_text(row)]
+
+
+def _run_line(label: str, run: dict[str, Any]) -> str:
+    faults = ", ".join(run.get("faults") or []) or "none"
+    return f"{label}: {run['dir']} (faults: {faults})"
+
+
+def endpoints_note(result: dict[str, Any]) -> str:
+    """Under the per-endpoint table: what it shows and what it leaves out."""
+    mix = result["mix"]
+    left = len(mix["only_a"]) + len(mix["only_b"])
+    shown = f"{plural(len(result['endpoints']), 'endpoint')} served in both runs"
+    return shown + (f"; {left} served in one run only (see the warning)" if left else "")
+
+
 def _finding_list(findings: list[dict[str, Any]], list_id: str) -> str:
     if not findings:
         return f'<ul id="{list_id}"><li>none</li></ul>'
@@ -62,21 +91,46 @@ def _finding_list(findings: list[dict[str, Any]], list_id: str) -> str:
     return f'<ul id="{list_id}">{items}</ul>'
 
 
+def _endpoint_table(result: dict[str, Any]) -> str:
+    body = []
+    for group in result["endpoints"]:
+        rows = group["rows"]
+        for i, r in enumerate(rows):
+            name = (
+                f'<td rowspan="{len(rows)}"><code>{escape(group["endpoint"])}</code></td>'
+                if i == 0
+                else ""
+            )
+            cells = "".join(f"<td>{escape(c)}</td>" for c in _cells(r))
+            body.append(f"<tr>{name}<td class=figure>{escape(r['name'])}</td>{cells}</tr>")
+    return (
+        '<table id="endpoints"><thead><tr><th>endpoint</th><th>figure</th><th>A</th><th>B</th>'
+        f"<th>B − A</th></tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<p>{escape(endpoints_note(result))}</p>"
+    )
+
+
 def render_compare_html(result: dict[str, Any], charts: dict[str, str]) -> str:
     a, b = result["a"], result["b"]
-    faults_a = escape(", ".join(a["faults"]) or "none")
-    faults_b = escape(", ".join(b["faults"]) or "none")
     rows = "".join(
-        f"<tr><td>{escape(r['name'])}</td><td>{format_value(r['a'], r['unit'])}</td>"
-        f"<td>{format_value(r['b'], r['unit'])}</td><td>{escape(format_delta(r))}</td></tr>"
+        f"<tr><td>{escape(r['name'])}</td>"
+        + "".join(f"<td>{escape(c)}</td>" for c in _cells(r))
+        + "</tr>"
         for r in result["headlines"]
+    )
+    warnings = "".join(
+        f'<div class="selfcheck" data-kind="{escape(w["kind"])}">⚠ {escape(w["message"])}</div>'
+        for w in result["warnings"]
     )
     body = [
         "<h1>lagscope compare</h1>",
-        f"<p><b>A</b>: {escape(a['dir'])} (faults: {faults_a})"
-        f"<br><b>B</b>: {escape(b['dir'])} (faults: {faults_b})</p>",
+        f"<p>{escape(_run_line('A', a))}<br>{escape(_run_line('B', b))}</p>",
+        f'<section id="warnings">{warnings}</section>',
+        "<h2>All requests (steady window)</h2>",
         '<table id="headlines"><thead><tr><th>figure</th><th>A</th><th>B</th><th>B − A</th></tr>'
         f"</thead><tbody>{rows}</tbody></table>",
+        "<h2>Per endpoint (steady window)</h2>",
+        _endpoint_table(result),
         "<h2>Findings only in A (gone in B)</h2>",
         _finding_list(result["findings"]["only_a"], "only-a"),
         "<h2>Findings only in B (new in B)</h2>",
@@ -88,20 +142,45 @@ def render_compare_html(result: dict[str, Any], charts: dict[str, str]) -> str:
     ]
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>lagscope compare</title>"
-        f"<style>{CSS}</style></head><body><main>" + "\n".join(body) + "</main></body></html>\n"
+        f"<style>{CSS}{STYLE}</style></head><body><main>"
+        + "\n".join(body)
+        + "</main></body></html>\n"
     )
 
 
+def _table(title: str, headers: list[str]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if i >= len(headers) - 3 else "left")
+    return table
+
+
 def print_compare(result: dict[str, Any], *, console: Console | None = None) -> None:
-    console = console or Console()
-    table = Table(title="A vs B (steady window)", title_justify="left")
-    for header in ("figure", "A", "B", "B − A"):
-        table.add_column(header, justify="left" if header == "figure" else "right")
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
+            console = Console(width=140)
+    for label, run in (("A", result["a"]), ("B", result["b"])):
+        console.print(escape_markup(_run_line(label, run)), highlight=False, soft_wrap=True)
+    for w in result["warnings"]:  # one line each, for grep
+        line = f"[yellow]WARNING[/yellow] {escape_markup(w['message'])}"
+        console.print(line, highlight=False, soft_wrap=True)
+    headlines = _table("A vs B, all requests (steady window)", ["figure", "A", "B", "B − A"])
     for r in result["headlines"]:
-        table.add_row(r["name"], format_value(r["a"], r["unit"]), format_value(r["b"], r["unit"]),
-                      format_delta(r))  # fmt: skip
-    console.print(f"A: {result['a']['dir']}\nB: {result['b']['dir']}", highlight=False)
-    console.print(table)
+        headlines.add_row(r["name"], *_cells(r))
+    console.print(headlines)
+    if result["endpoints"]:
+        per = _table(
+            "A vs B per endpoint (steady window)", ["endpoint", "figure", "A", "B", "B − A"]
+        )
+        for group in result["endpoints"]:
+            last = len(group["rows"]) - 1
+            for i, r in enumerate(group["rows"]):
+                name = escape_markup(group["endpoint"]) if i == 0 else ""
+                per.add_row(name, r["name"], *_cells(r),
+                            end_section=i == last)  # fmt: skip
+        console.print(per)
+    console.print(endpoints_note(result), highlight=False)
     for key, label in (("only_a", "only in A (gone in B)"), ("only_b", "only in B (new in B)")):
         for f in result["findings"][key]:
             console.print(

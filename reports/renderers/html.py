@@ -11,7 +11,9 @@ from typing import Any
 
 from reports.renderers.gameday import html_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.wording import change, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -53,8 +55,7 @@ def verdict(summary: dict[str, Any]) -> tuple[str, str]:
         worst = findings[0]
         return worst["severity"], f"{worst['severity'].capitalize()}: {worst['summary']}"
     if slo and not slo["passed"]:
-        failed = ", ".join(c["name"] for c in slo["checks"] if not c["passed"])
-        return "critical", f"SLO failed: {failed}."
+        return "critical", f"SLO failed: {', '.join(failed_names(slo))}."
     agg = summary["requests"]["aggregate"]
     return "ok", f"No findings. P99 {_ms(agg.get('p99_ms'))} over {agg['count']:,} requests."
 
@@ -82,16 +83,16 @@ def _slo(slo: dict[str, Any] | None) -> list[str]:
     if not slo:
         return []
     rows = [
-        [escape(c["name"]), escape(c["target"]),
-         "–" if c["actual"] is None else f"{c['actual']:g} {escape(c['unit'])}",
-         '<span class="pass">pass</span>' if c["passed"] else '<span class="fail">FAIL</span>']
+        [escape(c["name"]), escape(c["target"]), escape(actual_text(c)),
+         '<span class="pass">pass</span>' if c["passed"] else '<span class="fail">FAIL</span>',
+         escape(culprit_text(c) or "–")]
         for c in slo["checks"]
     ]  # fmt: skip
     state = (
         '<span class="pass">passed</span>' if slo["passed"] else '<span class="fail">failed</span>'
     )
     return [f"<h2>SLOs: {state}</h2>",
-            _table(["check", "target", "actual", "result"], rows, table_id="slo")]  # fmt: skip
+            _table(SLO_HEADERS, rows, table_id="slo")]  # fmt: skip
 
 
 def _profile(profile: dict[str, Any] | None) -> list[str]:
@@ -113,7 +114,7 @@ def _profile(profile: dict[str, Any] | None) -> list[str]:
         f"their P50 {_ms(req.get('p50_ms'))}, P99 {_ms(req.get('p99_ms'))}.</p>",
         f'<p id="profile-overhead">Measured profiler overhead: throughput '
         f"{over.get('rps_inside')} req/s inside the window vs {over.get('rps_outside')} req/s "
-        f"outside ({'n/a' if drop is None else f'{-drop:+.0%}'} inside); "
+        f"outside ({'n/a' if drop is None else change(-drop)} inside); "
         f"P50 {_ms(over.get('p50_ms_inside'))} inside vs {_ms(over.get('p50_ms_outside'))} "
         f"outside; target CPU per request {_cpu(over.get('cpu_ms_per_request_inside'))} inside "
         f"vs {_cpu(over.get('cpu_ms_per_request_outside'))} outside.</p>",
@@ -131,7 +132,8 @@ def _blockers(loop: dict[str, Any]) -> list[str]:
     for b in loop["top_blockers"][:5]:
         out.append(
             f'<h3><code class="loc">{escape(b["location"])}</code> {escape(str(b["function"]))}'
-            f" — {b['count']} stalls, {b['total_ms']:,.0f} ms total, worst {b['max_ms']:,.0f} ms "
+            f" — {plural(b['count'], 'stall')}, {b['total_ms']:,.0f} ms total, "
+            f"worst {b['max_ms']:,.0f} ms "
             f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
             f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
         )
@@ -142,7 +144,8 @@ CAPTIONS = {
     "latency": "Latency percentiles per second (exact). Shaded grey: the steady window; "
     "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
-    "loop-lag": "Worst heartbeat lag per half second per worker; ▼ stalls (height: duration).",
+    "loop-lag": "Worst heartbeat lag per half second per worker; ▼ every stall of the whole run "
+    "(height: duration; the figures above count the steady window only).",
     "resources": "RSS, CPU and open file descriptors of every process.",
     "gauges": "The app's gauges, per worker (whatever the probe recorded).",
 }
@@ -161,7 +164,7 @@ def _latency(summary: dict[str, Any]) -> list[str]:
     if uncorrected is not None:
         rows.append(uncorrected)
     cells = [[escape(cell) for cell in row] for row in rows]  # endpoint names are the app's
-    out = [f"<h2>{escape(latency_title(summary, 'Latency (exact, steady window)'))}</h2>",
+    out = [f"<h2>{escape(latency_title(summary))}</h2>",
            _table(HEADERS, cells, table_id="percentiles")]  # fmt: skip
     lines = sender_lines(summary)
     if lines:

@@ -6,7 +6,9 @@ from typing import Any
 
 from reports.renderers.gameday import markdown_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.wording import named
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -40,14 +42,23 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"- Remedy: {finding['remedy']}",
             "",
         ]
+    slo = summary.get("slo")
+    if slo:
+        out += [f"## SLOs: {'passed' if slo['passed'] else 'failed'}", ""]
+        out += _table(SLO_HEADERS, [
+            [c["name"], c["target"], actual_text(c), "pass" if c["passed"] else "**FAIL**",
+             culprit_text(c) or "–"]
+            for c in slo["checks"]
+        ]) + [""]  # fmt: skip
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         out += [
-            f"**Memory cap of {safety['memory_cap_mb']:g} MB hit** by worker(s) "
-            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there.",
+            f"**Memory cap of {safety['memory_cap_mb']:g} MB hit** by "
+            f"{named('worker', [str(w) for w in safety['workers_at_cap']])}: "
+            "seeded leaks stopped growing there.",
             "",
         ]
-    out += ["", f"## {latency_title(summary, 'Latency (ms, exact)')}", ""]
+    out += ["", f"## {latency_title(summary)}", ""]
     uncorrected = uncorrected_row(summary)
     out += _table(
         HEADERS, percentile_rows(summary["requests"]) + ([uncorrected] if uncorrected else [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reports.open_model import gap_sentence
+from reports.wording import plural
 
 _KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
 CORRECTED_NOTE = "corrected: counted from each request's intended send time"
@@ -14,9 +15,15 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def latency_title(summary: dict[str, Any], base: str) -> str:
-    """``base`` plus, in rate mode, which latency the table shows."""
-    return base if not summary.get("open_model") else f"{base[:-1]}; {CORRECTED_NOTE})"
+LATENCY_TITLE = "Latency (ms, exact, steady window)"
+
+
+def latency_title(summary: dict[str, Any]) -> str:
+    """The percentile table's title, the same in every output: its unit, and in rate mode
+    which latency it shows."""
+    if not summary.get("open_model"):
+        return LATENCY_TITLE
+    return f"{LATENCY_TITLE[:-1]}; {CORRECTED_NOTE})"
 
 
 def uncorrected_row(summary: dict[str, Any]) -> list[str] | None:
@@ -36,7 +43,8 @@ def sender_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     late, worst = sender["late_threshold_ms"], _ms(sender["worst_lateness_ms"])
     lines = [
         ("info", f"open model: {sender['rate']} req/s, {sender['arrivals']} arrivals, "
-                 f"{sender['procs']} load process(es); sent {sender['sent_rps']:.1f} req/s; "
+                 f"{plural(sender['procs'], 'load process', 'load processes')}; "
+                 f"sent {sender['sent_rps']:.1f} req/s; "
                  f"send lag p50 {_ms(sender['send_lag_p50_ms'])} ms, "
                  f"p99 {_ms(sender['send_lag_p99_ms'])} ms; {sender['late_sends']} late sends "
                  f"(>{late:g} ms), worst {worst} ms; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reports.wording import plural
+
 HEADERS = ["endpoint", "count", "fail", "rps", "p50", "p90", "p95", "p99", "p99.9", "max"]
 _KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
 
@@ -30,10 +32,11 @@ def loop_line(loop: dict[str, Any]) -> str:
     if not loop.get("heartbeats"):
         return "event loop not observed (the probe was off or recorded nothing)"
     unsampled = loop.get("unsampled_stalls") or 0
+    workers = int(loop.get("workers") or 0)
     return (
         f"loop lag p50 {_ms(loop.get('lag_p50_ms'))} ms, p99 {_ms(loop.get('lag_p99_ms'))} ms, "
-        f"max {_ms(loop.get('lag_max_ms'))} ms; {loop.get('stall_count', 0)} stalls, "
-        f"{loop.get('stall_total_ms', 0):,.0f} ms blocked ({loop.get('workers')} worker(s))"
-        + (f"; {unsampled} more beat(s) over the threshold ended before they could be sampled"
-           if unsampled else "")
+        f"max {_ms(loop.get('lag_max_ms'))} ms; {plural(loop.get('stall_count', 0), 'stall')}, "
+        f"{loop.get('stall_total_ms', 0):,.0f} ms blocked ({plural(workers, 'worker')})"
+        + (f"; {plural(unsampled, 'more beat')} over the threshold ended before they could be "
+           "sampled" if unsampled else "")
     )  # fmt: skip

@@ -6,10 +6,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reports.renderers.gameday import print_gameday
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from reports.renderers.slo import check_line
 from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.wording import named
 
 
 def print_summary(summary: dict[str, Any], *, console: Console | None = None) -> None:
@@ -17,7 +20,7 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
             console = Console(width=140)
-    title = latency_title(summary, "Latency (ms, exact, steady window)")
+    title = latency_title(summary)
     table = Table(title=title, title_justify="left")
     for i, header in enumerate(HEADERS):
         table.add_column(header, justify="left" if i == 0 else "right", no_wrap=i == 0)
@@ -56,15 +59,17 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
             f"{over.get('cpu_ms_per_request_outside')} ms",
             highlight=False,
         )
-    slo = summary.get("slo")
-    for check in (slo or {}).get("checks", []):
-        mark = "[green]pass[/green]" if check["passed"] else "[red]FAIL[/red]"
-        console.print(f"SLO {check['name']}: {mark} (actual {check['actual']})", highlight=False)
+    for check in (summary.get("slo") or {}).get("checks", []):
+        text = Text(f"SLO {check_line(check)}")
+        at = len(f"SLO {check['name']}: ")  # the verdict word, pass or FAIL, coloured
+        text.stylize("green" if check["passed"] else "bold red", at, at + 4)
+        console.print(text, highlight=False, soft_wrap=True)
     safety = summary.get("safety") or {}
     if safety.get("cap_hit"):
         console.print(
-            f"[red]memory cap of {safety['memory_cap_mb']:g} MB hit[/red] by worker(s) "
-            f"{', '.join(safety['workers_at_cap'])}: seeded leaks stopped growing there",
+            f"[red]memory cap of {safety['memory_cap_mb']:g} MB hit[/red] by "
+            f"{named('worker', [str(w) for w in safety['workers_at_cap']])}: "
+            "seeded leaks stopped growing there",
             highlight=False,
         )
     if summary.get("gameday", {}).get("started"):

@@ -48,8 +48,9 @@ def _summary(run_dir: Path) -> dict[str, object]:
 def test_an_slo_breach_exits_1_and_names_the_failed_check(runs: dict) -> None:
     blocking = runs["blocking"]
     assert blocking.returncode == 1, blocking.stderr
-    assert "SLO failed: p99<1ms" in blocking.stderr
-    assert "success>=50%" not in blocking.stderr  # the passing check is not blamed
+    assert "SLO p99<1ms: FAIL, actual " in blocking.stdout
+    assert "SLO success>=50%: pass, actual " in blocking.stdout  # the passing check is not blamed
+    assert "the SLO failed (1 of 2 checks, see above); exit code 1" in blocking.stderr
     slo = _summary(runs["base"] / "blocking")["slo"]
     assert slo["passed"] is False
     assert [(c["name"], c["passed"]) for c in slo["checks"]] == [
@@ -119,7 +120,7 @@ def test_report_rerenders_saved_data_with_new_slos(runs: dict) -> None:
     assert _summary(run_dir)["slo"]["checks"][0]["name"] == "p99<60000ms"
     kept = lagscope("report", str(run_dir))  # the run's own SLOs, from run.json
     assert kept.returncode == 1
-    assert "SLO failed: p99<1ms" in kept.stderr
+    assert "SLO p99<1ms: FAIL" in kept.stdout
 
 
 @pytest.mark.e2e

@@ -46,6 +46,33 @@ def test_bad_input_is_one_line_exit_2(args: list[str], says: str) -> None:
     assert says in lines[0]
 
 
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_sweep_directory_is_named_as_one_with_its_page_and_runs(
+    tmp_path: Path, command: str
+) -> None:
+    sweep = tmp_path / "sweep"
+    step = sweep / "points" / "uvicorn-auto-w1" / "01-50rps"
+    step.mkdir(parents=True)
+    (step / "run.json").write_text("{}")
+    (sweep / "sweep.json").write_text("{}")
+    (sweep / "sweep.html").write_text("<html></html>")
+    args = [str(sweep)] if command == "report" else [str(sweep), str(step)]
+    result = lagscope(command, *args)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"lagscope: error: {sweep} is a sweep directory, not a run: ")
+    assert f"its results are in {sweep / 'sweep.html'}" in line
+    assert f"e.g. lagscope report {step}" in line
+
+
+def test_a_sweep_that_has_not_ended_says_how_to_finish_it(tmp_path: Path) -> None:
+    (tmp_path / "sweep.json").write_text("{}")
+    result = lagscope("report", str(tmp_path))
+    assert result.returncode == 2
+    assert f"written when it ends (lagscope sweep --resume {tmp_path})" in result.stderr
+    assert "e.g." not in result.stderr  # no step ran yet: no run to point to
+
+
 def test_an_existing_run_directory_is_never_overwritten(tmp_path: Path) -> None:
     out = tmp_path / "run"
     out.mkdir()

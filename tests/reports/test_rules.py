@@ -190,3 +190,13 @@ def test_gauges_from_another_probe_with_other_columns_are_read_without_findings(
     summary = summarize(frames.run_data(gauge_frame=other))
     assert summary["diagnosis"] == []
     assert summary["app"]["workers"]["4242"]["tasks"] == {}
+
+
+def test_a_run_with_no_request_in_its_window_is_a_critical_finding_not_a_clean_bill() -> None:
+    # the target served (its heartbeats are there) but no request landed in the window
+    summary = summarize(frames.run_data(request_frame=frames.requests(n=0)))
+    finding = only(summary, "no_requests")
+    assert finding["severity"] == "critical"
+    assert finding["location"] == "logs/locust.log"
+    assert "collected no requests in its steady window" in finding["summary"]
+    assert "0 requests and 1,000 heartbeats recorded" in finding["evidence"]

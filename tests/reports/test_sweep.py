@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.sweep import point_result, recommend
+from reports.sweep import point_result, recommend, results
 
 
 def row(
@@ -21,8 +21,10 @@ def row(
 
 
 def step(rate: float, passed: bool, kind: str = "search", **figures: Any) -> dict[str, Any]:
-    return {"rate": rate, "kind": kind, "passed": passed, "valid": True, "reason": None,
-            "p99_ms": figures.get("p99_ms"), "run_dir": f"points/x/{rate:g}rps"}  # fmt: skip
+    return {"rate": rate, "kind": kind, "passed": passed, "valid": figures.get("valid", True),
+            "reason": figures.get("reason"), "p99_ms": figures.get("p99_ms"),
+            "run_dir": f"points/x/{rate:g}rps", "failed_checks": figures.get("failed", []),
+            "culprits": figures.get("culprits", {})}  # fmt: skip
 
 
 def test_a_point_reports_its_figures_at_the_highest_confirmed_rate() -> None:
@@ -55,7 +57,7 @@ def test_servers_are_compared_at_the_same_worker_count() -> None:
     rows = [row(2, 200.0), row(2, 150.0, server="gunicorn")]
     advice = recommend(rows, cpu_count=2)
     assert advice["choice"]["server"] == "uvicorn"
-    assert "gunicorn with as many workers: -25%" in advice["text"]
+    assert "gunicorn with as many workers: −25%" in advice["text"]
 
 
 def test_invalid_points_are_never_recommended() -> None:
@@ -68,3 +70,59 @@ def test_reaching_the_highest_rate_tried_is_said() -> None:
     advice = recommend([row(1, 800.0), row(2, 800.0)], cpu_count=2, ceiling=800.0)
     assert advice["choice"]["workers"] == 1
     assert "reached the highest rate tried (800 req/s, --max-rate)" in advice["text"]
+
+
+POINT = {"server": "uvicorn", "loop": "auto", "threadpool": None}
+SLOW = {"endpoint": "GET /slow", "share": 0.93, "requests": 40, "of": "requests over 500 ms"}
+
+
+def _advice(*points: list[dict[str, Any]]) -> str:
+    state = {"points": {str(i): {"point": {**POINT, "workers": i + 1}, "steps": steps}
+                        for i, steps in enumerate(points)}}  # fmt: skip
+    advice = recommend(results(state), cpu_count=2)
+    assert advice["choice"] is None
+    return str(advice["text"])
+
+
+def _failing_everywhere(**culprits: Any) -> list[dict[str, Any]]:
+    """Halving from 50 req/s to the minimum, failing p99 every time and errors twice."""
+    return [
+        step(rate, False, failed=["p99<500ms"] + (["errors<0.1%"] if rate > 20 else []),
+             culprits=culprits if rate < 20 else {})
+        for rate in (50, 25, 12, 6, 5)
+    ]  # fmt: skip
+
+
+def test_when_the_slo_failed_at_every_rate_the_advice_names_the_check_and_endpoint() -> None:
+    text = _advice(_failing_everywhere(**{"p99<500ms": SLOW}))
+    assert text == (
+        "No configuration met the SLO at any rate tried, down to 5 req/s: p99<500ms failed in "
+        "5 of 5 steps, mostly on GET /slow (93% of the requests over 500 ms at 5 req/s)."
+    )
+
+
+def test_a_sweep_recorded_before_culprits_still_names_the_check() -> None:
+    text = _advice(_failing_everywhere())
+    assert text.endswith("down to 5 req/s: p99<500ms failed in 5 of 5 steps.")
+
+
+def test_when_the_load_generator_was_the_limit_the_advice_says_so_and_what_to_do() -> None:
+    limited = [step(50, True), step(100, False, valid=False, reason="load generator saturated "
+                                     "(97% CPU per process)")]  # fmt: skip
+    text = _advice(limited, limited)
+    assert text == (
+        "No rate to recommend: on every configuration the load generator, not the target, was "
+        "the limit (load generator saturated (97% CPU per process)): give it more processes "
+        "(--load-procs) or more cores."
+    )
+
+
+def test_when_both_happened_the_advice_says_which_configuration_met_which() -> None:
+    limited = [step(50, False, valid=False, reason="load generator sent late (p99 80.0 ms "
+                                                   "behind the plan)")]  # fmt: skip
+    text = _advice(_failing_everywhere(**{"p99<500ms": SLOW}), limited)
+    assert text.startswith("No rate to recommend. 1 configuration met the SLO at no rate tried")
+    assert "mostly on GET /slow" in text
+    assert text.endswith("On 1 more, the load generator, not the target, was the limit (load "
+                         "generator sent late (p99 80.0 ms behind the plan)): give it more "
+                         "processes (--load-procs) or more cores.")  # fmt: skip

@@ -1,0 +1,21 @@
+"""What a sweep step records from its run's summary (a run directory written by hand)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.sweep import judge
+from reports import build
+from reports.slo import parse_slos
+from tests.reports.rundirs import write_run
+
+
+def test_a_failed_step_records_the_endpoint_that_broke_each_check(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", rows=1000, stalls=False, gauges=False, slow_share=0.2)
+    summary = build(run, slos=parse_slos(["p99<300ms", "p50<1s"]), png=False)
+    step = judge(summary, load_procs=1)
+    assert step["passed"] is False
+    assert step["failed_checks"] == ["p99<300ms"]
+    assert list(step["culprits"]) == ["p99<300ms"]  # the passing check blames nobody
+    assert step["culprits"]["p99<300ms"]["endpoint"] == "GET /slow"
+    assert step["culprits"]["p99<300ms"]["of"] == "requests over 300 ms"
