@@ -134,6 +134,9 @@ def window_figures(
     )
 
 
+WHOLE_RUN_KINDS = {"no_requests", "target_crashed"}  # about the run, not about one phase
+
+
 def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
     """Each phase of a game day as a window, from its start to the next phase's (or the end)."""
     starts = sorted(timeline.phases.items(), key=lambda item: item[1])
@@ -153,6 +156,8 @@ def phase_diagnosis(data: RunData, *, run: dict[str, Any], rate_mode: bool) -> l
     found = []
     for name, window in phase_windows(timeline):
         requests = window.clip(data.requests, "intended_t" if rate_mode else "t")
+        if requests.empty:
+            continue  # nothing to judge (the whole run says whether requests were missing)
         figures = window_figures(
             data, window, run=run, requests=requests, lag=window.clip(data.lag),
             stalls=window.clip(data.stalls, "start"), seconds=window.seconds,
@@ -160,6 +165,8 @@ def phase_diagnosis(data: RunData, *, run: dict[str, Any], rate_mode: bool) -> l
         )  # fmt: skip
         start, end = window.start - timeline.t0, window.end - timeline.t0
         for finding in diagnose(figures):
+            if finding["kind"] in WHOLE_RUN_KINDS:
+                continue
             found.append({
                 **finding,
                 "phase": name,
