@@ -6,6 +6,7 @@ User errors (LagscopeError, bad flags) print one line and exit 2; never a traceb
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,10 +21,41 @@ from harness.profiling import check_profile
 from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
 from reports.slo import parse_slos
 
+_NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """The option strings, of ``parser`` and its subcommands, that take one value."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                found |= _value_options(subparser)
+        elif action.option_strings and action.nargs is None:
+            found.update(action.option_strings)
+    return found
+
+
+def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--duration -5s`` as ``--duration=-5s``.
+
+    argparse takes a value that starts with '-' for an option unless it is a plain
+    negative number, and answers "expected one argument"; joined to its option, the
+    value reaches the option's own check, which says what is wrong with it.
+    """
+    takes_value = _value_options(parser)
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] in takes_value and _NEGATIVE.match(arg):
+            joined[-1] = f"{joined[-1]}={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -196,7 +228,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        given = sys.argv[1:] if argv is None else argv
+        args = parser.parse_args(join_negative_values(given, parser))
         return COMMANDS[args.command](args)
     except LagscopeError as exc:
         print(f"lagscope: error: {exc}", file=sys.stderr)
