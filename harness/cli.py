@@ -204,7 +204,11 @@ def build_parser() -> _Parser:
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
-    """Validate the ``run`` flags into a RunConfig (raises UsageError)."""
+    """Validate the ``run`` flags into a RunConfig (raises UsageError).
+
+    Everything that can be checked is checked here, before the run's banner is printed;
+    importing the user's app (in a child process) comes last, as the slowest check.
+    """
     for flag, value in (("--workers", args.workers), ("--load-procs", args.load_procs)):
         cfg.check_positive(value, flag=flag)
     if args.threadpool is not None:
@@ -217,8 +221,17 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
-    app_import = cfg.resolve_app(args.app)
+    faults = cfg.resolve_faults(args.fault, app=args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
+    stall_threshold_ms = parse_milliseconds(args.stall_threshold, what="--stall-threshold")
+    interval_ms = parse_milliseconds(args.probe_interval, what="--probe-interval")
+    downstream_ms = parse_milliseconds(args.downstream_latency, what="--downstream-latency")
+    memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
+    out = args.out or cfg.default_out(args.app, scenario)
+    from harness.rundir import check_new  # pyarrow: imported only when a run is asked for
+
+    check_new(out)
+    app_import = cfg.resolve_app(args.app)
     return cfg.RunConfig(
         app=args.app,
         app_import=app_import,
@@ -230,16 +243,14 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         server=args.server,
         loop=args.loop,
         threadpool=args.threadpool,
-        faults=cfg.resolve_faults(args.fault, app=args.app),
-        stall_threshold_ms=parse_milliseconds(args.stall_threshold, what="--stall-threshold"),
-        interval_ms=parse_milliseconds(args.probe_interval, what="--probe-interval"),
+        faults=faults,
+        stall_threshold_ms=stall_threshold_ms,
+        interval_ms=interval_ms,
         probe=not args.no_probe,
         seed=args.seed,
-        out=args.out or cfg.default_out(args.app, scenario),
-        downstream_latency_ms=parse_milliseconds(
-            args.downstream_latency, what="--downstream-latency"
-        ),
-        memory_cap_mb=parse_megabytes(args.memory_cap, what="--memory-cap"),
+        out=out,
+        downstream_latency_ms=downstream_ms,
+        memory_cap_mb=memory_cap_mb,
         allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,
         slos=tuple(slos),

@@ -40,10 +40,37 @@ ADMIN_DEFAULT_PATH = "/_lagscope/faults"
 
 
 def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
-    """The RunConfig of the exercise's load (raises UsageError for what cannot run)."""
+    """The RunConfig of the exercise's load (raises UsageError for what cannot run).
+
+    Every check runs before the game day's banner.
+    """
+    load, where = game.load, f"{game.source}: "
+    scenario, scenario_file = cfg.resolve_scenario(
+        load.scenario, app=load.app, what=f"{where}[load] scenario"
+    )
+    faults = _check_faults(game)
+    if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
+        raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
+    out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
+    rundir.check_new(out)
+    return cfg.RunConfig(
+        app=load.app,
+        app_import=cfg.resolve_app(load.app, what="[load] app", where=where),
+        scenario=scenario,
+        scenario_file=scenario_file,
+        **_load_model(game),
+        duration_s=game.duration_s,
+        workers=load.workers,
+        faults=faults,
+        seed=load.seed,
+        out=out,
+        downstream_latency_ms=load.downstream_latency_ms,
+    )
+
+
+def _check_faults(game: GameDay) -> tuple[str, ...]:
+    """The faults on from the start, once every fault the file names is known to shop."""
     load = game.load
-    app_import = cfg.resolve_app(load.app)
-    scenario, scenario_file = cfg.resolve_scenario(load.scenario, app=load.app)
     switched = [p for p in game.phases if p.faults is not None]
     every_fault = [f for p in switched for f in p.faults or ()]
     cfg.resolve_faults([*load.faults, *every_fault], app=load.app)  # names are known faults
@@ -52,21 +79,7 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
             f"{game.source}: the timeline switches faults, but this shop has no run-time "
             "fault switch (target_apps/shop/admin.py); use downstream phases instead"
         )
-    if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
-        raise UsageError(f"{game.source}: downstream phases need the built-in app (app = 'shop')")
-    return cfg.RunConfig(
-        app=load.app,
-        app_import=app_import,
-        scenario=scenario,
-        scenario_file=scenario_file,
-        **_load_model(game),
-        duration_s=game.duration_s,
-        workers=load.workers,
-        faults=cfg.resolve_faults(list(load.faults), app=load.app),
-        seed=load.seed,
-        out=out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}"),
-        downstream_latency_ms=load.downstream_latency_ms,
-    )
+    return cfg.resolve_faults(list(load.faults), app=load.app)
 
 
 def _load_model(game: GameDay) -> dict[str, Any]:

@@ -235,3 +235,54 @@ def test_a_bad_game_day_file_is_one_line_and_exit_2(
     assert "'x' is not a fault of shop" in capsys.readouterr().err
     assert main(["gameday", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+PLAIN = """
+title = "plain"
+[load]
+app = "shop"
+rate = 5
+faults = []
+[slo]
+availability = "errors<1%"
+[[phase]]
+at = "0s"
+name = "start"
+[[phase]]
+at = "3s"
+name = "deploy"
+faults = ["blocking_io"]
+[[phase]]
+at = "5s"
+name = "end"
+"""
+
+
+def test_a_game_day_app_that_is_not_asgi_names_the_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "notasgi.py").write_text("app = 42\n")
+    monkeypatch.chdir(tmp_path)
+    exercise = tmp_path / "exercise.toml"
+    no_faults = PLAIN.replace('faults = ["blocking_io"]\n', "").replace("faults = []\n", "")
+    exercise.write_text(no_faults.replace('app = "shop"', 'app = "notasgi:app"'))
+    assert main(["gameday", str(exercise)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"lagscope: error: {exercise}: 'notasgi:app' is not an ASGI app (got int); "
+        "point [load] app at your FastAPI() instance"
+    )
+
+
+def test_a_game_day_into_an_existing_directory_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exercise = tmp_path / "exercise.toml"
+    exercise.write_text(PLAIN)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["gameday", str(exercise), "--out", str(out)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()  # no "game day ... →" banner first
+    assert "already exists and is not empty; choose another --out" in line
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
