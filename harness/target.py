@@ -151,7 +151,7 @@ def openapi_get_paths(url: str, *, log: Path) -> list[str]:
     except httpx.HTTPStatusError as exc:
         code = exc.response.status_code
         advice = (
-            "the app serves no OpenAPI schema; pass --scenario with a locustfile"
+            "there is no schema to take GET paths from; pass --scenario with a locustfile"
             if code == 404
             else f"its log says why: {log}"
         )

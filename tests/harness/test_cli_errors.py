@@ -134,6 +134,20 @@ def test_an_app_that_fails_in_its_lifespan_says_why_and_keeps_the_log(tmp_path: 
     assert (tmp_path / "r" / "logs" / "target.log").is_file()  # the evidence is kept
 
 
+def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: Path) -> None:
+    (tmp_path / "hidden.py").write_text(
+        "from fastapi import FastAPI\napp = FastAPI(openapi_url=None)\n"
+    )
+    result = lagscope("run", "--app", "hidden:app", "--duration", "2s", "--out", "r",
+                      cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    error = result.stderr.splitlines()[-1]
+    assert error == (
+        "lagscope: error: the app answered HTTP 404 to GET /openapi.json; there is no schema to "
+        "take GET paths from; pass --scenario with a locustfile"
+    )
+
+
 def test_apps_lists_the_faults_of_shop() -> None:
     result = lagscope("apps")
     assert result.returncode == 0
