@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -107,17 +108,18 @@ def resolve_scenario(
     )
 
 
-def resolve_faults(faults: list[str], *, app: str) -> tuple[str, ...]:
+def resolve_faults(faults: Sequence[str], *, app: str, what: str = "--fault") -> tuple[str, ...]:
+    """``faults`` without repeats, each a fault of shop; ``what`` names them in errors."""
     if not faults:
         return ()
     if app != "shop":
-        raise UsageError("--fault applies to the built-in app only; add --app shop")
+        raise UsageError(f"{what} applies to the built-in app only; add --app shop")
     from target_apps.shop.faults import CATALOGUE
 
     for fault in faults:
         if fault not in CATALOGUE:
             known = ", ".join(sorted(CATALOGUE))
-            raise UsageError(f"--fault {fault!r} is not a fault of shop; choose from: {known}")
+            raise UsageError(f"{what} {fault!r} is not a fault of shop; choose from: {known}")
     return tuple(dict.fromkeys(faults))
 
 

@@ -258,6 +258,33 @@ name = "end"
 """
 
 
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (('faults = []', 'faults = ["nosuch"]'),
+         "{file}: [load] faults 'nosuch' is not a fault of shop; choose from: blocking_io"),
+        (('["blocking_io"]', '["nosuch"]'),
+         "{file}: [[phase]] deploy: faults 'nosuch' is not a fault of shop; choose from: "),
+        (('app = "shop"', 'app = "notasgi:app"'),
+         "{file}: faults ([load] faults, [[phase]] faults) are seeded in the built-in app only"),
+        (('app = "shop"\nrate = 5\nfaults = []', 'app = "notasgi:app"\nrate = 5'),
+         "{file}: faults ([load] faults, [[phase]] faults) are seeded in the built-in app only"),
+        (('app = "shop"', 'app = "shop"\nscenario = "nope"'),
+         "{file}: [load] scenario 'nope' is neither a built-in scenario"),
+    ],
+)  # fmt: skip
+def test_game_day_file_errors_name_the_file_and_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], says: str
+) -> None:
+    exercise = tmp_path / "exercise.toml"
+    exercise.write_text(PLAIN.replace(*change))
+    assert main(["gameday", str(exercise), "--out", str(tmp_path / "run")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()  # no banner before it
+    assert says.format(file=exercise) in line
+    assert "--fault" not in line
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_game_day_app_that_is_not_asgi_names_the_file_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
