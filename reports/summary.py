@@ -98,6 +98,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
             requests=in_window,
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
+            run_requests=data.requests,
         ),
         "slo": check_slos(list(slos), figures.requests["aggregate"]),
         "open_model": None
