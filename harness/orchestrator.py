@@ -204,6 +204,7 @@ def run(
             current.execute()
     except KeyboardInterrupt:
         current.outcome = "interrupted"
+        rundir.log_event(run_dir, "interrupted")  # when: the cleanup below takes a while
     except BaseException:
         current.outcome = "failed"
         raise

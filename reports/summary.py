@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
+
 from reports import open_model
 from reports.diagnosis import Figures, diagnose
 from reports.gameday import gameday_figures, runbook, timeline_from_events
@@ -53,6 +55,8 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
         "probe": config.get("probe"),
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
+        "duration_s": config.get("duration_s"),
+        "interrupted_after_s": interrupted_after_s(data.events),
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
     }
     # Resource figures over the steady window (start-up and drain would dilute CPU means);
@@ -108,6 +112,18 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     if data.gameday_text is not None:
         summary["gameday"] = gameday_section(data, summary["diagnosis"])
     return summary
+
+
+def interrupted_after_s(events: pd.DataFrame) -> float | None:
+    """Seconds of load before the run was interrupted (0.0: before the load started);
+    None when it was not interrupted."""
+    if events.empty or "event" not in events:
+        return None
+    stops = events.loc[events["event"] == "interrupted", "t"]
+    if stops.empty:
+        return None
+    starts = events.loc[(events["event"] == "load_start") & (events["t"] <= stops.iloc[0]), "t"]
+    return 0.0 if starts.empty else round(float(stops.iloc[0] - starts.min()), 1)
 
 
 def gameday_section(data: RunData, diagnosis: list[dict[str, Any]]) -> dict[str, Any]:

@@ -139,8 +139,10 @@ def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
         time.sleep(0.2)
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
+    assert stdout.startswith("Interrupted after ")
+    assert "of the 28 s load: the report covers what was collected until then." in stdout
     assert "Traceback" not in stderr
     assert wait_until_gone(out) == []
     summary = json.loads((out / "summary.json").read_text())
