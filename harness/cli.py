@@ -6,19 +6,30 @@ User errors (LagscopeError, bad flags) print one line and exit 2; never a traceb
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from harness import cli_reports, gameday_cli, sweep_cli
 from harness import config as cfg
 from harness.arrivals import ARRIVALS
 from harness.exceptions import LagscopeError, UsageError
-from harness.load_model import load_model
+from harness.load_model import DEFAULT_MAX_USERS, DEFAULT_SPAWN_RATE, DEFAULT_USERS, load_model
 from harness.profiling import check_profile
 from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
 from reports.slo import parse_slos
+
+if TYPE_CHECKING:
+    from target_apps.shop.faults import Fault
+
+DESCRIPTION = (
+    "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
+    "event loop. Commands: run, report, compare, apps, sweep, gameday; "
+    "'lagscope COMMAND --help' describes each."
+)
+_NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,52 +37,148 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """The option strings, of ``parser`` and its subcommands, that take one value."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                found |= _value_options(subparser)
+        elif action.option_strings and action.nargs is None:
+            found.update(action.option_strings)
+    return found
+
+
+def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--duration -5s`` as ``--duration=-5s``.
+
+    argparse takes a value that starts with '-' for an option unless it is a plain
+    negative number, and answers "expected one argument"; joined to its option, the
+    value reaches the option's own check, which says what is wrong with it.
+    """
+    takes_value = _value_options(parser)
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] in takes_value and _NEGATIVE.match(arg):
+            joined[-1] = f"{joined[-1]}={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("run", help="drive load at an app and diagnose its event loop")
-    p.add_argument("--app", default="shop", help="built-in app name (shop) or 'module:attr'")
-    p.add_argument("--scenario", help="built-in scenario name or a locustfile path")
-    p.add_argument("--users", type=int, help="closed model: concurrent Locust users (default 20)")
-    p.add_argument("--spawn-rate", type=float, help="closed model: users started per second (20)")
+    p = sub.add_parser(
+        "run",
+        help="drive load at an app and diagnose its event loop",
+        description="Serve an app on 127.0.0.1 with lagscope's probe in every worker, drive "
+        "Locust load at it, and report exact latency, event-loop stalls (with the line that "
+        "blocked) and a diagnosis. Durations take a unit (ms, s, m, h); a bare number is "
+        "seconds for --duration and --profile, milliseconds for the thresholds.",
+    )
+    p.add_argument(
+        "--app",
+        default="shop",
+        help="built-in app name (shop) or 'module:attr' "
+        "naming your FastAPI() instance (default: %(default)s)",
+    )
+    p.add_argument(
+        "--scenario",
+        help="built-in scenario name or a locustfile path "
+        "(default: shop for shop, openapi otherwise)",
+    )
+    p.add_argument(
+        "--users",
+        type=int,
+        help=f"closed model: concurrent Locust users (default: {DEFAULT_USERS})",
+    )
+    p.add_argument(
+        "--spawn-rate",
+        type=float,
+        help=f"closed model: users started per second (default: {DEFAULT_SPAWN_RATE:g})",
+    )
     p.add_argument(
         "--rate", help="open model: requests/s in total, or a linear ramp START:END (e.g. 50:500)"
     )
     p.add_argument(
-        "--arrivals", choices=ARRIVALS, help="with --rate: constant spacing (default) or poisson"
+        "--arrivals",
+        choices=ARRIVALS,
+        help="with --rate: constant spacing or poisson (default: constant)",
     )
     p.add_argument(
         "--max-users",
         type=int,
         help="with --rate: cap of the pool of users arrivals are handed to; when all are busy, "
-        "sends are late and counted so (default 1000)",
+        f"sends are late and counted so (default: {DEFAULT_MAX_USERS})",
     )
     p.add_argument(
-        "--load-procs", type=int, default=1,
+        "--load-procs",
+        type=int,
+        default=1,
         help="load-generator (Locust) processes; --rate and --max-users are totals split among "
-        "them (default 1)",
-    )  # fmt: skip
-    p.add_argument("--duration", default="30s", help="load duration, e.g. 30s or 2m")
-    p.add_argument("--workers", type=int, default=1, help="server worker processes")
-    p.add_argument("--loop", choices=cfg.LOOPS, default="auto", help="event loop implementation")
+        "them (default: %(default)s)",
+    )
+    p.add_argument(
+        "--duration",
+        default="30s",
+        help="load duration, e.g. 30s or 2m; a bare number is seconds (default: %(default)s)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=1, help="server worker processes (default: %(default)s)"
+    )
+    p.add_argument(
+        "--loop",
+        choices=cfg.LOOPS,
+        default="auto",
+        help="event loop implementation (default: %(default)s)",
+    )
     p.add_argument(
         "--server",
         choices=cfg.SERVERS,
         default="uvicorn",
-        help="uvicorn, or gunicorn with uvicorn workers",
+        help="uvicorn, or gunicorn with uvicorn workers (default: %(default)s)",
     )
     p.add_argument(
-        "--threadpool", type=int, help="threads for sync endpoints (anyio's limiter; default 40)"
+        "--threadpool",
+        type=int,
+        help="threads for sync endpoints (anyio's limiter; default: anyio's 40)",
     )
-    p.add_argument("--fault", action="append", default=[], help="switch on a fault of shop")
-    p.add_argument("--stall-threshold", default="20ms", help="loop lag that counts as a stall")
-    p.add_argument("--probe-interval", default="10ms", help="heartbeat interval of the probe")
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help="switch on a fault of shop, repeatable ('lagscope apps' lists them)",
+    )
+    p.add_argument(
+        "--stall-threshold",
+        default="20ms",
+        help="loop lag that counts as a stall; a bare number is ms (default: %(default)s)",
+    )
+    p.add_argument(
+        "--probe-interval",
+        default="10ms",
+        help="heartbeat interval of the probe; a bare number is ms (default: %(default)s)",
+    )
     p.add_argument("--no-probe", action="store_true", help="serve the app without the probe")
-    p.add_argument("--out", type=Path, help="run directory (default runs/<time>-<app>-<scenario>)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the scenario's random choices")
     p.add_argument(
-        "--downstream-latency", default="50ms", help="latency of shop's payments downstream"
+        "--out",
+        type=Path,
+        help="run directory, new or empty (default: runs/<time>-<app>-<scenario>)",
     )
     p.add_argument(
-        "--memory-cap", default="512MB", help="RSS per worker at which seeded leaks stop growing"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the scenario's random choices (default: %(default)s)",
+    )
+    p.add_argument(
+        "--downstream-latency",
+        default="50ms",
+        help="latency of shop's payments downstream; a bare number is ms (default: %(default)s)",
+    )
+    p.add_argument(
+        "--memory-cap",
+        default="512MB",
+        help="RSS per worker at which seeded leaks stop growing (default: %(default)s)",
     )
     p.add_argument(
         "--allow-remote-target",
@@ -83,7 +190,7 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def build_parser() -> _Parser:
-    parser = _Parser(prog="lagscope", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="lagscope", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_run(sub)
     report = sub.add_parser("report", help="re-render a run directory from its saved data")
@@ -97,7 +204,11 @@ def build_parser() -> _Parser:
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
-    """Validate the ``run`` flags into a RunConfig (raises UsageError)."""
+    """Validate the ``run`` flags into a RunConfig (raises UsageError).
+
+    Everything that can be checked is checked here, before the run's banner is printed;
+    importing the user's app (in a child process) comes last, as the slowest check.
+    """
     for flag, value in (("--workers", args.workers), ("--load-procs", args.load_procs)):
         cfg.check_positive(value, flag=flag)
     if args.threadpool is not None:
@@ -110,8 +221,17 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
-    app_import = cfg.resolve_app(args.app)
+    faults = cfg.resolve_faults(args.fault, app=args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
+    stall_threshold_ms = parse_milliseconds(args.stall_threshold, what="--stall-threshold")
+    interval_ms = parse_milliseconds(args.probe_interval, what="--probe-interval")
+    downstream_ms = parse_milliseconds(args.downstream_latency, what="--downstream-latency")
+    memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
+    out = args.out or cfg.default_out(args.app, scenario)
+    from harness.rundir import check_new  # pyarrow: imported only when a run is asked for
+
+    check_new(out)
+    app_import = cfg.resolve_app(args.app)
     return cfg.RunConfig(
         app=args.app,
         app_import=app_import,
@@ -123,16 +243,14 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         server=args.server,
         loop=args.loop,
         threadpool=args.threadpool,
-        faults=cfg.resolve_faults(args.fault, app=args.app),
-        stall_threshold_ms=parse_milliseconds(args.stall_threshold, what="--stall-threshold"),
-        interval_ms=parse_milliseconds(args.probe_interval, what="--probe-interval"),
+        faults=faults,
+        stall_threshold_ms=stall_threshold_ms,
+        interval_ms=interval_ms,
         probe=not args.no_probe,
         seed=args.seed,
-        out=args.out or cfg.default_out(args.app, scenario),
-        downstream_latency_ms=parse_milliseconds(
-            args.downstream_latency, what="--downstream-latency"
-        ),
-        memory_cap_mb=parse_megabytes(args.memory_cap, what="--memory-cap"),
+        out=out,
+        downstream_latency_ms=downstream_ms,
+        memory_cap_mb=memory_cap_mb,
         allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,
         slos=tuple(slos),
@@ -169,6 +287,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return cli_reports.exit_code(summary)
 
 
+REPRODUCE_DURATION = "10s"  # what the README's measured fault runs use
+
+
+def reproduce_command(fault: Fault) -> str:
+    """The ``lagscope run`` that shows ``fault``'s finding (as quoted in the README)."""
+    flags = " ".join(["--fault", fault.name, *fault.reproduce.split()])
+    return f"lagscope run --app shop {flags} --duration {REPRODUCE_DURATION}"
+
+
 def _cmd_apps(args: argparse.Namespace) -> int:
     from target_apps.shop.faults import CATALOGUE
 
@@ -179,8 +306,7 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     print("  faults (one module each in target_apps/shop/faults/, broken and fixed side by side):")
     for fault in CATALOGUE.values():
         print(f"  --fault {fault.name:<22} {fault.summary}")
-        command = f"lagscope run --app shop --fault {fault.name} {fault.reproduce}".rstrip()
-        print(f"  {'':<30} finding: {fault.finding}; reproduce: {command}")
+        print(f"  {'':<30} finding: {fault.finding}; reproduce: {reproduce_command(fault)}")
     return 0
 
 
@@ -196,7 +322,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        given = sys.argv[1:] if argv is None else argv
+        args = parser.parse_args(join_negative_values(given, parser))
         return COMMANDS[args.command](args)
     except LagscopeError as exc:
         print(f"lagscope: error: {exc}", file=sys.stderr)

@@ -34,7 +34,7 @@ def add_profile_arg(parser: argparse.ArgumentParser) -> None:
         help="profile each worker with pyinstrument for this long (e.g. 5s), centred in the "
         "load; requests that ran under the profiler are left out of the headline figures "
         "and reported apart, with the measured overhead; writes workers/<pid>/profile.html "
-        "and profile.speedscope.json",
+        "and profile.speedscope.json (a bare number is seconds; default: off)",
     )  # fmt: skip
 
 

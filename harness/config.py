@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
-import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import scenarios
+from harness.app_check import check_app
 from harness.arrivals import ArrivalKind, Rate
 from harness.exceptions import UsageError
 
@@ -73,35 +72,28 @@ class RunConfig:
         return data
 
 
-def resolve_app(app: str) -> str:
-    """Return the import string for ``app`` (a built-in name or ``module:attr``)."""
+def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
+    """Return the import string for ``app`` (a built-in name or ``module:attr``).
+
+    A user's app is imported in a child process to check that it names an ASGI app
+    (harness.app_check). Errors start with ``where`` (a file, for a game day) and name
+    the input as ``what``.
+    """
     if app in BUILTIN_APPS:
         return BUILTIN_APPS[app]
     if not _IMPORT_STRING.match(app):
         names = ", ".join(sorted(BUILTIN_APPS))
         raise UsageError(
-            f"--app {app!r} is neither a built-in app ({names}) nor an import string "
+            f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
             "like 'package.module:app'"
         )
-    module = app.partition(":")[0]
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError) as exc:
-        spec = None
-        detail = f" ({exc})"
-    else:
-        detail = ""
-    if spec is None:
-        raise UsageError(
-            f"--app {app!r}: cannot find module {module!r}{detail}; run lagscope from the "
-            "folder that contains it, or install its package"
-        )
+    check_app(app, what=what, where=where)
     return app
 
 
-def resolve_scenario(scenario: str | None, *, app: str) -> tuple[str, Path]:
+def resolve_scenario(
+    scenario: str | None, *, app: str, what: str = "--scenario"
+) -> tuple[str, Path]:
     """Return the scenario's name and locustfile; the default depends on the app."""
     builtin = scenarios.builtin()
     name = scenario or ("shop" if app == "shop" else "openapi")
@@ -112,21 +104,22 @@ def resolve_scenario(scenario: str | None, *, app: str) -> tuple[str, Path]:
         return path.stem, path.resolve()
     names = ", ".join(builtin)
     raise UsageError(
-        f"--scenario {name!r} is neither a built-in scenario ({names}) nor a locustfile path"
+        f"{what} {name!r} is neither a built-in scenario ({names}) nor a locustfile path"
     )
 
 
-def resolve_faults(faults: list[str], *, app: str) -> tuple[str, ...]:
+def resolve_faults(faults: Sequence[str], *, app: str, what: str = "--fault") -> tuple[str, ...]:
+    """``faults`` without repeats, each a fault of shop; ``what`` names them in errors."""
     if not faults:
         return ()
     if app != "shop":
-        raise UsageError("--fault applies to the built-in app only; add --app shop")
+        raise UsageError(f"{what} applies to the built-in app only; add --app shop")
     from target_apps.shop.faults import CATALOGUE
 
     for fault in faults:
         if fault not in CATALOGUE:
             known = ", ".join(sorted(CATALOGUE))
-            raise UsageError(f"--fault {fault!r} is not a fault of shop; choose from: {known}")
+            raise UsageError(f"{what} {fault!r} is not a fault of shop; choose from: {known}")
     return tuple(dict.fromkeys(faults))
 
 

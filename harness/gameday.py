@@ -40,33 +40,53 @@ ADMIN_DEFAULT_PATH = "/_lagscope/faults"
 
 
 def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
-    """The RunConfig of the exercise's load (raises UsageError for what cannot run)."""
-    load = game.load
-    app_import = cfg.resolve_app(load.app)
-    scenario, scenario_file = cfg.resolve_scenario(load.scenario, app=load.app)
-    switched = [p for p in game.phases if p.faults is not None]
-    every_fault = [f for p in switched for f in p.faults or ()]
-    cfg.resolve_faults([*load.faults, *every_fault], app=load.app)  # names are known faults
-    if switched and importlib.util.find_spec("target_apps.shop.admin") is None:
-        raise UsageError(
-            f"{game.source}: the timeline switches faults, but this shop has no run-time "
-            "fault switch (target_apps/shop/admin.py); use downstream phases instead"
-        )
+    """The RunConfig of the exercise's load (raises UsageError for what cannot run).
+
+    Every check runs before the game day's banner; errors name the file and the key.
+    """
+    load, where = game.load, f"{game.source}: "
+    scenario, scenario_file = cfg.resolve_scenario(
+        load.scenario, app=load.app, what=f"{where}[load] scenario"
+    )
+    faults = _check_faults(game)
     if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
-        raise UsageError(f"{game.source}: downstream phases need the built-in app (app = 'shop')")
+        raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
+    out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
+    rundir.check_new(out)
     return cfg.RunConfig(
         app=load.app,
-        app_import=app_import,
+        app_import=cfg.resolve_app(load.app, what="[load] app", where=where),
         scenario=scenario,
         scenario_file=scenario_file,
         **_load_model(game),
         duration_s=game.duration_s,
         workers=load.workers,
-        faults=cfg.resolve_faults(list(load.faults), app=load.app),
+        faults=faults,
         seed=load.seed,
-        out=out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}"),
+        out=out,
         downstream_latency_ms=load.downstream_latency_ms,
     )
+
+
+def _check_faults(game: GameDay) -> tuple[str, ...]:
+    """The faults on from the start, once every fault the file names is known to shop."""
+    load, where = game.load, f"{game.source}: "
+    switched = [p for p in game.phases if p.faults is not None]
+    if (load.faults or switched) and load.app != "shop":
+        raise UsageError(
+            f"{where}faults ([load] faults, [[phase]] faults) are seeded in the built-in app "
+            "only; set app = 'shop' in [load]"
+        )
+    at_start = cfg.resolve_faults(load.faults, app=load.app, what=f"{where}[load] faults")
+    for phase in switched:
+        what = f"{where}[[phase]] {phase.name}: faults"
+        cfg.resolve_faults(phase.faults or (), app=load.app, what=what)
+    if switched and importlib.util.find_spec("target_apps.shop.admin") is None:
+        raise UsageError(
+            f"{where}the timeline switches faults, but this shop has no run-time "
+            "fault switch (target_apps/shop/admin.py); use downstream phases instead"
+        )
+    return at_start
 
 
 def _load_model(game: GameDay) -> dict[str, Any]:

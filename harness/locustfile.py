@@ -12,11 +12,10 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from locust import User, events
 
-from harness import arrivals, load_recorder, loopback, open_model
+from harness import arrivals, load_recorder, loopback_guard, open_model
 
 
 def _load_scenario(path: Path) -> list[type[User]]:
@@ -36,23 +35,9 @@ def _load_scenario(path: Path) -> list[type[User]]:
     ]
 
 
-def _guard_loopback() -> None:
-    """Refuse, before sending, any request whose URL is not loopback (unless opted in)."""
-    from locust.clients import HttpSession
-    from locust.contrib.fasthttp import FastHttpSession
-
-    for session in (HttpSession, FastHttpSession):
-        build = session._build_url
-
-        def guarded(self: object, path: str, _build: Any = build) -> str:
-            return loopback.check(_build(self, path))
-
-        session._build_url = guarded  # type: ignore[method-assign]
-
-
-if os.environ.get("LAGSCOPE_ALLOW_REMOTE") != "1":
-    _guard_loopback()
 _run_dir = Path(os.environ["LAGSCOPE_RUN_DIR"])
+if os.environ.get("LAGSCOPE_ALLOW_REMOTE") != "1":
+    loopback_guard.install(_run_dir)
 _classes = _load_scenario(Path(os.environ["LAGSCOPE_SCENARIO_FILE"]))
 _open = arrivals.PlanOptions.from_env(os.environ)
 if _open is None:

@@ -7,6 +7,7 @@ URLs.  Those are refused unless the user opts in with ``--allow-remote-target``.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
@@ -27,11 +28,29 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def refusal(url: str) -> RemoteTargetRefused:
+    """The error of a request to ``url``, which is not loopback, saying how to opt in."""
+    return RemoteTargetRefused(
+        f"refused to send load to {url}: not a loopback address (lagscope sends load to "
+        "127.0.0.1/localhost only); pass --allow-remote-target to opt in"
+    )
+
+
 def check(url: str) -> str:
     """Return ``url`` if it is loopback, else raise RemoteTargetRefused saying how to opt in."""
     if not is_loopback_url(url):
-        raise RemoteTargetRefused(
-            f"refused to send load to {url}: lagscope sends load to 127.0.0.1/localhost only; "
-            "pass --allow-remote-target to opt in"
-        )
+        raise refusal(url)
     return url
+
+
+# A refused request's ``error`` in requests.parquet: "RemoteTargetRefused: <message>".
+REFUSED_ERROR = f"{RemoteTargetRefused.__name__}: "
+_REFUSED_URL = re.compile(r"refused to send load to (\S+): ")
+
+
+def refused_url(error: str | None) -> str | None:
+    """The URL a refused request's ``error`` names; None when it is not a refusal."""
+    if not error or not error.startswith(REFUSED_ERROR):
+        return None
+    match = _REFUSED_URL.search(error)
+    return match.group(1) if match else ""

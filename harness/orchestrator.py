@@ -120,7 +120,9 @@ class Run:
         self.children["target"] = target
         self.urls["target"] = url
         rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
-        paths = openapi_get_paths(url) if config.scenario == "openapi" else None
+        paths = None
+        if config.scenario == "openapi":
+            paths = openapi_get_paths(url, log=target.log_path)
         if paths is not None:
             rundir.log_event(self.dir, "openapi_paths", paths=paths)
             if not paths:
@@ -202,6 +204,7 @@ def run(
             current.execute()
     except KeyboardInterrupt:
         current.outcome = "interrupted"
+        rundir.log_event(run_dir, "interrupted")  # when: the cleanup below takes a while
     except BaseException:
         current.outcome = "failed"
         raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,6 +13,8 @@ import time
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
+# "RuntimeError: ...", "mypkg.errors.ConfigError: ...": the last line of a traceback.
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b(: |$)")
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -57,12 +60,18 @@ class Child:
         return self.popen.poll()
 
     def last_log_line(self) -> str:
+        """The last exception the log names (a traceback's last line), else its last line.
+
+        A server that fails in its lifespan logs the traceback and then a line of its
+        own ("Application startup failed. Exiting."); the exception is what to show.
+        """
         try:
             lines = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             return ""
         meaningful = [line.strip() for line in lines if line.strip()]
-        return meaningful[-1] if meaningful else ""
+        exceptions = [line for line in meaningful if _EXCEPTION_LINE.match(line)]
+        return (exceptions or meaningful or [""])[-1]
 
     def stop(self, *, grace_s: float = 5.0) -> int | None:
         """SIGTERM the whole group, SIGKILL it after ``grace_s``; return the exit code."""

@@ -17,12 +17,17 @@ from harness.exceptions import UsageError
 from harness.load_schema import SCHEMA
 
 
-def create(path: Path) -> Path:
-    """Create ``path`` as a new run directory; refuse one that exists and is not empty."""
+def check_new(path: Path) -> None:
+    """Raise UsageError when ``path`` exists and is not an empty directory."""
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise UsageError(
             f"run directory {path} already exists and is not empty; choose another --out"
         )
+
+
+def create(path: Path) -> Path:
+    """Create ``path`` as a new run directory; refuse one that exists and is not empty."""
+    check_new(path)  # checked before the run starts too; again here, just before creating
     path.mkdir(parents=True, exist_ok=True)
     (path / "logs").mkdir()
     return path

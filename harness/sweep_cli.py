@@ -18,26 +18,72 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "sweep", help="find the highest rate each server configuration sustains under an SLO"
     )
-    p.add_argument("--app", default="shop", help="built-in app name (shop) or 'module:attr'")
+    p.add_argument(
+        "--app",
+        default="shop",
+        help="built-in app name (shop) or 'module:attr' (default: %(default)s)",
+    )
     p.add_argument("--scenario", help="built-in scenario name or a locustfile path")
-    p.add_argument("--workers", default="1,2", help="worker counts, e.g. 1,2,4")
-    p.add_argument("--server", default="uvicorn", help="servers: uvicorn,gunicorn")
-    p.add_argument("--loop", default="auto", help="event loops: auto,asyncio,uvloop")
-    p.add_argument("--threadpool", help="thread limiter sizes for sync endpoints, e.g. 40,100")
+    p.add_argument(
+        "--workers", default="1,2", help="worker counts, e.g. 1,2,4 (default: %(default)s)"
+    )
+    p.add_argument(
+        "--server", default="uvicorn", help="servers: uvicorn,gunicorn (default: %(default)s)"
+    )
+    p.add_argument(
+        "--loop", default="auto", help="event loops: auto,asyncio,uvloop (default: %(default)s)"
+    )
+    p.add_argument(
+        "--threadpool",
+        help="thread limiter sizes for sync endpoints, e.g. 40,100 (default: anyio's 40)",
+    )
     p.add_argument("--fault", action="append", default=[], help="switch on a fault of shop")
     p.add_argument(
         "--slo",
         action="append",
         help=f"SLO a step must meet (default: {' and '.join(DEFAULT_SLOS)})".replace("%", "%%"),
     )
-    p.add_argument("--step-duration", default="5s", help="load duration of each step")
-    p.add_argument("--start-rate", type=float, default=50.0, help="first rate tried (req/s)")
-    p.add_argument("--max-rate", type=float, default=5000.0, help="highest rate tried (req/s)")
-    p.add_argument("--min-rate", type=float, default=5.0, help="lowest rate tried (req/s)")
-    p.add_argument("--max-steps", type=int, default=8, help="steps per configuration at most")
-    p.add_argument("--precision", type=float, default=0.15, help="stop when hi/lo <= 1+this")
-    p.add_argument("--load-procs", type=int, default=1, help="Locust processes per step")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--step-duration",
+        default="5s",
+        help="load duration of each step; a bare number is seconds (default: %(default)s)",
+    )
+    p.add_argument(
+        "--start-rate",
+        type=float,
+        default=50.0,
+        help="first rate tried, req/s (default: %(default)g)",
+    )
+    p.add_argument(
+        "--max-rate",
+        type=float,
+        default=5000.0,
+        help="highest rate tried, req/s (default: %(default)g)",
+    )
+    p.add_argument(
+        "--min-rate",
+        type=float,
+        default=5.0,
+        help="lowest rate tried, req/s (default: %(default)g)",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=8,
+        help="steps per configuration at most (default: %(default)s)",
+    )
+    p.add_argument(
+        "--precision",
+        type=float,
+        default=0.15,
+        help="stop when hi/lo <= 1+this (default: %(default)g)",
+    )
+    p.add_argument(
+        "--load-procs", type=int, default=1, help="Locust processes per step (default: %(default)s)"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the scenario (default: %(default)s)"
+    )
     p.add_argument("--out", type=Path, help="sweep directory (default runs/<time>-sweep-<app>)")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue an interrupted sweep")
 

@@ -140,13 +140,31 @@ def _wait_for_workers(child: Child, run_dir: Path, workers: int) -> None:
         time.sleep(0.1)
 
 
-def openapi_get_paths(url: str) -> list[str]:
-    """Paths of the app's GET operations that need no parameter, from /openapi.json."""
+def openapi_get_paths(url: str, *, log: Path) -> list[str]:
+    """Paths of the app's GET operations that need no parameter, from /openapi.json.
+
+    Errors say what the app answered and where to look (``log``: the target's log),
+    never the HTTP library's text (which links to its documentation).
+    """
     try:
         schema = httpx.get(url + "/openapi.json", timeout=5.0).raise_for_status().json()
-    except (httpx.HTTPError, ValueError) as exc:
+    except httpx.HTTPStatusError as exc:
+        code = exc.response.status_code
+        advice = (
+            "there is no schema to take GET paths from; pass --scenario with a locustfile"
+            if code == 404
+            else f"its log says why: {log}"
+        )
         raise TargetStartError(
-            f"cannot read {url}/openapi.json ({exc}); pass --scenario with a locustfile"
+            f"the app answered HTTP {code} to GET /openapi.json; {advice}"
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise TargetStartError(
+            f"GET /openapi.json failed ({type(exc).__name__}); the target's log: {log}"
+        ) from exc
+    except ValueError as exc:
+        raise TargetStartError(
+            "the app's /openapi.json is not JSON; pass --scenario with a locustfile"
         ) from exc
     paths = []
     for path, item in sorted(schema.get("paths", {}).items()):

@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from harness import loopback
+
 SATURATED_CPU_PCT = 90.0  # of one core: Locust runs on one core per process
 # A percentile q is supported by the data when at least this many requests lie above it.
 TAIL_SAMPLES = 1.0
@@ -56,9 +58,42 @@ def too_few_requests(aggregate: dict[str, Any]) -> list[Warning]:
     return warnings
 
 
+def _refused(requests: pd.DataFrame) -> pd.Series:
+    """Rows of requests the loopback guard refused (never sent)."""
+    if "error" not in requests:
+        return pd.Series(False, index=requests.index)
+    errors = requests["error"].fillna("").astype(str)
+    return errors.str.startswith(loopback.REFUSED_ERROR)
+
+
+def remote_target_refused(requests: pd.DataFrame) -> list[Warning]:
+    """Warn when the scenario asked for addresses that are not loopback (refused, not sent).
+
+    Given every request of the run: a refusal in ramp-up matters as much as one in the window.
+    """
+    refused = requests.loc[_refused(requests)]
+    if refused.empty:
+        return []
+    url = loopback.refused_url(str(refused["error"].iloc[0]))
+    return [{
+        "kind": "remote_target_refused",
+        "message": (
+            f"{len(refused):,} requests went to addresses that are not loopback (e.g. {url}) "
+            "and were refused, not sent; they count as failed requests (status 0, 0 ms). "
+            "Point the scenario at the app under test, or pass --allow-remote-target."
+        ),
+    }]  # fmt: skip
+
+
 def connection_failures(requests: pd.DataFrame) -> list[Warning]:
-    """Warn when requests got no response at all (status 0: refused, reset, timed out)."""
-    failed = int((requests["status"] == 0).sum()) if "status" in requests else 0
+    """Warn when requests got no response at all (status 0: refused, reset, timed out).
+
+    Requests the loopback guard refused are not counted: they were never sent.
+    """
+    if "status" not in requests:
+        return []
+    requests = requests.loc[~_refused(requests)]
+    failed = int((requests["status"] == 0).sum())
     if not failed:
         return []
     errors = requests.loc[requests["status"] == 0, "error"].dropna()
@@ -73,10 +108,16 @@ def connection_failures(requests: pd.DataFrame) -> list[Warning]:
 
 
 def self_checks(
-    *, requests: pd.DataFrame, resources: pd.DataFrame, aggregate: dict[str, Any]
+    *,
+    requests: pd.DataFrame,
+    resources: pd.DataFrame,
+    aggregate: dict[str, Any],
+    run_requests: pd.DataFrame,
 ) -> list[Warning]:
-    """Every self-check's warnings over the steady window's data."""
+    """Every self-check's warnings over the steady window's data (``run_requests``: every
+    request of the run, for the checks about the scenario itself)."""
     return [
+        *remote_target_refused(run_requests),
         *load_generator_saturated(resources),
         *too_few_requests(aggregate),
         *connection_failures(requests),

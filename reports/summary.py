@@ -54,6 +54,8 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
         "probe": config.get("probe"),
         "outcome": str(ends["outcome"].iloc[-1]) if not ends.empty else "unknown",
+        "duration_s": config.get("duration_s"),
+        "interrupted_after_s": interrupted_after_s(data.events),
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
         "target_ready": bool((data.events["event"] == "target_ready").any()),
     }
@@ -83,6 +85,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
             requests=in_window,
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
+            run_requests=data.requests,
         ),
         "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
@@ -189,6 +192,18 @@ def merge_findings(
             extra.append(finding)
     rank = {"critical": 0, "warning": 1}
     return sorted([*whole, *extra], key=lambda f: rank.get(f["severity"], 2))
+
+
+def interrupted_after_s(events: pd.DataFrame) -> float | None:
+    """Seconds of load before the run was interrupted (0.0: before the load started);
+    None when it was not interrupted."""
+    if events.empty or "event" not in events:
+        return None
+    stops = events.loc[events["event"] == "interrupted", "t"]
+    if stops.empty:
+        return None
+    starts = events.loc[(events["event"] == "load_start") & (events["t"] <= stops.iloc[0]), "t"]
+    return 0.0 if starts.empty else round(float(stops.iloc[0] - starts.min()), 1)
 
 
 def gameday_section(data: RunData, diagnosis: list[dict[str, Any]]) -> dict[str, Any]:

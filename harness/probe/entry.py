@@ -16,22 +16,12 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from typing import Any
 
+from harness.app_check import load_app
 from harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
 from harness.probe.guard import Guard
-
-
-def load_app(import_string: str) -> Any:
-    """Import ``module:attribute`` (dots allowed in the attribute) and return it."""
-    module_name, _, attr = import_string.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def module_root(module_name: str) -> str:

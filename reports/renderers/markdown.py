@@ -7,7 +7,7 @@ from typing import Any
 from reports.renderers.gameday import markdown_section
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
-from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
 from reports.wording import named
 
 
@@ -20,6 +20,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def render_markdown(summary: dict[str, Any]) -> str:
     run, window, loop = summary["run"], summary["window"], summary["loop"]
     faults = ", ".join(run.get("faults") or []) or "none"
+    interrupted = interruption_line(run)
     out = [
         f"# lagscope run: {run.get('app')} / {run.get('scenario')}",
         "",
@@ -27,6 +28,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"loop: {', '.join(map(str, run['loop']))}. "
         f"Outcome: {run.get('outcome')}. Window: {window['seconds']:.1f} s ({window['basis']}).",
         "",
+        *([interrupted, ""] if interrupted else []),
         "## Diagnosis",
         "",
     ]

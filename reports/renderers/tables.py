@@ -1,4 +1,5 @@
-"""Rows shared by the renderers: the percentile table as plain values."""
+"""Rows and lines shared by the renderers: the percentile table as plain values, the loop
+line, what an interruption means for the figures."""
 
 from __future__ import annotations
 
@@ -40,3 +41,16 @@ def loop_line(loop: dict[str, Any]) -> str:
         + (f"; {plural(unsampled, 'more beat')} over the threshold ended before they could be "
            "sampled" if unsampled else "")
     )  # fmt: skip
+
+
+def interruption_line(run: dict[str, Any]) -> str | None:
+    """One sentence when the run was interrupted (Ctrl-C, SIGTERM), else None."""
+    if run.get("outcome") != "interrupted":
+        return None
+    after, planned = run.get("interrupted_after_s"), run.get("duration_s")
+    if after is None:  # a run directory from before the ``interrupted`` event
+        return "Interrupted: the report covers what was collected until then."
+    if after == 0:
+        return "Interrupted before the load started: there is nothing to measure."
+    of = f" of the {planned:g} s load" if planned else ""
+    return f"Interrupted after {after:g} s{of}: the report covers what was collected until then."

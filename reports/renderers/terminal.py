@@ -11,7 +11,7 @@ from rich.text import Text
 from reports.renderers.gameday import print_gameday
 from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from reports.renderers.slo import check_line
-from reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
 from reports.wording import named
 
 
@@ -20,6 +20,9 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
             console = Console(width=140)
+    interrupted = interruption_line(summary["run"])
+    if interrupted is not None:
+        console.print(f"[yellow]{interrupted}[/yellow]", highlight=False)
     title = latency_title(summary)
     table = Table(title=title, title_justify="left")
     for i, header in enumerate(HEADERS):

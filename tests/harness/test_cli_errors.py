@@ -26,6 +26,13 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         (["run", "--app", "no_such_module_xyz:app"], "cannot find module 'no_such_module_xyz'"),
         (["run", "--duration", "ten"], "is not a duration"),
         (["run", "--duration", "0s"], "must be greater than zero"),
+        (["run", "--duration", "-5s"], "--duration: '-5s' must be greater than zero"),
+        (["run", "--duration", "-5"], "--duration: '-5' must be greater than zero"),
+        (["run", "--stall-threshold", "-5ms"], "--stall-threshold: '-5ms' must be greater than"),
+        (["run", "--downstream-latency", "-1s"], "--downstream-latency: '-1s' must be greater"),
+        (["run", "--duration", "abc"], "e.g. 30s or 2m; a bare number counts as seconds"),
+        (["run", "--stall-threshold", "abc"], "a bare number counts as milliseconds"),
+        (["run", "--memory-cap", "-1GB"], "--memory-cap: '-1GB' must be greater than zero"),
         (["run", "--fault", "gremlins"], "not a fault of shop; choose from: blocking_io"),
         (["run", "--users", "0"], "--users must be greater than zero"),
         (["run", "--loop", "trio"], "invalid choice: 'trio'"),
@@ -79,19 +86,93 @@ def test_an_existing_run_directory_is_never_overwritten(tmp_path: Path) -> None:
     (out / "summary.json").write_text("{}")
     result = lagscope("run", "--out", str(out), "--duration", "1s")
     assert result.returncode == 2
-    assert "already exists and is not empty; choose another --out" in result.stderr
+    # One line, and no "running ..." banner before it: nothing had started.
+    assert result.stderr.splitlines() == [
+        f"lagscope: error: run directory {out} already exists and is not empty; "
+        "choose another --out"
+    ]
     assert (out / "summary.json").read_text() == "{}"
     assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
 
 
-def test_an_app_that_fails_to_import_says_why(tmp_path: Path) -> None:
-    (tmp_path / "broken.py").write_text("raise RuntimeError('config missing: DB_URL')\n")
-    result = lagscope("run", "--app", "broken:app", "--duration", "2s", "--out", "r", cwd=tmp_path)
+APP_MODULES = {
+    "notasgi.py": "app = 42\n",
+    "factory.py": "from fastapi import FastAPI\nApp = FastAPI\ndef create_app():\n"
+    "    return FastAPI()\n",
+    "broken.py": "raise RuntimeError('config missing: DB_URL')\n",
+    "needs.py": "import no_such_dependency_xyz\n",
+    "chatty.py": "import sys\nprint('hello from the app')\nsys.stdout = None\napp = 'x'\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("app", "message"),
+    [
+        ("notasgi:app",
+         "'notasgi:app' is not an ASGI app (got int); point --app at your FastAPI() instance"),
+        ("factory:App", "'factory:App' is not an ASGI app (got the class FastAPI); point --app"),
+        ("factory:create_app",
+         "'factory:create_app' is not an ASGI app (got create_app(), which does not take "
+         "(scope, receive, send))"),
+        ("notasgi:application",
+         "--app 'notasgi:application': module 'notasgi' has no attribute 'application'; "
+         "point --app at your FastAPI() instance"),
+        ("broken:app",
+         "--app 'broken:app': importing 'broken' failed with RuntimeError: config missing: "
+         "DB_URL; run python -c 'import broken' from this folder to see the traceback"),
+        ("needs:app",
+         "importing 'needs' failed with ModuleNotFoundError: No module named "
+         "'no_such_dependency_xyz'"),
+        ("chatty:app", "'chatty:app' is not an ASGI app (got str)"),
+    ],
+)  # fmt: skip
+def test_an_app_that_is_not_an_asgi_app_is_one_line_before_anything_starts(
+    tmp_path: Path, app: str, message: str
+) -> None:
+    for name, source in APP_MODULES.items():
+        (tmp_path / name).write_text(source)
+    result = lagscope("run", "--app", app, "--duration", "2s", "--out", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()  # no banner, no traceback
+    assert line.startswith("lagscope: error: ")
+    assert message in line
+    assert "http" not in line  # no library's documentation link
+    assert not (tmp_path / "r").exists()  # nothing started, nothing written
+
+
+def test_an_app_that_fails_in_its_lifespan_says_why_and_keeps_the_log(tmp_path: Path) -> None:
+    # It imports (the check before the banner passes); its start-up fails in the server.
+    (tmp_path / "failing.py").write_text(
+        "from contextlib import asynccontextmanager\n"
+        "from fastapi import FastAPI\n"
+        "@asynccontextmanager\n"
+        "async def lifespan(app):\n"
+        "    raise RuntimeError('config missing: DB_URL')\n"
+        "    yield\n"
+        "app = FastAPI(lifespan=lifespan)\n"
+    )
+    result = lagscope("run", "--app", "failing:app", "--duration", "2s", "--out", "r",
+                      cwd=tmp_path)  # fmt: skip
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "exited during start-up" in result.stderr
-    assert "RuntimeError: config missing: DB_URL" in result.stderr
+    error = result.stderr.splitlines()[-1]
+    assert "exited during start-up" in error
+    assert "RuntimeError: config missing: DB_URL" in error  # not the server's last words
     assert (tmp_path / "r" / "logs" / "target.log").is_file()  # the evidence is kept
+
+
+def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: Path) -> None:
+    (tmp_path / "hidden.py").write_text(
+        "from fastapi import FastAPI\napp = FastAPI(openapi_url=None)\n"
+    )
+    result = lagscope("run", "--app", "hidden:app", "--duration", "2s", "--out", "r",
+                      cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2
+    error = result.stderr.splitlines()[-1]
+    assert error == (
+        "lagscope: error: the app answered HTTP 404 to GET /openapi.json; there is no schema to "
+        "take GET paths from; pass --scenario with a locustfile"
+    )
 
 
 def test_apps_lists_the_faults_of_shop() -> None:

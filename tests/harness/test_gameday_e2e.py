@@ -139,8 +139,10 @@ def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
         time.sleep(0.2)
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
+    assert stdout.startswith("Interrupted after ")
+    assert "of the 28 s load: the report covers what was collected until then." in stdout
     assert "Traceback" not in stderr
     assert wait_until_gone(out) == []
     summary = json.loads((out / "summary.json").read_text())
@@ -235,3 +237,81 @@ def test_a_bad_game_day_file_is_one_line_and_exit_2(
     assert "'x' is not a fault of shop" in capsys.readouterr().err
     assert main(["gameday", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+PLAIN = """
+title = "plain"
+[load]
+app = "shop"
+rate = 5
+faults = []
+[slo]
+availability = "errors<1%"
+[[phase]]
+at = "0s"
+name = "start"
+[[phase]]
+at = "3s"
+name = "deploy"
+faults = ["blocking_io"]
+[[phase]]
+at = "5s"
+name = "end"
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (('faults = []', 'faults = ["nosuch"]'),
+         "{file}: [load] faults 'nosuch' is not a fault of shop; choose from: blocking_io"),
+        (('["blocking_io"]', '["nosuch"]'),
+         "{file}: [[phase]] deploy: faults 'nosuch' is not a fault of shop; choose from: "),
+        (('app = "shop"', 'app = "notasgi:app"'),
+         "{file}: faults ([load] faults, [[phase]] faults) are seeded in the built-in app only"),
+        (('app = "shop"\nrate = 5\nfaults = []', 'app = "notasgi:app"\nrate = 5'),
+         "{file}: faults ([load] faults, [[phase]] faults) are seeded in the built-in app only"),
+        (('app = "shop"', 'app = "shop"\nscenario = "nope"'),
+         "{file}: [load] scenario 'nope' is neither a built-in scenario"),
+    ],
+)  # fmt: skip
+def test_game_day_file_errors_name_the_file_and_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: tuple[str, str], says: str
+) -> None:
+    exercise = tmp_path / "exercise.toml"
+    exercise.write_text(PLAIN.replace(*change))
+    assert main(["gameday", str(exercise), "--out", str(tmp_path / "run")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()  # no banner before it
+    assert says.format(file=exercise) in line
+    assert "--fault" not in line
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_game_day_app_that_is_not_asgi_names_the_file_and_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "notasgi.py").write_text("app = 42\n")
+    monkeypatch.chdir(tmp_path)
+    exercise = tmp_path / "exercise.toml"
+    no_faults = PLAIN.replace('faults = ["blocking_io"]\n', "").replace("faults = []\n", "")
+    exercise.write_text(no_faults.replace('app = "shop"', 'app = "notasgi:app"'))
+    assert main(["gameday", str(exercise)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line == (
+        f"lagscope: error: {exercise}: 'notasgi:app' is not an ASGI app (got int); "
+        "point [load] app at your FastAPI() instance"
+    )
+
+
+def test_a_game_day_into_an_existing_directory_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exercise = tmp_path / "exercise.toml"
+    exercise.write_text(PLAIN)
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    assert main(["gameday", str(exercise), "--out", str(out)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()  # no "game day ... →" banner first
+    assert "already exists and is not empty; choose another --out" in line
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

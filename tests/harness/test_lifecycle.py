@@ -67,12 +67,19 @@ def test_ctrl_c_stops_everything_and_keeps_the_data(tmp_path: Path) -> None:
     wait_for_event(out, "load_start")
     time.sleep(2.5)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=30)
+    stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "Traceback" not in stderr
     assert wait_until_gone(out) == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["outcome"] == "interrupted"
+    # The terminal says so first, with the seconds of load the figures rest on.
+    after = summary["run"]["interrupted_after_s"]
+    assert 2.0 < after < 10.0
+    assert stdout.splitlines()[0] == (
+        f"Interrupted after {after:g} s of the 60 s load: the report covers what was "
+        "collected until then."
+    )
     assert len(pd.read_parquet(out / "requests.parquet")) > 0
     assert summary["loop"]["stall_count"] > 0
 

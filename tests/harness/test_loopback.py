@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from harness.cli import main
-from harness.loopback import RemoteTargetRefused, check, is_loopback_url
+from harness.loopback import (
+    REFUSED_ERROR,
+    RemoteTargetRefused,
+    check,
+    is_loopback_url,
+    refusal,
+    refused_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -28,8 +36,21 @@ def test_other_urls_are_refused_with_the_way_to_opt_in(url: str) -> None:
         check(url)
 
 
+def test_a_refusal_s_error_names_the_url_and_the_opt_in() -> None:
+    refused = refusal("http://10.255.255.1/steal")
+    error = f"{type(refused).__name__}: {refused}"
+    assert error.startswith(REFUSED_ERROR)
+    assert "not a loopback address" in error
+    assert "pass --allow-remote-target to opt in" in error
+    assert refused_url(error) == "http://10.255.255.1/steal"
+    assert refused_url("ConnectError: [Errno 111] Connection refused") is None
+    assert refused_url(None) is None
+
+
 @pytest.mark.e2e
-def test_a_scenario_naming_a_remote_url_sends_nothing_there(tmp_path: Path) -> None:
+def test_a_scenario_naming_a_remote_url_sends_nothing_there_and_counts_it_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # ".invalid" never resolves (RFC 2606): even a broken guard could not reach anything.
     scenario = tmp_path / "remote.py"
     scenario.write_text(
@@ -39,6 +60,7 @@ def test_a_scenario_naming_a_remote_url_sends_nothing_there(tmp_path: Path) -> N
         "    @task\n"
         "    def remote(self):\n"
         "        self.client.get('http://shop.example.invalid/products', name='remote')\n"
+        "        self.client.get('/never-reached')  # the refusal ends the task\n"
         "    @task\n"
         "    def local(self):\n"
         "        self.client.get('/health', name='/health')\n"
@@ -48,7 +70,28 @@ def test_a_scenario_naming_a_remote_url_sends_nothing_there(tmp_path: Path) -> N
                  "--out", str(out)])  # fmt: skip
     assert code == 0
     requests = pd.read_parquet(out / "requests.parquet")
-    assert set(requests["name"]) == {"/health"}
-    assert "refused to send load to http://shop.example.invalid/products" in (
-        (out / "logs" / "locust.log").read_text()
-    )
+    assert set(requests["name"]) == {"/health", "remote"}
+    refused = requests.loc[requests["name"] == "remote"]
+    assert len(refused) > 3
+    assert (refused["status"] == 0).all()
+    assert not refused["ok"].any()
+    assert set(refused["error"]) == {
+        "RemoteTargetRefused: refused to send load to http://shop.example.invalid/products: "
+        "not a loopback address (lagscope sends load to 127.0.0.1/localhost only); "
+        "pass --allow-remote-target to opt in"
+    }
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    (event,) = [e for e in events if e["event"] == "remote_target_refused"]  # the first only
+    assert event["url"] == "http://shop.example.invalid/products"
+    assert (event["source"], event["name"], event["method"]) == ("load", "remote", "GET")
+    log = (out / "logs" / "locust.log").read_text()
+    assert "Traceback" not in log
+    ours = [line for line in log.splitlines() if "/lagscope.loopback: " in line]
+    assert len(ours) == 2  # the first refusal, then the count (Locust's own table aside)
+    assert "refused to send load to http://shop.example.invalid/products" in ours[0]
+    assert f"refused {len(refused)} requests to addresses that are not loopback" in ours[1]
+    printed = " ".join(capsys.readouterr().out.split())
+    assert (
+        f"self-check: {len(refused)} requests went to addresses that are not loopback "
+        "(e.g. http://shop.example.invalid/products) and were refused, not sent"
+    ) in printed

@@ -23,3 +23,15 @@ def test_bare_numbers_are_milliseconds_for_thresholds() -> None:
 def test_bad_durations_name_the_flag(text: str) -> None:
     with pytest.raises(UsageError, match="--duration"):
         parse_seconds(text, what="--duration")
+
+
+def test_a_bare_duration_is_seconds_and_the_error_says_so() -> None:
+    assert parse_seconds("5", what="--duration") == pytest.approx(5.0)
+    with pytest.raises(UsageError, match="a bare number counts as seconds"):
+        parse_seconds("abc", what="--duration")
+
+
+@pytest.mark.parametrize("text", ["-5s", "-5", "-0.5m", "0ms"])
+def test_negative_or_zero_durations_must_be_greater_than_zero(text: str) -> None:
+    with pytest.raises(UsageError, match=f"--duration: '{text}' must be greater than zero"):
+        parse_seconds(text, what="--duration")

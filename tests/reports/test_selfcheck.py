@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports.selfcheck import connection_failures, load_generator_saturated, too_few_requests
+from reports.selfcheck import (
+    connection_failures,
+    load_generator_saturated,
+    remote_target_refused,
+    too_few_requests,
+)
 
 
 def _resources(cpu: list[float]) -> pd.DataFrame:
@@ -32,3 +37,30 @@ def test_requests_that_never_connected_are_flagged_with_an_example() -> None:
     assert "2 requests" in warning["message"]
     assert "ConnectionRefused" in warning["message"]
     assert connection_failures(requests.iloc[:1]) == []
+
+
+REFUSED = (
+    "RemoteTargetRefused: refused to send load to http://10.255.255.1/steal: not a loopback "
+    "address (lagscope sends load to 127.0.0.1/localhost only); pass --allow-remote-target "
+    "to opt in"
+)
+
+
+def test_requests_refused_as_not_loopback_are_one_warning_naming_an_url() -> None:
+    requests = pd.DataFrame(
+        {"status": [200, 0, 0, 0], "error": [None, REFUSED, REFUSED, "ConnectError: reset"]}
+    )
+    (warning,) = remote_target_refused(requests)
+    assert warning["kind"] == "remote_target_refused"
+    assert warning["message"].startswith(
+        "2 requests went to addresses that are not loopback (e.g. http://10.255.255.1/steal)"
+    )
+    assert "--allow-remote-target" in warning["message"]
+    assert remote_target_refused(requests.iloc[[0, 3]]) == []
+
+
+def test_refused_requests_are_not_reported_as_connection_failures() -> None:
+    requests = pd.DataFrame({"status": [0, 0, 200], "error": [REFUSED, "ConnectError: x", None]})
+    (warning,) = connection_failures(requests)
+    assert warning["message"].startswith("1 requests failed to connect")
+    assert connection_failures(requests.iloc[[0, 2]]) == []

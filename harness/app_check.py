@@ -1,0 +1,138 @@
+"""Does ``--app module:attr`` name an ASGI app?  Checked in a child process before any load.
+
+The harness process never imports the user's app: an import may connect to a database,
+start threads or fail in any way, and the harness must stay clean to stop everything it
+started.  ``python -m harness.app_check module:attr`` imports it as a server worker will
+(the current directory first on ``sys.path``) and answers one line of JSON on stdout;
+``check_app`` turns a bad answer into a one-line UsageError.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from harness.exceptions import UsageError
+
+CHECK_TIMEOUT_S = 60.0
+_ANSWER = "lagscope-app-check: "  # prefix of the child's answer, after whatever the app printed
+
+
+def load_app(import_string: str) -> Any:
+    """Import ``module:attribute`` (dots allowed in the attribute) and return it."""
+    module_name, _, attr = import_string.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def not_asgi(obj: Any) -> str | None:
+    """What ``obj`` is, when it cannot be called as ``app(scope, receive, send)``; else None."""
+    if isinstance(obj, type):
+        return f"the class {obj.__name__}"
+    if not callable(obj):
+        return type(obj).__name__
+    try:
+        inspect.signature(obj).bind(None, None, None)
+    except TypeError:
+        name = getattr(obj, "__name__", type(obj).__name__)
+        return f"{name}(), which does not take (scope, receive, send)"
+    except ValueError:  # no signature to read (a C callable): the server will tell
+        return None
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def inspect_app(import_string: str) -> dict[str, str]:
+    """The child's verdict: ``{"ok": ""}`` or ``{<problem>: detail}``, where the problem is
+    ``not_found``, ``import_failed``, ``no_attribute`` or ``not_asgi``."""
+    module_name, _, attr = import_string.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if module_name == missing or module_name.startswith(missing + "."):
+            return {"not_found": missing}
+        return {"import_failed": _one_line(exc)}  # a module the app imports is missing
+    except BaseException as exc:  # the user's module may raise anything, SystemExit included
+        return {"import_failed": _one_line(exc)}
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            return {"no_attribute": attr}
+        obj = getattr(obj, part)
+    got = not_asgi(obj)
+    return {"not_asgi": got} if got else {"ok": ""}
+
+
+def check_app(import_string: str, *, what: str = "--app", where: str = "") -> None:
+    """Raise UsageError unless ``import_string`` imports, in a child process, to an ASGI app.
+
+    The message starts with ``where`` (e.g. a game-day file) and names the input ``what``
+    (``--app``, or a file's key).
+    """
+    app, module = import_string, import_string.partition(":")[0]
+    named = f"{where}{what} {app!r}"  # e.g. --app 'main:app'
+    ((problem, detail),) = _ask_child(import_string, named=named).items()
+    messages = {
+        "not_found": f"{named}: cannot find module {detail!r}; run lagscope from the folder "
+        "that contains it, or install its package",
+        "import_failed": f"{named}: importing {module!r} failed with {detail}; run "
+        f"python -c 'import {module}' from this folder to see the traceback",
+        "no_attribute": f"{named}: module {module!r} has no attribute {detail!r}; point "
+        f"{what} at your FastAPI() instance",
+        "not_asgi": f"{where}{app!r} is not an ASGI app (got {detail}); point {what} at "
+        "your FastAPI() instance",
+    }
+    if problem in messages:
+        raise UsageError(messages[problem])
+
+
+def _ask_child(import_string: str, *, named: str) -> dict[str, str]:
+    """Run ``python -m harness.app_check``; its verdict (UsageError when it gave none)."""
+    module = import_string.partition(":")[0]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.app_check", import_string],
+            capture_output=True,
+            text=True,
+            timeout=CHECK_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise UsageError(
+            f"{named}: importing {module!r} took over {CHECK_TIMEOUT_S:g}s; do slow "
+            "start-up work in the app's lifespan, not at import"
+        ) from exc
+    answers = [line for line in done.stdout.splitlines() if line.startswith(_ANSWER)]
+    if not answers:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UsageError(
+            f"{named}: importing {module!r} ended the process (exit code {done.returncode}): {last}"
+        )
+    verdict: dict[str, str] = json.loads(answers[-1].removeprefix(_ANSWER))
+    return verdict
+
+
+def main(argv: Sequence[str]) -> None:
+    (import_string,) = argv
+    verdict = inspect_app(import_string)
+    with contextlib.suppress(Exception):  # the app's module may have broken sys.stdout
+        sys.stdout.flush()  # what it printed goes before the answer
+    os.write(1, f"\n{_ANSWER}{json.dumps(verdict)}\n".encode())
+    # The app's module may have started threads that would hold the interpreter open.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
