@@ -205,6 +205,10 @@ class Watchdog(threading.Thread):
                 break
             self._stopping.wait(self.sample_s)
             now, now_t = self._thread_times(), self._clock()
+            if hb.beats != beats:
+                # The stall ended inside this interval: the loop thread's CPU in it is partly
+                # the next callbacks', not this stack's.  Charge only whole intervals.
+                break
             if previous is not None and now is not None:
                 cpu = now[0] - previous[0]
                 could_run = max(now_t - previous_t - (now[1] - previous[1]), cpu, 0.0)
@@ -215,7 +219,14 @@ class Watchdog(threading.Thread):
         ended = self._clock()
         if hb.beats == beats:
             return  # shutting down (or a stall too long to follow): nothing trustworthy
-        cpu_share = _cpu_share(times_at_detect, self._thread_times(), ended - detected)
+        # Over the whole intervals sampled inside the stall (else, for a stall over before
+        # its first interval ended, up to now): the tail after it is the loop's next work.
+        whole = previous_t > detected
+        cpu_share = _cpu_share(
+            times_at_detect,
+            previous if whole else self._thread_times(),
+            (previous_t if whole else ended) - detected,
+        )
         # The beat that ended the stall, not the latest: on a busy machine the watchdog
         # can get the CPU (and the GIL) back only after more beats have followed it.
         lag_s = hb.lag_of(beats + 1)

@@ -49,7 +49,9 @@ async def invoice() -> dict[str, str]:
 
 @app.get("/hash")
 async def hash_password() -> dict[str, str]:
-    digest = hashlib.pbkdf2_hmac("sha256", b"hunter2", b"salt", 60_000)  # BLOCKS: cpu hash
+    # ~50 ms on this machine: clearly over the 20 ms threshold (60,000 rounds took 15 ms,
+    # under it, and were only caught when a busy machine stretched them).
+    digest = hashlib.pbkdf2_hmac("sha256", b"hunter2", b"salt", 250_000)  # BLOCKS: cpu hash
     return {"digest": digest.hex()[:8]}
 
 
