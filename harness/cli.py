@@ -176,6 +176,12 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="latency of shop's payments downstream; a bare number is ms (default: %(default)s)",
     )
     p.add_argument(
+        "--downstream-stock-latency",
+        default="100ms",
+        help="latency of shop's warehouse (stock) downstream; a bare number is ms "
+        "(default: %(default)s)",
+    )
+    p.add_argument(
         "--memory-cap",
         default="512MB",
         help="RSS per worker at which seeded leaks stop growing (default: %(default)s)",
@@ -226,6 +232,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     stall_threshold_ms = parse_milliseconds(args.stall_threshold, what="--stall-threshold")
     interval_ms = parse_milliseconds(args.probe_interval, what="--probe-interval")
     downstream_ms = parse_milliseconds(args.downstream_latency, what="--downstream-latency")
+    stock_ms = parse_milliseconds(args.downstream_stock_latency, what="--downstream-stock-latency")
     memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
     out = args.out or cfg.default_out(args.app, scenario)
     from harness.rundir import check_new  # pyarrow: imported only when a run is asked for
@@ -250,6 +257,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         seed=args.seed,
         out=out,
         downstream_latency_ms=downstream_ms,
+        downstream_stock_latency_ms=stock_ms,
         memory_cap_mb=memory_cap_mb,
         allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,

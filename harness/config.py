@@ -44,6 +44,7 @@ class RunConfig:
     out: Path = field(default_factory=lambda: Path("runs"))
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = 50.0
+    downstream_stock_latency_ms: float = 100.0
     memory_cap_mb: float = 512.0  # growing seeded faults stop at this RSS per worker
     allow_remote_target: bool = False
     profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run

@@ -35,6 +35,7 @@ def start_downstream(config: RunConfig, run_dir: Path, *, deadline: float) -> tu
     port = free_port()
     env = _base_env(config, run_dir, deadline)
     env["DOWNSTREAM_LATENCY_MS"] = str(config.downstream_latency_ms)
+    env["DOWNSTREAM_STOCK_LATENCY_MS"] = str(config.downstream_stock_latency_ms)
     argv = [
         sys.executable, "-m", "uvicorn", "target_apps.downstream:app",
         "--host", LOOPBACK, "--port", str(port), "--loop", "asyncio",

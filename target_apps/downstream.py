@@ -21,7 +21,7 @@ from pydantic import BaseModel
 class Config(BaseModel):
     latency_ms: float = float(os.environ.get("DOWNSTREAM_LATENCY_MS", "50"))
     error_rate: float = float(os.environ.get("DOWNSTREAM_ERROR_RATE", "0"))
-    stock_latency_ms: float = float(os.environ.get("DOWNSTREAM_STOCK_LATENCY_MS", "500"))
+    stock_latency_ms: float = float(os.environ.get("DOWNSTREAM_STOCK_LATENCY_MS", "100"))
 
 
 class Charge(BaseModel):

@@ -42,7 +42,8 @@ TWINS = sorted({fault.reproduce for fault in CATALOGUE.values() if fault.reprodu
 
 
 def test_healthy_shop_under_the_realistic_mix_yields_no_findings(tmp_path: Path) -> None:
-    summary = lagscope_run(tmp_path / "run")
+    # ... and meets the default SLOs (lagscope_run asserts exit 0: a failed SLO exits 1).
+    summary = lagscope_run(tmp_path / "run", "--slo", "default")
     assert summary["diagnosis"] == [], describe(summary)
     assert summary["requests"]["aggregate"]["count"] > 200  # the mix really ran
 

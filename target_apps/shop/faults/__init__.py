@@ -50,7 +50,7 @@ CATALOGUE: dict[str, Fault] = {
             "threadpool_starvation",
             "GET /products/{id}/stock calls the warehouse with a blocking client in the threadpool",
             "threadpool_saturation",
-            "--scenario stock --users 60 --spawn-rate 30",
+            "--scenario stock --users 60 --spawn-rate 30 --downstream-stock-latency 500ms",
         ),
         Fault(
             "slow_downstream",
