@@ -7,8 +7,9 @@ Every ``interval_s`` (default 250 ms) a task on the event loop reads:
     requests_wait_*  the same over the tasks that serve a request, with that request's endpoint
     threads_*        anyio's default thread limiter (FastAPI's threadpool): busy, total, waiting
     db_*             SQLAlchemy queue pools: checked out, capacity, callers waiting; of the
-                     connections checked out ``HELD_S`` or longer, where most of the
-                     sessions holding them were opened (innermost user frame), and how many
+                     sessions opened ``HELD_S`` or more ago and still in a transaction
+                     (holding a connection), where most were opened (innermost user
+                     frame), and how many
     log_*            log records handled and bytes formatted so far (cumulative), top source
     rss_mb           resident memory of the worker
 
@@ -41,7 +42,7 @@ COLUMNS = [
     "log_records", "log_bytes", "log_top", "rss_mb",
 ]  # fmt: skip
 FLUSH_EVERY_S = 1.0
-HELD_S = 2.0  # a connection checked out this long is held, not merely in use
+HELD_S = 2.0  # a session holding a connection this long holds it, not merely uses it
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -67,7 +68,7 @@ def _site(filter_: FrameFilter, site: tuple[str, int, str]) -> str:
 
 
 def held_sites(frame_filter: FrameFilter) -> Counter[str]:
-    """Where the sessions holding connections checked out for ``HELD_S`` or longer were
+    """Where the sessions opened ``HELD_S`` or more ago and still holding a connection were
     opened: ``"path:line (function)"`` of the innermost user frame, counted."""
     sites: Counter[str] = Counter()
     for opened in hooks.held_since(HELD_S):

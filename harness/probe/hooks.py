@@ -3,10 +3,9 @@
     SQLAlchemy   ``Pool.connect`` is wrapped (once, on the class): every pool of every
                  engine registers itself on first use, and calls still inside
                  ``connect()`` (waiting for a free connection) are counted.
-                 ``Session.__init__`` is wrapped to note where each session was opened
-                 (a few raw frames), and the ``after_begin`` session event and the pool's
-                 ``checkout``/``checkin`` events tie each checked-out connection to the
-                 session holding it: a leak is then named by where its sessions open.
+                 ``Session.__init__`` is wrapped to note where and when each session
+                 was opened (a few raw frames); a session still in a transaction holds
+                 a connection, so a leak is named by where its sessions open.
     logging      ``Logger.callHandlers`` counts records (and their source line) and
                  ``Handler.format`` counts the bytes the handlers write.
 
@@ -28,18 +27,17 @@ from types import FrameType
 from typing import Any
 
 RawFrame = tuple[str, int, str]  # (filename, line, function)
-OPENED_DEPTH = 16  # frames kept of where a session was opened, innermost first
-OPENED_KEY = "lagscope_opened"  # in Session.info, then in the connection record's info
-OUT_KEY = "lagscope_out_since"  # monotonic seconds the connection was checked out
+OPENED_DEPTH = 8  # frames kept of where a session was opened, innermost first
 
 
 @dataclass
 class DbCounters:
     pools: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     connecting: int = 0  # calls inside Pool.connect(): waiting for (or opening) a connection
-    # Connection records checked out now (their info holds OUT_KEY and, once a session
-    # began on them, OPENED_KEY).
-    out: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
+    # Every live Session: where it was opened (innermost frame first) and when (monotonic).
+    sessions: weakref.WeakKeyDictionary[Any, tuple[tuple[RawFrame, ...], float]] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
 
 
 @dataclass
@@ -96,50 +94,36 @@ def _opened_here(depth: int = OPENED_DEPTH) -> tuple[RawFrame, ...]:
 
 
 def _install_holders() -> None:
-    """Note where sessions open and which checked-out connection each one holds."""
-    from sqlalchemy import event
+    """Note where each session was opened (and when), and keep a weak set of sessions.
+
+    Nothing runs per query or per checkout: a session holds a connection while it is in
+    a transaction (SQLAlchemy 2 begins one on first use and gives the connection back at
+    commit, rollback or close), which the sampler asks only every quarter second.
+    """
     from sqlalchemy.orm import Session
-    from sqlalchemy.pool import Pool
 
     original_init: Callable[..., None] = Session.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        self.info[OPENED_KEY] = _opened_here()
+        DB.sessions[self] = (_opened_here(), time.monotonic())
 
     init.__wrapped__ = original_init  # type: ignore[attr-defined]
     Session.__init__ = init  # type: ignore[method-assign]
 
-    def after_begin(session: Any, transaction: Any, connection: Any) -> None:
-        opened = session.info.get(OPENED_KEY)
-        if opened is not None:
-            connection.info[OPENED_KEY] = opened  # the pool record's info, until checkin
-
-    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-        record.info[OUT_KEY] = time.monotonic()
-        DB.out.add(record)
-
-    def checkin(dbapi_connection: Any, record: Any) -> None:
-        DB.out.discard(record)
-        if record is not None:
-            record.info.pop(OUT_KEY, None)
-            record.info.pop(OPENED_KEY, None)
-
-    event.listen(Session, "after_begin", after_begin)
-    event.listen(Pool, "checkout", checkout)
-    event.listen(Pool, "checkin", checkin)
-
 
 def held_since(min_held_s: float) -> list[tuple[RawFrame, ...]]:
-    """Where the sessions holding a connection checked out ``min_held_s`` or longer opened."""
+    """Where the sessions opened ``min_held_s`` or longer ago and still in a transaction
+    were opened: each holds a connection, or waited for one and was never closed."""
     now = time.monotonic()
-    held = []
-    for record in list(DB.out):
-        info = getattr(record, "info", {})
-        since, opened = info.get(OUT_KEY), info.get(OPENED_KEY)
-        if since is not None and opened is not None and now - since >= min_held_s:
-            held.append(opened)
-    return held
+    try:
+        sessions = list(DB.sessions.items())
+    except RuntimeError:  # a thread opened a session meanwhile: the next sample sees it
+        return []
+    return [
+        where for session, (where, since) in sessions
+        if now - since >= min_held_s and session.in_transaction()
+    ]  # fmt: skip
 
 
 def pool_figures() -> tuple[int, int, int, str]:

@@ -55,8 +55,8 @@ def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
                         else ""
                     )
                     + (
-                        f"; up to {db.get('held_max')} connections were held 2 s or more by "
-                        f"sessions opened at {held_site}"
+                        f"; up to {db.get('held_max')} sessions opened at {held_site} were "
+                        "still in a transaction 2 s or more later"
                         if held_site
                         else ""
                     )
