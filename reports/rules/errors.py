@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reports.rules.common import Finding, size
 
@@ -21,15 +21,25 @@ REMEDY = (
 )
 
 
-def server_errors(fig: Figures) -> list[Finding]:
-    st = fig.statuses
-    count, total = int(st.get("server_errors", 0)), int(st.get("requests", 0))
+def _frequent(
+    statuses: dict[str, Any], key: str, per_endpoint: str
+) -> tuple[int, int, float, str | None, dict[str, Any]] | None:
+    """(count, requests, share, worst endpoint, its figures) of the responses counted under
+    ``key``, or None when they are too few to be a finding."""
+    count, total = int(statuses.get(key, 0)), int(statuses.get("requests", 0))
     share = count / total if total else 0.0
     if count < MIN_ERRORS or share < MIN_SHARE:
+        return None
+    eps = statuses.get(per_endpoint, {})
+    endpoint = max(eps, key=lambda k: eps[k][key]) if eps else None
+    return count, total, share, endpoint, eps.get(endpoint, {}) if endpoint else {}
+
+
+def server_errors(fig: Figures) -> list[Finding]:
+    found = _frequent(fig.statuses, "server_errors", "endpoints")
+    if found is None:
         return []
-    eps = st.get("endpoints", {})
-    endpoint = max(eps, key=lambda k: eps[k]["server_errors"]) if eps else None
-    worst = eps.get(endpoint, {}) if endpoint else {}
+    count, total, share, endpoint, worst = found
     statuses = ", ".join(f"{n}×{s}" for s, n in sorted(worst.get("statuses", {}).items()))
     mean_bytes = float(worst.get("mean_bytes") or 0.0)
     leak = (
@@ -65,14 +75,10 @@ SHED_REMEDY = (
 
 def load_shedding(fig: Figures) -> list[Finding]:
     """Requests refused with 503: backpressure or a circuit breaker at work, never silence."""
-    st = fig.statuses
-    count, total = int(st.get("shed_503", 0)), int(st.get("requests", 0))
-    share = count / total if total else 0.0
-    if count < MIN_ERRORS or share < MIN_SHARE:
+    found = _frequent(fig.statuses, "shed_503", "shed_endpoints")
+    if found is None:
         return []
-    eps = st.get("shed_endpoints", {})
-    endpoint = max(eps, key=lambda k: eps[k]["shed_503"]) if eps else None
-    worst = eps.get(endpoint, {}) if endpoint else {}
+    count, total, share, endpoint, worst = found
     of_endpoint = (
         f"; {endpoint}: {worst['shed_503']} of its {worst['requests']:,} "
         f"({worst['shed_503'] / worst['requests']:.0%})"
