@@ -50,7 +50,10 @@ def _requests(rows: int, rng: np.random.Generator) -> pa.Table:
         "error": np.where(ok, None, "HTTPError('500 Server Error')"),
         "pid": np.full(rows, 4200, dtype=np.int32),
     }
-    return pa.table({f.name: pa.array(columns[f.name], type=f.type) for f in SCHEMA})
+    # A closed-model run: the rate-mode columns (intended_t, uncorrected_ms, send_lag_ms)
+    # are null, as the recorder writes them.
+    return pa.table({f.name: pa.array(columns[f.name], type=f.type) if f.name in columns
+                     else pa.nulls(rows, type=f.type) for f in SCHEMA})  # fmt: skip
 
 
 def _stall(rng: np.random.Generator, start: float) -> dict[str, object]:
