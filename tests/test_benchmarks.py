@@ -1,0 +1,35 @@
+"""The benchmark scripts still run (on tiny inputs): they print figures, they assert no timing.
+
+They are run by hand for the figures quoted in notes and the README; this keeps them from
+rotting when the code they drive changes (report_1m once stopped running unnoticed).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_report_benchmark_prints_wall_time_and_peak_memory() -> None:
+    out = run("report_1m.py", "--rows", "2000")
+    assert re.search(r"lagscope report on 2,000 requests: [\d.]+ s wall, peak RSS \d+ MB", out), out
+
+
+def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
+    out = run("probe_cpu.py", "--seconds", "1")
+    assert re.search(
+        r"uvloop: probe costs [\d.]+ ms of CPU per second \([\d.]+% of one core\)", out
+    ), out
