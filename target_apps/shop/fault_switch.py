@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -63,6 +64,12 @@ def decode(content: bytes) -> set[str]:
     return faults.known(names)
 
 
+def announce(now_on: Iterable[str]) -> None:
+    """One line on stderr (the target's log) each time this worker's faults change."""
+    print(f"shop worker {os.getpid()}: faults now {sorted(now_on) or 'none'}",
+          file=sys.stderr, flush=True)  # fmt: skip
+
+
 def switch(names: Iterable[str]) -> set[str]:
     """Switch exactly ``names`` on in every worker: here at once, elsewhere within POLL_S.
 
@@ -78,7 +85,9 @@ def switch(names: Iterable[str]) -> set[str]:
         tmp.write_bytes(content)
         os.replace(tmp, path)
         _seen = content
-    return faults.set_enabled(wanted)
+    now_on = faults.set_enabled(wanted)
+    announce(now_on)
+    return now_on
 
 
 def refresh() -> bool:
@@ -102,7 +111,7 @@ def refresh() -> bool:
         return False
     _seen = content
     try:
-        faults.set_enabled(decode(content))
+        announce(faults.set_enabled(decode(content)))
     except (ValueError, KeyError) as exc:
         log.warning("ignoring the fault state file %s: %s", path, exc)
         return False
