@@ -92,7 +92,10 @@ def test_a_50ms_block_is_measured_as_50ms_and_blamed_on_its_line(
             await asyncio.sleep(0.013 + 0.0017 * i)  # vary the phase against the heartbeat
             block_for(0.050)
 
-    stalls = probe_run(tmp_path, body, loop_factory=loop_factory)
+    # A machine busy with other processes can add a stall of its own (the loop thread kept
+    # off the CPU), honestly recorded wherever the loop was: judge the blocks.
+    stalls = [s for s in probe_run(tmp_path, body, loop_factory=loop_factory)
+              if s["function"] == "block_for"]  # fmt: skip
     assert len(stalls) == 12
     durations = [s["duration_ms"] for s in stalls]
     assert abs(statistics.median(durations) - 50.0) <= 5.0, durations
@@ -133,7 +136,11 @@ def test_cpu_bound_stall_has_cause_cpu(
             spin_for(0.060)
             await asyncio.sleep(0.02)
 
-    stalls = probe_run(tmp_path, body, loop_factory=loop_factory)
+    # The spins' stalls (a machine busy with other processes may add one of its own).
+    stalls = [
+        s for s in probe_run(tmp_path, body, loop_factory=loop_factory)
+        if s["function"] == "spin_for"
+    ]  # fmt: skip
     assert len(stalls) == 3
     shares = [s["cpu_share"] for s in stalls]
     # Waits measure ~0.01.  On a busy machine the sampler can be preempted while it holds
