@@ -95,9 +95,11 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     if data.gameday_text is not None:
         # An incident confined to one phase is diluted over the whole exercise: each
         # phase is diagnosed on its own too, and what it alone shows joins the diagnosis.
-        by_phase = phase_diagnosis(data, run=run, rate_mode=not plans.empty)
-        summary["diagnosis"] = merge_findings(summary["diagnosis"], by_phase)
-        summary["gameday"] = gameday_section(data, summary["diagnosis"])
+        timeline = timeline_from_events(data.events, data.requests)
+        if timeline is not None:
+            by_phase = phase_diagnosis(data, timeline, run=run, rate_mode=not plans.empty)
+            summary["diagnosis"] = merge_findings(summary["diagnosis"], by_phase)
+        summary["gameday"] = gameday_section(data, timeline, summary["diagnosis"])
     return summary
 
 
@@ -151,11 +153,10 @@ def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
     ]
 
 
-def phase_diagnosis(data: RunData, *, run: dict[str, Any], rate_mode: bool) -> list[dict[str, Any]]:
+def phase_diagnosis(
+    data: RunData, timeline: Timeline, *, run: dict[str, Any], rate_mode: bool
+) -> list[dict[str, Any]]:
     """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
-    timeline = timeline_from_events(data.events, data.requests)
-    if timeline is None:
-        return []
     found = []
     for name, window in phase_windows(timeline):
         requests = window.clip(data.requests, "intended_t" if rate_mode else "t")
@@ -206,11 +207,13 @@ def interrupted_after_s(events: pd.DataFrame) -> float | None:
     return 0.0 if starts.empty else round(float(stops.iloc[0] - starts.min()), 1)
 
 
-def gameday_section(data: RunData, diagnosis: list[dict[str, Any]]) -> dict[str, Any]:
-    """The ``gameday`` section: the exercise's figures over its whole timeline, and a runbook."""
+def gameday_section(
+    data: RunData, timeline: Timeline | None, diagnosis: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The ``gameday`` section: the exercise's figures over its whole ``timeline`` (None when
+    no phase started), and a runbook."""
     assert data.gameday_text is not None
     game = parse_gameday(data.gameday_text, source=str(data.dir / "gameday.toml"))
-    timeline = timeline_from_events(data.events, data.requests)
     if timeline is None:
         return {"title": game.title, "started": False, "passed": False, "expectations": [
             {"text": e.text, "passed": False, "actual": "the exercise never started"}
