@@ -2,7 +2,8 @@
 
 Under load the probe's cost hides in the noise of a shared machine; on an idle loop
 the process's CPU time is almost all the probe's (heartbeat every 10 ms + watchdog
-polling every 10 ms), which bounds what it can take from a busy server.
+waking when a beat would be overdue, at most every 10 ms), which bounds what it can
+take from a busy server.
 
     .venv/bin/python benchmarks/probe_cpu.py [--seconds 5]
 """

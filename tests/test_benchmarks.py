@@ -33,3 +33,8 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
     assert re.search(
         r"uvloop: probe costs [\d.]+ ms of CPU per second \([\d.]+% of one core\)", out
     ), out
+
+
+def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
+    out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
+    assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
