@@ -24,11 +24,11 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e"
 
 lint: $(STAMP)
-	$(BIN)/ruff check harness reports target_apps scenarios tests benchmarks
-	$(BIN)/ruff format --check harness reports target_apps scenarios tests benchmarks
+	$(BIN)/ruff check lagscope harness reports target_apps scenarios tests benchmarks
+	$(BIN)/ruff format --check lagscope harness reports target_apps scenarios tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy
+	MYPY=$(CURDIR)/$(BIN)/mypy tools/typecheck.sh
 
 check: lint typecheck
 

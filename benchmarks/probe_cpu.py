@@ -18,11 +18,10 @@ import time
 from collections.abc import Callable
 
 import uvloop
-
-from harness.probe.frames import FrameFilter
-from harness.probe.heartbeat import Heartbeat
-from harness.probe.recorder import Recorder
-from harness.probe.watchdog import Watchdog
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.recorder import Recorder
+from lagscope.harness.probe.watchdog import Watchdog
 
 
 def cpu_seconds(

@@ -26,7 +26,7 @@ def one_run(
 ) -> dict[str, float]:
     load = ["--rate", f"{rate:g}"] if rate else ["--users", str(users), "--spawn-rate", "100"]
     argv = [
-        sys.executable, "-m", "harness", "run", "--app", "shop",
+        sys.executable, "-m", "lagscope", "run", "--app", "shop",
         "--scenario", str(HERE / "saturate.py"), *load,
         "--duration", duration, "--out", str(out),
     ]  # fmt: skip

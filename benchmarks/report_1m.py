@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.load_schema import SCHEMA
+from lagscope.request_schema import SCHEMA
 
 T0 = 1_800_000_000.0
 SECONDS = 600
@@ -113,7 +113,7 @@ def main() -> int:
         print(f"synthesised {args.rows:,} requests in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "harness", "report", str(run_dir)],
+            [sys.executable, "-m", "lagscope", "report", str(run_dir)],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         wall = time.perf_counter() - started

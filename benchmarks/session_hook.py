@@ -14,11 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from lagscope.harness.probe import hooks
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
-
-from harness.probe import hooks
 
 
 def per_session_us(sessions: sessionmaker, count: int) -> float:

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
-from harness.processes import Child, free_port
+from lagscope.harness.run.processes import Child, free_port
 
 APPS = Path(__file__).resolve().parents[1] / "tests" / "harness" / "apps"
 
@@ -33,7 +32,7 @@ APPS = Path(__file__).resolve().parents[1] / "tests" / "harness" / "apps"
 def start_upstream(log: Path) -> tuple[Child, str]:
     port = free_port()
     env = {**os.environ, "DOWNSTREAM_CONCURRENCY": "8", "DOWNSTREAM_LATENCY_MS": "50"}
-    argv = [sys.executable, "-m", "uvicorn", "target_apps.downstream:app",
+    argv = [sys.executable, "-m", "uvicorn", "lagscope.target_apps.downstream:app",
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
     child = Child("upstream", argv, env=env, log_path=log)
     url = f"http://127.0.0.1:{port}"
@@ -49,7 +48,7 @@ def start_upstream(log: Path) -> tuple[Child, str]:
 
 def sweep(out: Path, args: list[str], *, env: dict[str, str]) -> dict[str, Any]:
     subprocess.run(
-        [sys.executable, "-m", "harness", "sweep", "--app", "sizing.app:app",
+        [sys.executable, "-m", "lagscope", "sweep", "--app", "sizing.app:app",
          "--workers", "1,2", "--out", str(out), *args],
         cwd=APPS, env=env, check=True,
     )  # fmt: skip

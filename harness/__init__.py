@@ -1,13 +1,6 @@
-"""lagscope: load-testing and event-loop-blocking diagnostics for FastAPI/asyncio services.
+"""Collection: the code that runs while load runs, grouped by the process it runs in.
 
-Data flows one way: ``harness`` collects (load, probe, sampler) into a run
-directory, and ``reports`` turns a run directory into summaries and reports.
+``probe/`` runs inside each server worker, ``loadgen/`` inside Locust's gevent-patched
+process, ``run/`` in the control process, and ``cli/`` is the ``lagscope`` command on top.
+Importing this package imports nothing else.
 """
-
-from __future__ import annotations
-
-__version__ = "0.1.0"
-
-from harness.probe import instrument
-
-__all__ = ["__version__", "instrument"]

@@ -1,10 +1,6 @@
 """From a run directory to findings: load (``rundata``), pure processing steps, renderers.
 
-``build(run_dir)`` is the whole pipeline; ``lagscope report`` calls it on saved data.
+``lagscope.reports.build.build(run_dir)`` is the whole pipeline; ``lagscope report``
+calls it on saved data.  Importing this package imports nothing else: analysis modules
+must stay importable without the renderers (see tests/test_layers.py).
 """
-
-from __future__ import annotations
-
-from reports.build import build
-
-__all__ = ["build"]

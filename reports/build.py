@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.compare import compare
-from reports.renderers.charts import run_charts, save_png, to_svg
-from reports.renderers.compare import compare_charts, render_compare_html
-from reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
-from reports.renderers.html import render_html
-from reports.renderers.markdown import render_markdown
-from reports.rundata import load_run
-from reports.series import run_series
-from reports.slo import Slo
-from reports.summary import summarize
+from lagscope.reports.compare import compare
+from lagscope.reports.renderers.charts import run_charts, save_png, to_svg
+from lagscope.reports.renderers.compare import compare_charts, render_compare_html
+from lagscope.reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
+from lagscope.reports.renderers.html import render_html
+from lagscope.reports.renderers.markdown import render_markdown
+from lagscope.reports.rundata import load_run
+from lagscope.reports.series import run_series
+from lagscope.reports.slo import Slo
+from lagscope.reports.summary import summarize
 
 
 def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> dict[str, Any]:

@@ -25,8 +25,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-
-from reports.sli import Counts, SliSeries
+from lagscope.reports.sli import Counts, SliSeries
 
 Severity = Literal["page", "ticket"]
 Floats = npt.NDArray[np.float64]

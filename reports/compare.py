@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from reports.wording import plural
+from lagscope.reports.wording import plural
 
 # (label, section path, unit); lower is better for all but throughput.
 HEADLINES: list[tuple[str, tuple[str, ...], str]] = [

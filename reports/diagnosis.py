@@ -11,14 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.rules.dependency import slow_dependency
-from reports.rules.errors import load_shedding, server_errors
-from reports.rules.logs import log_flood
-from reports.rules.no_requests import no_requests
-from reports.rules.pool import connection_pool_exhaustion
-from reports.rules.tasks import unbounded_background_tasks
-from reports.rules.threadpool import threadpool_saturation
-from reports.wording import plural
+from lagscope.reports.rules.dependency import slow_dependency
+from lagscope.reports.rules.errors import load_shedding, server_errors
+from lagscope.reports.rules.logs import log_flood
+from lagscope.reports.rules.no_requests import no_requests
+from lagscope.reports.rules.pool import connection_pool_exhaustion
+from lagscope.reports.rules.tasks import unbounded_background_tasks
+from lagscope.reports.rules.threadpool import threadpool_saturation
+from lagscope.reports.wording import plural
 
 Finding = dict[str, Any]
 
@@ -55,8 +55,10 @@ class Figures:
     loop: dict[str, Any]
     resources: dict[str, Any]
     gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
-    statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
-    safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
+    statuses: dict[str, Any] = field(
+        default_factory=dict
+    )  # reports.statuses.status_figures
+    safety: dict[str, Any] = field(default_factory=dict)  # lagscope.reports.gauges.memory_cap
     target_log: str | None = None  # the last line of logs/target.log
 
 

@@ -10,7 +10,7 @@ Accepted forms (names may be quoted; durations as ``45s``, ``2m``):
     slo NAME recovers within DURATION of PHASE
     slo NAME budget consumed below PERCENT%
 
-"recovers" means the SLI is back within its objective (see ``reports.gameday``).
+"recovers" means the SLI is back within its objective (see ``lagscope.reports.gameday``).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.exceptions import UsageError
-from harness.units import parse_seconds
-from reports.burnrate import Transition
+from lagscope.reports.burnrate import Transition
+
+from lagscope.errors import UsageError
+from lagscope.units import parse_seconds
 
 
 def _s(seconds: float) -> str:

@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from reports.burnrate import Transition, alert_states, burn_rates, transitions
-from reports.expectations import Measured, judge
-from reports.gameday_file import GameDay
-from reports.sli import Objective, SliSeries, sli_series
+from lagscope.reports.burnrate import Transition, alert_states, burn_rates, transitions
+from lagscope.reports.expectations import Measured, judge
+from lagscope.reports.gameday_file import GameDay
+from lagscope.reports.sli import Objective, SliSeries, sli_series
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harness.exceptions import UsageError
-from harness.units import parse_milliseconds, parse_seconds
-from reports.burnrate import BurnRateRule
-from reports.expectations import Expectation, parse_expectation
-from reports.sli import Objective, parse_objective
+from lagscope.reports.burnrate import BurnRateRule
+from lagscope.reports.expectations import Expectation, parse_expectation
+from lagscope.reports.sli import Objective, parse_objective
+
+from lagscope.errors import UsageError
+from lagscope.units import parse_milliseconds, parse_seconds
 
 Role = Literal["inject", "fix"]
 _NAME = re.compile(r"^[\w.-]+$")

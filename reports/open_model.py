@@ -11,9 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from reports.latency import PERCENTILES, latency_table
-from reports.window import Window
+from lagscope.reports.latency import PERCENTILES, latency_table
+from lagscope.reports.window import Window
 
 LATE_MS = 10.0  # a send later than this after its slot counts as late
 _KEYS = [*PERCENTILES, "max_ms"]

@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from reports.latency import latency_figures
+from lagscope.reports.latency import latency_figures
 
 
 def profile_windows(events: pd.DataFrame) -> pd.DataFrame:

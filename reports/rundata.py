@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
-from harness.exceptions import RunDataError
-from harness.load_schema import SCHEMA
+from lagscope.errors import RunDataError
+from lagscope.request_schema import SCHEMA
 
 STALL_COLUMNS = [
     "pid", "start", "duration_ms", "lag_ms", "samples", "cpu_share", "cause",
@@ -26,7 +26,7 @@ class RunData:
     dir: Path
     run: dict[str, Any]
     events: pd.DataFrame  # t, source, event, ...
-    requests: pd.DataFrame  # see harness.load_schema
+    requests: pd.DataFrame  # see lagscope.request_schema
     lag: pd.DataFrame  # pid, t, lag_ms
     stalls: pd.DataFrame  # STALL_COLUMNS
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections

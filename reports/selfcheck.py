@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from harness import loopback
+from lagscope import loopback
 
 SATURATED_CPU_PCT = 90.0  # of one core: Locust runs on one core per process
 # A percentile q is supported by the data when at least this many requests lie above it.

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from reports.profiled import profile_span, profile_windows
-from reports.rundata import RunData
-from reports.window import Window, measurement_window
+from lagscope.reports.profiled import profile_span, profile_windows
+from lagscope.reports.rundata import RunData
+from lagscope.reports.window import Window, measurement_window
 
 GAUGE_EXCLUDED = {"t", "pid"}
 

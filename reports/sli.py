@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from harness.exceptions import UsageError
+from lagscope.errors import UsageError
 
 SliKind = Literal["availability", "latency"]
 Counts = npt.NDArray[np.int64]

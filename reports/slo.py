@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from lagscope.reports.latency import endpoint_key
 
-from harness.exceptions import UsageError
-from reports.latency import endpoint_key
+from lagscope.errors import UsageError
 
 DEFAULT_SLOS = ("success>=99.9%", "p95<200ms", "p99<500ms")
 _LATENCY = {"p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-
-from reports.latency import endpoint_key
+from lagscope.reports.latency import endpoint_key
 
 SHEDDING = {503}
 

@@ -6,21 +6,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-
-from reports import open_model
-from reports.diagnosis import Figures, diagnose
-from reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
-from reports.gameday_file import parse_gameday
-from reports.gauges import gauge_figures, memory_cap
-from reports.latency import latency_table
-from reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
-from reports.profiled import outside_span, split_profiled
-from reports.resources import resource_figures
-from reports.rundata import RunData
-from reports.selfcheck import self_checks
-from reports.slo import Slo, check_slos
-from reports.statuses import status_figures
-from reports.window import Window, measurement_window
+from lagscope.reports import open_model
+from lagscope.reports.diagnosis import Figures, diagnose
+from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
+from lagscope.reports.gameday_file import parse_gameday
+from lagscope.reports.gauges import gauge_figures, memory_cap
+from lagscope.reports.latency import latency_table
+from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
+from lagscope.reports.profiled import outside_span, split_profiled
+from lagscope.reports.resources import resource_figures
+from lagscope.reports.rundata import RunData
+from lagscope.reports.selfcheck import self_checks
+from lagscope.reports.slo import Slo, check_slos
+from lagscope.reports.statuses import status_figures
+from lagscope.reports.window import Window, measurement_window
 
 
 def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.rate_search import Step, outcome
-from reports.wording import change, plural
+from lagscope.reports.rate_search import Step, outcome
+from lagscope.reports.wording import change, plural
 
 # More workers "help" only when they add at least this much sustainable rate.
 KNEE_SHARE = 0.9

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.rundir import write_json
-from reports.renderers.sweep_html import render_sweep_html
-from reports.sweep import recommend, results
+from lagscope.reports.renderers.sweep_html import render_sweep_html
+from lagscope.reports.sweep import recommend, results
+
+from lagscope.runfiles import write_json
 
 
 def build_sweep(sweep_dir: Path) -> dict[str, Any]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import random
 
+from lagscope.scenarios.shop import place_order
 from locust import FastHttpUser, between, task
-
-from scenarios.shop import place_order
 
 _seed = int(os.environ.get("LAGSCOPE_SEED", "0"))
 _users = 0

@@ -14,10 +14,10 @@ def test_compose_file_names_real_modules_and_files() -> None:
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = compose["services"]
     assert set(services) == {"downstream", "shop", "load"}
-    importlib.import_module("target_apps.downstream")
-    importlib.import_module("harness.probe.entry")
+    importlib.import_module("lagscope.target_apps.downstream")
+    importlib.import_module("lagscope.harness.probe.entry")
     importlib.import_module(services["shop"]["environment"]["LAGSCOPE_APP"].split(":")[0])
-    assert "harness/locustfile.py" in services["load"]["command"]
-    assert (REPO / "harness/locustfile.py").is_file()
+    assert "harness/loadgen/locustfile.py" in services["load"]["command"]
+    assert (REPO / "harness/loadgen/locustfile.py").is_file()
     scenario = services["load"]["environment"]["LAGSCOPE_SCENARIO_FILE"].removeprefix("/app/")
     assert (REPO / scenario).is_file()

@@ -15,14 +15,13 @@ from types import CodeType
 from typing import Any
 
 import anyio.to_thread
-
-from harness.probe.frames import FrameFilter
-from harness.probe.gauges import GaugeSampler
-from harness.probe.heartbeat import Heartbeat
-from harness.probe.profiler import profile_when_asked
-from harness.probe.recorder import Recorder
-from harness.probe.routes import endpoint_names
-from harness.probe.watchdog import Watchdog
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.gauges import GaugeSampler
+from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.profiler import profile_when_asked
+from lagscope.harness.probe.recorder import Recorder
+from lagscope.harness.probe.routes import endpoint_names
+from lagscope.harness.probe.watchdog import Watchdog
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,7 +41,9 @@ class ProbeOptions:
     sample_ms: float = 2.0
     app_name: str = ""
     gauge_interval_ms: float = 250.0
-    profile: bool = False  # profile the window the harness asks for (harness.probe.profiler)
+    profile: bool = (
+        False  # the window the harness asks for (probe.profiler)
+    )
 
 
 class _Probe:

@@ -1,4 +1,5 @@
-"""What the harness serves in each worker: ``uvicorn harness.probe.entry:create_app --factory``.
+"""What the harness serves in each worker: ``lagscope.harness.probe.entry:create_app``
+(``uvicorn … --factory``).
 
 The harness passes everything through the environment (workers are separate
 processes, started by uvicorn or gunicorn, which can only be given an import string):
@@ -19,9 +20,10 @@ from __future__ import annotations
 import os
 import sys
 
-from harness.app_check import load_app
-from harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
-from harness.probe.guard import Guard
+from lagscope.harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
+from lagscope.harness.probe.guard import Guard
+
+from lagscope.app_import import load_app
 
 
 def module_root(module_name: str) -> str:

@@ -30,9 +30,9 @@ from pathlib import Path
 from types import CodeType
 from typing import Any, TextIO
 
-from harness.probe import hooks
-from harness.probe.frames import FrameFilter
-from harness.probe.tasks import wait_sites
+from lagscope.harness.probe import hooks
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.tasks import wait_sites
 
 COLUMNS = [
     "t", "tasks", "tasks_wait_top", "tasks_wait_count",

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any
 
-from harness.probe.frames import FrameFilter, Stack, capture
-from harness.probe.heartbeat import Heartbeat
-from harness.probe.recorder import Recorder
+from lagscope.harness.probe.frames import FrameFilter, Stack, capture
+from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.recorder import Recorder
 
 # A stall whose loop thread spent at least this share of the time it could run on the
 # CPU is CPU-bound ("cpu"); below it the thread was blocked in a system call ("wait").

@@ -13,11 +13,10 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from lagscope.reports.open_model import tails_differ
+from lagscope.reports.series import Series
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-
-from reports.open_model import tails_differ
-from reports.series import Series
 
 WIDTH_IN = 11.0
 ROW_IN = 2.4

@@ -5,15 +5,14 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from lagscope.reports.renderers.charts import PALETTE, XLABEL, new_figure
+from lagscope.reports.renderers.html import CSS
+from lagscope.reports.series import Series
+from lagscope.reports.wording import NO_VALUE, change, delta, plural, quantity
 from matplotlib.figure import Figure
 from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.table import Table
-
-from reports.renderers.charts import PALETTE, XLABEL, new_figure
-from reports.renderers.html import CSS
-from reports.series import Series
-from reports.wording import NO_VALUE, change, delta, plural, quantity
 
 # The figure's name, second after the endpoint cell that spans its rows, reads left-aligned.
 STYLE = "#endpoints th:nth-child(2),#endpoints td.figure{text-align:left}"

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from lagscope.reports.burnrate import window_sums
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-
-from reports.burnrate import window_sums
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
 PHASE_SHADES = {"inject": "#D55E00", "fix": "#009E73", None: "#000000"}

@@ -9,11 +9,11 @@ import json
 from html import escape
 from typing import Any
 
-from reports.renderers.gameday import html_section
-from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
-from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
-from reports.renderers.tables import HEADERS, loop_line, percentile_rows
-from reports.wording import change, plural
+from lagscope.reports.renderers.gameday import html_section
+from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
+from lagscope.reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from lagscope.reports.wording import change, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -197,7 +197,7 @@ def render_html(
     config: dict[str, Any] | None = None,
     gameday_svg: str | None = None,
 ) -> str:
-    """The page; ``charts`` maps chart id → inline SVG (from reports.renderers.charts)."""
+    """The page; ``charts`` maps chart id → inline SVG (from lagscope.reports.renderers.charts)."""
     run, window = summary["run"], summary["window"]
     css_class, sentence = verdict(summary)
     faults = ", ".join(run.get("faults") or []) or "none"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.renderers.gameday import markdown_section
-from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
-from reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
-from reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
-from reports.wording import named
+from lagscope.reports.renderers.gameday import markdown_section
+from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
+from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.wording import named
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:

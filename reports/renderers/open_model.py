@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.open_model import gap_sentence
-from reports.wording import plural
+from lagscope.reports.open_model import gap_sentence
+from lagscope.reports.wording import plural
 
 _KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
 CORRECTED_NOTE = "corrected: counted from each request's intended send time"

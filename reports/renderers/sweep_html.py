@@ -6,10 +6,9 @@ import html
 from collections import defaultdict
 from typing import Any
 
+from lagscope.reports.renderers.charts import to_svg
+from lagscope.reports.renderers.html import CSS
 from matplotlib.figure import Figure
-
-from reports.renderers.charts import to_svg
-from reports.renderers.html import CSS
 
 STYLE = """
 .advice { font-size: 1.15rem; padding: 0.8rem 1rem; background: #eef6ee;

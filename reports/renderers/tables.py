@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.wording import plural
+from lagscope.reports.wording import plural
 
 HEADERS = ["endpoint", "count", "fail", "rps", "p50", "p90", "p95", "p99", "p99.9", "max"]
 _KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lagscope.reports.renderers.gameday import print_gameday
+from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
+from lagscope.reports.renderers.slo import check_line
+from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.wording import named
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-
-from reports.renderers.gameday import print_gameday
-from reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
-from reports.renderers.slo import check_line
-from reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
-from reports.wording import named
 
 
 def print_summary(summary: dict[str, Any], *, console: Console | None = None) -> None:

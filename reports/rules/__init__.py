@@ -2,5 +2,5 @@
 
 Every rule is a pure function ``Figures -> list[Finding]`` that reads only generic data
 (what the probe records for any app: gauges, requests, loop, resources), never
-anything a particular app reports.  ``reports.diagnosis.RULES`` is the registry.
+anything a particular app reports.  ``lagscope.reports.diagnosis.RULES`` is the registry.
 """

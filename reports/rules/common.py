@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reports.diagnosis import Figures
+    from lagscope.reports.diagnosis import Figures
 
 Finding = dict[str, Any]
 

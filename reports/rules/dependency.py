@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from typing import TYPE_CHECKING
 
-from reports.rules.common import (
+from lagscope.reports.rules.common import (
     LOOP_BLOCKED_SHARE,
     Finding,
     endpoints,
@@ -23,7 +23,7 @@ from reports.rules.common import (
 )
 
 if TYPE_CHECKING:
-    from reports.diagnosis import Figures
+    from lagscope.reports.diagnosis import Figures
 
 SLOW_P50_MS = 1000.0
 RATIO = 5.0  # times the median p50 of the other endpoints

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reports.rules.common import Finding, size
+from lagscope.reports.rules.common import Finding, size
 
 if TYPE_CHECKING:
-    from reports.diagnosis import Figures
+    from lagscope.reports.diagnosis import Figures
 
 MIN_ERRORS = 5
 MIN_SHARE = 0.01

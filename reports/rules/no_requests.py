@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reports.rules.common import Finding
-from reports.wording import plural
+from lagscope.reports.rules.common import Finding
+from lagscope.reports.wording import plural
 
 if TYPE_CHECKING:
-    from reports.diagnosis import Figures
+    from lagscope.reports.diagnosis import Figures
 
 
 def no_requests(fig: Figures) -> list[Finding]:

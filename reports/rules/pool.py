@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reports.rules.common import Finding, exhausted, where, workers, worst_endpoint
+from lagscope.reports.rules.common import Finding, exhausted, where, workers, worst_endpoint
 
 if TYPE_CHECKING:
-    from reports.diagnosis import Figures
+    from lagscope.reports.diagnosis import Figures
 
 REMEDY = (
     "Close every session on every path: make the session dependency `yield` inside "

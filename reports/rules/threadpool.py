@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reports.rules.common import Finding, endpoints, exhausted, ms, where, workers
+from lagscope.reports.rules.common import Finding, endpoints, exhausted, ms, where, workers
 
 if TYPE_CHECKING:
-    from reports.diagnosis import Figures
+    from lagscope.reports.diagnosis import Figures
 
 REMEDY = (
     "Replace blocking calls in `def` endpoints and dependencies with async clients awaited in "

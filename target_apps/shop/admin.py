@@ -8,7 +8,7 @@ With it, a request must carry ``Authorization: Bearer <token>``, else 403.
     PUT /_lagscope/faults  {"enabled": [...]}  switch exactly these on, the rest off
 
 A switch reaches every worker of the service when ``LAGSCOPE_FAULT_FILE`` names a state
-file (the harness sets it; see ``target_apps.shop.fault_switch``): at once in the worker
+file (the harness sets it; see ``lagscope.target_apps.shop.fault_switch``): at once in the worker
 that takes the PUT, within 50 ms (plus any loop lag) in the others.  ``enabled`` is what
 is on in the worker that answered (``pid``), i.e. what the requests it serves see.
 """
@@ -19,9 +19,8 @@ import os
 import secrets
 
 from fastapi import APIRouter, HTTPException, Request
+from lagscope.target_apps.shop import fault_switch, faults
 from pydantic import BaseModel
-
-from target_apps.shop import fault_switch, faults
 
 TOKEN_ENV = "LAGSCOPE_ADMIN_TOKEN"
 PATH = "/_lagscope/faults"

@@ -1,7 +1,7 @@
 """The ``shop`` service: catalogue and orders in a real database, payments and stock downstream.
 
 Run it under lagscope (``lagscope run --app shop``) or alone:
-``SHOP_DOWNSTREAM_URL=http://127.0.0.1:8001 uvicorn target_apps.shop.app:app``.
+``SHOP_DOWNSTREAM_URL=http://127.0.0.1:8001 uvicorn lagscope.target_apps.shop.app:app``.
 Each seeded fault (``target_apps/shop/faults/``) swaps one piece of the code below
 for its broken twin while it is switched on.
 """
@@ -18,14 +18,10 @@ from typing import Annotated, Any
 import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from target_apps.shop import admin, fault_switch, faults
-from target_apps.shop.catalogue import Product
-from target_apps.shop.db import Database, OrderRow, ProductRow, create_schema, make_engine
-from target_apps.shop.faults import (
+from lagscope.target_apps.shop import admin, fault_switch, faults
+from lagscope.target_apps.shop.catalogue import Product
+from lagscope.target_apps.shop.db import Database, OrderRow, ProductRow, create_schema, make_engine
+from lagscope.target_apps.shop.faults import (
     blocking_io,
     connection_leak,
     cpu_bound,
@@ -35,6 +31,9 @@ from target_apps.shop.faults import (
     unbounded_tasks,
     unhandled_errors,
 )
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 DOWNSTREAM_URL = os.environ.get("SHOP_DOWNSTREAM_URL", "http://127.0.0.1:8001")
 USERS = {"alice": "wonderland", "bob": "builder"}

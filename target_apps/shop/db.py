@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from lagscope.target_apps.shop.catalogue import SEED_PRODUCTS
 from sqlalchemy import ForeignKey, String, event, func, select
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import (
@@ -23,8 +24,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-from target_apps.shop.catalogue import SEED_PRODUCTS
 
 
 class Base(DeclarativeBase):

@@ -33,8 +33,8 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
-from target_apps.shop import faults
-from target_apps.shop.faults import connection_leak
+from lagscope.target_apps.shop import faults
+from lagscope.target_apps.shop.faults import connection_leak
 
 FILE_ENV = "LAGSCOPE_FAULT_FILE"
 POLL_S = 0.05  # a switch reaches every worker within this, plus the loop's lag

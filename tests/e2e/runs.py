@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from harness.cli import main
+from lagscope.harness.cli.main import main
 
 DURATION = "5s"
 

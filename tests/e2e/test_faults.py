@@ -11,8 +11,8 @@ import shlex
 from pathlib import Path
 
 import pytest
+from lagscope.target_apps.shop.faults import CATALOGUE
 
-from target_apps.shop.faults import CATALOGUE
 from tests.e2e.runs import describe, kinds, lagscope_run
 
 pytestmark = pytest.mark.e2e

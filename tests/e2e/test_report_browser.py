@@ -61,7 +61,7 @@ class _Page(HTMLParser):
 def blocking_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = tmp_path_factory.mktemp("browser") / "run"
     done = subprocess.run(
-        [sys.executable, "-m", "harness", "run", "--app", "shop", "--fault", "blocking_io",
+        [sys.executable, "-m", "lagscope", "run", "--app", "shop", "--fault", "blocking_io",
          "--duration", "6s", "--out", str(run_dir)],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

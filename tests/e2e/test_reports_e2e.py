@@ -20,7 +20,7 @@ BLOCKING_LOCATION = "target_apps/shop/faults/blocking_io.py"
 
 def lagscope(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+        [sys.executable, "-m", "lagscope", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         env={**os.environ, "COLUMNS": "160"},
     )  # fmt: skip

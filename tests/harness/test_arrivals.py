@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.arrivals import ENV_OPTIONS, PlanOptions, Rate, expected_count, parse_rate, plan, share
-from harness.exceptions import UsageError
+from lagscope.arrivals import (
+    ENV_OPTIONS,
+    PlanOptions,
+    Rate,
+    expected_count,
+    parse_rate,
+    plan,
+    share,
+)
+from lagscope.errors import UsageError
 
 
 def test_parse_rate_reads_a_constant_rate_and_a_ramp() -> None:

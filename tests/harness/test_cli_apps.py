@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from harness.cli import main
-from target_apps.shop.faults import CATALOGUE
+from lagscope.harness.cli.main import main
+from lagscope.target_apps.shop.faults import CATALOGUE
 
 
 def test_apps_lists_shop_and_every_fault_with_its_description(
@@ -28,7 +27,7 @@ def test_catalogue_has_a_module_per_fault_with_broken_and_fixed_code() -> None:
     import inspect
 
     for name in CATALOGUE:
-        module = importlib.import_module(f"target_apps.shop.faults.{name}")
+        module = importlib.import_module(f"lagscope.target_apps.shop.faults.{name}")
         source = inspect.getsource(module)
         assert module.__doc__, name
         assert "fix" in module.__doc__.lower(), name

@@ -11,7 +11,7 @@ import pytest
 
 def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
+        [sys.executable, "-m", "lagscope", *args],
         capture_output=True,
         text=True,
         timeout=60,

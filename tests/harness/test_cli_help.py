@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 import pytest
-
-from harness.cli import build_parser, reproduce_command
-from target_apps.shop.faults import CATALOGUE
+from lagscope.harness.cli.main import build_parser, reproduce_command
+from lagscope.target_apps.shop.faults import CATALOGUE
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 COMMANDS = ["run", "report", "compare", "apps", "sweep", "gameday"]

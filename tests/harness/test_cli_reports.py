@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from lagscope.harness.cli.main import main
 
-from harness.cli import main
 from tests.reports.rundirs import write_failed_start, write_run
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lagscope.harness.cli.main import main
 
-from harness.cli import main
 from tests.harness.test_lifecycle import wait_until_gone
 from tests.interrupt import interruptible
 
@@ -125,7 +125,7 @@ def test_ctrl_c_during_a_game_day_stops_everything_and_reports_what_ran(
     closed.write_text(tiny.read_text().replace("rate = 40", "users = 8"))
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "gameday", str(closed), "--out", str(out)],
+        [sys.executable, "-m", "lagscope", "gameday", str(closed), "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

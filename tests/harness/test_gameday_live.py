@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from lagscope.harness.run.live_view import SETTLE_S, LiveFeed, current_phase, live_figures, render
+from lagscope.reports.gameday_file import parse_gameday
 from rich.console import Console
 
-from harness.gameday_live import SETTLE_S, LiveFeed, current_phase, live_figures, render
-from harness.load_schema import SCHEMA
-from reports.gameday_file import parse_gameday
+from lagscope.request_schema import SCHEMA
 from tests.reports.test_gameday import GAME, T0, requests
 
 GAME_DAY = parse_gameday(GAME, source="synthetic.toml")

@@ -35,7 +35,7 @@ def processes_of(run_dir: Path) -> list[psutil.Process]:
 
 def start_run(out: Path, *args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "harness", "run", "--out", str(out), *args],
+        [sys.executable, "-m", "lagscope", "run", "--out", str(out), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -101,7 +101,7 @@ def test_a_killed_harness_leaves_no_process_and_keeps_what_was_collected(
     assert len(lag) > 100  # ~100 heartbeats a second, flushed every second
     # What was collected can still be reported.
     report = subprocess.run(
-        [sys.executable, "-m", "harness", "report", str(out)], capture_output=True, text=True
+        [sys.executable, "-m", "lagscope", "report", str(out)], capture_output=True, text=True
     )
     assert report.returncode == 0, report.stderr
     assert json.loads((out / "summary.json").read_text())["requests"]["aggregate"]["count"] > 0

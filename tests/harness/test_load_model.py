@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from lagscope.harness.cli.main import build_parser, config_from_args, main
+from lagscope.harness.run.config import RunConfig
 
-from harness.arrivals import Rate
-from harness.cli import build_parser, config_from_args, main
-from harness.config import RunConfig
+from lagscope.arrivals import Rate
 
 
 def config(*args: str) -> RunConfig:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from lagscope.harness.cli.main import main
 
-from harness.cli import main
-from harness.loopback import (
+from lagscope.loopback import (
     REFUSED_ERROR,
     RemoteTargetRefused,
     check,

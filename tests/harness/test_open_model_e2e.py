@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
-from harness.cli import main
+from lagscope.harness.cli.main import main
 
 APPS = Path(__file__).resolve().parent / "apps"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
-from harness.rate_search import SearchLimits, Step, next_step, outcome
+from lagscope.reports.rate_search import SearchLimits, Step, next_step, outcome
 
 
 def drive(

@@ -8,8 +8,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
-from harness.cli import main
+from lagscope.harness.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 APPS = Path(__file__).resolve().parent / "apps"

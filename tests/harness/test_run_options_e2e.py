@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from harness.cli import main
+from lagscope.harness.cli.main import main
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import gevent
 import pytest
-
-from harness import send_slots
+from lagscope.harness.loadgen import send_slots
 
 
 def test_a_request_outside_any_arrival_has_no_slot() -> None:

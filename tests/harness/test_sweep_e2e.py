@@ -20,7 +20,7 @@ APPS = Path(__file__).resolve().parent / "apps"
 
 def sweep(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "harness", "sweep", *args],
+        [sys.executable, "-m", "lagscope", "sweep", *args],
         cwd=APPS,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

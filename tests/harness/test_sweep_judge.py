@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.sweep import judge
-from reports import build
-from reports.slo import parse_slos
+from lagscope.harness.run.sweep import judge
+from lagscope.reports.build import build
+from lagscope.reports.slo import parse_slos
+
 from tests.reports.rundirs import write_run
 
 

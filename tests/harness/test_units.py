@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.exceptions import UsageError
-from harness.units import parse_milliseconds, parse_seconds
+from lagscope.errors import UsageError
+from lagscope.units import parse_milliseconds, parse_seconds
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from reports.rundata import STALL_COLUMNS, RunData
+from lagscope.reports.rundata import STALL_COLUMNS, RunData
 
 T0 = 1_800_000_000.0
 SECONDS = 10.0

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.load_schema import SCHEMA
+from lagscope.request_schema import SCHEMA
 
 T0 = 1_700_000_000.0
 

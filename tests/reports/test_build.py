@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lagscope.reports.build import build, build_compare
 
-from reports import build
-from reports.build import build_compare
 from tests.reports.rundirs import write_failed_start
 from tests.reports.rundirs import write_run as _write_run
 
@@ -95,7 +94,7 @@ def test_a_run_whose_target_never_started_says_so_and_points_to_its_log(tmp_path
 
 @pytest.mark.parametrize("missing", ["run.json"])
 def test_a_directory_that_is_not_a_run_is_a_lagscope_error(tmp_path: Path, missing: str) -> None:
-    from harness.exceptions import RunDataError
+    from lagscope.errors import RunDataError
 
     with pytest.raises(RunDataError, match=missing):
         build(tmp_path)

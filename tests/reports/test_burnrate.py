@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from reports.burnrate import (
+from lagscope.reports.burnrate import (
     BurnRateRule,
     Transition,
     alert_states,
@@ -16,7 +15,7 @@ from reports.burnrate import (
     transitions,
     window_sums,
 )
-from reports.sli import SliSeries
+from lagscope.reports.sli import SliSeries
 
 BUDGET = 0.01  # a 99 % objective
 

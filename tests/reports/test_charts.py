@@ -6,12 +6,12 @@ import dataclasses
 from typing import Any
 
 import pandas as pd
+from lagscope.reports.renderers.charts import run_charts, x_limits
+from lagscope.reports.series import Series, run_series
+from lagscope.reports.summary import summarize
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from reports.renderers.charts import run_charts, x_limits
-from reports.series import Series, run_series
-from reports.summary import summarize
 from tests.reports import frames
 
 

@@ -7,10 +7,9 @@ import io
 from typing import Any
 
 import pytest
+from lagscope.reports.compare import compare
+from lagscope.reports.renderers.compare import delta_text, print_compare, render_compare_html
 from rich.console import Console
-
-from reports.compare import compare
-from reports.renderers.compare import delta_text, print_compare, render_compare_html
 
 
 def _summary(p99: float, findings: list[dict[str, Any]]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.diagnosis import Figures, diagnose
+from lagscope.reports.diagnosis import Figures, diagnose
 
 
 def blocker(**overrides: Any) -> dict[str, Any]:

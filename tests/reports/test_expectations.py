@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from lagscope.reports.burnrate import Transition
+from lagscope.reports.expectations import Measured, judge, parse_expectation
 
-from harness.exceptions import UsageError
-from reports.burnrate import Transition
-from reports.expectations import Measured, judge, parse_expectation
+from lagscope.errors import UsageError
 
 FIRED_25_RESOLVED_62 = [Transition(at=25.0, firing=True), Transition(at=62.0, firing=False)]
 

@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from lagscope.reports.gameday import Timeline, budget_consumed, gameday_figures, recovered_at
+from lagscope.reports.gameday_file import parse_gameday
+from lagscope.reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
+from lagscope.reports.sli import SliSeries
 from matplotlib.figure import Figure
-
-from reports.gameday import Timeline, budget_consumed, gameday_figures, recovered_at
-from reports.gameday_file import parse_gameday
-from reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
-from reports.sli import SliSeries
 
 T0 = 1_700_000_000.0
 GAME = """

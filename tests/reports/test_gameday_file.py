@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lagscope.reports.gameday_file import load_gameday, parse_gameday
 
-from harness.exceptions import UsageError
-from reports.gameday_file import load_gameday, parse_gameday
+from lagscope.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((REPO / "scenarios" / "gamedays").glob("*.toml"))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from reports.renderers.tables import interruption_line
-from reports.summary import interrupted_after_s
+from lagscope.reports.renderers.tables import interruption_line
+from lagscope.reports.summary import interrupted_after_s
 
 T0 = 1_800_000_000.0
 

@@ -6,8 +6,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
-from reports.loop import short_stack, top_blockers, unsampled_stalls
+from lagscope.reports.loop import short_stack, top_blockers, unsampled_stalls
 
 
 def stack(location: str, count: int, endpoint: str | None = None) -> dict[str, Any]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from reports.latency import latency_table
-from reports.open_model import (
+from lagscope.reports.latency import latency_table
+from lagscope.reports.open_model import (
     gap_sentence,
     plan_events,
     plan_window,

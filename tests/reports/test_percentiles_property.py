@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from reports.latency import PERCENTILES, latency_table
-from reports.series import request_series
+from lagscope.reports.latency import PERCENTILES, latency_table
+from lagscope.reports.series import request_series
 
 latencies = st.lists(
     st.floats(min_value=0.0, max_value=1e6, allow_nan=False, allow_infinity=False),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from reports.profiled import (
+from lagscope.reports.profiled import (
     outside_span,
     split_profiled,
     target_cpu_ms_per_request,

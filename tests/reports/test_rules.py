@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from lagscope.reports.summary import summarize
 
-from reports.summary import summarize
 from tests.reports import frames
 
 N = len(frames.gauges())

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-
-from reports.selfcheck import (
+from lagscope.reports.selfcheck import (
     connection_failures,
     load_generator_saturated,
     remote_target_refused,

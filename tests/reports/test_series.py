@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from reports.series import gauge_series, lag_series, request_series, resource_series
+from lagscope.reports.series import gauge_series, lag_series, request_series, resource_series
 
 
 def _requests(t: list[float], latency: list[float], ok: list[bool]) -> pd.DataFrame:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from lagscope.reports.sli import parse_objective, sli_series
 
-from harness.exceptions import UsageError
-from reports.sli import parse_objective, sli_series
+from lagscope.errors import UsageError
 
 
 def rows(*requests: tuple[float, float, bool], intended: list[float] | None = None) -> pd.DataFrame:

@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from lagscope.reports.latency import latency_table
+from lagscope.reports.slo import check_slos, parse_slo, parse_slos
 
-from harness.exceptions import UsageError
-from reports.latency import latency_table
-from reports.slo import check_slos, parse_slo, parse_slos
+from lagscope.errors import UsageError
 from tests.reports import frames
 
 AGG = {"count": 1000, "failures": 2, "rps": 50.0, "p95_ms": 150.0, "p99_ms": 600.0,

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from reports.renderers.slo import actual_text, check_line
+from lagscope.reports.renderers.slo import actual_text, check_line
 
 
 def _check(name: str, target: str, actual: float | None, passed: bool, **extra: Any) -> dict:

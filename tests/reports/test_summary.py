@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.gameday import Timeline
-from reports.summary import merge_findings, phase_windows
+from lagscope.reports.gameday import Timeline
+from lagscope.reports.summary import merge_findings, phase_windows
 
 
 def finding(kind: str, location: str, severity: str = "critical", **extra: Any) -> dict[str, Any]:

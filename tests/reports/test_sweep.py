@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.sweep import point_result, recommend, results
+from lagscope.reports.sweep import point_result, recommend, results
 
 
 def row(

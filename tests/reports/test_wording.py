@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from reports.renderers.tables import loop_line
-from reports.wording import MINUS, change, delta, named, plural, quantity
+from lagscope.reports.renderers.tables import loop_line
+from lagscope.reports.wording import MINUS, change, delta, named, plural, quantity
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from target_apps.shop import faults
-from target_apps.shop.admin import PATH, TOKEN_ENV
-from target_apps.shop.app import app
-from target_apps.shop.fault_switch import FILE_ENV
+from lagscope.target_apps.shop import faults
+from lagscope.target_apps.shop.admin import PATH, TOKEN_ENV
+from lagscope.target_apps.shop.app import app
+from lagscope.target_apps.shop.fault_switch import FILE_ENV
 
 TOKEN = "per-run-secret"
 

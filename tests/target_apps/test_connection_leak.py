@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy.exc
-
-from target_apps.shop.db import Database, ProductRow, create_schema, make_engine
-from target_apps.shop.faults import connection_leak
+from lagscope.target_apps.shop.db import Database, ProductRow, create_schema, make_engine
+from lagscope.target_apps.shop.faults import connection_leak
 
 POSTGRES_ENV = "LAGSCOPE_TEST_POSTGRES_URL"
 SKIP_POSTGRES = (

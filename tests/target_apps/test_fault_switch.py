@@ -18,11 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from harness.processes import Child, free_port
-from target_apps.shop import fault_switch, faults
-from target_apps.shop.admin import PATH, TOKEN_ENV
-from target_apps.shop.fault_switch import FILE_ENV, POLL_S, encode
+from lagscope.harness.run.processes import Child, free_port
+from lagscope.target_apps.shop import fault_switch, faults
+from lagscope.target_apps.shop.admin import PATH, TOKEN_ENV
+from lagscope.target_apps.shop.fault_switch import FILE_ENV, POLL_S, encode
 
 TOKEN = "per-run-secret"
 WORKERS = 2
@@ -92,13 +91,13 @@ def server_argv(server: str, port: int) -> list[str]:
     """
     if server == "gunicorn":
         return [
-            sys.executable, "-m", "gunicorn", "target_apps.shop.app:app",
+            sys.executable, "-m", "gunicorn", "lagscope.target_apps.shop.app:app",
             "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
-            "--worker-class", "harness.gunicorn_workers.AsyncioWorker",
+            "--worker-class", "lagscope.harness.probe.gunicorn_workers.AsyncioWorker",
             "--keep-alive", "30", "--graceful-timeout", "3", "--log-level", "warning",
         ]  # fmt: skip
     return [
-        sys.executable, "-m", "uvicorn", "target_apps.shop.app:app",
+        sys.executable, "-m", "uvicorn", "lagscope.target_apps.shop.app:app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
         "--loop", "uvloop", "--timeout-keep-alive", "30", "--log-level", "warning",
     ]  # fmt: skip

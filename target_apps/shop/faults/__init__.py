@@ -2,8 +2,8 @@
 
 Each fault lives in its own module with the broken and the fixed code side by side.
 ``SHOP_FAULTS`` (comma-separated names; the harness sets it from ``--fault``) switches
-faults on at start; ``PUT /_lagscope/faults`` (see ``target_apps.shop.admin``) switches
-them while the service runs, in every worker (see ``target_apps.shop.fault_switch``).
+faults on at start; ``PUT /_lagscope/faults`` (see ``lagscope.target_apps.shop.admin``) switches
+them while the service runs, in every worker (see ``lagscope.target_apps.shop.fault_switch``).
 ``enabled`` is this worker's copy of the state, which every request consults.
 """
 

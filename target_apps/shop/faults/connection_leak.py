@@ -21,10 +21,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from lagscope.target_apps.shop.faults.cap import CAP
 from sqlalchemy.exc import IllegalStateChangeError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from target_apps.shop.faults.cap import CAP
 
 # What keeps the leaked sessions reachable, with the request task that opened each.
 _kept: list[tuple[AsyncSession, asyncio.Task[Any] | None]] = []

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from target_apps.shop.faults.cap import CAP
+from lagscope.target_apps.shop.faults.cap import CAP
 
 RELAY_CONNECTIONS = 2
 RELAY_SEND_S = 0.05  # per receipt: the relay delivers RELAY_CONNECTIONS / RELAY_SEND_S a second

@@ -6,8 +6,7 @@ import anyio.to_thread
 import httpx
 import pytest
 from fastapi import FastAPI
-
-from harness.probe.asgi import InstrumentedApp
+from lagscope.harness.probe.asgi import InstrumentedApp
 
 
 def make_app() -> FastAPI:

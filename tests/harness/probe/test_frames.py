@@ -3,7 +3,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.probe.frames import FrameFilter, capture
+from lagscope.harness.probe.frames import FrameFilter, capture
 
 ROOT = Path("/srv/app")
 STDLIB = str(Path(sys.modules["os"].__file__ or "").resolve())

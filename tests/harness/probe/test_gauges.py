@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 
 import anyio.to_thread
+from lagscope.harness.probe import hooks
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.gauges import COLUMNS, GaugeSampler, thread_limiter
+from lagscope.harness.probe.tasks import wait_sites
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker, create_async_engine
-
-from harness.probe import hooks
-from harness.probe.frames import FrameFilter
-from harness.probe.gauges import COLUMNS, GaugeSampler, thread_limiter
-from harness.probe.tasks import wait_sites
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[3]

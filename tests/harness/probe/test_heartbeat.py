@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.probe.heartbeat import RECENT, Heartbeat
+from lagscope.harness.probe.heartbeat import RECENT, Heartbeat
 
 
 class Clock:

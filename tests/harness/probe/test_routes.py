@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from lagscope.harness.probe.routes import endpoint_names
 from starlette.middleware.gzip import GZipMiddleware
-
-from harness.probe.routes import endpoint_names
 
 
 def test_endpoints_are_named_by_method_and_path_template() -> None:

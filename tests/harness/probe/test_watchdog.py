@@ -15,11 +15,10 @@ from typing import Any
 import pandas as pd
 import pytest
 import uvloop
-
-from harness.probe.frames import FrameFilter
-from harness.probe.heartbeat import Heartbeat
-from harness.probe.recorder import Recorder
-from harness.probe.watchdog import Watchdog
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.recorder import Recorder
+from lagscope.harness.probe.watchdog import Watchdog
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[3]  # the repository: locations are relative to it

@@ -16,11 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import rundir
-from harness.exceptions import UsageError
-from harness.orchestrator import host_facts
-from harness.rate_search import Step, next_step
-from harness.sweep_plan import Point, SweepPlan
+from lagscope.harness.run.orchestrator import host_facts
+from lagscope.harness.run.sweep_plan import Point, SweepPlan
+from lagscope.reports.rate_search import Step, next_step
+
+from lagscope import runfiles
+from lagscope.errors import UsageError
 
 # A load generator above this CPU (per process, % of one core) may be the limit itself.
 GENERATOR_CPU_LIMIT = 90.0
@@ -32,7 +33,7 @@ LATE_SHARE_OF_P99 = 0.5
 
 def step_argv(plan: SweepPlan, point: Point, rate: float, out: Path) -> list[str]:
     argv = [
-        sys.executable, "-m", "harness", "run", "--app", plan.app, "--rate", f"{rate:g}",
+        sys.executable, "-m", "lagscope", "run", "--app", plan.app, "--rate", f"{rate:g}",
         "--duration", f"{plan.step_s:g}s", "--workers", str(point.workers),
         "--server", point.server, "--loop", point.loop, "--load-procs", str(plan.load_procs),
         "--seed", str(plan.seed), "--out", str(out),
@@ -139,7 +140,7 @@ class Sweep:
 
     @classmethod
     def create(cls, directory: Path, plan: SweepPlan) -> Sweep:
-        rundir.create(directory)
+        runfiles.create(directory)
         state = {
             "plan": plan.to_json(),
             "machine": host_facts(),
@@ -162,7 +163,7 @@ class Sweep:
         return cls(directory, SweepPlan.from_json(state["plan"]), state)
 
     def save(self) -> None:
-        rundir.write_json(self.dir / "sweep.json", self.state)
+        runfiles.write_json(self.dir / "sweep.json", self.state)
 
     def history(self, point: Point) -> list[Step]:
         return [

@@ -2,7 +2,7 @@
 
 Locust's own statistics round response times into buckets; lagscope keeps each
 request's exact float milliseconds instead, through Locust's ``request`` event.
-In rate mode (harness.open_model) a request's latency counts from its intended send
+In rate mode (lagscope.harness.loadgen.open_model) a request's latency counts from its intended send
 time, and the row keeps the uncorrected figure beside it.
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
@@ -19,11 +19,12 @@ from typing import Any
 import gevent
 import pyarrow as pa
 import pyarrow.parquet as pq
+from lagscope.harness.loadgen import send_slots
 from locust import events
 from locust.env import Environment
 
-from harness import rundir, send_slots
-from harness.load_schema import SCHEMA
+from lagscope import runfiles
+from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
 
@@ -72,7 +73,7 @@ def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
     """Append one load-generator event to the run's ``events.jsonl``."""
-    rundir.log_event(run_dir, event, source="load", **detail)
+    runfiles.log_event(run_dir, event, source="load", **detail)
 
 
 def install(run_dir: Path) -> None:

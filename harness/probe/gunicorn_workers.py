@@ -1,7 +1,7 @@
 """Gunicorn worker classes that serve through uvicorn on a chosen event loop.
 
 ``lagscope run --server gunicorn --loop uvloop`` runs
-``gunicorn -k harness.gunicorn_workers.UvloopWorker``.
+``gunicorn -k lagscope.harness.probe.gunicorn_workers.UvloopWorker``.
 """
 
 from __future__ import annotations

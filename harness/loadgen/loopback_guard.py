@@ -1,6 +1,6 @@
 """Runs inside Locust: a request to a non-loopback URL is refused, and counted as a failure.
 
-harness.loopback decides what is loopback; this module wraps the ``request`` method of
+lagscope.loopback decides what is loopback; this module wraps the ``request`` method of
 Locust's two HTTP clients so that a refused request
 
 - is reported through the client's ``request`` event as a failed request (no response,
@@ -25,7 +25,7 @@ from locust.clients import HttpSession
 from locust.contrib.fasthttp import FastHttpSession
 from locust.exception import RescheduleTask
 
-from harness import loopback, rundir
+from lagscope import loopback, runfiles
 
 logger = logging.getLogger("lagscope.loopback")
 
@@ -50,7 +50,7 @@ def _refuse(
     _Refusals.count += 1
     if _Refusals.count == 1:
         logger.warning("lagscope: %s (further refusals are counted, not logged)", refused)
-        rundir.log_event(run_dir, "remote_target_refused", source="load", url=full,
+        runfiles.log_event(run_dir, "remote_target_refused", source="load", url=full,
                          method=method, name=name, pid=os.getpid())  # fmt: skip
     raise RescheduleTask() from refused
 

@@ -9,17 +9,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import scenarios
-from harness.app_check import check_app
-from harness.arrivals import ArrivalKind, Rate
-from harness.exceptions import UsageError
+from lagscope import scenarios
+from lagscope.app_import import check_app
+from lagscope.arrivals import ArrivalKind, Rate
+from lagscope.errors import UsageError
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
 ServerKind = Literal["uvicorn", "gunicorn"]
 SERVERS: tuple[ServerKind, ...] = ("uvicorn", "gunicorn")
 
-BUILTIN_APPS = {"shop": "target_apps.shop.app:app"}
+BUILTIN_APPS = {"shop": "lagscope.target_apps.shop.app:app"}
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -49,7 +49,7 @@ class RunConfig:
     allow_remote_target: bool = False
     profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run
     slos: tuple[str, ...] = ()  # SLO checks as given (--slo, --slo-file lines)
-    # Open model (``--rate``): arrivals per second in total, planned (harness.arrivals).
+    # Open model (``--rate``): arrivals per second in total, planned (lagscope.arrivals).
     rate: Rate | None = None
     arrivals: ArrivalKind = "constant"
     max_users: int = 1000  # cap of the pool of users the arrivals are handed to
@@ -77,7 +77,7 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
     """Return the import string for ``app`` (a built-in name or ``module:attr``).
 
     A user's app is imported in a child process to check that it names an ASGI app
-    (harness.app_check). Errors start with ``where`` (a file, for a game day) and name
+    (lagscope.app_import). Errors start with ``where`` (a file, for a game day) and name
     the input as ``what``.
     """
     if app in BUILTIN_APPS:
@@ -115,7 +115,7 @@ def resolve_faults(faults: Sequence[str], *, app: str, what: str = "--fault") ->
         return ()
     if app != "shop":
         raise UsageError(f"{what} applies to the built-in app only; add --app shop")
-    from target_apps.shop.faults import CATALOGUE
+    from lagscope.target_apps.shop.faults import CATALOGUE
 
     for fault in faults:
         if fault not in CATALOGUE:

@@ -17,7 +17,7 @@ SCHEMA = pa.schema(
         ("bytes", pa.int64()),
         ("error", pa.string()),  # exception text when not ok
         ("pid", pa.int32()),  # the load-generator process that sent it
-        # rate mode only (null in closed mode): see harness.open_model
+        # rate mode only (null in closed mode): see lagscope.harness.loadgen.open_model
         ("intended_t", pa.float64()),  # the slot the plan gave the request, unix seconds
         ("uncorrected_ms", pa.float64()),  # response time counted from the actual send (t)
         ("send_lag_ms", pa.float64()),  # how late the send was: t - intended_t

@@ -27,11 +27,11 @@ def add_parser(sub: Any) -> None:
 
 
 def cmd_gameday(args: argparse.Namespace) -> int:
-    from harness.gameday import Conductor, copy_file, run_config
-    from harness.orchestrator import run
-    from reports import build
-    from reports.gameday_file import load_gameday
-    from reports.renderers.terminal import print_summary
+    from lagscope.harness.run.conductor import Conductor, copy_file, run_config
+    from lagscope.harness.run.orchestrator import run
+    from lagscope.reports.build import build
+    from lagscope.reports.gameday_file import load_gameday
+    from lagscope.reports.renderers.terminal import print_summary
 
     game = load_gameday(args.file)
     config = run_config(game, out=args.out)

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field
 from itertools import product
 from typing import Any, TypeVar
 
-from harness import config as cfg
-from harness.exceptions import UsageError
-from harness.rate_search import SearchLimits
+from lagscope.harness.run import config as cfg
+from lagscope.reports.rate_search import SearchLimits
+
+from lagscope.errors import UsageError
 
 T = TypeVar("T")
 _SERVERS: tuple[str, ...] = cfg.SERVERS

@@ -21,15 +21,20 @@ from types import FrameType
 from typing import Any, Protocol
 
 import psutil
+from lagscope.harness.run.config import RunConfig
+from lagscope.harness.run.load import start_load
+from lagscope.harness.run.processes import Child
+from lagscope.harness.run.profiling import request_profile
+from lagscope.harness.run.sampler import ResourceSampler
+from lagscope.harness.run.target import (
+    FAULT_FILE,
+    openapi_get_paths,
+    start_downstream,
+    start_target,
+)
 
-from harness import rundir
-from harness.config import RunConfig
-from harness.exceptions import UsageError
-from harness.load import start_load
-from harness.processes import Child
-from harness.profiling import request_profile
-from harness.sampler import ResourceSampler
-from harness.target import FAULT_FILE, openapi_get_paths, start_downstream, start_target
+from lagscope import runfiles
+from lagscope.errors import UsageError
 
 STARTUP_ALLOWANCE_S = 120.0
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -119,12 +124,12 @@ class Run:
         )
         self.children["target"] = target
         self.urls["target"] = url
-        rundir.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
+        runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
         paths = None
         if config.scenario == "openapi":
             paths = openapi_get_paths(url, log=target.log_path)
         if paths is not None:
-            rundir.log_event(self.dir, "openapi_paths", paths=paths)
+            runfiles.log_event(self.dir, "openapi_paths", paths=paths)
             if not paths:
                 raise UsageError(
                     f"{config.app} has no GET operation without parameters in its OpenAPI "
@@ -140,7 +145,7 @@ class Run:
         while load.exited() is None:
             if target.exited() is not None:
                 self.outcome = "target_crashed"
-                rundir.log_event(self.dir, "target_exited", code=target.exited())
+                runfiles.log_event(self.dir, "target_exited", code=target.exited())
                 return
             if time.monotonic() > until:
                 self.outcome = "load_overran"
@@ -154,7 +159,7 @@ class Run:
             child = self.children.get(name)
             if child is not None:
                 code = child.stop()
-                rundir.log_event(self.dir, "stopped", process=name, code=code)
+                runfiles.log_event(self.dir, "stopped", process=name, code=code)
 
 
 def _close(conductor: Conductor | None, current: Run) -> None:
@@ -164,7 +169,7 @@ def _close(conductor: Conductor | None, current: Run) -> None:
     try:
         conductor.close(current)
     except Exception as exc:  # reported as an event; cleanup goes on
-        rundir.log_event(current.dir, "conductor_failed", error=f"{type(exc).__name__}: {exc}")
+        runfiles.log_event(current.dir, "conductor_failed", error=f"{type(exc).__name__}: {exc}")
 
 
 def run(
@@ -178,11 +183,11 @@ def run(
     ``prepare`` writes extra files into the new run directory before anything starts;
     ``conductor`` is ticked while the load runs (see Conductor).
     """
-    run_dir = rundir.create(config.out)
+    run_dir = runfiles.create(config.out)
     if prepare is not None:
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
-    rundir.write_json(
+    runfiles.write_json(
         run_dir / "run.json",
         {
             "config": config.to_json(),
@@ -193,7 +198,7 @@ def run(
             "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": FAULT_FILE},
         },
     )
-    rundir.log_event(run_dir, "run_start")
+    runfiles.log_event(run_dir, "run_start")
     current = Run(config, run_dir, conductor, admin_token=admin_token)
     sampler = ResourceSampler(
         run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
@@ -204,7 +209,7 @@ def run(
             current.execute()
     except KeyboardInterrupt:
         current.outcome = "interrupted"
-        rundir.log_event(run_dir, "interrupted")  # when: the cleanup below takes a while
+        runfiles.log_event(run_dir, "interrupted")  # when: the cleanup below takes a while
     except BaseException:
         current.outcome = "failed"
         raise
@@ -214,8 +219,8 @@ def run(
             _close(conductor, current)
             current.stop_all()
             sampler.stop()
-            rundir.merge_request_parts(run_dir)
-            rundir.log_event(run_dir, "run_end", outcome=current.outcome)
+            runfiles.merge_request_parts(run_dir)
+            runfiles.log_event(run_dir, "run_end", outcome=current.outcome)
         finally:
             signal.signal(signal.SIGINT, previous)
     return run_dir

@@ -1,6 +1,7 @@
 """The CLI's report-side flags and commands: ``--slo``/``--slo-file``, ``--profile``, ``compare``.
 
-Kept apart from ``harness.cli`` so that the run flags and the report flags grow separately.
+Kept apart from ``lagscope.harness.cli.main`` so that the run flags and the report flags
+grow separately.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.exceptions import UsageError
-from reports.wording import plural
+from lagscope.reports.wording import plural
+
+from lagscope.errors import UsageError
 
 SLO_HELP = (
     "service-level objective, repeatable: METRIC OP VALUE, e.g. 'p99<500ms', 'errors<0.1%%', "
@@ -77,8 +79,8 @@ def add_compare(sub: Any) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from reports.build import build_compare
-    from reports.renderers.compare import print_compare
+    from lagscope.reports.build import build_compare
+    from lagscope.reports.renderers.compare import print_compare
 
     result, page = build_compare(args.run_a, args.run_b, out=args.out)
     print_compare(result)

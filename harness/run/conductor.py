@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from lagscope.harness.run import config as cfg
+from lagscope.harness.run.live_view import LiveFeed, live_figures, render
+from lagscope.harness.run.orchestrator import Run
+from lagscope.reports.gameday_file import GameDay, Phase
 from rich.console import Console
 from rich.live import Live
 
-from harness import config as cfg
-from harness import rundir
-from harness.arrivals import parse_rate
-from harness.exceptions import UsageError
-from harness.gameday_live import LiveFeed, live_figures, render
-from harness.orchestrator import Run
-from reports.gameday_file import GameDay, Phase
+from lagscope import runfiles
+from lagscope.arrivals import parse_rate
+from lagscope.errors import UsageError
 
 FILE_NAME = "gameday.toml"  # the exercise, copied into the run directory
 ACTION_TIMEOUT_S = 10.0
@@ -52,7 +52,7 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
     if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
         raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
-    rundir.check_new(out)
+    runfiles.check_new(out)
     return cfg.RunConfig(
         app=load.app,
         app_import=cfg.resolve_app(load.app, what="[load] app", where=where),
@@ -81,7 +81,7 @@ def _check_faults(game: GameDay) -> tuple[str, ...]:
     for phase in switched:
         what = f"{where}[[phase]] {phase.name}: faults"
         cfg.resolve_faults(phase.faults or (), app=load.app, what=what)
-    if switched and importlib.util.find_spec("target_apps.shop.admin") is None:
+    if switched and importlib.util.find_spec("lagscope.target_apps.shop.admin") is None:
         raise UsageError(
             f"{where}the timeline switches faults, but this shop has no run-time "
             "fault switch (target_apps/shop/admin.py); use downstream phases instead"
@@ -167,12 +167,12 @@ class Conductor:
             self.live = None
             self.console.print()
         started = [p.name for p in self.game.phases if p not in self.pending]
-        rundir.log_event(run.dir, "gameday_end", phases_started=started)
+        runfiles.log_event(run.dir, "gameday_end", phases_started=started)
 
     def _start_phase(self, run: Run, phase: Phase) -> None:
         assert self.t0 is not None
         offset = time.time() - self.t0
-        rundir.log_event(
+        runfiles.log_event(
             run.dir, "phase_start", phase=phase.name, role=phase.role, planned_at=phase.at_s,
             at=round(offset, 3), actions=phase.describe(),
         )  # fmt: skip
@@ -186,13 +186,13 @@ class Conductor:
             try:
                 call()
             except (httpx.HTTPError, KeyError, ValueError) as exc:
-                rundir.log_event(run.dir, "phase_action_failed", phase=phase.name,
+                runfiles.log_event(run.dir, "phase_action_failed", phase=phase.name,
                                  action=action, error=f"{type(exc).__name__}: {exc}")  # fmt: skip
                 self.console.print(
                     f"[red]  {action} failed: {exc}[/red]", highlight=False, markup=True
                 )
             else:
-                rundir.log_event(run.dir, "phase_action", phase=phase.name, action=action)
+                runfiles.log_event(run.dir, "phase_action", phase=phase.name, action=action)
 
     def _actions(self, run: Run, phase: Phase) -> list[tuple[str, Callable[[], None]]]:
         actions: list[tuple[str, Callable[[], None]]] = []
@@ -213,7 +213,7 @@ class Conductor:
         for name, firing in figures.alerts.items():
             if firing != self.alerts[name]:
                 self.alerts[name] = firing
-                rundir.log_event(run.dir, "alert_seen_live", alert=name, firing=firing,
+                runfiles.log_event(run.dir, "alert_seen_live", alert=name, firing=firing,
                                  at=round(figures.at, 3))  # fmt: skip
         self.live.update(render(self.game, figures), refresh=True)
 
@@ -240,7 +240,9 @@ def _with_retries(call: Callable[[], object], *, on_retry: Callable[[str], None]
 
 
 def _retry_logger(run: Run, action: str) -> Callable[[str], None]:
-    return lambda error: rundir.log_event(run.dir, "phase_action_retry", action=action, error=error)
+    return lambda error: runfiles.log_event(
+        run.dir, "phase_action_retry", action=action, error=error
+    )
 
 
 def switch_faults(run: Run, enabled: list[str]) -> None:

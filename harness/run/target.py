@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import httpx
+from lagscope.harness.run.config import RunConfig
+from lagscope.harness.run.processes import Child, free_port
 
-from harness.config import RunConfig
-from harness.exceptions import TargetStartError
-from harness.processes import Child, free_port
+from lagscope.errors import TargetStartError
 
 START_TIMEOUT_S = 60.0
 LOOPBACK = "127.0.0.1"
@@ -37,7 +37,7 @@ def start_downstream(config: RunConfig, run_dir: Path, *, deadline: float) -> tu
     env["DOWNSTREAM_LATENCY_MS"] = str(config.downstream_latency_ms)
     env["DOWNSTREAM_STOCK_LATENCY_MS"] = str(config.downstream_stock_latency_ms)
     argv = [
-        sys.executable, "-m", "uvicorn", "target_apps.downstream:app",
+        sys.executable, "-m", "uvicorn", "lagscope.target_apps.downstream:app",
         "--host", LOOPBACK, "--port", str(port), "--loop", "asyncio",
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
@@ -92,16 +92,16 @@ def start_target(
 def server_argv(config: RunConfig, port: int) -> list[str]:
     """The command line of the target server: uvicorn, or gunicorn with uvicorn workers."""
     if config.server == "gunicorn":
-        from harness.gunicorn_workers import BY_LOOP
+        from lagscope.harness.probe.gunicorn_workers import BY_LOOP
 
         return [
-            sys.executable, "-m", "gunicorn", "harness.probe.entry:create_app()",
+            sys.executable, "-m", "gunicorn", "lagscope.harness.probe.entry:create_app()",
             "--bind", f"{LOOPBACK}:{port}", "--workers", str(config.workers),
-            "--worker-class", f"harness.gunicorn_workers.{BY_LOOP[config.loop]}",
+            "--worker-class", f"lagscope.harness.probe.gunicorn_workers.{BY_LOOP[config.loop]}",
             "--chdir", os.getcwd(), "--graceful-timeout", "3", "--log-level", "warning",
         ]  # fmt: skip
     return [
-        sys.executable, "-m", "uvicorn", "harness.probe.entry:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "lagscope.harness.probe.entry:create_app", "--factory",
         "--host", LOOPBACK, "--port", str(port), "--workers", str(config.workers),
         "--loop", config.loop, "--http", "httptools", "--log-level", "warning",
         "--no-access-log", "--app-dir", os.getcwd(), "--timeout-graceful-shutdown", "3",

@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from lagscope.reports.burnrate import alert_states
+from lagscope.reports.gameday_file import GameDay
+from lagscope.reports.sli import completion_times, sli_series
 from rich.table import Table
-
-from reports.burnrate import alert_states
-from reports.gameday_file import GameDay
-from reports.sli import completion_times, sli_series
 
 SETTLE_S = 2.0  # spool parts are flushed every second; a request lands within ~2 s
 RECENT_S = 5  # P95/P99 shown over the last settled seconds

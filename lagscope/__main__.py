@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from harness.cli import main
+from lagscope.harness.cli.main import main
 
 raise SystemExit(main())

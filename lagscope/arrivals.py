@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from harness.exceptions import UsageError
+from lagscope.errors import UsageError
 
 ArrivalKind = Literal["constant", "poisson"]
 ARRIVALS: tuple[ArrivalKind, ...] = ("constant", "poisson")

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import config as cfg
-from harness.exceptions import UsageError
-from harness.rate_search import SearchLimits
-from harness.sweep_plan import DEFAULT_SLOS, STEP_OVERHEAD_S, SweepPlan, matrix
-from harness.units import parse_seconds
+from lagscope.harness.run import config as cfg
+from lagscope.harness.run.sweep_plan import DEFAULT_SLOS, STEP_OVERHEAD_S, SweepPlan, matrix
+from lagscope.reports.rate_search import SearchLimits
+
+from lagscope.errors import UsageError
+from lagscope.units import parse_seconds
 
 
 def add_parser(sub: Any) -> None:
@@ -131,8 +132,8 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from harness.sweep import Sweep
-    from reports.sweep_build import build_sweep
+    from lagscope.harness.run.sweep import Sweep
+    from lagscope.reports.sweep_build import build_sweep
 
     if args.resume is not None:
         sweep = Sweep.resume(args.resume)

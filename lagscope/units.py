@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from harness.exceptions import UsageError
+from lagscope.errors import UsageError
 
 # The sign is matched so that "-5s" is refused as not positive rather than as not a number.
 _DURATION = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")

@@ -1,7 +1,7 @@
 """The harness's side of bounded profiling: when to profile, and asking the workers to.
 
 The window is centred in the load (away from ramp-up and drain) so that it falls in
-the steady window; the workers (harness.probe.profiler) do the profiling.
+the steady window; the workers (lagscope.harness.probe.profiler) do the profiling.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from harness import rundir
-from harness.exceptions import UsageError
-from harness.probe.profiler import REQUEST_FILE
+from lagscope.harness.probe.profiler import REQUEST_FILE
+
+from lagscope import runfiles
+from lagscope.errors import UsageError
 
 MIN_OUTSIDE_S = 2.0  # steady load left outside the window, to measure the overhead against
 
@@ -35,5 +36,5 @@ def window_start(load_started: float, *, duration_s: float, profile_s: float) ->
 def request_profile(run_dir: Path, *, duration_s: float, profile_s: float) -> None:
     """Write ``profile-request.json``; every worker polls for it."""
     start = window_start(time.time(), duration_s=duration_s, profile_s=profile_s)
-    rundir.write_json(run_dir / REQUEST_FILE, {"start": start, "seconds": profile_s})
-    rundir.log_event(run_dir, "profile_requested", start=start, seconds=profile_s)
+    runfiles.write_json(run_dir / REQUEST_FILE, {"start": start, "seconds": profile_s})
+    runfiles.log_event(run_dir, "profile_requested", start=start, seconds=profile_s)

@@ -4,12 +4,12 @@ Locust's users are a closed model: each waits for its response before sending
 again, so a frozen server stops receiving requests and its latency looks better
 than real clients (who keep arriving) see it — coordinated omission. Here one
 dispatcher per load-generator process walks a plan of intended send times
-(harness.arrivals) and hands each arrival to a free user of a pool, which runs one
+(lagscope.arrivals) and hands each arrival to a free user of a pool, which runs one
 task of the scenario's user (picked by the scenario's weights). An arrival that
 finds every user busy is sent as soon as one frees up, still measured from its slot;
 the pool grows as needed up to ``max_users`` and says so when that cap binds.
 
-Each arrival's greenlet carries its slot (harness.send_slots) for the recorder.
+Each arrival's greenlet carries its slot (lagscope.harness.loadgen.send_slots) for the recorder.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ import gevent
 import gevent.event
 import gevent.monkey
 import gevent.pool
+from lagscope.harness.loadgen import send_slots
+from lagscope.harness.loadgen.recorder import log_event
 from locust import User, constant, task
 from locust.exception import InterruptTaskSet, RescheduleTask, RescheduleTaskImmediately, StopUser
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
-from harness import arrivals, send_slots
-from harness.load_recorder import log_event
+from lagscope import arrivals
 
 logger = logging.getLogger("lagscope.open_model")
 _native_sleep = gevent.monkey.get_original("time", "sleep")  # Locust patches time.sleep

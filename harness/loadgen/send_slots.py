@@ -1,7 +1,7 @@
 """Runs inside Locust: which planned arrival the current greenlet is sending, if any.
 
-harness.open_model marks each arrival's greenlet with its intended send time;
-harness.load_recorder asks ``slot_of`` when a request completes. Greenlet-local, so
+lagscope.harness.loadgen.open_model marks each arrival's greenlet with its intended send time;
+lagscope.harness.loadgen.recorder asks ``slot_of`` when a request completes. Greenlet-local, so
 concurrent arrivals never see each other's slots; closed-mode users have none.
 """
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.arrivals import parse_rate
-from harness.exceptions import UsageError
+from lagscope.arrivals import parse_rate
+from lagscope.errors import UsageError
 
 DEFAULT_USERS = 20
 DEFAULT_SPAWN_RATE = 20.0

@@ -12,17 +12,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from harness import cli_reports, gameday_cli, sweep_cli
-from harness import config as cfg
-from harness.arrivals import ARRIVALS
-from harness.exceptions import LagscopeError, UsageError
-from harness.load_model import DEFAULT_MAX_USERS, DEFAULT_SPAWN_RATE, DEFAULT_USERS, load_model
-from harness.profiling import check_profile
-from harness.units import parse_megabytes, parse_milliseconds, parse_seconds
-from reports.slo import parse_slos
+from lagscope.harness.cli import gameday as gameday_cli
+from lagscope.harness.cli import reports as cli_reports
+from lagscope.harness.cli import sweep as sweep_cli
+from lagscope.harness.run import config as cfg
+from lagscope.harness.run.load_model import (
+    DEFAULT_MAX_USERS,
+    DEFAULT_SPAWN_RATE,
+    DEFAULT_USERS,
+    load_model,
+)
+from lagscope.harness.run.profiling import check_profile
+from lagscope.reports.slo import parse_slos
+
+from lagscope.arrivals import ARRIVALS
+from lagscope.errors import LagscopeError, UsageError
+from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
 
 if TYPE_CHECKING:
-    from target_apps.shop.faults import Fault
+    from lagscope.target_apps.shop.faults import Fault
 
 DESCRIPTION = (
     "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
@@ -235,7 +243,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     stock_ms = parse_milliseconds(args.downstream_stock_latency, what="--downstream-stock-latency")
     memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
     out = args.out or cfg.default_out(args.app, scenario)
-    from harness.rundir import check_new  # pyarrow: imported only when a run is asked for
+    from lagscope.runfiles import check_new  # pyarrow: imported only when a run is asked for
 
     check_new(out)
     app_import = cfg.resolve_app(args.app)
@@ -267,9 +275,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from harness.orchestrator import run
-    from reports import build
-    from reports.renderers.terminal import print_summary
+    from lagscope.harness.run.orchestrator import run
+    from lagscope.reports.build import build
+    from lagscope.reports.renderers.terminal import print_summary
 
     config = config_from_args(args)
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
@@ -283,9 +291,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from reports import build
-    from reports.renderers.terminal import print_summary
-    from reports.rundata import read_run_json
+    from lagscope.reports.build import build
+    from lagscope.reports.renderers.terminal import print_summary
+    from lagscope.reports.rundata import read_run_json
 
     texts = cli_reports.slo_texts(args)
     if not texts:  # the SLOs the run was given, if any
@@ -305,7 +313,7 @@ def reproduce_command(fault: Fault) -> str:
 
 
 def _cmd_apps(args: argparse.Namespace) -> int:
-    from target_apps.shop.faults import CATALOGUE
+    from lagscope.target_apps.shop.faults import CATALOGUE
 
     print(
         "shop — catalogue, orders and logins in a real DB (SQLite file, or DATABASE_URL), "

@@ -8,11 +8,12 @@ import os
 import sys
 from pathlib import Path
 
-from harness.arrivals import ENV_OPTIONS, PlanOptions
-from harness.config import RunConfig
-from harness.processes import Child
+from lagscope.harness.run.config import RunConfig
+from lagscope.harness.run.processes import Child
 
-LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+from lagscope.arrivals import ENV_OPTIONS, PlanOptions
+
+LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadgen" / "locustfile.py"
 # Rate mode: Locust's --run-time is only a backstop (the dispatchers end the test when the
 # plan is sent and drained); it leaves room for their lead, drain and clean-up (~4.5 s).
 RATE_MODE_EXTRA_S = 8.0

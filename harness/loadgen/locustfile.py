@@ -3,7 +3,7 @@
 ``LAGSCOPE_SCENARIO_FILE`` names the scenario's locustfile; its User classes are
 imported into this module's namespace, which is where Locust looks for them.
 In rate mode (``LAGSCOPE_OPEN_MODEL`` set) Locust runs one dispatcher per process
-instead, which drives the scenario's classes as a pool (harness.open_model).
+instead, which drives the scenario's classes as a pool (lagscope.harness.loadgen.open_model).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import os
 import sys
 from pathlib import Path
 
+from lagscope.harness.loadgen import loopback_guard, open_model
+from lagscope.harness.loadgen import recorder as load_recorder
 from locust import User, events
 
-from harness import arrivals, load_recorder, loopback_guard, open_model
+from lagscope import arrivals
 
 
 def _load_scenario(path: Path) -> list[type[User]]:

@@ -13,8 +13,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.exceptions import UsageError
-from harness.load_schema import SCHEMA
+from lagscope.errors import UsageError
+from lagscope.request_schema import SCHEMA
 
 
 def check_new(path: Path) -> None:

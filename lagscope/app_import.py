@@ -2,7 +2,7 @@
 
 The harness process never imports the user's app: an import may connect to a database,
 start threads or fail in any way, and the harness must stay clean to stop everything it
-started.  ``python -m harness.app_check module:attr`` imports it as a server worker will
+started.  ``python -m lagscope.app_import module:attr`` imports it as a server worker will
 (the current directory first on ``sys.path``) and answers one line of JSON on stdout;
 ``check_app`` turns a bad answer into a one-line UsageError.
 """
@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from harness.exceptions import UsageError
+from lagscope.errors import UsageError
 
 CHECK_TIMEOUT_S = 60.0
 _ANSWER = "lagscope-app-check: "  # prefix of the child's answer, after whatever the app printed
@@ -100,11 +100,11 @@ def check_app(import_string: str, *, what: str = "--app", where: str = "") -> No
 
 
 def _ask_child(import_string: str, *, named: str) -> dict[str, str]:
-    """Run ``python -m harness.app_check``; its verdict (UsageError when it gave none)."""
+    """Run ``python -m lagscope.app_import``; its verdict (UsageError when it gave none)."""
     module = import_string.partition(":")[0]
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "harness.app_check", import_string],
+            [sys.executable, "-m", "lagscope.app_import", import_string],
             capture_output=True,
             text=True,
             timeout=CHECK_TIMEOUT_S,
