@@ -21,6 +21,8 @@ from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
 from lagscope.reports.window import Window, measurement_window
 
+from lagscope import rundir
+
 
 def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     """The summary of a run: requests, loop, resources and diagnosis over the steady window.
@@ -212,7 +214,7 @@ def gameday_section(
     """The ``gameday`` section: the exercise's figures over its whole ``timeline`` (None when
     no phase started), and a runbook."""
     assert data.gameday_text is not None
-    game = parse_gameday(data.gameday_text, source=str(data.dir / "gameday.toml"))
+    game = parse_gameday(data.gameday_text, source=str(data.dir / rundir.GAMEDAY_TOML))
     if timeline is None:
         return {"title": game.title, "started": False, "passed": False, "expectations": [
             {"text": e.text, "passed": False, "actual": "the exercise never started"}
