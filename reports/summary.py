@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 from lagscope.reports import open_model
-from lagscope.reports.diagnosis import Figures, diagnose
+from lagscope.reports.diagnosis import diagnose
+from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
 from lagscope.reports.gauges import gauge_figures, memory_cap
