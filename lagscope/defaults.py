@@ -14,3 +14,6 @@ DOWNSTREAM_LATENCY_MS = 50.0  # shop's payments downstream
 DOWNSTREAM_STOCK_LATENCY_MS = 100.0  # shop's warehouse downstream
 MEMORY_CAP_MB = 512.0  # RSS per worker at which shop's seeded leaks stop growing
 SWEEP_START_RATE = 50.0  # requests/s of a sweep's first step
+METRICS_GAUGE_INTERVAL_MS = 1000.0  # Prometheus gauges' sampling interval (scrapes: ~1-15 s)
+METRICS_PATH = "/metrics"  # where instrument(app) answers scrapes without a run directory
+STALL_LOCATIONS = 20  # metrics: locations a worker labels before the rest count as "other"

@@ -98,3 +98,5 @@ ENV_SCENARIO_FILE = "LAGSCOPE_SCENARIO_FILE"  # the scenario's locustfile (Locus
 ENV_ALLOW_REMOTE = "LAGSCOPE_ALLOW_REMOTE"  # 1: let requests leave loopback (Locust)
 ENV_OPENAPI_PATHS = "LAGSCOPE_OPENAPI_PATHS"  # JSON list for the openapi scenario
 ENV_OPEN_MODEL = "LAGSCOPE_OPEN_MODEL"  # the arrival plan's options, JSON (Locust)
+ENV_METRICS_PATH = "LAGSCOPE_METRICS_PATH"  # the probe answers Prometheus scrapes here
+ENV_STALL_LOCATIONS = "LAGSCOPE_STALL_LOCATIONS"  # metrics: location labels per worker

@@ -1,4 +1,8 @@
-"""The ASGI wrapper that starts the probe inside a worker, via the lifespan protocol."""
+"""The ASGI wrapper that starts the probe inside a worker, via the lifespan protocol.
+
+What the probe measures goes to the run directory (``run_dir``: lagscope's own runs),
+to Prometheus metrics answered on the app's own port (``metrics_path``), or both.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +19,21 @@ from types import CodeType
 from typing import Any
 
 import anyio.to_thread
+from lagscope.harness.probe import exposition
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
 from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.http_metrics import RequestMetrics
+from lagscope.harness.probe.metrics import MetricsSink, instruments, worker_label
+from lagscope.harness.probe.metrics_gauges import MetricsGauges
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
+from lagscope.harness.probe.sink import Sink, Tee
 from lagscope.harness.probe.watchdog import Watchdog
 
 from lagscope import defaults, rundir
+from lagscope.errors import MetricsSetupError, UsageError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,9 +44,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 @dataclass(frozen=True, kw_only=True)
 class ProbeOptions:
-    """How the probe measures; the defaults are the CLI's."""
+    """How the probe measures, and where it puts it; the defaults are the CLI's."""
 
-    run_dir: str
+    run_dir: str | None  # workers/<pid>/ files go here; None: nothing is written to disk
+    metrics_path: str | None = None  # Prometheus metrics answered here; None: no metrics
+    stall_locations: int = defaults.STALL_LOCATIONS  # metrics: location labels per worker
     app_root: str = field(default_factory=os.getcwd)
     interval_ms: float = defaults.PROBE_INTERVAL_MS
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
@@ -55,6 +67,7 @@ class _Probe:
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
+        self.metric_gauges: MetricsGauges | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
 
@@ -66,22 +79,32 @@ class _Probe:
     def start(self) -> None:
         opts = self.options
         loop = asyncio.get_running_loop()
-        recorder = Recorder(opts.run_dir)
-        recorder.write_meta(
-            {
-                "started": time.time(),
-                "app": opts.app_name,
-                "app_root": opts.app_root,
-                "loop": f"{type(loop).__module__}.{type(loop).__name__}",
-                "python": platform.python_version(),
-                "probe": asdict(opts),
-            }
-        )
+        sinks: list[Sink] = []
+        recorder = None
+        if opts.run_dir is not None:
+            recorder = Recorder(opts.run_dir)
+            recorder.write_meta(
+                {
+                    "started": time.time(),
+                    "app": opts.app_name,
+                    "app_root": opts.app_root,
+                    "loop": f"{type(loop).__module__}.{type(loop).__name__}",
+                    "python": platform.python_version(),
+                    "probe": asdict(opts),
+                }
+            )
+            sinks.append(recorder)
+        if opts.metrics_path is not None:
+            sinks.append(
+                MetricsSink(
+                    instruments(), stall_locations=opts.stall_locations, worker=worker_label()
+                )
+            )
         self.heartbeat = Heartbeat(interval_s=opts.interval_ms / 1000.0)
         self.heartbeat.start()
         self.watchdog = Watchdog(
             self.heartbeat,
-            recorder,
+            sinks[0] if len(sinks) == 1 else Tee(*sinks),
             loop_thread_id=threading.get_ident(),
             loop_native_id=threading.get_native_id(),
             threshold_s=opts.stall_threshold_ms / 1000.0,
@@ -90,14 +113,21 @@ class _Probe:
             endpoints=self.endpoints,
         )
         self.watchdog.start()
-        self.gauges = GaugeSampler(
-            recorder.dir / rundir.GAUGES,
-            interval_s=opts.gauge_interval_ms / 1000.0,
-            frame_filter=FrameFilter.for_root(opts.app_root),
-            endpoints=self.endpoints,
-        )
-        self.gauges.start()
-        if opts.profile:
+        if recorder is not None:
+            self.gauges = GaugeSampler(
+                recorder.dir / rundir.GAUGES,
+                interval_s=opts.gauge_interval_ms / 1000.0,
+                frame_filter=FrameFilter.for_root(opts.app_root),
+                endpoints=self.endpoints,
+            )
+            self.gauges.start()
+        if opts.metrics_path is not None:
+            self.metric_gauges = MetricsGauges(
+                instruments(), worker=worker_label(),
+                stall_threshold_s=opts.stall_threshold_ms / 1000.0,
+            )  # fmt: skip
+            self.metric_gauges.start()
+        if opts.profile and opts.run_dir is not None:
             self._profile_task = loop.create_task(
                 profile_when_asked(Path(opts.run_dir), pid=os.getpid())
             )
@@ -117,10 +147,17 @@ class _Probe:
         if self.gauges is not None:
             self.gauges.stop()
             self.gauges = None
+        if self.metric_gauges is not None:
+            self.metric_gauges.stop()
+            self.metric_gauges = None
 
 
 class InstrumentedApp:
-    """Serves ``app`` unchanged and runs the probe in the worker that serves it."""
+    """Serves ``app`` unchanged and runs the probe in the worker that serves it.
+
+    With ``options.metrics_path`` it also answers scrapes there and counts and times
+    every other HTTP request (``http_metrics``).
+    """
 
     def __init__(
         self, app: ASGIApp, options: ProbeOptions | None, *, threadpool: int | None = None
@@ -129,10 +166,18 @@ class InstrumentedApp:
         self._probe = _Probe(app, options) if options is not None else None
         self._threadpool = threadpool
         self._started = False
+        self.metrics_path = options.metrics_path if options is not None else None
+        self._requests: RequestMetrics | None = None
+        self._setup_error: MetricsSetupError | None = None
+        if self.metrics_path is not None and self._probe is not None:
+            self._setup_error = exposition.check_setup(self.metrics_path)
+            self._requests = RequestMetrics(instruments(), self._probe.endpoints)
 
     def _start_once(self) -> None:
         if self._started:
             return
+        if self._setup_error is not None:
+            raise self._setup_error
         self._started = True
         if self._threadpool is not None:
             # The limiter FastAPI/Starlette use for sync endpoints and dependencies.
@@ -143,7 +188,16 @@ class InstrumentedApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
             self._start_once()  # servers that run without lifespan
+            if self._requests is not None and scope["type"] == "http":
+                await self._measured(scope, receive, send, self._requests)
+                return
             await self.app(scope, receive, send)
+            return
+        if self._setup_error is not None:
+            # Fail the start-up through the protocol: the server logs the message and
+            # exits (uvicorn stops its supervisor; gunicorn halts on a worker boot error).
+            await receive()  # lifespan.startup
+            await send({"type": "lifespan.startup.failed", "message": str(self._setup_error)})
             return
         self._start_once()
 
@@ -154,23 +208,60 @@ class InstrumentedApp:
 
         await self.app(scope, receive, send_and_stop)
 
+    async def _measured(
+        self, scope: Scope, receive: Receive, send: Send, requests: RequestMetrics
+    ) -> None:
+        if scope["path"] == self.metrics_path:
+            await exposition.serve(scope, send)
+            return
+        status = 500  # an app that raises before answering: the server answers 500
+        start = time.perf_counter()
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            requests.observe(scope, status, time.perf_counter() - start)
+
 
 def instrument(
     app: ASGIApp,
     *,
-    run_dir: str | os.PathLike[str],
+    run_dir: str | os.PathLike[str] | None = None,
+    metrics_path: str | None = None,
     app_root: str | os.PathLike[str] | None = None,
     interval_ms: float = defaults.PROBE_INTERVAL_MS,
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
+    stall_locations: int = defaults.STALL_LOCATIONS,
 ) -> InstrumentedApp:
-    """Wrap ``app`` so that each worker serving it records loop lag and stalls in ``run_dir``.
+    """Wrap ``app`` so that each worker serving it watches its event loop.
+
+    With ``run_dir``, each worker records loop lag, stalls and gauges in ``run_dir``
+    (lagscope's run-directory files).  With ``metrics_path`` (the default
+    ``"/metrics"`` when no ``run_dir`` is given), the app answers Prometheus scrapes
+    there on its own port: loop lag, stalls by blamed line, tasks, threadpool, DB pools,
+    logs, RSS and HTTP RED metrics by route.  Under several workers (uvicorn
+    ``--workers N``, gunicorn) set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory;
+    without it the app refuses to start (MetricsSetupError).
 
     ``app_root`` is the folder whose files count as the user's code (default: the
     current directory); stalls are blamed on the innermost frame under it.
+    ``stall_locations`` bounds the stall counters' ``location`` label per worker.
     """
+    if run_dir is None and metrics_path is None:
+        metrics_path = defaults.METRICS_PATH
+    if metrics_path is not None and not metrics_path.startswith("/"):
+        raise UsageError(f"metrics_path {metrics_path!r} must be a path starting with '/'")
     root = str(app_root) if app_root is not None else os.getcwd()
     options = ProbeOptions(
-        run_dir=str(run_dir),
+        run_dir=None if run_dir is None else str(run_dir),
+        metrics_path=metrics_path,
+        stall_locations=stall_locations,
         app_root=root,
         interval_ms=interval_ms,
         stall_threshold_ms=stall_threshold_ms,

@@ -5,7 +5,10 @@ The harness passes everything through the environment (workers are separate
 processes, started by uvicorn or gunicorn, which can only be given an import string):
 
     LAGSCOPE_APP                  the user's app, ``module:attribute``
-    LAGSCOPE_RUN_DIR              where each worker writes ``workers/<pid>/``
+    LAGSCOPE_RUN_DIR              where each worker writes ``workers/<pid>/`` (optional
+                                  with LAGSCOPE_METRICS_PATH: then nothing goes to disk)
+    LAGSCOPE_METRICS_PATH         answer Prometheus scrapes at this path (``/metrics``)
+    LAGSCOPE_STALL_LOCATIONS      metrics: ``location`` labels per worker (default 20)
     LAGSCOPE_PROBE                ``1`` to probe, ``0`` to serve the app bare
     LAGSCOPE_INTERVAL_MS          heartbeat interval
     LAGSCOPE_STALL_THRESHOLD_MS   lag above which the watchdog samples stacks
@@ -25,6 +28,7 @@ from lagscope.harness.probe.guard import Guard
 
 from lagscope import defaults, rundir
 from lagscope.app_import import load_app
+from lagscope.errors import UsageError
 
 
 def module_root(module_name: str) -> str:
@@ -53,9 +57,19 @@ def create_app() -> InstrumentedApp:
         harness_pid=int(harness_pid) if harness_pid else None,
     ).start()
     options = None
+    run_dir = os.environ.get(rundir.ENV_RUN_DIR) or None
+    metrics_path = os.environ.get(rundir.ENV_METRICS_PATH) or None
     if os.environ.get(rundir.ENV_PROBE, "1") == "1":
+        if run_dir is None and metrics_path is None:
+            raise UsageError(
+                f"the probe needs {rundir.ENV_RUN_DIR} (a run directory) or "
+                f"{rundir.ENV_METRICS_PATH} (e.g. /metrics), or both"
+            )
+        locations = os.environ.get(rundir.ENV_STALL_LOCATIONS)
         options = ProbeOptions(
-            run_dir=os.environ[rundir.ENV_RUN_DIR],
+            run_dir=run_dir,
+            metrics_path=metrics_path,
+            stall_locations=int(locations) if locations else defaults.STALL_LOCATIONS,
             app_root=module_root(import_string.partition(":")[0]),
             interval_ms=_float_env(rundir.ENV_INTERVAL_MS, None) or defaults.PROBE_INTERVAL_MS,
             stall_threshold_ms=(

@@ -8,6 +8,7 @@ doing (with sample counts), where to blame, and whether it was on CPU or waiting
 
 from __future__ import annotations
 
+import collections
 import sys
 import threading
 import time
@@ -18,7 +19,7 @@ from typing import Any
 
 from lagscope.harness.probe.frames import FrameFilter, Stack, capture
 from lagscope.harness.probe.heartbeat import Heartbeat
-from lagscope.harness.probe.recorder import Recorder
+from lagscope.harness.probe.sink import LagRow, Sink
 
 # A stall whose loop thread spent at least this share of the time it could run on the
 # CPU is CPU-bound ("cpu"); below it the thread was blocked in a system call ("wait").
@@ -108,13 +109,23 @@ def _cpu_share(
     return min(1.0, cpu / could_run)
 
 
+def drain(samples: collections.deque[LagRow]) -> list[LagRow]:
+    """Every sample out of ``samples`` (the loop thread appends, this thread pops)."""
+    rows = []
+    while True:
+        try:
+            rows.append(samples.popleft())
+        except IndexError:
+            return rows
+
+
 class Watchdog(threading.Thread):
-    """Watches ``heartbeat`` from its own thread and records stalls through ``recorder``."""
+    """Watches ``heartbeat`` from its own thread; lag and stalls go to ``sink``."""
 
     def __init__(
         self,
         heartbeat: Heartbeat,
-        recorder: Recorder,
+        sink: Sink,
         *,
         loop_thread_id: int,
         loop_native_id: int | None = None,
@@ -127,7 +138,7 @@ class Watchdog(threading.Thread):
     ) -> None:
         super().__init__(name="lagscope-watchdog", daemon=True)
         self.heartbeat = heartbeat
-        self.recorder = recorder
+        self.sink = sink
         self.loop_thread_id = loop_thread_id
         self.loop_native_id = loop_native_id if loop_native_id is not None else loop_thread_id
         self.threshold_s = threshold_s
@@ -163,13 +174,13 @@ class Watchdog(threading.Thread):
                     self._follow_stall(beats, due=due)
                     continue
                 if now - last_flush >= FLUSH_EVERY_S:
-                    self.recorder.flush_lag(self.heartbeat.samples)
+                    self.sink.write_lag(drain(self.heartbeat.samples))
                     last_flush = now
                 if self._stopping.wait(min(until - now + WAKE_MARGIN_S, self.poll_s)):
                     break
         finally:
-            self.recorder.flush_lag(self.heartbeat.samples)
-            self.recorder.close()
+            self.sink.write_lag(drain(self.heartbeat.samples))
+            self.sink.close()
 
     def _thread_times(self) -> tuple[float, float] | None:
         """(CPU seconds, seconds runnable but waiting for a CPU) of the loop thread."""
@@ -237,7 +248,7 @@ class Watchdog(threading.Thread):
         duration_s = lag_s + hb.interval_s / 2
         start_wall = self._wall() - (self._clock() - due) - (hb.interval_s / 2)
         self.stall_count += 1
-        self.recorder.write_stall(
+        self.sink.write_stall(
             build_stall_event(
                 samples,
                 start=start_wall,

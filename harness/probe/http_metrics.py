@@ -1,0 +1,70 @@
+"""HTTP RED metrics: every request counted by method, route template and status, and timed.
+
+The route is the template the app matched (``/products/{product_id}``), never the raw
+path, so the series stay bounded: it comes from the endpoint the router put in the
+scope (named by ``routes.endpoint_names``, include prefixes and mounts resolved), else
+the matched route's path; a request no route matched is ``unmatched``.  The duration
+runs until the app returns (a streamed body included).  The scrape itself is not counted.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from types import CodeType
+from typing import Any
+
+from lagscope.harness.probe.metrics import Instruments
+
+from lagscope import metric_names as names
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def path_of(endpoint_name: str) -> str:
+    """``"GET POST /items/{id}"`` -> ``"/items/{id}"``."""
+    _, slash, rest = endpoint_name.partition(" /")
+    return "/" + rest if slash else endpoint_name
+
+
+def route_of(scope: Mapping[str, Any], endpoints: Mapping[CodeType, str]) -> str:
+    """The route template ``scope`` was served by, after the app handled it."""
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        code = getattr(inspect.unwrap(endpoint), "__code__", None)
+        name = endpoints.get(code) if code is not None else None
+        if name is not None:
+            return path_of(name)
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if isinstance(path, str) and path:
+        return path
+    return names.UNMATCHED_ROUTE
+
+
+class RequestMetrics:
+    """Counts and times requests into ``instruments`` (``observe`` runs on the loop)."""
+
+    def __init__(
+        self, instruments: Instruments, endpoints: Callable[[], Mapping[CodeType, str]]
+    ) -> None:
+        self._requests = instruments.http_requests
+        self._duration = instruments.http_duration
+        self._endpoints = endpoints
+        # labels() takes a lock and builds a tuple: the children are kept per label set.
+        self._counters: dict[tuple[str, str, str], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
+
+    def observe(self, scope: Mapping[str, Any], status: int, seconds: float) -> None:
+        method = str(scope.get("method", "GET")).upper()
+        method = method if method in METHODS else "other"
+        route = route_of(scope, self._endpoints())
+        key = (method, route, str(status))
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self._requests.labels(*key)
+        counter.inc()
+        timer = self._timers.get(key[:2])
+        if timer is None:
+            timer = self._timers[key[:2]] = self._duration.labels(method, route)
+        timer.observe(seconds)

@@ -1,0 +1,178 @@
+"""Prometheus instruments of the probe, and the sink that feeds them from the watchdog.
+
+The instruments are created once per process (``instruments()``), in the client's
+default registry, so an app's own metrics come out of the same ``/metrics``.  Under
+several workers prometheus_client keeps each value in a file of
+``PROMETHEUS_MULTIPROC_DIR`` (its multiprocess mode, chosen by that variable when the
+client is first imported); ``exposition`` merges them at each scrape.
+
+Per-worker series carry ``worker`` (the pid); gauges use the ``livesum`` mode, so a
+dead worker's gauges vanish once it is marked dead, while its counters keep counting
+in the totals.  The stall counters' ``location`` label is bounded: ``StallLabels``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lagscope.harness.probe.sink import LagRow
+from prometheus_client import Counter, Gauge, Histogram
+
+from lagscope import defaults
+from lagscope import metric_names as names
+
+
+class StallLabels:
+    """The ``location`` label of a worker's stalls: at most ``limit`` distinct values.
+
+    A counter's series cannot move later, so the first ``limit`` locations a worker
+    blames keep their own label for its lifetime and every later one counts as
+    ``other``.  The blocking calls that matter stall a loop again and again, so they
+    are the first ones seen; ``other`` growing says the limit is too low.
+    """
+
+    def __init__(self, limit: int = defaults.STALL_LOCATIONS) -> None:
+        if limit < 1:
+            raise ValueError(f"stall_locations must be at least 1 (got {limit})")
+        self.limit = limit
+        self._kept: set[str] = set()
+
+    def location(self, location: str | None) -> str:
+        if location is None:
+            return names.UNKNOWN
+        if location in self._kept:
+            return location
+        if len(self._kept) < self.limit:
+            self._kept.add(location)
+            return location
+        return names.OTHER_LOCATION
+
+
+@dataclass(frozen=True)
+class Instruments:
+    lag: Histogram
+    stalls: Counter
+    blocked: Counter
+    threshold: Gauge
+    tasks: Gauge
+    threads_busy: Gauge
+    threads_total: Gauge
+    threads_waiting: Gauge
+    db_checked_out: Gauge
+    db_size: Gauge
+    db_waiting: Gauge
+    log_records: Counter
+    log_bytes: Counter
+    rss: Gauge
+    http_requests: Counter
+    http_duration: Histogram
+
+
+_created: Instruments | None = None
+_lock = threading.Lock()
+
+
+def _gauge(name: str, doc: str, labels: Sequence[str] = (names.WORKER,)) -> Gauge:
+    return Gauge(name, doc, list(labels), multiprocess_mode="livesum")
+
+
+def _create() -> Instruments:
+    stall_labels = [names.LOCATION, names.ENDPOINT, names.CAUSE]
+    http_labels = [names.METHOD, names.ROUTE]
+    return Instruments(
+        lag=Histogram(
+            names.LOOP_LAG,
+            "How late the probe's heartbeat woke (event-loop lag), per worker.",
+            [names.WORKER],
+            buckets=names.LAG_BUCKETS_S,
+        ),
+        stalls=Counter(
+            names.LOOP_STALLS,
+            "Event-loop stalls, by the code line blamed (location), endpoint and cause "
+            "(cpu: computing; wait: in a blocking call).",
+            stall_labels,
+        ),
+        blocked=Counter(
+            names.LOOP_BLOCKED,
+            "Seconds the event loop was stalled, by location, endpoint and cause.",
+            stall_labels,
+        ),
+        threshold=_gauge(names.STALL_THRESHOLD, "Loop lag above which a stall is recorded."),
+        tasks=_gauge(names.TASKS_PENDING, "Pending asyncio tasks."),
+        threads_busy=_gauge(names.THREADPOOL_BUSY, "Threads of anyio's default limiter in use."),
+        threads_total=_gauge(names.THREADPOOL_TOTAL, "Size of anyio's default thread limiter."),
+        threads_waiting=_gauge(
+            names.THREADPOOL_WAITING, "Calls waiting for a thread of anyio's default limiter."
+        ),
+        db_checked_out=_gauge(
+            names.DB_CHECKED_OUT,
+            "DB connections checked out, per engine's pool.",
+            (names.WORKER, names.ENGINE),
+        ),  # fmt: skip
+        db_size=_gauge(
+            names.DB_SIZE,
+            "DB pool capacity: size + max overflow (0: unbounded).",
+            (names.WORKER, names.ENGINE),
+        ),  # fmt: skip
+        db_waiting=_gauge(
+            names.DB_WAITING, "Callers waiting for a DB connection.", (names.WORKER, names.ENGINE)
+        ),
+        log_records=Counter(names.LOG_RECORDS, "Log records handled.", [names.WORKER]),
+        log_bytes=Counter(names.LOG_BYTES, "Bytes of log output formatted.", [names.WORKER]),
+        rss=_gauge(names.RSS, "Resident memory of the worker, bytes."),
+        http_requests=Counter(
+            names.HTTP_REQUESTS,
+            "HTTP requests answered, by method, route template and status.",
+            [names.METHOD, names.ROUTE, names.STATUS],
+        ),
+        http_duration=Histogram(
+            names.HTTP_DURATION,
+            "HTTP request duration (until the app returned), by method and route template.",
+            http_labels,
+            buckets=names.HTTP_BUCKETS_S,
+        ),
+    )
+
+
+def instruments() -> Instruments:
+    """The process's instruments, created on first use."""
+    global _created
+    with _lock:
+        if _created is None:
+            _created = _create()
+        return _created
+
+
+def worker_label() -> str:
+    return str(os.getpid())
+
+
+class MetricsSink:
+    """Takes the watchdog's lag samples and stall events into the instruments."""
+
+    def __init__(self, instruments: Instruments, *, stall_locations: int, worker: str) -> None:
+        self._lag = instruments.lag.labels(worker)
+        self._stalls = instruments.stalls
+        self._blocked = instruments.blocked
+        self._labels = StallLabels(stall_locations)
+
+    def write_lag(self, rows: Sequence[LagRow]) -> None:
+        observe = self._lag.observe
+        for _, lag_ms in rows:
+            observe(lag_ms / 1000.0)
+
+    def write_stall(self, event: dict[str, Any]) -> None:
+        labels = (
+            self._labels.location(event.get("location")),
+            event.get("endpoint") or names.UNKNOWN,
+            event.get("cause") or names.UNKNOWN,
+        )
+        self._stalls.labels(*labels).inc()
+        self._blocked.labels(*labels).inc(float(event["duration_ms"]) / 1000.0)
+
+    def close(self) -> None:
+        pass
