@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast check lint typecheck bench bench-report clean
+.PHONY: install demo test test-fast check lint typecheck bench bench-report ops-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Prometheus and promtool (the rules' checks, the Prometheus end-to-end tests) and
+# docker-compose (validates docker-compose.yml; no Docker engine needed), from Debian.
+ops-tools:
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null \
+	    && command -v docker-compose >/dev/null; then echo "ops-tools: installed"; else \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends prometheus docker-compose; fi
 
 demo: $(STAMP)
 	$(BIN)/lagscope run --app shop --fault blocking_io --users 20 --duration 10s

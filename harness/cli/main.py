@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from lagscope.harness.cli import gameday as gameday_cli
 from lagscope.harness.cli import reports as cli_reports
+from lagscope.harness.cli import slo as slo_cli
 from lagscope.harness.cli import sweep as sweep_cli
 from lagscope.harness.run import config as cfg
 from lagscope.harness.run.load_model import (
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 DESCRIPTION = (
     "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
-    "event loop. Commands: run, report, compare, apps, sweep, gameday; "
+    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo; "
     "'lagscope COMMAND --help' describes each."
 )
 _NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
@@ -215,6 +216,7 @@ def build_parser() -> _Parser:
     sub.add_parser("apps", help="list the built-in apps and their faults")
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
+    slo_cli.add_parser(sub)
     return parser
 
 
@@ -334,6 +336,7 @@ COMMANDS = {
     "compare": cli_reports.cmd_compare,
     "sweep": sweep_cli.cmd_sweep,
     "gameday": gameday_cli.cmd_gameday,
+    "slo": slo_cli.cmd_slo,
 }
 
 
