@@ -94,9 +94,7 @@ def objectives_from_slos(slos: Sequence[Slo]) -> tuple[list[Objective], list[str
                 Objective(name=name, text=slo.name, kind="availability", target=good / 100.0)
             )
         else:
-            notes.append(
-                f"{slo.name}: not a share of good requests (a load test's check); no rule"
-            )
+            notes.append(f"{slo.name}: not a share of good requests (a load test's check); no rule")
     return found, notes
 
 
@@ -296,9 +294,7 @@ def _window_seconds(window: str) -> float:
     return int(number) * size
 
 
-def gameday_rules(
-    rules: Sequence[BurnRateRule], *, time_scale: float
-) -> list[BurnRateRule]:
+def gameday_rules(rules: Sequence[BurnRateRule], *, time_scale: float) -> list[BurnRateRule]:
     """A game day's rules with their windows back in production time (the file's ``1h``)."""
     return [
         BurnRateRule(

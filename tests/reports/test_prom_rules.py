@@ -98,7 +98,8 @@ def test_a_game_days_rules_come_back_in_production_time() -> None:
 
 def test_time_scale_shrinks_windows_and_refuses_sub_second_ones() -> None:
     fast = alerts(default_rules(time_scale=60))["SloAvailabilityFastBurn"]
-    assert "ratio_rate1m{" in fast["expr"] and "ratio_rate5s{" in fast["expr"]
+    assert "ratio_rate1m{" in fast["expr"]
+    assert "ratio_rate5s{" in fast["expr"]
     with pytest.raises(UsageError, match="use a smaller --time-scale"):
         default_rules(time_scale=600)
 
