@@ -22,6 +22,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from lagscope import metric_names as names
 from lagscope.errors import UsageError
 
+ROOT = Path(__file__).resolve().parents[3]
+SEEDED_LINE = next(
+    n
+    for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+    if "SEEDED: blocks the loop" in text and "next(" not in text
+)
+
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -109,8 +116,7 @@ async def test_requests_are_counted_by_route_template_and_status(anyio_backend: 
 
 @pytest.mark.anyio
 async def test_a_stall_is_counted_at_its_line_with_endpoint_and_cause(anyio_backend: str) -> None:
-    root = Path(__file__).resolve().parents[3]
-    app = instrument(make_app(), metrics_path="/metrics", app_root=root)
+    app = instrument(make_app(), metrics_path="/metrics", app_root=ROOT)
     async with served(app) as client:
         await client.get("/block")
         await asyncio.sleep(0.1)  # the watchdog records the stall when the loop is back
@@ -120,9 +126,7 @@ async def test_a_stall_is_counted_at_its_line_with_endpoint_and_cause(anyio_back
         for (name, labels), v in samples(text).items()
         if name == names.LOOP_STALLS and v > 0
     }
-    line = next(n for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
-                if "SEEDED: blocks the loop" in text)  # fmt: skip
-    location = f"tests/harness/probe/test_metrics.py:{line}"
+    location = f"tests/harness/probe/test_metrics.py:{SEEDED_LINE}"
     assert location in stalls, stalls
     labels, _ = stalls[location]
     assert labels["endpoint"] == "GET /block"
