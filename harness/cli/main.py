@@ -26,7 +26,7 @@ from lagscope.harness.run.load_model import (
 from lagscope.harness.run.profiling import check_profile
 from lagscope.reports.slo import parse_slos
 
-from lagscope import defaults
+from lagscope import defaults, rundir
 from lagscope.arrivals import ARRIVALS
 from lagscope.errors import LagscopeError, UsageError
 from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
@@ -170,6 +170,13 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--no-probe", action="store_true", help="serve the app without the probe")
     p.add_argument(
+        "--metrics",
+        action="store_true",
+        help=f"the probe also answers Prometheus scrapes at {defaults.METRICS_PATH} on the "
+        "target's port (printed once it serves; multiprocess mode over the workers); the "
+        f"last scrape is kept as {rundir.METRICS_SCRAPE}",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         help="run directory, new or empty (default: runs/<time>-<app>-<scenario>)",
@@ -235,6 +242,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     check_profile(profile_s, duration_s=duration_s)
     if profile_s and args.no_probe:
         raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
+    if args.metrics and args.no_probe:
+        raise UsageError("--metrics come from the probe; drop --no-probe to serve them")
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
@@ -274,6 +283,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
+        metrics=args.metrics,
     )
 
 
@@ -285,12 +295,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
-    run_dir = run(config)
+    run_dir = run(config, on_ready=_announce_metrics)
     summary = build(run_dir, slos=parse_slos(config.slos))
     print_summary(summary)
     if summary["run"]["outcome"] == "interrupted":
         return 130
     return cli_reports.exit_code(summary)
+
+
+def _announce_metrics(urls: dict[str, str]) -> None:
+    if "metrics" in urls:
+        print(f"lagscope: metrics at {urls['metrics']} while the load runs",
+              file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
