@@ -58,16 +58,21 @@ class Stack:
         self.tmp = tmp
         self.children: list[Child] = []
 
-    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Child:
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None, *,
+        cwd: Path | None = None,
+    ) -> Child:  # fmt: skip
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        child = Child(name, argv, env=full_env, log_path=self.tmp / "logs" / f"{name}.log")
+        log = self.tmp / "logs" / f"{name}.log"
+        child = Child(name, argv, env=full_env, log_path=log, cwd=cwd)
         self.children.append(child)
         return child
 
     def serve(
-        self, name: str, argv: list[str], url: str, env: dict[str, str] | None = None
-    ) -> Child:
-        child = self.start(name, argv, env)
+        self, name: str, argv: list[str], url: str, env: dict[str, str] | None = None, *,
+        cwd: Path | None = None,
+    ) -> Child:  # fmt: skip
+        child = self.start(name, argv, env, cwd=cwd)
 
         def answers() -> bool:
             if child.exited() is not None:
