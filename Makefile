@@ -32,8 +32,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e"
 
 lint: $(STAMP)
-	$(BIN)/ruff check lagscope harness reports target_apps scenarios tests benchmarks
-	$(BIN)/ruff format --check lagscope harness reports target_apps scenarios tests benchmarks
+	$(BIN)/ruff check lagscope harness reports target_apps scenarios tests benchmarks deploy
+	$(BIN)/ruff format --check lagscope harness reports target_apps scenarios tests benchmarks deploy
 
 typecheck: $(STAMP)
 	MYPY=$(CURDIR)/$(BIN)/mypy tools/typecheck.sh

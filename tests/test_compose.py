@@ -74,7 +74,8 @@ def test_every_built_image_comes_from_files_in_the_repository() -> None:
         for instruction, args in steps:
             if instruction == "FROM":
                 image = args.split()[0]
-                assert ":" in image and not image.endswith(":latest"), f"{dockerfile}: {image}"
+                assert re.fullmatch(r"[\w./-]+:[\w.-]+", image), f"{dockerfile}: {image} unpinned"
+                assert not image.endswith(":latest"), f"{dockerfile}: {image}"
             if instruction == "COPY" and not args.startswith("--from"):
                 for source in args.split()[:-1]:
                     assert (context / source).exists(), f"{dockerfile}: COPY {source}"

@@ -52,7 +52,7 @@ def metric_names(expr: str) -> set[str]:
     text = re.sub(r"\[[^\]]*\]", "", text)
     found = set()
     for match in re.finditer(r"(?<![\w.:])[A-Za-z_:][A-Za-z0-9_:]*", text):
-        if text[match.end():].lstrip().startswith("(") or match.group() in KEYWORDS:
+        if text[match.end() :].lstrip().startswith("(") or match.group() in KEYWORDS:
             continue
         found.add(match.group())
     return found
@@ -94,8 +94,16 @@ def test_promtool_parses_every_query(tmp_path: Path) -> None:
 
 def test_the_panels_the_issue_asks_for_are_there() -> None:
     titles = " | ".join(p["title"] for p in load()["panels"])
-    for part in ("Error budget", "Burn rate", "Latency P95 / P99 by route", "Loop lag per worker",
-                 "Stalls by location", "DB pool", "Threadpool", "Pending asyncio tasks"):
+    for part in (
+        "Error budget",
+        "Burn rate",
+        "Latency P95 / P99 by route",
+        "Loop lag per worker",
+        "Stalls by location",
+        "DB pool",
+        "Threadpool",
+        "Pending asyncio tasks",
+    ):
         assert part in titles  # fmt: skip
     table = next(p for p in load()["panels"] if p["title"].startswith("Stalls by location"))
     assert table["type"] == "table"

@@ -150,6 +150,14 @@ def start_shop(
 class Prometheus:
     """A Prometheus server on loopback scraping ``targets`` every second."""
 
+    @classmethod
+    def attach(cls, url: str) -> Prometheus:
+        """A client of a Prometheus already running at ``url``."""
+        prom = cls.__new__(cls)
+        prom.url = url
+        wait_until(prom.ready, timeout_s=30, what="Prometheus ready")
+        return prom
+
     def __init__(self, s: Stack, *, targets: list[str], rule_files: list[Path]) -> None:
         self.port = free_port()
         self.url = f"http://{LOOPBACK}:{self.port}"
