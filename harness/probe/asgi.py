@@ -70,6 +70,9 @@ class _Probe:
         self.metric_gauges: MetricsGauges | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
+        self.requests = (
+            RequestMetrics(instruments(), self.endpoints) if options.metrics_path else None
+        )
 
     def endpoints(self) -> Mapping[CodeType, str]:
         if self._endpoints is None:
@@ -125,6 +128,7 @@ class _Probe:
             self.metric_gauges = MetricsGauges(
                 instruments(), worker=worker_label(),
                 stall_threshold_s=opts.stall_threshold_ms / 1000.0,
+                flush=self.requests.flush if self.requests is not None else None,
             )  # fmt: skip
             self.metric_gauges.start()
         if opts.profile and opts.run_dir is not None:
@@ -171,7 +175,7 @@ class InstrumentedApp:
         self._setup_error: MetricsSetupError | None = None
         if self.metrics_path is not None and self._probe is not None:
             self._setup_error = exposition.check_setup(self.metrics_path)
-            self._requests = RequestMetrics(instruments(), self._probe.endpoints)
+            self._requests = self._probe.requests
 
     def _start_once(self) -> None:
         if self._started:
@@ -212,6 +216,7 @@ class InstrumentedApp:
         self, scope: Scope, receive: Receive, send: Send, requests: RequestMetrics
     ) -> None:
         if scope["path"] == self.metrics_path:
+            requests.flush()  # this worker's counts are current; the others' within a second
             await exposition.serve(scope, send)
             return
         status = 500  # an app that raises before answering: the server answers 500

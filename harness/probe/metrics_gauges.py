@@ -1,5 +1,7 @@
 """The app-side gauges as Prometheus series: sampled on the worker's loop every second.
 
+Each sample first flushes what ``flush`` gathered (the requests' counts and timings).
+
 Pending tasks, anyio's threadpool, each SQLAlchemy pool (by ``engine``), log records
 and bytes (counters: the growth since the last sample is added) and RSS.  Only the
 cheap readings of ``gauges.sample`` are taken (no walk of the tasks' await chains):
@@ -9,6 +11,7 @@ one sample costs a few microseconds plus ``all_tasks()``.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from lagscope.harness.probe import hooks
 from lagscope.harness.probe.gauges import rss_bytes, thread_limiter
@@ -27,8 +30,10 @@ class MetricsGauges:
         worker: str,
         stall_threshold_s: float,
         interval_s: float = defaults.METRICS_GAUGE_INTERVAL_MS / 1000.0,
+        flush: Callable[[], None] | None = None,
     ) -> None:
         self.m = instruments
+        self._flush = flush
         self.worker = worker
         self.interval_s = interval_s
         self._task: asyncio.Task[None] | None = None
@@ -49,6 +54,8 @@ class MetricsGauges:
     def sample(self) -> None:
         """Read every gauge once (call on the running loop)."""
         m, w = self.m, self.worker
+        if self._flush is not None:
+            self._flush()
         hooks.install_sqlalchemy()  # no-op once installed, or while the app has not imported it
         m.tasks.labels(w).set(len(asyncio.all_tasks()))
         threads = thread_limiter()
@@ -70,3 +77,5 @@ class MetricsGauges:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        if self._flush is not None:
+            self._flush()
