@@ -71,3 +71,25 @@ def scraped_names() -> frozenset[str]:
     """Every series name a scrape can hold (histograms' ``_bucket``, ``_sum``, ``_count``)."""
     parts = {f"{h}{suffix}" for h in HISTOGRAMS for suffix in ("_bucket", "_sum", "_count")}
     return frozenset((EXPORTED - HISTOGRAMS) | parts)
+
+
+# The same instruments through OpenTelemetry (``instrument(app, otel=True)``, the
+# ``lagscope[otel]`` extra): OTel's dotted names and units; HTTP follows its semantic
+# conventions (a Prometheus exporter turns these back into names like the above).
+OTEL_LOOP_LAG = "lagscope.loop.lag"  # histogram, s, {worker}
+OTEL_LOOP_STALLS = "lagscope.loop.stalls"  # counter, {stall}, {location, endpoint, cause}
+OTEL_LOOP_BLOCKED = "lagscope.loop.blocked"  # counter, s, {location, endpoint, cause}
+OTEL_TASKS_PENDING = "lagscope.tasks.pending"  # observable gauges from here on, {worker}
+OTEL_THREADPOOL_BUSY = "lagscope.threadpool.busy"
+OTEL_THREADPOOL_TOTAL = "lagscope.threadpool.total"
+OTEL_THREADPOOL_WAITING = "lagscope.threadpool.waiting"
+OTEL_DB_CHECKED_OUT = "lagscope.db.pool.checked_out"  # {worker, engine}
+OTEL_DB_SIZE = "lagscope.db.pool.size"
+OTEL_DB_WAITING = "lagscope.db.pool.waiting"
+OTEL_LOG_RECORDS = "lagscope.log.records"  # observable counters
+OTEL_LOG_BYTES = "lagscope.log.bytes"
+OTEL_RSS = "lagscope.memory.resident"  # By
+OTEL_HTTP_DURATION = "http.server.request.duration"  # s, semantic conventions
+OTEL_HTTP_METHOD = "http.request.method"
+OTEL_HTTP_ROUTE = "http.route"
+OTEL_HTTP_STATUS = "http.response.status_code"

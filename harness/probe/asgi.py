@@ -25,7 +25,8 @@ from lagscope.harness.probe.gauges import GaugeSampler
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.http_metrics import RequestMetrics
 from lagscope.harness.probe.metrics import MetricsSink, instruments, worker_label
-from lagscope.harness.probe.metrics_gauges import MetricsGauges
+from lagscope.harness.probe.metrics_gauges import GaugeLoop, PromGauges, Publisher
+from lagscope.harness.probe.otel import OtelProbe, otel_meter
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
@@ -48,6 +49,7 @@ class ProbeOptions:
 
     run_dir: str | None  # workers/<pid>/ files go here; None: nothing is written to disk
     metrics_path: str | None = None  # Prometheus metrics answered here; None: no metrics
+    otel: bool = False  # also record into an OpenTelemetry Meter (lagscope[otel])
     stall_locations: int = defaults.STALL_LOCATIONS  # metrics: location labels per worker
     app_root: str = field(default_factory=os.getcwd)
     interval_ms: float = defaults.PROBE_INTERVAL_MS
@@ -61,18 +63,30 @@ class ProbeOptions:
 class _Probe:
     """Heartbeat + watchdog + recorder of one worker, started on its running loop."""
 
-    def __init__(self, app: ASGIApp, options: ProbeOptions) -> None:
+    def __init__(self, app: ASGIApp, options: ProbeOptions, *, meter_provider: Any = None) -> None:
         self.app = app
         self.options = options
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
-        self.metric_gauges: MetricsGauges | None = None
+        self.metric_gauges: GaugeLoop | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
         self.requests = (
             RequestMetrics(instruments(), self.endpoints) if options.metrics_path else None
         )
+        self._meter = otel_meter(meter_provider) if options.otel else None
+        self.otel: OtelProbe | None = None  # created in the worker, at start
+
+    @property
+    def measures_requests(self) -> bool:
+        return self.requests is not None or self._meter is not None
+
+    def observe_request(self, scope: Scope, status: int, seconds: float) -> None:
+        if self.requests is not None:
+            self.requests.observe(scope, status, seconds)
+        if self.otel is not None:
+            self.otel.observe_request(scope, status, seconds, self.endpoints())
 
     def endpoints(self) -> Mapping[CodeType, str]:
         if self._endpoints is None:
@@ -103,6 +117,11 @@ class _Probe:
                     instruments(), stall_locations=opts.stall_locations, worker=worker_label()
                 )
             )
+        if self._meter is not None:
+            self.otel = OtelProbe(
+                self._meter, worker=worker_label(), stall_locations=opts.stall_locations
+            )
+            sinks.append(self.otel)
         self.heartbeat = Heartbeat(interval_s=opts.interval_ms / 1000.0)
         self.heartbeat.start()
         self.watchdog = Watchdog(
@@ -124,12 +143,18 @@ class _Probe:
                 endpoints=self.endpoints,
             )
             self.gauges.start()
+        publishers: list[Publisher] = []
         if opts.metrics_path is not None:
-            self.metric_gauges = MetricsGauges(
+            publishers.append(PromGauges(
                 instruments(), worker=worker_label(),
                 stall_threshold_s=opts.stall_threshold_ms / 1000.0,
                 flush=self.requests.flush if self.requests is not None else None,
-            )  # fmt: skip
+            ))  # fmt: skip
+        if self.otel is not None:
+            publishers.append(self.otel)
+        if publishers:
+            on_stop = [self.requests.flush] if self.requests is not None else []
+            self.metric_gauges = GaugeLoop(publishers, on_stop=on_stop)
             self.metric_gauges.start()
         if opts.profile and opts.run_dir is not None:
             self._profile_task = loop.create_task(
@@ -164,18 +189,23 @@ class InstrumentedApp:
     """
 
     def __init__(
-        self, app: ASGIApp, options: ProbeOptions | None, *, threadpool: int | None = None
+        self,
+        app: ASGIApp,
+        options: ProbeOptions | None,
+        *,
+        threadpool: int | None = None,
+        meter_provider: Any = None,
     ) -> None:
         self.app = app
-        self._probe = _Probe(app, options) if options is not None else None
+        self._probe = (
+            _Probe(app, options, meter_provider=meter_provider) if options is not None else None
+        )
         self._threadpool = threadpool
         self._started = False
         self.metrics_path = options.metrics_path if options is not None else None
-        self._requests: RequestMetrics | None = None
         self._setup_error: MetricsSetupError | None = None
         if self.metrics_path is not None and self._probe is not None:
             self._setup_error = exposition.check_setup(self.metrics_path)
-            self._requests = self._probe.requests
 
     def _start_once(self) -> None:
         if self._started:
@@ -192,8 +222,12 @@ class InstrumentedApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
             self._start_once()  # servers that run without lifespan
-            if self._requests is not None and scope["type"] == "http":
-                await self._measured(scope, receive, send, self._requests)
+            if (
+                scope["type"] == "http"
+                and self._probe is not None
+                and (self._probe.measures_requests)
+            ):
+                await self._measured(scope, receive, send, self._probe)
                 return
             await self.app(scope, receive, send)
             return
@@ -212,11 +246,10 @@ class InstrumentedApp:
 
         await self.app(scope, receive, send_and_stop)
 
-    async def _measured(
-        self, scope: Scope, receive: Receive, send: Send, requests: RequestMetrics
-    ) -> None:
+    async def _measured(self, scope: Scope, receive: Receive, send: Send, probe: _Probe) -> None:
         if scope["path"] == self.metrics_path:
-            requests.flush()  # this worker's counts are current; the others' within a second
+            if probe.requests is not None:
+                probe.requests.flush()  # this worker's counts are current; others' within 1 s
             await exposition.serve(scope, send)
             return
         status = 500  # an app that raises before answering: the server answers 500
@@ -231,7 +264,7 @@ class InstrumentedApp:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            requests.observe(scope, status, time.perf_counter() - start)
+            probe.observe_request(scope, status, time.perf_counter() - start)
 
 
 def instrument(
@@ -243,6 +276,8 @@ def instrument(
     interval_ms: float = defaults.PROBE_INTERVAL_MS,
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
     stall_locations: int = defaults.STALL_LOCATIONS,
+    otel: bool = False,
+    meter_provider: Any = None,
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it watches its event loop.
 
@@ -254,11 +289,15 @@ def instrument(
     ``--workers N``, gunicorn) set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory;
     without it the app refuses to start (MetricsSetupError).
 
+    With ``otel=True`` (``pip install 'lagscope[otel]'``) the same instruments are
+    recorded into an OpenTelemetry Meter of ``meter_provider`` (default: the global
+    MeterProvider), for whatever exporter the app configured.
+
     ``app_root`` is the folder whose files count as the user's code (default: the
     current directory); stalls are blamed on the innermost frame under it.
     ``stall_locations`` bounds the stall counters' ``location`` label per worker.
     """
-    if run_dir is None and metrics_path is None:
+    if run_dir is None and metrics_path is None and not otel:
         metrics_path = defaults.METRICS_PATH
     if metrics_path is not None and not metrics_path.startswith("/"):
         raise UsageError(f"metrics_path {metrics_path!r} must be a path starting with '/'")
@@ -267,9 +306,10 @@ def instrument(
         run_dir=None if run_dir is None else str(run_dir),
         metrics_path=metrics_path,
         stall_locations=stall_locations,
+        otel=otel,
         app_root=root,
         interval_ms=interval_ms,
         stall_threshold_ms=stall_threshold_ms,
         app_name=getattr(app, "title", "") or type(app).__name__,
     )
-    return InstrumentedApp(app, options)
+    return InstrumentedApp(app, options, meter_provider=meter_provider)

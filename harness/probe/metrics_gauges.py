@@ -1,17 +1,19 @@
-"""The app-side gauges as Prometheus series: sampled on the worker's loop every second.
+"""The app-side gauges for metrics backends: read on the worker's loop every second.
 
-Each sample first flushes what ``flush`` gathered (the requests' counts and timings).
-
-Pending tasks, anyio's threadpool, each SQLAlchemy pool (by ``engine``), log records
-and bytes (counters: the growth since the last sample is added) and RSS.  Only the
-cheap readings of ``gauges.sample`` are taken (no walk of the tasks' await chains):
-one sample costs a few microseconds plus ``all_tasks()``.
+One reading (pending tasks, anyio's threadpool, each SQLAlchemy pool by ``engine``, log
+records and bytes so far, RSS) is taken on the loop (``all_tasks()`` and anyio's limiter
+belong to it) and handed to each publisher: ``PromGauges`` sets the Prometheus gauges
+(and first flushes the requests counted since the last reading); the OpenTelemetry
+publisher keeps it for its observable instruments.  Only the cheap readings of
+``gauges.sample`` are taken (no walk of the tasks' await chains).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from lagscope.harness.probe import hooks
 from lagscope.harness.probe.gauges import rss_bytes, thread_limiter
@@ -19,9 +21,38 @@ from lagscope.harness.probe.metrics import Instruments
 
 from lagscope import defaults
 
+Pool = tuple[str, int, int, int]  # engine, checked out, capacity, waiting
 
-class MetricsGauges:
-    """Sets the per-worker gauges of ``instruments`` every ``interval_s`` on the loop."""
+
+@dataclass(frozen=True)
+class GaugeReading:
+    tasks: int
+    threads: tuple[int, int, int] | None  # busy, total, waiting
+    pools: list[Pool] = field(default_factory=list)
+    log_records: int = 0  # cumulative, since the process started
+    log_bytes: int = 0
+    rss_bytes: int = 0
+
+
+def read_gauges() -> GaugeReading:
+    """Every gauge once (call on the running loop)."""
+    hooks.install_sqlalchemy()  # no-op once installed, or while the app has not imported it
+    return GaugeReading(
+        tasks=len(asyncio.all_tasks()),
+        threads=thread_limiter(),
+        pools=hooks.pools_by_engine(),
+        log_records=hooks.LOGS.records,
+        log_bytes=hooks.LOGS.bytes,
+        rss_bytes=rss_bytes(),
+    )
+
+
+class Publisher(Protocol):
+    def publish(self, reading: GaugeReading) -> None: ...
+
+
+class PromGauges:
+    """Sets the per-worker Prometheus gauges from each reading."""
 
     def __init__(
         self,
@@ -29,16 +60,52 @@ class MetricsGauges:
         *,
         worker: str,
         stall_threshold_s: float,
-        interval_s: float = defaults.METRICS_GAUGE_INTERVAL_MS / 1000.0,
         flush: Callable[[], None] | None = None,
     ) -> None:
         self.m = instruments
-        self._flush = flush
         self.worker = worker
-        self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._flush = flush
         self._logs = (hooks.LOGS.records, hooks.LOGS.bytes)
         self.m.threshold.labels(worker).set(stall_threshold_s)
+
+    def publish(self, reading: GaugeReading) -> None:
+        m, w = self.m, self.worker
+        if self._flush is not None:
+            self._flush()
+        m.tasks.labels(w).set(reading.tasks)
+        if reading.threads is not None:
+            busy, total, waiting = reading.threads
+            m.threads_busy.labels(w).set(busy)
+            m.threads_total.labels(w).set(total)
+            m.threads_waiting.labels(w).set(waiting)
+        for engine, checked_out, capacity, waiting in reading.pools:
+            m.db_checked_out.labels(w, engine).set(checked_out)
+            m.db_size.labels(w, engine).set(capacity)
+            m.db_waiting.labels(w, engine).set(waiting)
+        m.log_records.labels(w).inc(max(reading.log_records - self._logs[0], 0))
+        m.log_bytes.labels(w).inc(max(reading.log_bytes - self._logs[1], 0))
+        self._logs = (reading.log_records, reading.log_bytes)
+        m.rss.labels(w).set(reading.rss_bytes)
+
+    def close(self) -> None:
+        if self._flush is not None:
+            self._flush()
+
+
+class GaugeLoop:
+    """Reads the gauges every ``interval_s`` on the loop and hands them to ``publishers``."""
+
+    def __init__(
+        self,
+        publishers: Sequence[Publisher],
+        *,
+        interval_s: float = defaults.METRICS_GAUGE_INTERVAL_MS / 1000.0,
+        on_stop: Sequence[Callable[[], None]] = (),
+    ) -> None:
+        self.publishers = list(publishers)
+        self.interval_s = interval_s
+        self._on_stop = list(on_stop)
+        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         hooks.install_sqlalchemy()
@@ -52,30 +119,13 @@ class MetricsGauges:
             self.sample()
 
     def sample(self) -> None:
-        """Read every gauge once (call on the running loop)."""
-        m, w = self.m, self.worker
-        if self._flush is not None:
-            self._flush()
-        hooks.install_sqlalchemy()  # no-op once installed, or while the app has not imported it
-        m.tasks.labels(w).set(len(asyncio.all_tasks()))
-        threads = thread_limiter()
-        if threads is not None:
-            m.threads_busy.labels(w).set(threads[0])
-            m.threads_total.labels(w).set(threads[1])
-            m.threads_waiting.labels(w).set(threads[2])
-        for engine, checked_out, capacity, waiting in hooks.pools_by_engine():
-            m.db_checked_out.labels(w, engine).set(checked_out)
-            m.db_size.labels(w, engine).set(capacity)
-            m.db_waiting.labels(w, engine).set(waiting)
-        records, written = hooks.LOGS.records, hooks.LOGS.bytes
-        m.log_records.labels(w).inc(max(records - self._logs[0], 0))
-        m.log_bytes.labels(w).inc(max(written - self._logs[1], 0))
-        self._logs = (records, written)
-        m.rss.labels(w).set(rss_bytes())
+        reading = read_gauges()
+        for publisher in self.publishers:
+            publisher.publish(reading)
 
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        if self._flush is not None:
-            self._flush()
+        for callback in self._on_stop:
+            callback()
