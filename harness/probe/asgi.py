@@ -220,17 +220,35 @@ class InstrumentedApp:
             self._probe.start()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            self._start_once()  # servers that run without lifespan
-            if (
-                scope["type"] == "http"
-                and self._probe is not None
-                and (self._probe.measures_requests)
-            ):
-                await self._measured(scope, receive, send, self._probe)
-                return
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
+        self._start_once()  # servers that run without lifespan
+        probe = self._probe
+        if scope["type"] != "http" or probe is None or not probe.measures_requests:
             await self.app(scope, receive, send)
             return
+        if scope["path"] == self.metrics_path:
+            if probe.requests is not None:
+                probe.requests.flush()  # this worker's counts are current; others' within 1 s
+            await exposition.serve(scope, send)
+            return
+        # Inline, not a helper coroutine: this runs for every request.
+        status = 500  # an app that raises before answering: the server answers 500
+        start = time.perf_counter()
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            probe.observe_request(scope, status, time.perf_counter() - start)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._setup_error is not None:
             # Fail the start-up through the protocol: the server logs the message and
             # exits (uvicorn stops its supervisor; gunicorn halts on a worker boot error).
@@ -245,26 +263,6 @@ class InstrumentedApp:
             await send(message)
 
         await self.app(scope, receive, send_and_stop)
-
-    async def _measured(self, scope: Scope, receive: Receive, send: Send, probe: _Probe) -> None:
-        if scope["path"] == self.metrics_path:
-            if probe.requests is not None:
-                probe.requests.flush()  # this worker's counts are current; others' within 1 s
-            await exposition.serve(scope, send)
-            return
-        status = 500  # an app that raises before answering: the server answers 500
-        start = time.perf_counter()
-
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            probe.observe_request(scope, status, time.perf_counter() - start)
 
 
 def instrument(

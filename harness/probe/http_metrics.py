@@ -53,25 +53,32 @@ class RequestMetrics:
         self._requests = instruments.http_requests
         self._duration = instruments.http_duration
         self._endpoints = endpoints
-        self._counts: dict[tuple[str, str, str], int] = {}
+        self._counts: dict[tuple[str, str, int], int] = {}
         self._timers: dict[tuple[str, str], HistogramBatch] = {}
+        self._routes: dict[Any, str] = {}  # endpoint -> route: inspect.unwrap once each
 
     def observe(self, scope: Mapping[str, Any], status: int, seconds: float) -> None:
-        method = str(scope.get("method", "GET")).upper()
-        method = method if method in METHODS else "other"
-        route = route_of(scope, self._endpoints())
-        key = (method, route, str(status))
+        endpoint = scope.get("endpoint")
+        route = self._routes.get(endpoint) if endpoint is not None else None
+        if route is None:
+            route = route_of(scope, self._endpoints())
+            if endpoint is not None:
+                self._routes[endpoint] = route
+        method = scope.get("method", "GET")
+        if method not in METHODS:
+            method = "other"
+        key = (method, route, status)
         self._counts[key] = self._counts.get(key, 0) + 1
-        timer = self._timers.get(key[:2])
+        timer = self._timers.get((method, route))
         if timer is None:
             child = self._duration.labels(method, route)
-            timer = self._timers[key[:2]] = HistogramBatch(child, names.HTTP_BUCKETS_S)
+            timer = self._timers[(method, route)] = HistogramBatch(child, names.HTTP_BUCKETS_S)
         timer.observe(seconds)
 
     def flush(self) -> None:
         """Add what was observed since the last flush to the instruments."""
         counts, self._counts = self._counts, {}
-        for key, count in counts.items():
-            self._requests.labels(*key).inc(count)
+        for (method, route, status), count in counts.items():
+            self._requests.labels(method, route, str(status)).inc(count)
         for timer in list(self._timers.values()):
             timer.flush()

@@ -84,8 +84,6 @@ def start_target(
         multiproc.mkdir(exist_ok=True)
         env[rundir.ENV_METRICS_PATH] = defaults.METRICS_PATH
         env[MULTIPROC_ENV] = str(multiproc.resolve())
-    else:
-        env.pop(MULTIPROC_ENV, None)
     argv = server_argv(config, port)
     child = Child("target", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.TARGET_LOG)
     url = f"http://{LOOPBACK}:{port}"
