@@ -66,7 +66,9 @@ def draw_timeseries(
     start, end, step = window["start"], window["end"], window["step"]
     for target in panel["targets"]:
         expr = fill(target["expr"], rate=window["rate"], range_=window["range"])
-        for series in prom.range(expr, start, end, step)[:8]:
+        found = prom.range(expr, start, end, step)
+        found.sort(key=lambda f: -sum(abs(float(v)) for _, v in f["values"] if v[0] not in "N+-"))
+        for series in found[:8]:  # the largest, as a legend can hold
             points = [(float(t) - end, float(v) * factor) for t, v in series["values"]
                       if v not in ("NaN", "+Inf", "-Inf")]  # fmt: skip
             if points:

@@ -28,29 +28,54 @@ from lagscope import metric_names as names
 
 
 class StallLabels:
-    """The ``location`` label of a worker's stalls: at most ``limit`` distinct values.
+    """The ``location`` label of a worker's stalls: its top ``limit`` locations by blocked
+    time, the rest ``other``.
 
-    A counter's series cannot move later, so the first ``limit`` locations a worker
-    blames keep their own label for its lifetime and every later one counts as
-    ``other``.  The blocking calls that matter stall a loop again and again, so they
-    are the first ones seen; ``other`` growing says the limit is too low.
+    Each worker tallies the blocked seconds of every location it blames (the
+    Space-Saving sketch: at most ``4 × limit`` tallies, the smallest replaced by a
+    newcomer that inherits its count, so a heavy location is never lost).  A stall keeps
+    its own label while its location ranks in the top ``limit``; a location that rises
+    later (a fault switched on after start-up's scattered stalls) gets its label from
+    then on, one that falls counts as ``other`` (its series stops growing).  A counter's
+    series cannot be moved or deleted across workers, so at most ``2 × limit`` names are
+    ever created per worker; past that, only names already created are used.
     """
 
     def __init__(self, limit: int = defaults.STALL_LOCATIONS) -> None:
         if limit < 1:
             raise ValueError(f"stall_locations must be at least 1 (got {limit})")
         self.limit = limit
-        self._kept: set[str] = set()
+        self.capacity = 4 * limit
+        self.max_names = 2 * limit
+        self.tally: dict[str, float] = {}
+        self.named: set[str] = set()
 
-    def location(self, location: str | None) -> str:
+    def location(self, location: str | None, blocked_s: float = 0.0) -> str:
+        """The label for a stall at ``location`` that blocked the loop ``blocked_s``."""
         if location is None:
             return names.UNKNOWN
-        if location in self._kept:
+        self._count(location, blocked_s)
+        mine = self.tally[location]
+        above = sum(1 for other, seconds in self.tally.items()
+                    if seconds > mine and other != location)  # fmt: skip
+        if above >= self.limit:
+            return names.OTHER_LOCATION
+        if location in self.named:
             return location
-        if len(self._kept) < self.limit:
-            self._kept.add(location)
+        if len(self.named) < self.max_names:
+            self.named.add(location)
             return location
         return names.OTHER_LOCATION
+
+    def _count(self, location: str, blocked_s: float) -> None:
+        weight = max(blocked_s, 1e-9)
+        if location in self.tally:
+            self.tally[location] += weight
+        elif len(self.tally) < self.capacity:
+            self.tally[location] = weight
+        else:
+            smallest = min(self.tally, key=self.tally.__getitem__)
+            self.tally[location] = self.tally.pop(smallest) + weight
 
 
 @dataclass(frozen=True)
@@ -209,13 +234,14 @@ class MetricsSink:
         self._lag.flush()
 
     def write_stall(self, event: dict[str, Any]) -> None:
+        seconds = float(event["duration_ms"]) / 1000.0
         labels = (
-            self._labels.location(event.get("location")),
+            self._labels.location(event.get("location"), seconds),
             event.get("endpoint") or names.UNKNOWN,
             event.get("cause") or names.UNKNOWN,
         )
         self._stalls.labels(*labels).inc()
-        self._blocked.labels(*labels).inc(float(event["duration_ms"]) / 1000.0)
+        self._blocked.labels(*labels).inc(seconds)
 
     def close(self) -> None:
         pass

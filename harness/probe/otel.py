@@ -114,13 +114,14 @@ class OtelProbe:
             record(lag_ms / 1000.0, self.worker)
 
     def write_stall(self, event: dict[str, Any]) -> None:
+        seconds = float(event["duration_ms"]) / 1000.0
         attributes = {
-            names.LOCATION: self._labels.location(event.get("location")),
+            names.LOCATION: self._labels.location(event.get("location"), seconds),
             names.ENDPOINT: event.get("endpoint") or names.UNKNOWN,
             names.CAUSE: event.get("cause") or names.UNKNOWN,
         }
         self._stalls.add(1, attributes)
-        self._blocked.add(float(event["duration_ms"]) / 1000.0, attributes)
+        self._blocked.add(seconds, attributes)
 
     def close(self) -> None:
         pass

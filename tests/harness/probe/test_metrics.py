@@ -171,20 +171,40 @@ def test_a_metrics_path_must_be_a_path() -> None:
         instrument(make_app(), metrics_path="metrics")
 
 
-def test_stall_locations_are_bounded_per_worker() -> None:
+def test_stall_locations_are_the_top_n_by_blocked_time() -> None:
     labels = StallLabels(2)
-    seen = [labels.location(x) for x in ("a.py:1", "b.py:2", "c.py:3", "a.py:1", None)]
-    assert seen == ["a.py:1", "b.py:2", "other", "a.py:1", "unknown"]
+    seen = [labels.location(loc, s) for loc, s in
+            (("a.py:1", 0.03), ("b.py:2", 0.05), ("c.py:3", 0.02), ("a.py:1", 0.03))]  # fmt: skip
+    assert seen == ["a.py:1", "b.py:2", "other", "a.py:1"]
+    assert labels.location(None) == "unknown"
 
 
-def test_the_sink_counts_stalls_past_the_limit_as_other() -> None:
+def test_a_location_that_rises_later_gets_its_label_and_one_that_falls_goes_to_other() -> None:
+    labels = StallLabels(2)
+    for location in ("startup.py:1", "startup.py:2"):  # start-up's scattered stalls
+        assert labels.location(location, 0.03) == location
+    assert labels.location("fault.py:31", 0.1) == "fault.py:31"  # heavier than both
+    assert labels.location("fault.py:44", 0.2) == "fault.py:44"
+    assert labels.location("startup.py:1", 0.001) == "other"  # fell out of the top 2
+    assert labels.location("fault.py:31", 0.1) == "fault.py:31"
+
+
+def test_names_ever_created_are_bounded_though_the_ranking_churns() -> None:
+    labels = StallLabels(3)
+    for n in range(200):
+        labels.location(f"noise.py:{n}", 0.01 * (n + 1))  # each heavier than the last
+    assert len(labels.named) == 6
+    assert len(labels.tally) == 12
+
+
+def test_the_sink_counts_stalls_outside_the_top_as_other() -> None:
     m = instruments()
     sink = MetricsSink(m, stall_locations=1, worker="test-sink")
     other = m.stalls.labels("other", "GET /x", "cpu")
     before = other._value.get()
-    for location in ("first.py:1", "second.py:2", "third.py:3"):
+    for location, ms in (("first.py:1", 90.0), ("second.py:2", 30.0), ("third.py:3", 30.0)):
         sink.write_stall({"location": location, "endpoint": "GET /x", "cause": "cpu",
-                          "duration_ms": 30.0})  # fmt: skip
+                          "duration_ms": ms})  # fmt: skip
     assert other._value.get() - before == 2
     sink.write_lag([(0.0, 5.0), (0.0, 50.0)])
     lag = m.lag.labels("test-sink")
