@@ -28,17 +28,18 @@ from lagscope import metric_names as names
 
 
 class StallLabels:
-    """The ``location`` label of a worker's stalls: its top ``limit`` locations by blocked
-    time, the rest ``other``.
+    """The ``location`` label of a worker's stalls: its heaviest locations (at most
+    ``limit`` at a time) by blocked time; the rest ``other``.
 
     Each worker tallies the blocked seconds of every location it blames (the
-    Space-Saving sketch: at most ``4 × limit`` tallies, the smallest replaced by a
-    newcomer that inherits its count, so a heavy location is never lost).  A stall keeps
-    its own label while its location ranks in the top ``limit``; a location that rises
-    later (a fault switched on after start-up's scattered stalls) gets its label from
-    then on, one that falls counts as ``other`` (its series stops growing).  A counter's
-    series cannot be moved or deleted across workers, so at most ``2 × limit`` names are
-    ever created per worker; past that, only names already created are used.
+    Space-Saving sketch: at most ``4 × limit`` tallies, the smallest handed to a
+    newcomer, so a heavy location is never lost).  The first ``limit`` locations take
+    the places; a later one takes the place of the lightest once its own tally (not
+    what it inherited in the sketch) is twice that one's (a fault switched on after
+    start-up's scattered stalls does within a few stalls; scattered noise rarely does),
+    and the displaced one counts as ``other`` from then on (its series stops growing).
+    A counter's series cannot be moved or deleted across workers, so at most
+    ``4 × limit`` names are ever created per worker.
     """
 
     def __init__(self, limit: int = defaults.STALL_LOCATIONS) -> None:
@@ -46,26 +47,38 @@ class StallLabels:
             raise ValueError(f"stall_locations must be at least 1 (got {limit})")
         self.limit = limit
         self.capacity = 4 * limit
-        self.max_names = 2 * limit
+        self.max_names = 4 * limit
         self.tally: dict[str, float] = {}
-        self.named: set[str] = set()
+        self.inherited: dict[str, float] = {}  # the part of a tally that is not its own
+        self.placed: set[str] = set()  # the locations labelled now
+        self.named: set[str] = set()  # every name ever used
 
     def location(self, location: str | None, blocked_s: float = 0.0) -> str:
         """The label for a stall at ``location`` that blocked the loop ``blocked_s``."""
         if location is None:
             return names.UNKNOWN
         self._count(location, blocked_s)
-        mine = self.tally[location]
-        above = sum(1 for other, seconds in self.tally.items()
-                    if seconds > mine and other != location)  # fmt: skip
-        if above >= self.limit:
-            return names.OTHER_LOCATION
-        if location in self.named:
+        if location in self.placed:
             return location
-        if len(self.named) < self.max_names:
-            self.named.add(location)
+        if len(self.placed) < self.limit and self._may_name(location):
+            self.placed.add(location)
             return location
+        if self.placed:
+            lightest = min(self.placed, key=lambda p: self.tally.get(p, 0.0))
+            own = self.tally[location] - self.inherited.get(location, 0.0)
+            if own > 2 * self.tally.get(lightest, 0.0) and self._may_name(location):
+                self.placed.discard(lightest)
+                self.placed.add(location)
+                return location
         return names.OTHER_LOCATION
+
+    def _may_name(self, location: str) -> bool:
+        if location in self.named:
+            return True
+        if len(self.named) >= self.max_names:
+            return False
+        self.named.add(location)
+        return True
 
     def _count(self, location: str, blocked_s: float) -> None:
         weight = max(blocked_s, 1e-9)
@@ -74,8 +87,16 @@ class StallLabels:
         elif len(self.tally) < self.capacity:
             self.tally[location] = weight
         else:
-            smallest = min(self.tally, key=self.tally.__getitem__)
-            self.tally[location] = self.tally.pop(smallest) + weight
+            smallest = min(
+                (loc for loc in self.tally if loc not in self.placed),
+                key=self.tally.__getitem__, default=None,
+            )  # fmt: skip
+            inherited = 0.0
+            if smallest is not None:
+                inherited = self.tally.pop(smallest)
+                self.inherited.pop(smallest, None)
+            self.tally[location] = inherited + weight
+            self.inherited[location] = inherited
 
 
 @dataclass(frozen=True)
