@@ -198,7 +198,7 @@ def bad_ratio_expr(objective: Objective, window: str) -> str:
         total = _rate_sum(names.HTTP_REQUESTS, _selectors(objective), window)
         bad = _rate_sum(names.HTTP_REQUESTS, _selectors(objective, f'{names.STATUS}=~"5.."'),
                         window)  # fmt: skip
-        return f"{bad} / {total}"
+        return f"({bad} or vector(0)) / {total}"  # no 5xx series at all: none bad, not no data
     count = _rate_sum(f"{names.HTTP_DURATION}_count", _selectors(objective), window)
     fast = _rate_sum(
         f"{names.HTTP_DURATION}_bucket", _selectors(objective, f'le="{le_for(objective)}"'), window

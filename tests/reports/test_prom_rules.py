@@ -183,6 +183,20 @@ def test_promtool_unit_tests_fast_burn_fires_and_resolves(tmp_path: Path) -> Non
                                             'objective="success>=99.9%"}',
                                   "value": 500 / 6500}]},
             ],  # fmt: skip
+        }, {
+            # No 5xx series at all: the availability SLI is 0 bad, not "no data".
+            "interval": "1m",
+            "input_series": [series(requests, {**ok, "status": "200"}, "0+100x20")],
+            "promql_expr_test": [
+                {"expr": 'lagscope:slo_bad:ratio_rate5m{slo="availability"}', "eval_time": "10m",
+                 "exp_samples": [{"labels": 'lagscope:slo_bad:ratio_rate5m{slo="availability",'
+                                            'objective="success>=99.9%"}', "value": 0}]},
+                {"expr": 'lagscope:slo_error_budget:remaining_ratio{slo="availability"}',
+                 "eval_time": "10m",
+                 "exp_samples": [{"labels": 'lagscope:slo_error_budget:remaining_ratio{'
+                                            'slo="availability",objective="success>=99.9%"}',
+                                  "value": 1}]},
+            ],
         }],
     }  # fmt: skip
     test_file = tmp_path / "slo_test.yml"
