@@ -9,10 +9,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lagscope.harness.run.openapi.options import mask
+
 from lagscope import scenarios
 from lagscope.app_import import check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
+from lagscope.openapi_plan import SAFE_METHODS
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
@@ -54,6 +57,11 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = 1000  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    # The openapi scenario (lagscope.harness.run.openapi): methods sent, headers added to
+    # every request (run.json records them masked), weights by operation or path.
+    methods: tuple[str, ...] = SAFE_METHODS
+    headers: tuple[tuple[str, str], ...] = ()
+    weights: tuple[tuple[str, float], ...] = ()
 
     @property
     def open_model(self) -> bool:
@@ -70,6 +78,9 @@ class RunConfig:
         data["faults"] = list(self.faults)
         data["slos"] = list(self.slos)
         data["rate"] = None if self.rate is None else str(self.rate)
+        data["methods"] = list(self.methods)
+        data["headers"] = [[name, mask(value)] for name, value in self.headers]
+        data["weights"] = dict(self.weights)
         return data
 
 

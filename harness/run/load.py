@@ -12,6 +12,7 @@ from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child
 
 from lagscope.arrivals import ENV_OPTIONS, PlanOptions
+from lagscope.openapi_plan import HEADERS_ENV, PLAN_ENV
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadgen" / "locustfile.py"
 # Rate mode: Locust's --run-time is only a backstop (the dispatchers end the test when the
@@ -30,7 +31,7 @@ def open_model_options(config: RunConfig) -> PlanOptions:
 
 
 def start_load(
-    config: RunConfig, run_dir: Path, *, host: str, openapi_paths: list[str] | None = None
+    config: RunConfig, run_dir: Path, *, host: str, openapi_plan: Path | None = None
 ) -> Child:
     env = dict(os.environ)
     env.update(
@@ -41,8 +42,9 @@ def start_load(
     )
     if config.allow_remote_target:
         env["LAGSCOPE_ALLOW_REMOTE"] = "1"
-    if openapi_paths is not None:
-        env["LAGSCOPE_OPENAPI_PATHS"] = json.dumps(openapi_paths)
+    if openapi_plan is not None:
+        env[PLAN_ENV] = str(openapi_plan.resolve())
+        env[HEADERS_ENV] = json.dumps([list(pair) for pair in config.headers])
     if config.rate is not None:
         env[ENV_OPTIONS] = open_model_options(config).to_env()
         # One dispatcher per process; Locust's run-time leaves room for the plan to drain.
