@@ -1,10 +1,11 @@
 """The request plan of the ``openapi`` scenario: what the control process built from the app's
 schema, what the scenario sends inside Locust, and what the report says was covered.
 
-The harness writes it to the run directory (``PLAN_FILE``) before the load starts and names
-it to the load generator in ``PLAN_ENV``; ``lagscope report`` reads it back for the coverage.
-A plan is plain JSON (``Plan`` below); nothing in it is secret: ``--header`` values reach
-the load generator apart, in ``HEADERS_ENV``, and run.json records them masked.
+The harness writes it to the run directory (``rundir.OPENAPI_PLAN``) before the load starts
+and names it to the load generator in ``rundir.ENV_OPENAPI_PLAN``; ``lagscope report`` reads
+it back for the coverage.  A plan is plain JSON (``Plan`` below); nothing in it is secret:
+``--header`` values reach the load generator apart (``rundir.ENV_OPENAPI_HEADERS``), and
+run.json records them masked.
 
 Operations are keyed ``"METHOD /path/{template}"``, as the report's endpoint tables are.
 """
@@ -15,12 +16,6 @@ import json
 from pathlib import Path
 from typing import Any, TypedDict
 
-PLAN_FILE = "openapi-plan.json"  # in the run directory
-SCHEMA_FILE = "openapi.json"  # the app's /openapi.json as the harness read it
-PLAN_ENV = "LAGSCOPE_OPENAPI_PLAN"  # path of the plan, for the load generator
-HEADERS_ENV = "LAGSCOPE_OPENAPI_HEADERS"  # --header pairs as a JSON list, for the generator
-
-SAFE_METHODS = ("GET", "HEAD")  # sent without --methods: they must not change the app's data
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 

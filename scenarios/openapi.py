@@ -18,13 +18,14 @@ from pathlib import Path
 from lagscope.harness.loadgen import openapi_requests
 from locust import FastHttpUser, between, task
 
-from lagscope.openapi_plan import HEADERS_ENV, PLAN_ENV, read_plan
+from lagscope import rundir
+from lagscope.openapi_plan import read_plan
 
 REQUESTS = openapi_requests.load(
-    read_plan(Path(os.environ[PLAN_ENV])),
-    headers=dict(json.loads(os.environ.get(HEADERS_ENV, "[]"))),
+    read_plan(Path(os.environ[rundir.ENV_OPENAPI_PLAN])),
+    headers=dict(json.loads(os.environ.get(rundir.ENV_OPENAPI_HEADERS, "[]"))),
 )
-_seed = int(os.environ.get("LAGSCOPE_SEED", "0"))
+_seed = int(os.environ.get(rundir.ENV_SEED, "0"))
 _users = 0
 
 

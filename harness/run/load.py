@@ -11,8 +11,8 @@ from pathlib import Path
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child
 
+from lagscope import rundir
 from lagscope.arrivals import ENV_OPTIONS, PlanOptions
-from lagscope.openapi_plan import HEADERS_ENV, PLAN_ENV
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadgen" / "locustfile.py"
 # Rate mode: Locust's --run-time is only a backstop (the dispatchers end the test when the
@@ -34,17 +34,17 @@ def start_load(
     config: RunConfig, run_dir: Path, *, host: str, openapi_plan: Path | None = None
 ) -> Child:
     env = dict(os.environ)
-    env.update(
-        LAGSCOPE_RUN_DIR=str(run_dir.resolve()),
-        LAGSCOPE_SCENARIO_FILE=str(config.scenario_file),
-        LAGSCOPE_SEED=str(config.seed),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update({
+        rundir.ENV_RUN_DIR: str(run_dir.resolve()),
+        rundir.ENV_SCENARIO_FILE: str(config.scenario_file),
+        rundir.ENV_SEED: str(config.seed),
+        "PYTHONUNBUFFERED": "1",
+    })  # fmt: skip
     if config.allow_remote_target:
-        env["LAGSCOPE_ALLOW_REMOTE"] = "1"
+        env[rundir.ENV_ALLOW_REMOTE] = "1"
     if openapi_plan is not None:
-        env[PLAN_ENV] = str(openapi_plan.resolve())
-        env[HEADERS_ENV] = json.dumps([list(pair) for pair in config.headers])
+        env[rundir.ENV_OPENAPI_PLAN] = str(openapi_plan.resolve())
+        env[rundir.ENV_OPENAPI_HEADERS] = json.dumps([list(pair) for pair in config.headers])
     if config.rate is not None:
         env[ENV_OPTIONS] = open_model_options(config).to_env()
         # One dispatcher per process; Locust's run-time leaves room for the plan to drain.
@@ -62,4 +62,4 @@ def start_load(
     ]  # fmt: skip
     if config.load_procs > 1:
         argv += ["--processes", str(config.load_procs)]
-    return Child("load", argv, env=env, log_path=run_dir / "logs" / "locust.log")
+    return Child("load", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.LOCUST_LOG)

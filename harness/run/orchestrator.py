@@ -28,9 +28,9 @@ from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
-from lagscope.harness.run.target import FAULT_FILE, start_downstream, start_target
+from lagscope.harness.run.target import start_downstream, start_target
 
-from lagscope import openapi_plan, runfiles
+from lagscope import openapi_plan, rundir, runfiles
 from lagscope.errors import UsageError
 
 STARTUP_ALLOWANCE_S = 120.0
@@ -135,11 +135,11 @@ class Run:
         both into the run directory; UsageError when nothing can be sent."""
         config = self.config
         document = read_schema(url, headers=dict(config.headers), log=log)
-        runfiles.write_json(self.dir / openapi_plan.SCHEMA_FILE, document)
+        runfiles.write_json(self.dir / rundir.OPENAPI_SCHEMA, document)
         plan = build_plan(
             document, methods=config.methods, weights=dict(config.weights), seed=config.seed
         )
-        path = self.dir / openapi_plan.PLAN_FILE
+        path = self.dir / rundir.OPENAPI_PLAN
         openapi_plan.write_plan(path, plan)
         runfiles.log_event(
             self.dir, "openapi_plan", found=plan["found"], sent=len(plan["operations"]),
@@ -198,20 +198,20 @@ def run(
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
     runfiles.write_json(
-        run_dir / "run.json",
+        run_dir / rundir.RUN_JSON,
         {
             "config": config.to_json(),
             "argv": sys.argv,
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": FAULT_FILE},
+            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS},
         },
     )
     runfiles.log_event(run_dir, "run_start")
     current = Run(config, run_dir, conductor, admin_token=admin_token)
     sampler = ResourceSampler(
-        run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
+        run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s
     )
     sampler.start()
     try:

@@ -8,8 +8,9 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
+from lagscope import defaults
 from lagscope.errors import UsageError
-from lagscope.openapi_plan import METHODS, SAFE_METHODS
+from lagscope.openapi_plan import METHODS
 
 FLAGS = ("--methods", "--header", "--weights")
 
@@ -17,7 +18,7 @@ FLAGS = ("--methods", "--header", "--weights")
 def parse_methods(text: str | None) -> tuple[str, ...]:
     """``GET,POST`` -> ("GET", "POST"); ``all`` -> every method; None -> GET and HEAD."""
     if text is None:
-        return SAFE_METHODS
+        return defaults.OPENAPI_METHODS
     if text.strip().lower() == "all":
         return METHODS
     methods = [m.strip().upper() for m in text.split(",") if m.strip()]

@@ -18,10 +18,9 @@ from lagscope.harness.run.openapi.encode import variant
 from lagscope.harness.run.openapi.schema import OperationSpec, operations
 from lagscope.harness.run.openapi.values import generate
 
+from lagscope import defaults
 from lagscope.errors import UsageError
 from lagscope.openapi_plan import Operation, Plan, Skipped
-
-VARIANTS = 12  # generated requests per operation; the scenario picks one at random each time
 
 
 def build_plan(
@@ -30,7 +29,7 @@ def build_plan(
     methods: Sequence[str],
     weights: Mapping[str, float],
     seed: int,
-    count: int = VARIANTS,
+    count: int = defaults.OPENAPI_VARIANTS,
 ) -> Plan:
     """The plan for the OpenAPI ``document`` (raises UsageError for a weight of no operation)."""
     specs = operations(document)
