@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_rows
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
@@ -68,6 +70,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out += [""] + [
         line if level == "info" else f"**Warning:** {line}" for level, line in sender_lines(summary)
     ]
+    cov = (summary.get("scenario") or {}).get("coverage")
+    if cov:
+        out += ["", "## Coverage (openapi scenario)", "", *coverage_lines(cov), ""]
+        out += _table(COVERAGE_HEADERS, [[f"`{r[0]}`", *r[1:]] for r in coverage_rows(cov)])
     out += ["", "## Event loop", "", loop_line(loop), ""]
     if loop["top_blockers"]:
         out += _table(
