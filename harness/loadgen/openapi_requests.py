@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 from lagscope.openapi_plan import Link, Operation, Plan, Variant
 
 POOL_SIZE = 256  # values kept per (source, parameter); a full pool replaces one at random
-HARVEST_EVERY = 16  # a full pool still reads one answer in this many (data changes)
+HARVEST_EVERY = 16  # a settled pool still reads one answer in this many (data changes)
+STALE_AFTER = 3  # answers in a row that brought nothing new settle a pool that is not full
 PRIME_TRIES = 3  # per source and process: a linked operation sends its empty source first
 MAX_OBJECTS = 64  # objects of one answer searched for fields
 MAX_DEPTH = 3  # how deep in an answer objects are searched
@@ -55,13 +56,42 @@ class OperationRun:
 
 
 @dataclass
+class Pool:
+    """Distinct values harvested for one parameter from one source."""
+
+    entries: list[dict[str, str]] = field(default_factory=list)
+    seen: set[tuple[tuple[str, str], ...]] = field(default_factory=set)
+    stale: int = 0  # answers in a row that added nothing
+
+    @property
+    def settled(self) -> bool:
+        return len(self.entries) >= POOL_SIZE or self.stale >= STALE_AFTER
+
+    def add(self, entries: list[dict[str, str]], rng: random.Random) -> None:
+        added = 0
+        for entry in entries:
+            key = tuple(sorted(entry.items()))
+            if key in self.seen:
+                continue
+            added += 1
+            self.seen.add(key)
+            if len(self.entries) < POOL_SIZE:
+                self.entries.append(entry)
+            else:
+                at = rng.randrange(POOL_SIZE)
+                self.seen.discard(tuple(sorted(self.entries[at].items())))
+                self.entries[at] = entry
+        self.stale = 0 if added else self.stale + 1
+
+
+@dataclass
 class Requests:
     """The plan's operations and the values harvested in this load-generator process."""
 
     ops: list[OperationRun]
     weights: list[float]
     by_key: dict[str, OperationRun]
-    pools: dict[tuple[str, str], list[dict[str, str]]] = field(default_factory=dict)
+    pools: dict[tuple[str, str], Pool] = field(default_factory=dict)
     primed: dict[str, int] = field(default_factory=dict)
 
     def next_request(self, rng: random.Random) -> Request:
@@ -100,8 +130,8 @@ class Requests:
     def _entry(self, link: Link, rng: random.Random) -> dict[str, str] | None:
         for source in link["sources"]:
             pool = self.pools.get((source["source"], link["param"]))
-            if pool:
-                return pool[rng.randrange(len(pool))]
+            if pool is not None and pool.entries:
+                return pool.entries[rng.randrange(len(pool.entries))]
         return None
 
     def _source_to_prime(self, link: Link, depth: int) -> OperationRun | None:
@@ -120,8 +150,9 @@ class Requests:
         if not op.harvest:
             return False
         op.answers += 1
-        full = all(len(self.pools.get((op.key, p), ())) >= POOL_SIZE for p in op.harvest)
-        return not full or op.answers % HARVEST_EVERY == 0
+        pools = [self.pools.get((op.key, param)) for param in op.harvest]
+        settled = all(pool is not None and pool.settled for pool in pools)
+        return not settled or op.answers % HARVEST_EVERY == 0
 
     def harvest(self, request: Request, body: bytes, rng: random.Random) -> None:
         """Keep the linked fields of a JSON answer to ``request`` in the pools."""
@@ -133,16 +164,12 @@ class Requests:
             return
         objects = _objects(answer)
         for param, fields in request.op.harvest.items():
-            pool = self.pools.setdefault((request.op.key, param), [])
+            entries = []
             for obj in objects:
                 value = next((obj[f] for f in fields if _scalar(obj.get(f))), None)
-                if value is None:
-                    continue
-                entry = {**request.bindings, param: _text(value)}
-                if len(pool) < POOL_SIZE:
-                    pool.append(entry)
-                else:
-                    pool[rng.randrange(POOL_SIZE)] = entry
+                if value is not None:
+                    entries.append({**request.bindings, param: _text(value)})
+            self.pools.setdefault((request.op.key, param), Pool()).add(entries, rng)
 
 
 def load(plan: Plan, *, headers: dict[str, str]) -> Requests:

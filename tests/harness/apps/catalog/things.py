@@ -3,24 +3,37 @@
 ``GET /things/{thing_id}/render`` blocks the event loop, but only for a thing that exists:
 an unknown id is answered 404 before the blocking call.  The ids are random tokens
 (``t`` and seven hex digits), which no generated value hits, so a run finds the blocker
-only if it takes ids from the answers of ``GET /things``.
+only if it takes ids from the answers of ``GET /things``.  ``GET /me`` wants a bearer
+token (``TOKEN``) that only ``--header`` can give.
 """
 
 from __future__ import annotations
 
 import random
 import time
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 app = FastAPI(title="things")
 _rng = random.Random(7)
 THINGS = {f"t{_rng.getrandbits(28):07x}": f"thing {i}" for i in range(12)}
+TOKEN = "lagscope-test-token"
 
 
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.get("/me")
+async def me(
+    credentials: Annotated[HTTPAuthorizationCredentials, Depends(HTTPBearer())],
+) -> dict[str, str]:
+    if credentials.credentials != TOKEN:
+        raise HTTPException(401, "wrong token")
+    return {"user": "tester"}
 
 
 @app.get("/things")
