@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import psutil
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.load import start_load
+from lagscope.harness.run.openapi.options import masked_argv
 from lagscope.harness.run.openapi.plan import build_plan, refusal
 from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
@@ -201,7 +202,7 @@ def run(
         run_dir / rundir.RUN_JSON,
         {
             "config": config.to_json(),
-            "argv": sys.argv,
+            "argv": masked_argv(sys.argv),
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),

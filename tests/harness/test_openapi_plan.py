@@ -263,6 +263,10 @@ def test_headers_are_parsed_and_masked_for_the_record() -> None:
     assert options.parse_header("Authorization: Bearer a:b") == ("Authorization", "Bearer a:b")
     assert options.mask("Bearer sekret") == "Bearer ***"
     assert options.mask("sekret") == "***"
+    argv = ["lagscope", "run", "--header", "Authorization: Bearer s3", "--header=X-Key: k9", "-x"]
+    assert options.masked_argv(argv) == [
+        "lagscope", "run", "--header", "Authorization: Bearer ***", "--header=X-Key: ***", "-x"
+    ]  # fmt: skip
 
 
 def test_weights_come_inline_or_from_a_toml_file(tmp_path: Path) -> None:

@@ -50,6 +50,24 @@ def mask(value: str) -> str:
     return "***"
 
 
+def masked_argv(argv: list[str]) -> list[str]:
+    """The command line with every ``--header`` value masked (run.json records it)."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--header":
+            out.append(_masked_header(arg))
+        elif arg.startswith("--header="):
+            out.append("--header=" + _masked_header(arg.partition("=")[2]))
+        else:
+            out.append(arg)
+    return out
+
+
+def _masked_header(text: str) -> str:
+    name, colon, value = text.partition(":")
+    return f"{name}: {mask(value.strip())}" if colon else "***"
+
+
 def parse_weights(text: str | None) -> tuple[tuple[str, float], ...]:
     """``--weights``: a TOML file (``"GET /items" = 3``) or ``'GET /items=3,/health=0'``.
 
