@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import random
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from lagscope.openapi_plan import Link, Operation, Plan, Variant
+from lagscope.openapi_plan import Operation, Plan, Variant
 
 POOL_SIZE = 256  # values kept per (source, parameter); a full pool replaces one at random
 HARVEST_EVERY = 16  # a settled pool still reads one answer in this many (data changes)
@@ -27,7 +29,7 @@ MAX_OBJECTS = 64  # objects of one answer searched for fields
 MAX_DEPTH = 3  # how deep in an answer objects are searched
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
     """What the scenario sends, and what it must hand back with the answer."""
 
@@ -40,18 +42,29 @@ class Request:
     bindings: dict[str, str]  # the path values used, kept with values harvested from it
 
 
-@dataclass
+@dataclass(slots=True)
+class LinkRun:
+    """A link with its pools' keys worked out once."""
+
+    param: str
+    in_query: bool
+    pools: list[tuple[str, str]]  # (source key, param), in the link's order
+    sources: list[str]
+
+
+@dataclass(slots=True)
 class OperationRun:
     key: str
     method: str
     path: str
     variants: list[Variant]
     urls: list[str]  # each variant's URL as generated
+    queries: list[str]  # each variant's query string ("" or "?a=1&b=2")
     bodies: list[bytes | None]
     headers: list[dict[str, str]]
-    links: list[Link]
+    links: list[LinkRun]
     harvest: dict[str, list[str]]
-    segments: list[tuple[str, bool]]  # the template as (text, is_parameter) parts
+    format_path: Callable[[dict[str, str]], str]  # the template filled with encoded values
     answers: int = 0
 
 
@@ -89,28 +102,32 @@ class Requests:
     """The plan's operations and the values harvested in this load-generator process."""
 
     ops: list[OperationRun]
-    weights: list[float]
+    weights: list[float]  # cumulative
     by_key: dict[str, OperationRun]
     pools: dict[tuple[str, str], Pool] = field(default_factory=dict)
     primed: dict[str, int] = field(default_factory=dict)
+    even: bool = False  # every weight alike: a plain index picks the operation
 
     def next_request(self, rng: random.Random) -> Request:
         """The next request: an operation by weight, one of its variants, linked values."""
-        op = (
-            rng.choices(self.ops, cum_weights=self.weights)[0] if len(self.ops) > 1 else self.ops[0]
-        )
+        ops = self.ops
+        if self.even:
+            op = ops[int(rng.random() * len(ops))]
+        else:
+            op = ops[bisect_right(self.weights, rng.random() * self.weights[-1])]
         return self._request(op, rng, depth=0)
 
     def _request(self, op: OperationRun, rng: random.Random, *, depth: int) -> Request:
-        index = rng.randrange(len(op.variants))
+        index = int(rng.random() * len(op.variants))
         variant = op.variants[index]
         if not op.links:
             return Request(op, op.method, op.urls[index], op.path, op.headers[index],
                            op.bodies[index], variant["path"])  # fmt: skip
-        bindings: dict[str, str] = {}
-        query: dict[str, str] = {}
+        path = variant["path"]
+        bound: set[str] = set()
+        query: dict[str, str] | None = None
         for link in op.links:
-            if link["param"] in bindings or link["param"] in query:
+            if link.param in bound:
                 continue
             entry = self._entry(link, rng)
             if entry is None:
@@ -118,27 +135,35 @@ class Requests:
                 if source is not None:
                     return self._request(source, rng, depth=depth + 1)
                 continue
-            if link["location"] == "query":
-                query[link["param"]] = entry[link["param"]]
-            else:
-                bindings.update({k: v for k, v in entry.items() if k in variant["path"]
-                                 and k not in bindings})  # fmt: skip
-        path = {**variant["path"], **bindings}
-        return Request(op, op.method, _url(op, path, variant["query"], query), op.path,
-                       op.headers[index], op.bodies[index], path)  # fmt: skip
+            if link.in_query:
+                query = {**(query or {}), link.param: entry[link.param]}
+                continue
+            if not bound:
+                path = dict(path)
+            for name, value in entry.items():
+                if name in path and name not in bound:
+                    path[name] = value
+                    bound.add(name)
+        url = op.format_path(path)
+        if query is None:
+            url += op.queries[index]
+        else:
+            pairs = [(name, query.get(name, value)) for name, value in variant["query"]]
+            url += f"?{urlencode(pairs)}" if pairs else ""
+        return Request(op, op.method, url, op.path, op.headers[index], op.bodies[index], path)
 
-    def _entry(self, link: Link, rng: random.Random) -> dict[str, str] | None:
-        for source in link["sources"]:
-            pool = self.pools.get((source["source"], link["param"]))
+    def _entry(self, link: LinkRun, rng: random.Random) -> dict[str, str] | None:
+        for key in link.pools:
+            pool = self.pools.get(key)
             if pool is not None and pool.entries:
-                return pool.entries[rng.randrange(len(pool.entries))]
+                return pool.entries[int(rng.random() * len(pool.entries))]
         return None
 
-    def _source_to_prime(self, link: Link, depth: int) -> OperationRun | None:
+    def _source_to_prime(self, link: LinkRun, depth: int) -> OperationRun | None:
         if depth >= 2:
             return None
-        for source in link["sources"]:
-            op = self.by_key.get(source["source"])
+        for source in link.sources:
+            op = self.by_key.get(source)
             if op is not None and self.primed.get(op.key, 0) < PRIME_TRIES:
                 self.primed[op.key] = self.primed.get(op.key, 0) + 1
                 return op
@@ -179,20 +204,27 @@ def load(plan: Plan, *, headers: dict[str, str]) -> Requests:
     for op in plan["operations"]:
         total += op["weight"]
         cumulative.append(total)
-    return Requests(ops=ops, weights=cumulative, by_key={op.key: op for op in ops})
+    weights = {op["weight"] for op in plan["operations"]}
+    return Requests(ops=ops, weights=cumulative, by_key={op.key: op for op in ops},
+                    even=len(weights) == 1)  # fmt: skip
 
 
 def _prepare(op: Operation, user_headers: dict[str, str]) -> OperationRun:
-    segments = [
-        (part[1:-1], True) if part.startswith("{") and part.endswith("}") else (part, False)
-        for part in op["path"].split("/")
-    ]
+    links = [
+        LinkRun(param=link["param"], in_query=link["location"] == "query",
+                pools=[(s["source"], link["param"]) for s in link["sources"]],
+                sources=[s["source"] for s in link["sources"]])
+        for link in op["links"]
+    ]  # fmt: skip
     run = OperationRun(
         key=op["key"], method=op["method"], path=op["path"], variants=op["variants"], urls=[],
-        bodies=[], headers=[], links=op["links"], harvest=op["harvest"], segments=segments,
+        queries=[], bodies=[], headers=[], links=links, harvest=op["harvest"],
+        format_path=_formatter(op["path"]),
     )  # fmt: skip
     for variant in op["variants"]:
-        run.urls.append(_url(run, variant["path"], variant["query"], {}))
+        query = urlencode([(name, value) for name, value in variant["query"]])
+        run.queries.append(f"?{query}" if query else "")
+        run.urls.append(run.format_path(variant["path"]) + run.queries[-1])
         body = variant["body"]
         run.bodies.append(None if body is None else body.encode("latin-1"))
         sent = {**variant["headers"], **user_headers}
@@ -202,15 +234,18 @@ def _prepare(op: Operation, user_headers: dict[str, str]) -> OperationRun:
     return run
 
 
-def _url(
-    op: OperationRun,
-    path: dict[str, str],
-    query: list[tuple[str, str]] | list[list[str]],
-    overrides: dict[str, str],
-) -> str:
-    url = "/".join(path.get(text, "") if is_param else text for text, is_param in op.segments)
-    pairs = [(name, overrides.get(name, value)) for name, value in query]
-    return f"{url}?{urlencode(pairs)}" if pairs else url
+def _formatter(template: str) -> Callable[[dict[str, str]], str]:
+    """Fill ``template``'s parameters: str.format_map when every name is a plain one (the
+    common case, and the fast one), else part by part."""
+    parts = [(part[1:-1], True) if part.startswith("{") and part.endswith("}") else (part, False)
+             for part in template.split("/")]  # fmt: skip
+    if all(name.isidentifier() for name, is_param in parts if is_param):
+        return template.format_map
+
+    def fill(values: dict[str, str]) -> str:
+        return "/".join(values[name] if is_param else name for name, is_param in parts)
+
+    return fill
 
 
 def _objects(answer: Any) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections import Counter
@@ -93,7 +94,7 @@ def test_a_nested_id_comes_with_the_parent_it_was_found_under() -> None:
                   answer({"id": 1}, {"id": 2}, {"id": 3}), rng)  # fmt: skip
     for item_id, review_ids in (("1", (11, 12)), ("2", (21,))):
         reviews = ready._request(ready.by_key["GET /items/{item_id}/reviews"], rng, depth=0)
-        reviews = openapi_requests.Request(**{**reviews.__dict__, "bindings": {"item_id": item_id}})
+        reviews = dataclasses.replace(reviews, bindings={"item_id": item_id})
         ready.harvest(reviews, answer(*({"id": r, "item_id": int(item_id)} for r in review_ids)),
                       rng)  # fmt: skip
     urls = {ready._request(ready.by_key[REVIEW["key"]], rng, depth=0).url for _ in range(60)}
