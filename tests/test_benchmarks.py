@@ -38,3 +38,10 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
 def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
     out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
     assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
+
+
+def test_openapi_generator_benchmark_prints_both_throughputs_and_their_ratio() -> None:
+    out = run("openapi_generator.py", "--rounds", "1", "--seconds", "2", "--users", "2")
+    assert re.search(r"median +openapi: +\d+ req/s, generator +\d+ µs CPU per request", out), out
+    assert re.search(r"median hand-written: +\d+ req/s", out), out
+    assert re.search(r"openapi / hand-written throughput: [\d.]+ \([+−-][\d.]+ %\)", out), out
