@@ -72,7 +72,16 @@ def render_markdown(summary: dict[str, Any]) -> str:
     ]
     cov = (summary.get("scenario") or {}).get("coverage")
     if cov:
-        out += ["", "## Coverage (openapi scenario)", "", *coverage_lines(cov), ""]
+        head, *gaps = coverage_lines(cov)
+        out += [
+            "",
+            "## Coverage (openapi scenario)",
+            "",
+            head,
+            "",
+            *(f"- {g.strip()}" for g in gaps),
+        ]
+        out += [""] if gaps else []
         out += _table(COVERAGE_HEADERS, [[f"`{r[0]}`", *r[1:]] for r in coverage_rows(cov)])
     out += ["", "## Event loop", "", loop_line(loop), ""]
     if loop["top_blockers"]:

@@ -16,11 +16,13 @@ from typing import Any
 from lagscope.harness.run.openapi import links as linking
 from lagscope.harness.run.openapi.encode import variant
 from lagscope.harness.run.openapi.schema import OperationSpec, operations
-from lagscope.harness.run.openapi.values import generate
+from lagscope.harness.run.openapi.values import Drawn, generate
 
 from lagscope import defaults
 from lagscope.errors import UsageError
 from lagscope.openapi_plan import Operation, Plan, Skipped
+
+NO_VALUES = Drawn(path={}, query={}, headers={}, cookies={}, body=None, content_type=None)
 
 
 def build_plan(
@@ -43,7 +45,11 @@ def build_plan(
         else:
             skipped.append(Skipped(key=spec.key, reason=reason))
     started = time.perf_counter()
-    drawn = generate(document, [s.key for s in candidates], count=count, seed_=seed)
+    # An operation without parameters or body has one request: nothing to generate.
+    bare = {s.key: [NO_VALUES] for s in candidates if not s.params and s.body is None}
+    drawn = generate(
+        document, [s.key for s in candidates if s.key not in bare], count=count, seed_=seed
+    ) | bare
     generation_ms = (time.perf_counter() - started) * 1000
     sendable = []
     for spec in candidates:
