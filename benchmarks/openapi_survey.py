@@ -5,7 +5,7 @@ Give it a folder holding apps (a clone of a collection of FastAPI examples, say)
 from the nearest folder it imports from (its own, else a parent, as a user would ``cd``
 there), then run with no configuration::
 
-    lagscope run --app module:NAME --duration 3s --users 5
+    lagscope run --app module:NAME --duration 8s --users 5
 
 and its ``summary.json`` read: operations in the schema, GET operations exercised, and
 those whose answers were mostly not 5xx.  A Markdown table and the totals are printed;
@@ -154,9 +154,10 @@ def table(rows: list[Row]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a folder of FastAPI apps")
-    parser.add_argument("--python", default=sys.executable,
-                        help="the interpreter that has lagscope and the apps' packages")  # fmt: skip
-    parser.add_argument("--duration", default="3s", help="load per app (default: 3s)")
+    parser.add_argument(
+        "--python", default=sys.executable, help="an interpreter with lagscope and the apps' packages"
+    )
+    parser.add_argument("--duration", default="8s", help="load per app (default: 8s)")
     parser.add_argument("--json", type=Path, help="write the rows here as JSON")
     args = parser.parse_args()
     root = args.folder.resolve()
