@@ -155,7 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a folder of FastAPI apps")
     parser.add_argument(
-        "--python", default=sys.executable, help="an interpreter with lagscope and the apps' packages"
+        "--python", default=sys.executable, help="a Python with lagscope and the apps' packages"
     )
     parser.add_argument("--duration", default="8s", help="load per app (default: 8s)")
     parser.add_argument("--json", type=Path, help="write the rows here as JSON")
