@@ -47,9 +47,8 @@ def build_plan(
     started = time.perf_counter()
     # An operation without parameters or body has one request: nothing to generate.
     bare = {s.key: [NO_VALUES] for s in candidates if not s.params and s.body is None}
-    drawn = generate(
-        document, [s.key for s in candidates if s.key not in bare], count=count, seed_=seed
-    ) | bare
+    wanted = [s.key for s in candidates if s.key not in bare]
+    drawn = generate(document, wanted, count=count, seed_=seed) | bare
     generation_ms = (time.perf_counter() - started) * 1000
     sendable = []
     for spec in candidates:
