@@ -14,6 +14,7 @@ ones) and without parameters the schema does not declare.
 from __future__ import annotations
 
 import json
+import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ import jsonschema
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 from lagscope.harness.run.openapi.schema import given_examples, resolve
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
@@ -186,6 +188,25 @@ def generate(
         with_security_parameters=False, codec="utf-8",
     )  # fmt: skip
     found: dict[str, list[Drawn] | str] = {}
+    # Hypothesis keeps caches in ./.hypothesis; the user's project folder is not the place.
+    with tempfile.TemporaryDirectory(prefix="lagscope-hypothesis-") as home:
+        set_hypothesis_home_dir(home)
+        try:
+            _generate(document, config, keys, found, count=count, seed_=seed_)
+        finally:
+            set_hypothesis_home_dir(None)
+    return {key: found[key] for key in keys}
+
+
+def _generate(
+    document: dict[str, Any],
+    config: SchemathesisConfig,
+    keys: list[str],
+    found: dict[str, list[Drawn] | str],
+    *,
+    count: int,
+    seed_: int,
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         schema = schemathesis.openapi.from_dict(narrow_document(document), config=config)
@@ -205,7 +226,6 @@ def generate(
                     found[key] = _short(exc)
             else:
                 found.setdefault(key, "Schemathesis does not list it")
-    return {key: found[key] for key in keys}
 
 
 def _draw(strategy: Any, *, count: int, seed_: int) -> list[Drawn]:
