@@ -8,17 +8,17 @@ doing (with sample counts), where to blame, and whether it was on CPU or waiting
 
 from __future__ import annotations
 
+import collections
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from types import CodeType
-from typing import Any
+from typing import Any, Protocol
 
 from lagscope.harness.probe.frames import FrameFilter, Stack, capture
 from lagscope.harness.probe.heartbeat import Heartbeat
-from lagscope.harness.probe.recorder import Recorder
 
 # A stall whose loop thread spent at least this share of the time it could run on the
 # CPU is CPU-bound ("cpu"); below it the thread was blocked in a system call ("wait").
@@ -31,6 +31,17 @@ MAX_SAMPLED_STALL_S = 60.0
 WAKE_MARGIN_S = 0.0005  # wake this long after the threshold is crossed, not just before
 
 Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
+
+
+class StallSink(Protocol):
+    """Where the watchdog hands what it measured, always from its own thread: a worker's
+    files (``recorder.Recorder``) or one test's memory (``lagscope.harness.testing``)."""
+
+    def flush_lag(self, samples: collections.deque[tuple[float, float]]) -> None: ...
+
+    def write_stall(self, event: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def build_stall_event(
@@ -114,7 +125,7 @@ class Watchdog(threading.Thread):
     def __init__(
         self,
         heartbeat: Heartbeat,
-        recorder: Recorder,
+        recorder: StallSink,
         *,
         loop_thread_id: int,
         loop_native_id: int | None = None,
