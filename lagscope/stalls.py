@@ -13,6 +13,7 @@ Cause = Literal["cpu", "wait"]
 
 CALLEE_HEAD, CALLEE_TAIL = 3, 2  # library frames shown below the innermost user frame
 FOREIGN_TAIL = 8  # frames shown of a stack with no user frame at all
+BETWEEN_KEPT = 1  # library frames shown at each end of a run between two user frames
 
 DOING: dict[str, str] = {
     "wait": "waiting in a blocking call",
@@ -41,8 +42,10 @@ def format_stack(frames: list[list[Any]]) -> list[str]:
 
 def short_stack(frames: list[list[Any]]) -> list[str]:
     """The part of a stack a reader needs: from the caller of the outermost user frame to
-    the innermost frame, the server/framework frames above it and a long run of library
-    frames below the innermost user frame each folded into one ``… N frames …`` line.
+    the innermost frame.  Folded, each into one ``… N frames …`` line: the server and
+    framework frames above, a long run of library frames between two user frames (a test
+    calling an app through its client: the first and last of the run are kept), and one
+    below the innermost user frame.
 
     ``frames`` are ``[path, line, function, is_user]``, outermost first (stalls.jsonl
     keeps them whole).
@@ -50,16 +53,26 @@ def short_stack(frames: list[list[Any]]) -> list[str]:
     user = [i for i, frame in enumerate(frames) if len(frame) > 3 and frame[3]]
     if not user:
         hidden = max(0, len(frames) - FOREIGN_TAIL)
-        return ([f"… {hidden} frames above …"] if hidden else []) + format_stack(frames[hidden:])
+        return ([f"… {_frames(hidden)} above …"] if hidden else []) + format_stack(frames[hidden:])
     start = max(0, user[0] - 1)
-    lines = [f"… {start} frames of the server and framework …"] if start else []
-    lines += format_stack(frames[start : user[-1] + 1])
-    below = frames[user[-1] + 1 :]
-    if len(below) > CALLEE_HEAD + CALLEE_TAIL + 1:
-        folded = len(below) - CALLEE_HEAD - CALLEE_TAIL
-        lines += format_stack(below[:CALLEE_HEAD])
-        lines.append(f"… {folded} library frames …")
-        lines += format_stack(below[-CALLEE_TAIL:])
-    else:
-        lines += format_stack(below)
+    lines = [f"… {_frames(start)} of the server and framework …"] if start else []
+    lines += format_stack(frames[start : user[0]])
+    for here, there in zip(user, [*user[1:], None], strict=True):
+        lines += format_stack([frames[here]])
+        if there is None:
+            break
+        lines += _folded(frames[here + 1 : there], head=BETWEEN_KEPT, tail=BETWEEN_KEPT)
+    lines += _folded(frames[user[-1] + 1 :], head=CALLEE_HEAD, tail=CALLEE_TAIL)
     return lines
+
+
+def _folded(run: list[list[Any]], *, head: int, tail: int) -> list[str]:
+    """A run of library frames, its middle folded when it is longer than ``head + tail + 1``."""
+    if len(run) <= head + tail + 1:
+        return format_stack(run)
+    middle = f"… {_frames(len(run) - head - tail, 'library ')} …"
+    return format_stack(run[:head]) + [middle] + format_stack(run[len(run) - tail :])
+
+
+def _frames(count: int, kind: str = "") -> str:
+    return f"{count} {kind}frame{'s' if count != 1 else ''}"

@@ -33,3 +33,20 @@ def test_a_stack_without_user_code_keeps_its_innermost_frames() -> None:
     assert lines[0] == "… 12 frames above …"
     assert lines[1:] == [f"f{i}.py:{i} in fn{i}" for i in range(12, 20)]
     assert short_stack(_frames("ll")) == ["f0.py:0 in fn0", "f1.py:1 in fn1"]
+
+
+def test_a_long_run_of_library_frames_between_user_frames_keeps_its_ends() -> None:
+    # A test (u) calling an app's endpoint (u) through its client and framework (l * 8).
+    lines = short_stack(_frames("ll" + "u" + "l" * 8 + "u" + "l"))
+    assert lines == [
+        "… 1 frame of the server and framework …",
+        "f1.py:1 in fn1", "f2.py:2 in fn2",
+        "f3.py:3 in fn3", "… 6 library frames …", "f10.py:10 in fn10",
+        "f11.py:11 in fn11", "f12.py:12 in fn12",
+    ]  # fmt: skip
+
+
+def test_a_short_run_between_user_frames_is_shown_whole() -> None:
+    assert short_stack(_frames("ullu")) == [
+        "f0.py:0 in fn0", "f1.py:1 in fn1", "f2.py:2 in fn2", "f3.py:3 in fn3",
+    ]  # fmt: skip
