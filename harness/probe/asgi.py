@@ -23,6 +23,8 @@ from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
 from lagscope.harness.probe.watchdog import Watchdog
 
+from lagscope import defaults, rundir
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -36,14 +38,12 @@ class ProbeOptions:
 
     run_dir: str
     app_root: str = field(default_factory=os.getcwd)
-    interval_ms: float = 10.0
-    stall_threshold_ms: float = 20.0
-    sample_ms: float = 2.0
+    interval_ms: float = defaults.PROBE_INTERVAL_MS
+    stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
+    sample_ms: float = defaults.PROBE_SAMPLE_MS
     app_name: str = ""
-    gauge_interval_ms: float = 250.0
-    profile: bool = (
-        False  # the window the harness asks for (probe.profiler)
-    )
+    gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
+    profile: bool = False  # the window the harness asks for (probe.profiler)
 
 
 class _Probe:
@@ -91,7 +91,7 @@ class _Probe:
         )
         self.watchdog.start()
         self.gauges = GaugeSampler(
-            recorder.dir / "gauges.csv",
+            recorder.dir / rundir.GAUGES,
             interval_s=opts.gauge_interval_ms / 1000.0,
             frame_filter=FrameFilter.for_root(opts.app_root),
             endpoints=self.endpoints,
@@ -160,8 +160,8 @@ def instrument(
     *,
     run_dir: str | os.PathLike[str],
     app_root: str | os.PathLike[str] | None = None,
-    interval_ms: float = 10.0,
-    stall_threshold_ms: float = 20.0,
+    interval_ms: float = defaults.PROBE_INTERVAL_MS,
+    stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it records loop lag and stalls in ``run_dir``.
 

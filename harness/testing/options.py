@@ -10,13 +10,13 @@ from typing import Any, Literal, cast
 
 import pytest
 
+from lagscope import defaults
 from lagscope.errors import UsageError
 from lagscope.units import parse_milliseconds
 
 Mode = Literal["fail", "warn"]
 MODES: tuple[Mode, ...] = ("fail", "warn")
-STALL_THRESHOLD = "20ms"  # the probe's own default (lagscope run --stall-threshold)
-INTERVAL_MS = 10.0  # heartbeat interval, the probe's own default
+STALL_THRESHOLD = f"{defaults.STALL_THRESHOLD_MS:g}ms"  # as lagscope run --stall-threshold
 MARKER = "lagscope"
 MARKER_HELP = (
     "lagscope(threshold='20ms', allow=['pkg/mod.py:42'], mode='fail'|'warn'): watch this "

@@ -18,7 +18,8 @@ from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.watchdog import Watchdog
 
-SAMPLE_MS = 2.0  # the probe's stack-sampling interval during a stall
+from lagscope import defaults
+
 SETTLE_S = 1.0  # at most this long for the beat that ends a stall the test ended in
 
 
@@ -114,7 +115,7 @@ class LoopWatch:
             loop_thread_id=threading.get_ident(),
             loop_native_id=threading.get_native_id(),
             threshold_s=self.threshold_ms / 1000.0,
-            sample_s=SAMPLE_MS / 1000.0,
+            sample_s=defaults.PROBE_SAMPLE_MS / 1000.0,
             frame_filter=self._frame_filter,
             endpoints=dict,
         )

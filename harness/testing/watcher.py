@@ -22,7 +22,6 @@ import pytest
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.testing import LagscopeStallWarning
 from lagscope.harness.testing.options import (
-    INTERVAL_MS,
     MARKER,
     ItemOptions,
     Settings,
@@ -37,6 +36,8 @@ from lagscope.harness.testing.verdict import (
     warning_text,
 )
 from lagscope.harness.testing.watch import LoopWatch
+
+from lagscope import defaults
 
 OPTIONS = pytest.StashKey[ItemOptions]()
 STALLS = pytest.StashKey[list[Stall]]()
@@ -83,7 +84,7 @@ class Watcher:
             self.watched += 1
             watch = LoopWatch(
                 threshold_ms=options.threshold_ms,
-                interval_ms=INTERVAL_MS,
+                interval_ms=defaults.PROBE_INTERVAL_MS,
                 frame_filter=self.frame_filter,
             )
             watch.start()

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lagscope.reports.rules.common import Finding, exhausted, where, workers, worst_endpoint
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
+from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.rules.common import exhausted, where, workers, worst_endpoint
 
 REMEDY = (
     "Close every session on every path: make the session dependency `yield` inside "
