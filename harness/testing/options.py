@@ -6,7 +6,7 @@ Command line over ini over default; a test's ``@pytest.mark.lagscope(...)`` over
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import pytest
 
@@ -53,9 +53,10 @@ def _threshold(text: object, *, what: str) -> float:
 
 
 def _mode(text: object, *, what: str) -> Mode:
-    if text not in MODES:
-        raise pytest.UsageError(f"{what}: {text!r} is not a mode; use fail or warn")
-    return cast(Mode, text)
+    for mode in MODES:
+        if text == mode:
+            return mode
+    raise pytest.UsageError(f"{what}: {text!r} is not a mode; use fail or warn")
 
 
 def settings(config: pytest.Config) -> Settings:

@@ -59,7 +59,7 @@ def unsampled(
     known (estimated as the watchdog does), its location and cause are not.
     """
     recorded = collections.Counter(stall["lag_ms"] for stall in stalls)
-    events = []
+    events: list[dict[str, Any]] = []
     for t, lag_ms in late:
         key = round(lag_ms, 3)  # as the watchdog rounds the lag of the beat it followed
         if recorded[key] > 0:

@@ -159,12 +159,16 @@ class Watcher:
         return report
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        figures = {"watched": self.watched, "threshold_ms": self.settings.threshold_ms}
-        terminalreporter.write_sep("=", title(self.results, **figures))
+        watched, threshold_ms = self.watched, self.settings.threshold_ms
+        terminalreporter.write_sep(
+            "=", title(self.results, watched=watched, threshold_ms=threshold_ms)
+        )
         for line in summary_lines(self.results):
             terminalreporter.write_line(line)
         if self.settings.json_path:
             path = Path(self.config.invocation_params.dir, self.settings.json_path)
-            doc = as_json(self.results, mode=self.settings.mode, **figures)
+            doc = as_json(
+                self.results, watched=watched, threshold_ms=threshold_ms, mode=self.settings.mode
+            )
             path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
             terminalreporter.write_line(f"lagscope: stalls written to {path}")
