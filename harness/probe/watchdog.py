@@ -171,6 +171,10 @@ class Watchdog(threading.Thread):
                 due = self.heartbeat.last_beat + self.heartbeat.interval_s
                 until = due + self.threshold_s
                 if now > until:
+                    if self._stopping.is_set():
+                        # stop() is called from the loop thread, so the beat it waits for
+                        # cannot come while it does: follow nothing more, or spin till then.
+                        break
                     self._follow_stall(beats, due=due)
                     continue
                 if now - last_flush >= FLUSH_EVERY_S:

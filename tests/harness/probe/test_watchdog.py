@@ -175,3 +175,33 @@ def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
     top = stall["stacks"][0]["frames"]
     assert top[-1][2] == "sleep" or top[-1][2] == "block_for"
     assert any(frame[2] == "block_for" and frame[3] for frame in top)  # user frame flagged
+
+
+def test_stopping_in_the_middle_of_a_stall_returns_at_once(tmp_path: Path) -> None:
+    # The server stops the probe from its loop thread: if that happens while a beat is
+    # overdue, no beat can end the stall until stop() returns.  The watchdog must not wait
+    # for one (nor spin on it and outlive stop()).
+    async def main() -> tuple[float, bool]:
+        heartbeat = Heartbeat(interval_s=0.010)
+        heartbeat.start()
+        watchdog = Watchdog(
+            heartbeat,
+            Recorder(tmp_path, pid=1),
+            loop_thread_id=threading.get_ident(),
+            threshold_s=0.020,
+            sample_s=0.002,
+            frame_filter=FrameFilter.for_root(ROOT),
+            endpoints=dict,
+        )
+        watchdog.start()
+        await asyncio.sleep(0.03)
+        block_for(0.06)  # the beat is now 50 ms overdue, and stays so until we return
+        started = time.perf_counter()
+        watchdog.stop()
+        took = time.perf_counter() - started
+        heartbeat.stop()
+        return took, watchdog.is_alive()
+
+    took, alive = asyncio.run(main())
+    assert not alive
+    assert took < 0.5, took  # join()'s timeout is 2 s
