@@ -241,3 +241,37 @@ def test_a_bad_marker_is_a_usage_error_naming_the_test(sample: pytest.Pytester) 
     result = sample.runpytest("test_bad.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*test_bad.py::test_typo: @pytest.mark.lagscope: takes only*"])
+
+
+OWN_FAILURE = """\
+import time
+
+import pytest
+
+pytestmark = pytest.mark.asyncio(loop_factories=["asyncio"])
+
+
+@pytest.mark.lagscope
+async def test_fails_anyway():
+    time.sleep(0.08)
+    assert 1 == 2
+
+
+class TestInAClass:
+    @pytest.mark.lagscope
+    async def test_method(self):
+        time.sleep(0.08)  # in a method
+"""
+
+
+def test_a_test_failing_on_its_own_keeps_its_failure_and_gains_a_lagscope_section(
+    sample: pytest.Pytester,
+) -> None:
+    (sample.path / "test_more.py").write_text(OWN_FAILURE)
+    result = sample.runpytest("test_more.py")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        ["E       assert 1 == 2", "*- lagscope -*", "lagscope: this test stalled the event loop: *"]
+    )
+    method = line_of(OWN_FAILURE, "# in a method")
+    result.stdout.fnmatch_lines([f"event_loop_blocking at test_more.py:{method} (test_method)"])
