@@ -1,9 +1,12 @@
 """What the pytest plugin costs a test suite: 500 trivial async tests (pytest-asyncio, a
 loop per test), run without the plugin, with it installed but off, and with --lagscope.
 
-Each configuration is a fresh ``python -m pytest`` process; the figure is the best of
-several rounds of the session time pytest reports (collection and tests, not the
-interpreter's start-up), and of the process's wall time.
+Each configuration is a fresh ``python -m pytest`` process, run several times in turn;
+the figures are the best of those rounds: the CPU time of the process (user + system, all
+threads: what the plugin costs, and little moved by other processes on a shared machine)
+and the session time pytest reports (wall clock, collection and tests).  Then, in this
+process, the watch alone: a trivial test's coroutine on a fresh loop (as pytest-asyncio
+runs it), bare and under the plugin's LoopWatch, the median of many.
 
     .venv/bin/python benchmarks/pytest_plugin.py [--tests 500] [--rounds 5]
 """
@@ -11,12 +14,18 @@ interpreter's start-up), and of the process's wall time.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.testing.watch import LoopWatch
 
 CONFIGURATIONS = {
     "without the plugin": ["-p", "no:lagscope"],
@@ -39,17 +48,39 @@ def write_suite(folder: Path, tests: int) -> None:
 
 
 def run_once(folder: Path, args: list[str], tests: int) -> tuple[float, float]:
-    """(session s as pytest reports it, process wall s) of one run."""
-    started = time.perf_counter()
+    """(CPU s of the pytest process, session s as pytest reports it) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=folder, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     match = re.search(rf"{tests} passed in ([\d.]+)s", done.stdout)
     if done.returncode != 0 or match is None:
         raise SystemExit(f"pytest {' '.join(args)} failed:\n{done.stdout[-3000:]}")
-    return float(match.group(1)), wall
+    return cpu, float(match.group(1))
+
+
+def per_test_ms(tests: int, *, watched: bool) -> float:
+    """Median ms of one trivial test's coroutine on a fresh loop, bare or under a LoopWatch."""
+    frame_filter = FrameFilter.for_root(Path.cwd())
+
+    async def trivial() -> None:
+        await asyncio.sleep(0)
+
+    async def under_watch() -> None:
+        watch = LoopWatch(threshold_ms=20.0, interval_ms=10.0, frame_filter=frame_filter)
+        watch.start()
+        await trivial()
+        await watch.close()
+
+    times = []
+    for _ in range(tests):
+        started = time.perf_counter()
+        asyncio.run(under_watch() if watched else trivial())
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000.0
 
 
 def main() -> None:
@@ -63,17 +94,20 @@ def main() -> None:
         best: dict[str, tuple[float, float]] = {}
         for _ in range(args.rounds):  # interleaved, so a busy moment hits every configuration
             for name, extra in CONFIGURATIONS.items():
-                session, wall = run_once(folder, extra, args.tests)
+                cpu, session = run_once(folder, extra, args.tests)
                 old = best.get(name, (float("inf"), float("inf")))
-                best[name] = (min(old[0], session), min(old[1], wall))
-    base_session, base_wall = best["without the plugin"]
+                best[name] = (min(old[0], cpu), min(old[1], session))
+    bare = per_test_ms(args.tests, watched=False)
+    watched = per_test_ms(args.tests, watched=True)
+    base_cpu, base_session = best["without the plugin"]
     print(f"{args.tests} trivial async tests (pytest-asyncio, a loop per test), "
           f"best of {args.rounds}:")  # fmt: skip
-    for name, (session, wall) in best.items():
-        extra = session - base_session
-        per_test = extra / args.tests * 1000.0
-        print(f"  {name:20} session {session:6.2f} s ({extra:+.2f} s, {per_test:+.2f} ms per "
-              f"test); process {wall:6.2f} s ({wall - base_wall:+.2f} s)")  # fmt: skip
+    for name, (cpu, session) in best.items():
+        per_test = (cpu - base_cpu) / args.tests * 1000.0
+        print(f"  {name:20} CPU {cpu:6.2f} s ({cpu - base_cpu:+.2f} s, {per_test:+.2f} ms per "
+              f"test); session {session:6.2f} s ({session - base_session:+.2f} s)")  # fmt: skip
+    print(f"the watch alone, median of {args.tests}: a trivial test on a fresh loop "
+          f"{bare:.3f} ms bare, {watched:.3f} ms watched ({watched - bare:+.3f} ms)")  # fmt: skip
 
 
 if __name__ == "__main__":

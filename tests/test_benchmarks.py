@@ -42,4 +42,4 @@ def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
 
 def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
     out = run("pytest_plugin.py", "--tests", "20", "--rounds", "1")
-    assert re.search(r"--lagscope +session +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)
+    assert re.search(r"--lagscope +CPU +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)
