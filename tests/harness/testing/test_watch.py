@@ -83,7 +83,12 @@ def test_awaiting_and_the_threadpool_are_no_stall(
         await asyncio.gather(*(asyncio.sleep(0.05) for _ in range(20)))
         await asyncio.to_thread(block_for, 0.08)  # blocking, but off the loop
 
-    assert watched(body, loop_factory) == []
+    stalls = watched(body, loop_factory)
+    # A machine busy elsewhere (or a garbage collection) can stall the loop while it waits,
+    # honestly recorded, on no line of ours; counting the 130 ms of awaiting as a stall
+    # would blame this test's lines, or add up to about that long.
+    assert [s["location"] for s in stalls if s["in_user_code"]] == []
+    assert sum(s["duration_ms"] for s in stalls) < 100.0, stalls
 
 
 def test_a_late_beat_no_stall_accounts_for_is_a_stall_without_a_location() -> None:
