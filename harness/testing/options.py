@@ -76,19 +76,26 @@ def settings(config: pytest.Config) -> Settings:
 
 
 def options_for(item: pytest.Item, session: Settings) -> ItemOptions:
-    """``session``'s settings as ``item``'s marker (the closest one) tunes them."""
-    marker = item.get_closest_marker(MARKER)
-    kwargs: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
+    """``session``'s settings as ``item``'s markers tune them: a threshold or mode from the
+    closest marker that gives one (function over class over module), every marker's allow."""
     where = f"{item.nodeid}: @pytest.mark.lagscope"
-    unknown = sorted(set(kwargs) - {"threshold", "allow", "mode"})
-    if unknown or (marker is not None and marker.args):
-        raise pytest.UsageError(
-            f"{where}: takes only threshold=, allow= and mode= keywords, "
-            f"e.g. @pytest.mark.lagscope(threshold='50ms', allow=['app.py:42'])"
-        )
-    allow = kwargs.get("allow", ())
-    if isinstance(allow, str) or not all(isinstance(a, str) for a in allow):
-        raise pytest.UsageError(f"{where}: allow= takes a list of 'path:line' or 'path' strings")
+    kwargs: dict[str, Any] = {}
+    allow: list[str] = []
+    for marker in item.iter_markers(MARKER):  # closest first
+        unknown = sorted(set(marker.kwargs) - {"threshold", "allow", "mode"})
+        if unknown or marker.args:
+            named = f" (not {', '.join(f'{k}=' for k in unknown)})" if unknown else ""
+            raise pytest.UsageError(
+                f"{where}: takes only threshold=, allow= and mode= keywords{named}, "
+                f"e.g. @pytest.mark.lagscope(threshold='50ms', allow=['app.py:42'])"
+            )
+        given = marker.kwargs.get("allow", ())
+        if isinstance(given, str) or not all(isinstance(a, str) for a in given):
+            raise pytest.UsageError(
+                f"{where}: allow= takes a list of 'path:line' or 'path' strings"
+            )
+        allow += given
+        kwargs = {**marker.kwargs, **kwargs}
     threshold_ms = (
         _threshold(kwargs["threshold"], what=f"{where}(threshold=...)")
         if "threshold" in kwargs

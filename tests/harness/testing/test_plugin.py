@@ -166,6 +166,14 @@ import pytest
 pytestmark = pytest.mark.asyncio(loop_factories=["asyncio"])
 
 
+class TestTolerantClass:
+    pytestmark = pytest.mark.lagscope(threshold="500ms")
+
+    @pytest.mark.lagscope(allow=["test_marked.py:1"])
+    async def test_threshold_of_the_class(self):
+        time.sleep(0.08)
+
+
 @pytest.mark.lagscope
 async def test_marked():
     time.sleep(0.08)  # the marked test's block
@@ -206,8 +214,9 @@ def test_the_marker_watches_one_test_tunes_its_threshold_and_allows_a_known_stal
     allowed = line_of(MARKED, "# the allowed line")
     (sample.path / "test_marked.py").write_text(MARKED.replace("{line}", str(allowed)))
     result = sample.runpytest("test_marked.py", "-v")  # no --lagscope: the markers ask
-    result.assert_outcomes(failed=2, passed=4)
+    result.assert_outcomes(failed=2, passed=5)
     assert outcomes_by_test(result) == {
+        "test_threshold_of_the_class": "PASSED",
         "test_marked": "FAILED",
         "test_not_marked": "PASSED",
         "test_tolerant": "PASSED",
@@ -240,7 +249,9 @@ def test_a_bad_marker_is_a_usage_error_naming_the_test(sample: pytest.Pytester) 
     )
     result = sample.runpytest("test_bad.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*test_bad.py::test_typo: @pytest.mark.lagscope: takes only*"])
+    result.stderr.fnmatch_lines(
+        ["*test_bad.py::test_typo: @pytest.mark.lagscope: takes only * keywords (not treshold=)*"]
+    )
 
 
 OWN_FAILURE = """\
