@@ -45,3 +45,8 @@ def test_openapi_generator_benchmark_prints_both_throughputs_and_their_ratio() -
     assert re.search(r"median +openapi: +\d+ req/s, generator +\d+ µs CPU per request", out), out
     assert re.search(r"median hand-written: +\d+ req/s", out), out
     assert re.search(r"openapi / hand-written throughput: [\d.]+ \([+−-][\d.]+ %\)", out), out
+
+
+def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
+    out = run("pytest_plugin.py", "--tests", "20", "--rounds", "1")
+    assert re.search(r"--lagscope +CPU +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)

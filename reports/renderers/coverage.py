@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from lagscope.reports.summary_types import CoverageSection, Summary
 from lagscope.reports.wording import plural
 
 HEADERS = ["operation", "requests", "2xx", "3xx", "4xx", "5xx", "no answer", "linked"]
@@ -20,7 +19,13 @@ def _names(keys: list[str]) -> str:
     return shown + (f" and {len(keys) - NAMED} more" if len(keys) > NAMED else "")
 
 
-def coverage_lines(cov: dict[str, Any] | None) -> list[str]:
+def coverage_of(summary: Summary) -> CoverageSection | None:
+    """The openapi scenario's coverage, None for another scenario (or an older summary)."""
+    scenario = summary.get("scenario")
+    return None if scenario is None else scenario["coverage"]
+
+
+def coverage_lines(cov: CoverageSection | None) -> list[str]:
     """One headline and a line per kind of gap; [] when the run had no openapi plan."""
     if not cov:
         return []
@@ -58,7 +63,7 @@ def coverage_lines(cov: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def coverage_rows(cov: dict[str, Any]) -> list[list[str]]:
+def coverage_rows(cov: CoverageSection) -> list[list[str]]:
     """One row per operation: exercised ones with their answers, skipped ones with why."""
     rows = [
         [key, str(op["requests"]), *(str(op[c]) for c in ("2xx", "3xx", "4xx", "5xx")),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
-from lagscope.reports.renderers.coverage import coverage_lines, coverage_rows
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, coverage_rows
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
 from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.summary_types import Summary
 from lagscope.reports.wording import named
 
 
@@ -19,7 +18,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
+def render_markdown(summary: Summary) -> str:
     run, window, loop = summary["run"], summary["window"], summary["loop"]
     faults = ", ".join(run.get("faults") or []) or "none"
     interrupted = interruption_line(run)
@@ -70,7 +69,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
     out += [""] + [
         line if level == "info" else f"**Warning:** {line}" for level, line in sender_lines(summary)
     ]
-    cov = (summary.get("scenario") or {}).get("coverage")
+    cov = coverage_of(summary)
     if cov:
         head, *gaps = coverage_lines(cov)
         out += [

@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 from lagscope.harness.cli.main import main
+from lagscope.reports.summary_types import Summary
+
+from tests.reports.summary_shape import shape_errors
 
 APPS = Path(__file__).resolve().parent / "apps"
 pytestmark = pytest.mark.e2e
@@ -20,6 +23,7 @@ def lagscope_run(out: Path, *args: str) -> dict[str, Any]:
     code = main(["run", "--out", str(out), "--duration", "5s", "--users", "10", *args])
     assert code == 0
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    assert shape_errors(summary, Summary) == []
     return summary
 
 

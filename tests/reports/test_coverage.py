@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from lagscope.reports.coverage import coverage, status_class
 from lagscope.reports.renderers.coverage import coverage_lines, coverage_rows
+from lagscope.reports.renderers.markdown import render_markdown
+from lagscope.reports.rundata import load_run
+from lagscope.reports.summary import summarize
+from lagscope.reports.summary_types import Summary
 
-from lagscope.openapi_plan import Link, Operation, Plan, Skipped, Source
+from lagscope import rundir
+from lagscope.openapi_plan import Link, Operation, Plan, Skipped, Source, write_plan
+from tests.reports.rundirs import write_run
+from tests.reports.summary_shape import shape_errors
 
 
 def operation(key: str, *, linked: bool = False) -> Operation:
@@ -89,3 +98,15 @@ def test_the_lines_name_every_gap() -> None:
         "GET /upload",
         "skipped: no valid request: Cannot generate data for body",
     ]
+
+
+def test_a_summary_with_coverage_matches_the_types(tmp_path: Path) -> None:
+    run = write_run(tmp_path / "run", rows=300, stalls=False, gauges=False)
+    write_plan(run / rundir.OPENAPI_PLAN, PLAN)
+    summary = summarize(load_run(run))
+    assert shape_errors(summary, Summary) == []
+    scenario = summary.get("scenario")
+    assert scenario is not None
+    assert scenario["coverage"] is not None
+    assert scenario["coverage"]["operations"]["GET /items"]["requests"] == 0  # rows are GET /a
+    assert "## Coverage (openapi scenario)" in render_markdown(summary)
