@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lagscope.reports.rules.common import Finding, exhausted, where, workers, worst_endpoint
+from lagscope.reports.rules.common import (
+    LOOP_BLOCKED_SHARE,
+    Finding,
+    exhausted,
+    loop_blocked_share,
+    where,
+    workers,
+    worst_endpoint,
+)
 
 if TYPE_CHECKING:
     from lagscope.reports.diagnosis import Figures
@@ -19,15 +27,21 @@ REMEDY = (
 
 def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
     findings = []
+    failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
+    loop_blocked = loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE
     for pid, w in workers(fig):
         db = w.get("db", {})
         if not exhausted(db):
             continue
         never_back = db.get("busy_min_after_saturation") == db["capacity"]
+        if loop_blocked and not never_back and not failures:
+            # Requests that hold a connection cannot finish while the loop is blocked, so
+            # the pool fills behind the stalls and empties after them: event_loop_blocking
+            # names the cause, and a larger pool would not help.
+            continue
         # Where the sessions that hold connections were opened names a leak; where
         # requests wait for a connection is only where it hurts.
         held_site = db.get("held_site") if never_back else None
-        failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
         endpoint = worst_endpoint(fig)
         leak = (
             " Once full, the pool never had a connection back: they are leaked, not just busy"
