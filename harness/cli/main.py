@@ -157,6 +157,14 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="switch on a fault of shop, repeatable ('lagscope apps' lists them)",
     )
     p.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="a further package whose frames are your code (the app's own package always is), "
+        "e.g. a shared library of yours; repeatable",
+    )
+    p.add_argument(
         "--stall-threshold",
         default="20ms",
         help="loop lag that counts as a stall; a bare number is ms (default: %(default)s)",
@@ -211,7 +219,7 @@ def build_parser() -> _Parser:
     report.add_argument("run_dir", type=Path)
     cli_reports.add_slo_args(report)
     cli_reports.add_compare(sub)
-    sub.add_parser("apps", help="list the built-in apps and their faults")
+    sub.add_parser("apps", help="list the built-in apps, their faults and the game days")
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
     return parser
@@ -246,7 +254,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     from lagscope.runfiles import check_new  # pyarrow: imported only when a run is asked for
 
     check_new(out)
-    app_import = cfg.resolve_app(args.app)
+    code = cfg.check_code(args.code)
+    app_import = cfg.resolve_app(args.app, code=code)
     return cfg.RunConfig(
         app=args.app,
         app_import=app_import,
@@ -259,6 +268,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         loop=args.loop,
         threadpool=args.threadpool,
         faults=faults,
+        code=code,
         stall_threshold_ms=stall_threshold_ms,
         interval_ms=interval_ms,
         probe=not args.no_probe,
@@ -323,6 +333,8 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     for fault in CATALOGUE.values():
         print(f"  --fault {fault.name:<22} {fault.summary}")
         print(f"  {'':<30} finding: {fault.finding}; reproduce: {reproduce_command(fault)}")
+    print("game days (lagscope gameday NAME; a scripted incident on shop):")
+    print("\n".join(gameday_cli.list_gamedays()))
     return 0
 
 

@@ -20,6 +20,7 @@ ServerKind = Literal["uvicorn", "gunicorn"]
 SERVERS: tuple[ServerKind, ...] = ("uvicorn", "gunicorn")
 
 BUILTIN_APPS = {"shop": "lagscope.target_apps.shop.app:app"}
+_PACKAGE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -37,6 +38,7 @@ class RunConfig:
     loop: LoopKind = "auto"
     threadpool: int | None = None  # anyio's thread limiter tokens; None keeps its default (40)
     faults: tuple[str, ...] = ()
+    code: tuple[str, ...] = ()  # further packages of the user's code (--code), by import name
     stall_threshold_ms: float = 20.0
     interval_ms: float = 10.0
     probe: bool = True
@@ -68,19 +70,22 @@ class RunConfig:
         data["scenario_file"] = str(self.scenario_file)
         data["out"] = str(self.out)
         data["faults"] = list(self.faults)
+        data["code"] = list(self.code)
         data["slos"] = list(self.slos)
         data["rate"] = None if self.rate is None else str(self.rate)
         return data
 
 
-def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
+def resolve_app(app: str, *, what: str = "--app", where: str = "", code: Sequence[str] = ()) -> str:
     """Return the import string for ``app`` (a built-in name or ``module:attr``).
 
     A user's app is imported in a child process to check that it names an ASGI app
-    (lagscope.app_import). Errors start with ``where`` (a file, for a game day) and name
-    the input as ``what``.
+    (lagscope.app_import), and that the ``code`` packages can be found next to it.
+    Errors start with ``where`` (a file, for a game day) and name the input as ``what``.
     """
     if app in BUILTIN_APPS:
+        if code:
+            check_app(BUILTIN_APPS[app], what=what, where=where, code=code)
         return BUILTIN_APPS[app]
     if not _IMPORT_STRING.match(app):
         names = ", ".join(sorted(BUILTIN_APPS))
@@ -88,8 +93,22 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
             f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
             "like 'package.module:app'"
         )
-    check_app(app, what=what, where=where)
+    check_app(app, what=what, where=where, code=code)
     return app
+
+
+def check_code(code: Sequence[str]) -> tuple[str, ...]:
+    """``code`` (``--code`` packages) without repeats, each an import name not lagscope's."""
+    for name in code:
+        if not _PACKAGE.match(name):
+            raise UsageError(
+                f"--code {name!r} is not a package's import name; give one like 'mycompany.shared'"
+            )
+        if name.split(".")[0] == "lagscope":
+            raise UsageError(
+                f"--code {name!r}: lagscope's own code is never the user's; name a package of yours"
+            )
+    return tuple(dict.fromkeys(code))
 
 
 def resolve_scenario(

@@ -60,6 +60,7 @@ def start_target(
     env = _base_env(config, run_dir, deadline)
     env.update(
         LAGSCOPE_APP=config.app_import,
+        LAGSCOPE_CODE=",".join(config.code),
         LAGSCOPE_PROBE="1" if config.probe else "0",
         LAGSCOPE_INTERVAL_MS=str(config.interval_ms),
         LAGSCOPE_STALL_THRESHOLD_MS=str(config.stall_threshold_ms),
