@@ -55,7 +55,9 @@ class Figures:
     loop: dict[str, Any]
     resources: dict[str, Any]
     gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
-    statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
+    statuses: dict[str, Any] = field(
+        default_factory=dict
+    )  # reports.statuses.status_figures
     safety: dict[str, Any] = field(default_factory=dict)  # lagscope.reports.gauges.memory_cap
     target_log: str | None = None  # the last line of logs/target.log
 

@@ -132,7 +132,8 @@ def test_nothing_imports_the_cli() -> None:
     importers = [
         source
         for source, targets in graph(runtime_only=False).items()
-        if layer(source) not in {"cli", "package"} and any(layer(t) == "cli" for t in targets)
+        if layer(source) not in {"cli", "package"}
+        and any(layer(t) == "cli" for t in targets)
     ]
     assert importers == []
 
@@ -205,7 +206,9 @@ def test_only_loadgen_and_scenarios_name_locust_or_gevent() -> None:
         module
         for module, path in modules().items()
         if layer(module) not in {"loadgen", "payload"}
-        and any(name.split(".")[0] in {"locust", "gevent"} for name, _ in imports(path, module))
+        and any(
+            name.split(".")[0] in {"locust", "gevent"} for name, _ in imports(path, module)
+        )
     ]
     assert offenders == []
 
