@@ -15,12 +15,13 @@ from typing import Literal
 
 import numpy as np
 
+from lagscope import rundir
 from lagscope.errors import UsageError
 
 ArrivalKind = Literal["constant", "poisson"]
 ARRIVALS: tuple[ArrivalKind, ...] = ("constant", "poisson")
 
-ENV_OPTIONS = "LAGSCOPE_OPEN_MODEL"  # how the harness passes PlanOptions to Locust
+ENV_OPTIONS = rundir.ENV_OPEN_MODEL  # how the harness passes PlanOptions to Locust
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?::\s*(\d+(?:\.\d+)?)\s*)?$")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lagscope import rundir
 from lagscope.errors import UsageError
 from lagscope.request_schema import SCHEMA
 
@@ -29,14 +30,14 @@ def create(path: Path) -> Path:
     """Create ``path`` as a new run directory; refuse one that exists and is not empty."""
     check_new(path)  # checked before the run starts too; again here, just before creating
     path.mkdir(parents=True, exist_ok=True)
-    (path / "logs").mkdir()
+    (path / rundir.LOGS).mkdir()
     return path
 
 
 def log_event(run_dir: Path, event: str, *, source: str = "harness", **detail: Any) -> None:
     """Append one event to ``events.jsonl`` (written by the harness and the load generator)."""
     line = json.dumps({"t": time.time(), "source": source, "event": event, **detail})
-    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
+    with open(run_dir / rundir.EVENTS, "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
 
@@ -52,14 +53,14 @@ def merge_request_parts(run_dir: Path) -> int:
     Parts are deleted only after the merged file is in place, so an interruption at
     any point keeps every row somewhere readable.
     """
-    spool = run_dir / "spool"
-    parts = sorted(spool.glob("requests-*.parquet")) if spool.is_dir() else []
-    target = run_dir / "requests.parquet"
+    spool = run_dir / rundir.SPOOL
+    parts = sorted(spool.glob(rundir.REQUEST_PARTS)) if spool.is_dir() else []
+    target = run_dir / rundir.REQUESTS
     tables = [pq.read_table(p) for p in parts]
     if target.exists():
         tables.insert(0, pq.read_table(target))
     table = SCHEMA.empty_table() if not tables else pa.concat_tables(tables).sort_by("t")
-    tmp = run_dir / "requests.parquet.tmp"
+    tmp = run_dir / (rundir.REQUESTS + ".tmp")
     pq.write_table(table, tmp)
     tmp.replace(target)
     for part in parts:

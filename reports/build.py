@@ -18,6 +18,8 @@ from lagscope.reports.series import run_series
 from lagscope.reports.slo import Slo
 from lagscope.reports.summary import summarize
 
+from lagscope import rundir
+
 
 def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> dict[str, Any]:
     """Write ``summary.json``, ``report.md``, ``report.html`` (and ``charts/*.png``) into
@@ -25,8 +27,8 @@ def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) ->
     path = Path(run_dir)
     data = load_run(path)
     summary = summarize(data, slos=slos)
-    (path / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (path / "report.md").write_text(render_markdown(summary), encoding="utf-8")
+    (path / rundir.SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (path / rundir.REPORT_MD).write_text(render_markdown(summary), encoding="utf-8")
     blockers = summary["loop"]["top_blockers"]
     series = run_series(data)
     figures = run_charts(series, top_blocker=blockers[0]["location"] if blockers else None)
@@ -37,13 +39,13 @@ def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) ->
         summary, {name: to_svg(fig) for name, fig in figures.items()}, config=data.run,
         gameday_svg=to_svg(gameday_figure(gameday)) if gameday.get("started") else None,
     )  # fmt: skip
-    (path / "report.html").write_text(html, encoding="utf-8")
+    (path / rundir.REPORT_HTML).write_text(html, encoding="utf-8")
     if png:
-        (path / "charts").mkdir(exist_ok=True)
+        (path / rundir.CHARTS).mkdir(exist_ok=True)
         for name, fig in figures.items():
-            save_png(fig, path / "charts" / f"{name}.png")
+            save_png(fig, path / rundir.CHARTS / f"{name}.png")
     if gameday.get("started"):
-        save_gameday_png(gameday, path / "gameday.png")
+        save_gameday_png(gameday, path / rundir.GAMEDAY_PNG)
     return summary
 
 

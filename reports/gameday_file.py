@@ -21,6 +21,7 @@ from lagscope.reports.burnrate import BurnRateRule
 from lagscope.reports.expectations import Expectation, parse_expectation
 from lagscope.reports.sli import Objective, parse_objective
 
+from lagscope import defaults
 from lagscope.errors import UsageError
 from lagscope.units import parse_milliseconds, parse_seconds
 
@@ -56,11 +57,11 @@ class Load:
     app: str = "shop"
     scenario: str | None = None
     rate: str | None = None  # open model: "40" or a ramp "20:80"
-    users: int = 20  # closed model, when the harness has no rate mode
-    spawn_rate: float = 20.0
+    users: int = defaults.USERS  # closed model, when the harness has no rate mode
+    spawn_rate: float = defaults.SPAWN_RATE
     workers: int = 1
     faults: tuple[str, ...] = ()  # on from the start
-    downstream_latency_ms: float = 20.0
+    downstream_latency_ms: float = defaults.DOWNSTREAM_LATENCY_MS
     seed: int = 0
     arrivals: Literal["constant", "poisson"] = "constant"  # open model: spacing of arrivals
     load_procs: int = 1  # Locust processes sharing the load
@@ -154,13 +155,13 @@ def _load(source: str, table: dict[str, Any]) -> Load:
             raise r.fail(f"{key} must be greater than zero (got {value})")
     if rate is not None and not re.fullmatch(r"\d+(\.\d+)?(:\d+(\.\d+)?)?", str(rate)):
         raise r.fail(f"rate {rate!r} must be requests/s, e.g. 40, or a ramp START:END, e.g. 20:80")
-    latency = r.get("downstream_latency", str, "20ms")
+    latency = r.get("downstream_latency", str, f"{defaults.DOWNSTREAM_LATENCY_MS:g}ms")
     return Load(
         app=r.get("app", str, "shop"),
         scenario=r.get("scenario", str),
         rate=None if rate is None else str(rate),
         users=users,
-        spawn_rate=float(r.get("spawn_rate", (int, float), 20.0)),
+        spawn_rate=float(r.get("spawn_rate", (int, float), defaults.SPAWN_RATE)),
         workers=workers,
         faults=tuple(_string_list(r, "faults")),
         downstream_latency_ms=parse_milliseconds(

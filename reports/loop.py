@@ -7,10 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lagscope import defaults
+
 # A stack seen in less than this share of a stall's samples is a transition, not a blocker.
 MIN_STACK_SHARE = 0.1
 # For a run.json that does not record its ``stall_threshold_ms`` (the harness always does).
-DEFAULT_STALL_THRESHOLD_MS = 20.0
+DEFAULT_STALL_THRESHOLD_MS = defaults.STALL_THRESHOLD_MS
 
 
 def format_stack(frames: list[list[Any]]) -> list[str]:

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from lagscope import defaults
+
 StepKind = Literal["search", "confirm"]
 
 
@@ -26,7 +28,7 @@ class Step:
 
 @dataclass(frozen=True, kw_only=True)
 class SearchLimits:
-    start: float = 50.0
+    start: float = defaults.SWEEP_START_RATE
     min_rate: float = 5.0
     max_rate: float = 5000.0
     precision: float = 0.15  # stop bisecting when hi/lo <= 1 + precision

@@ -10,13 +10,11 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from lagscope import rundir
 from lagscope.errors import RunDataError
 from lagscope.request_schema import SCHEMA
 
-STALL_COLUMNS = [
-    "pid", "start", "duration_ms", "lag_ms", "samples", "cpu_share", "cause",
-    "location", "function", "in_user_code", "endpoint", "stacks",
-]  # fmt: skip
+STALL_COLUMNS = list(rundir.STALL_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,9 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_requests(run_dir: Path) -> pd.DataFrame:
-    files = [run_dir / "requests.parquet"] if (run_dir / "requests.parquet").exists() else []
-    files += sorted((run_dir / "spool").glob("requests-*.parquet"))
+    merged = run_dir / rundir.REQUESTS
+    files = [merged] if merged.exists() else []
+    files += sorted((run_dir / rundir.SPOOL).glob(rundir.REQUEST_PARTS))
     if not files:
         return SCHEMA.empty_table().to_pandas()
     frames = [pq.read_table(f).to_pandas() for f in files]
@@ -61,16 +60,16 @@ def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd
     metas: list[dict[str, Any]] = []
     lags: list[pd.DataFrame] = []
     stalls: list[dict[str, Any]] = []
-    for worker in sorted((run_dir / "workers").glob("*")):
+    for worker in sorted((run_dir / rundir.WORKERS).glob("*")):
         pid = int(worker.name)
-        meta = worker / "meta.json"
+        meta = worker / rundir.META
         if meta.exists():
             metas.append(json.loads(meta.read_text(encoding="utf-8")))
-        lag_file = worker / "lag.csv"
+        lag_file = worker / rundir.LAG
         if lag_file.exists() and lag_file.stat().st_size > 0:
             lag = pd.read_csv(lag_file, on_bad_lines="skip").dropna()
             lags.append(lag.assign(pid=pid))
-        stalls.extend({"pid": pid, **row} for row in _read_jsonl(worker / "stalls.jsonl"))
+        stalls.extend({"pid": pid, **row} for row in _read_jsonl(worker / rundir.STALLS))
     lag_frame = (
         pd.concat(lags, ignore_index=True)
         if lags
@@ -85,7 +84,7 @@ def _read_workers(run_dir: Path) -> tuple[list[dict[str, Any]], pd.DataFrame, pd
 def _read_gauges(run_dir: Path) -> pd.DataFrame:
     """Every worker's ``gauges.csv`` (t plus whatever gauge columns it has), with ``pid``."""
     frames = []
-    for path in sorted((run_dir / "workers").glob("*/gauges.csv")):
+    for path in sorted((run_dir / rundir.WORKERS).glob(f"*/{rundir.GAUGES}")):
         if path.stat().st_size == 0:
             continue
         frame = pd.read_csv(path, on_bad_lines="skip", keep_default_na=False, na_values=[""])
@@ -99,13 +98,13 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
 
 def _sweep_message(path: Path) -> str:
     """What to open instead of a sweep directory: its page, and its steps' run directories."""
-    page = path / "sweep.html"
+    page = path / rundir.SWEEP_HTML
     results = (
         f"its results are in {page}"
         if page.is_file()
         else f"its results page is written when it ends (lagscope sweep --resume {path})"
     )
-    steps = sorted(p.parent for p in path.glob("points/*/*/run.json"))
+    steps = sorted(p.parent for p in path.glob(f"points/*/*/{rundir.RUN_JSON}"))
     example = f", e.g. lagscope report {steps[0]}" if steps else ""
     return (
         f"{path} is a sweep directory, not a run: {results}; each of its steps is a run "
@@ -129,9 +128,9 @@ def _last_log_line(path: Path) -> str | None:
 def read_run_json(path: Path) -> dict[str, Any]:
     """``run.json`` of the run directory ``path``; RunDataError if it is not one (saying
     what to open instead when it is a sweep)."""
-    run_json = path / "run.json"
+    run_json = path / rundir.RUN_JSON
     if not run_json.is_file():
-        if (path / "sweep.json").is_file():
+        if (path / rundir.SWEEP_JSON).is_file():
             raise RunDataError(_sweep_message(path))
         raise RunDataError(f"{path} is not a lagscope run directory (no run.json)")
     try:
@@ -145,17 +144,17 @@ def load_run(run_dir: str | Path) -> RunData:
     """Read the run directory ``run_dir``; raise RunDataError if it is not one."""
     path = Path(run_dir)
     run = read_run_json(path)
-    events = pd.DataFrame(_read_jsonl(path / "events.jsonl"))
+    events = pd.DataFrame(_read_jsonl(path / rundir.EVENTS))
     if events.empty:
-        events = pd.DataFrame(columns=["t", "source", "event"])
-    resources_file = path / "resources.csv"
+        events = pd.DataFrame(columns=list(rundir.EVENT_COLUMNS))
+    resources_file = path / rundir.RESOURCES
     resources = (
         pd.read_csv(resources_file, on_bad_lines="skip")
         if resources_file.exists()
-        else pd.DataFrame(columns=["t", "role", "pid", "rss_mb", "cpu_pct", "threads", "fds"])
+        else pd.DataFrame(columns=list(rundir.RESOURCE_COLUMNS))
     )
     workers, lag, stalls = _read_workers(path)
-    gameday = path / "gameday.toml"
+    gameday = path / rundir.GAMEDAY_TOML
     return RunData(
         dir=path,
         run=run,
@@ -167,5 +166,5 @@ def load_run(run_dir: str | Path) -> RunData:
         workers=workers,
         gauges=_read_gauges(path),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
-        target_log=_last_log_line(path / "logs" / "target.log"),
+        target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
     )

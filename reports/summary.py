@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 from lagscope.reports import open_model
-from lagscope.reports.diagnosis import Figures, diagnose
+from lagscope.reports.diagnosis import diagnose
+from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
 from lagscope.reports.gauges import gauge_figures, memory_cap
@@ -20,6 +21,8 @@ from lagscope.reports.selfcheck import self_checks
 from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
 from lagscope.reports.window import Window, measurement_window
+
+from lagscope import rundir
 
 
 def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
@@ -212,7 +215,7 @@ def gameday_section(
     """The ``gameday`` section: the exercise's figures over its whole ``timeline`` (None when
     no phase started), and a runbook."""
     assert data.gameday_text is not None
-    game = parse_gameday(data.gameday_text, source=str(data.dir / "gameday.toml"))
+    game = parse_gameday(data.gameday_text, source=str(data.dir / rundir.GAMEDAY_TOML))
     if timeline is None:
         return {"title": game.title, "started": False, "passed": False, "expectations": [
             {"text": e.text, "passed": False, "actual": "the exercise never started"}

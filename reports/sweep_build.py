@@ -9,12 +9,13 @@ from typing import Any
 from lagscope.reports.renderers.sweep_html import render_sweep_html
 from lagscope.reports.sweep import recommend, results
 
+from lagscope import rundir
 from lagscope.runfiles import write_json
 
 
 def build_sweep(sweep_dir: Path) -> dict[str, Any]:
     """Add ``results`` and ``recommendation`` to sweep.json, write sweep.html; return the advice."""
-    path = sweep_dir / "sweep.json"
+    path = sweep_dir / rundir.SWEEP_JSON
     state = json.loads(path.read_text(encoding="utf-8"))
     rows = results(state)
     advice = recommend(
@@ -25,5 +26,5 @@ def build_sweep(sweep_dir: Path) -> dict[str, Any]:
     state["results"] = rows
     state["recommendation"] = advice
     write_json(path, state)
-    (sweep_dir / "sweep.html").write_text(render_sweep_html(state), encoding="utf-8")
+    (sweep_dir / rundir.SWEEP_HTML).write_text(render_sweep_html(state), encoding="utf-8")
     return advice

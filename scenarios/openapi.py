@@ -12,8 +12,10 @@ import random
 
 from locust import FastHttpUser, between, task
 
-PATHS: list[str] = json.loads(os.environ.get("LAGSCOPE_OPENAPI_PATHS", "[]"))
-_seed = int(os.environ.get("LAGSCOPE_SEED", "0"))
+from lagscope import rundir
+
+PATHS: list[str] = json.loads(os.environ.get(rundir.ENV_OPENAPI_PATHS, "[]"))
+_seed = int(os.environ.get(rundir.ENV_SEED, "0"))
 _users = 0
 
 

@@ -8,7 +8,9 @@ import random
 from lagscope.scenarios.shop import place_order
 from locust import FastHttpUser, between, task
 
-_seed = int(os.environ.get("LAGSCOPE_SEED", "0"))
+from lagscope import rundir
+
+_seed = int(os.environ.get(rundir.ENV_SEED, "0"))
 _users = 0
 
 

@@ -11,7 +11,9 @@ import random
 
 from locust import FastHttpUser, between, task
 
-_seed = int(os.environ.get("LAGSCOPE_SEED", "0"))
+from lagscope import rundir
+
+_seed = int(os.environ.get(rundir.ENV_SEED, "0"))
 _users = 0
 COUPONS = ["WELCOME10", "SPRING5", "WINTER20"]  # WINTER20 has expired
 

@@ -7,7 +7,9 @@ import random
 
 from locust import FastHttpUser, between, task
 
-_seed = int(os.environ.get("LAGSCOPE_SEED", "0"))
+from lagscope import rundir
+
+_seed = int(os.environ.get(rundir.ENV_SEED, "0"))
 _users = 0
 
 

@@ -17,6 +17,8 @@ import uuid
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 
+from lagscope import rundir
+
 
 class Config(BaseModel):
     latency_ms: float = float(os.environ.get("DOWNSTREAM_LATENCY_MS", "50"))
@@ -31,7 +33,7 @@ class Charge(BaseModel):
 
 app = FastAPI(title="payments (lagscope downstream)")
 config = Config()
-_random = random.Random(int(os.environ.get("LAGSCOPE_SEED", "0")))
+_random = random.Random(int(os.environ.get(rundir.ENV_SEED, "0")))
 _concurrency = int(os.environ.get("DOWNSTREAM_CONCURRENCY", "0"))
 _slots = asyncio.Semaphore(_concurrency) if _concurrency > 0 else None
 

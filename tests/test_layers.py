@@ -14,7 +14,7 @@ Layers, bottom up (docs/architecture.md draws them):
 ``scenarios`` (locustfiles, run inside Locust) and ``target_apps`` (the apps lagscope
 runs) are payload: they may use the ground floor and loadgen, and ``run``/``cli`` may
 list them.  Every import counts, including those inside functions; imports under
-``if TYPE_CHECKING:`` count for layers but not for cycles (they never execute).
+``if TYPE_CHECKING:`` count too, for layers and for cycles.
 """
 
 from __future__ import annotations
@@ -77,26 +77,21 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imports(path: Path, module: str) -> list[tuple[str, bool]]:
-    """(imported lagscope module or external top name, executes at run time)."""
+def imports(path: Path, module: str) -> list[str]:
+    """Every name ``path`` imports, absolute (``from a import b`` gives ``a.b``)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    type_only: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            type_only.update(id(n) for child in node.body for n in ast.walk(child))
-    found = []
+    found: list[str] = []
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found += [(alias.name, id(node) not in type_only) for alias in node.names]
+            found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1])
                 base = f"{base}.{node.module}" if node.module else base
             # `from a.b import c`: c is a module of a.b or a name in it (resolve() decides).
-            names = [f"{base}.{alias.name}" for alias in node.names]
-            found += [(name, id(node) not in type_only) for name in names]
+            found += [f"{base}.{alias.name}" for alias in node.names]
     return found
 
 
@@ -107,13 +102,13 @@ def resolve(name: str, known: dict[str, Path]) -> str | None:
     return name or None
 
 
-def graph(*, runtime_only: bool) -> dict[str, set[str]]:
+def graph() -> dict[str, set[str]]:
     known = modules()
     edges: dict[str, set[str]] = {m: set() for m in known}
     for module, path in known.items():
-        for name, runtime in imports(path, module):
+        for name in imports(path, module):
             target = resolve(name, known) if name.startswith("lagscope") else None
-            if target and target != module and (runtime or not runtime_only):
+            if target and target != module:
                 edges[module].add(target)
     return edges
 
@@ -121,7 +116,7 @@ def graph(*, runtime_only: bool) -> dict[str, set[str]]:
 def test_every_import_goes_downward() -> None:
     upward = [
         f"{source} ({layer(source)}) imports {target} ({layer(target)})"
-        for source, targets in graph(runtime_only=False).items()
+        for source, targets in graph().items()
         for target in sorted(targets)
         if layer(target) not in ALLOWED[layer(source)] and not target.endswith(".__init__")
     ]
@@ -131,9 +126,8 @@ def test_every_import_goes_downward() -> None:
 def test_nothing_imports_the_cli() -> None:
     importers = [
         source
-        for source, targets in graph(runtime_only=False).items()
-        if layer(source) not in {"cli", "package"}
-        and any(layer(t) == "cli" for t in targets)
+        for source, targets in graph().items()
+        if layer(source) not in {"cli", "package"} and any(layer(t) == "cli" for t in targets)
     ]
     assert importers == []
 
@@ -177,7 +171,7 @@ def test_there_is_no_import_cycle() -> None:
     # A package's __init__ re-exporting its own submodule is not a cycle of logic.
     edges = {
         source: {t for t in targets if not t.startswith(source + ".")}
-        for source, targets in graph(runtime_only=True).items()
+        for source, targets in graph().items()
     }
     assert _cycles(edges) == []
 
@@ -206,9 +200,7 @@ def test_only_loadgen_and_scenarios_name_locust_or_gevent() -> None:
         module
         for module, path in modules().items()
         if layer(module) not in {"loadgen", "payload"}
-        and any(
-            name.split(".")[0] in {"locust", "gevent"} for name, _ in imports(path, module)
-        )
+        and any(name.split(".")[0] in {"locust", "gevent"} for name in imports(path, module))
     ]
     assert offenders == []
 

@@ -25,6 +25,7 @@ from lagscope.harness.run.load_model import (
 from lagscope.harness.run.profiling import check_profile
 from lagscope.reports.slo import parse_slos
 
+from lagscope import defaults
 from lagscope.arrivals import ARRIVALS
 from lagscope.errors import LagscopeError, UsageError
 from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
@@ -127,7 +128,7 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument(
         "--duration",
-        default="30s",
+        default=f"{defaults.DURATION_S:g}s",
         help="load duration, e.g. 30s or 2m; a bare number is seconds (default: %(default)s)",
     )
     p.add_argument(
@@ -166,12 +167,12 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument(
         "--stall-threshold",
-        default="20ms",
+        default=f"{defaults.STALL_THRESHOLD_MS:g}ms",
         help="loop lag that counts as a stall; a bare number is ms (default: %(default)s)",
     )
     p.add_argument(
         "--probe-interval",
-        default="10ms",
+        default=f"{defaults.PROBE_INTERVAL_MS:g}ms",
         help="heartbeat interval of the probe; a bare number is ms (default: %(default)s)",
     )
     p.add_argument("--no-probe", action="store_true", help="serve the app without the probe")
@@ -188,18 +189,18 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument(
         "--downstream-latency",
-        default="50ms",
+        default=f"{defaults.DOWNSTREAM_LATENCY_MS:g}ms",
         help="latency of shop's payments downstream; a bare number is ms (default: %(default)s)",
     )
     p.add_argument(
         "--downstream-stock-latency",
-        default="100ms",
+        default=f"{defaults.DOWNSTREAM_STOCK_LATENCY_MS:g}ms",
         help="latency of shop's warehouse (stock) downstream; a bare number is ms "
         "(default: %(default)s)",
     )
     p.add_argument(
         "--memory-cap",
-        default="512MB",
+        default=f"{defaults.MEMORY_CAP_MB:g}MB",
         help="RSS per worker at which seeded leaks stop growing (default: %(default)s)",
     )
     p.add_argument(

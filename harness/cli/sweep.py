@@ -11,6 +11,7 @@ from lagscope.harness.run import config as cfg
 from lagscope.harness.run.sweep_plan import DEFAULT_SLOS, STEP_OVERHEAD_S, SweepPlan, matrix
 from lagscope.reports.rate_search import SearchLimits
 
+from lagscope import defaults
 from lagscope.errors import UsageError
 from lagscope.units import parse_seconds
 
@@ -52,7 +53,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--start-rate",
         type=float,
-        default=50.0,
+        default=defaults.SWEEP_START_RATE,
         help="first rate tried, req/s (default: %(default)g)",
     )
     p.add_argument(

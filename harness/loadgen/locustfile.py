@@ -17,7 +17,7 @@ from lagscope.harness.loadgen import loopback_guard, open_model
 from lagscope.harness.loadgen import recorder as load_recorder
 from locust import User, events
 
-from lagscope import arrivals
+from lagscope import arrivals, rundir
 
 
 def _load_scenario(path: Path) -> list[type[User]]:
@@ -37,10 +37,10 @@ def _load_scenario(path: Path) -> list[type[User]]:
     ]
 
 
-_run_dir = Path(os.environ["LAGSCOPE_RUN_DIR"])
-if os.environ.get("LAGSCOPE_ALLOW_REMOTE") != "1":
+_run_dir = Path(os.environ[rundir.ENV_RUN_DIR])
+if os.environ.get(rundir.ENV_ALLOW_REMOTE) != "1":
     loopback_guard.install(_run_dir)
-_classes = _load_scenario(Path(os.environ["LAGSCOPE_SCENARIO_FILE"]))
+_classes = _load_scenario(Path(os.environ[rundir.ENV_SCENARIO_FILE]))
 _open = arrivals.PlanOptions.from_env(os.environ)
 if _open is None:
     globals().update({cls.__name__: cls for cls in _classes})

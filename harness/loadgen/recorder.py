@@ -23,7 +23,7 @@ from lagscope.harness.loadgen import send_slots
 from locust import events
 from locust.env import Environment
 
-from lagscope import runfiles
+from lagscope import rundir, runfiles
 from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
@@ -33,7 +33,7 @@ class RequestSpool:
     """Buffers request rows and writes them as numbered parquet parts."""
 
     def __init__(self, run_dir: Path) -> None:
-        self.dir = run_dir / "spool"
+        self.dir = run_dir / rundir.SPOOL
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self.parts = 0
@@ -58,7 +58,7 @@ class RequestSpool:
             return
         rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
         self.parts += 1
-        final = self.dir / f"requests-{self.pid}-{self.parts:05d}.parquet"
+        final = self.dir / rundir.request_part(self.pid, self.parts)
         if off_loop:
             gevent.get_hub().threadpool.apply(_write_part, (rows, final))
         else:

@@ -25,6 +25,8 @@ from lagscope.harness.probe.routes import endpoint_names
 from lagscope.harness.probe.user_code import app_package
 from lagscope.harness.probe.watchdog import Watchdog
 
+from lagscope import defaults, rundir
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -41,11 +43,11 @@ class ProbeOptions:
     # whose every file is the user's.  Neither given: the current folder.
     user_code: tuple[str, ...] = ()
     app_root: str | None = None
-    interval_ms: float = 10.0
-    stall_threshold_ms: float = 20.0
+    interval_ms: float = defaults.PROBE_INTERVAL_MS
+    stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
     sample_ms: float = 2.0
     app_name: str = ""
-    gauge_interval_ms: float = 250.0
+    gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
     profile: bool = False  # the window the harness asks for (probe.profiler)
 
 
@@ -103,7 +105,7 @@ class _Probe:
         )
         self.watchdog.start()
         self.gauges = GaugeSampler(
-            recorder.dir / "gauges.csv",
+            recorder.dir / rundir.GAUGES,
             interval_s=opts.gauge_interval_ms / 1000.0,
             frame_filter=frame_filter,
             endpoints=self.endpoints,
@@ -173,8 +175,8 @@ def instrument(
     run_dir: str | os.PathLike[str],
     code: Sequence[str] = (),
     app_root: str | os.PathLike[str] | None = None,
-    interval_ms: float = 10.0,
-    stall_threshold_ms: float = 20.0,
+    interval_ms: float = defaults.PROBE_INTERVAL_MS,
+    stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it records loop lag and stalls in ``run_dir``.
 

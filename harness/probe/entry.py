@@ -24,6 +24,7 @@ from lagscope.harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
 from lagscope.harness.probe.guard import Guard
 from lagscope.harness.probe.user_code import app_package
 
+from lagscope import defaults, rundir
 from lagscope.app_import import load_app
 
 
@@ -42,22 +43,24 @@ def _float_env(name: str, default: float | None) -> float | None:
 
 def create_app() -> InstrumentedApp:
     """Import the user's app and wrap it with the probe as the environment says."""
-    import_string = os.environ["LAGSCOPE_APP"]
+    import_string = os.environ[rundir.ENV_APP]
     app: ASGIApp = load_app(import_string)
-    harness_pid = os.environ.get("LAGSCOPE_HARNESS_PID")
+    harness_pid = os.environ.get(rundir.ENV_HARNESS_PID)
     Guard(
-        deadline=_float_env("LAGSCOPE_DEADLINE", None),
+        deadline=_float_env(rundir.ENV_DEADLINE, None),
         harness_pid=int(harness_pid) if harness_pid else None,
     ).start()
     options = None
-    if os.environ.get("LAGSCOPE_PROBE", "1") == "1":
+    if os.environ.get(rundir.ENV_PROBE, "1") == "1":
         options = ProbeOptions(
-            run_dir=os.environ["LAGSCOPE_RUN_DIR"],
-            user_code=user_code(import_string, os.environ.get("LAGSCOPE_CODE", "")),
-            interval_ms=_float_env("LAGSCOPE_INTERVAL_MS", 10.0) or 10.0,
-            stall_threshold_ms=_float_env("LAGSCOPE_STALL_THRESHOLD_MS", 20.0) or 20.0,
+            run_dir=os.environ[rundir.ENV_RUN_DIR],
+            user_code=user_code(import_string, os.environ.get(rundir.ENV_CODE, "")),
+            interval_ms=_float_env(rundir.ENV_INTERVAL_MS, None) or defaults.PROBE_INTERVAL_MS,
+            stall_threshold_ms=(
+                _float_env(rundir.ENV_STALL_THRESHOLD_MS, None) or defaults.STALL_THRESHOLD_MS
+            ),
             app_name=import_string,
-            profile=os.environ.get("LAGSCOPE_PROFILE", "0") == "1",
+            profile=os.environ.get(rundir.ENV_PROFILE, "0") == "1",
         )
-    threadpool = os.environ.get("LAGSCOPE_THREADPOOL")
+    threadpool = os.environ.get(rundir.ENV_THREADPOOL)
     return InstrumentedApp(app, options, threadpool=int(threadpool) if threadpool else None)

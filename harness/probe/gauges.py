@@ -34,13 +34,9 @@ from lagscope.harness.probe import hooks
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.tasks import wait_sites
 
-COLUMNS = [
-    "t", "tasks", "tasks_wait_top", "tasks_wait_count",
-    "requests_wait_endpoint", "requests_wait_top", "requests_wait_count",
-    "threads_busy", "threads_total", "threads_waiting",
-    "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",
-    "log_records", "log_bytes", "log_top", "rss_mb",
-]  # fmt: skip
+from lagscope import rundir
+
+COLUMNS = list(rundir.GAUGE_COLUMNS)
 FLUSH_EVERY_S = 1.0
 HELD_S = 2.0  # a session holding a connection this long holds it, not merely uses it
 _PAGE = os.sysconf("SC_PAGE_SIZE")

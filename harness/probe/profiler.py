@@ -19,14 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-REQUEST_FILE = "profile-request.json"
+from lagscope import rundir
+
 POLL_S = 0.2
 
 
 def read_request(run_dir: Path) -> dict[str, float] | None:
     """The harness's request ``{start, seconds}``, or None while there is none."""
     try:
-        data = json.loads((run_dir / REQUEST_FILE).read_text(encoding="utf-8"))
+        data = json.loads((run_dir / rundir.PROFILE_REQUEST).read_text(encoding="utf-8"))
         return {"start": float(data["start"]), "seconds": float(data["seconds"])}
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -34,7 +35,7 @@ def read_request(run_dir: Path) -> dict[str, float] | None:
 
 def _append_event(run_dir: Path, event: dict[str, Any]) -> None:
     line = json.dumps({"t": time.time(), "source": "probe", "event": "profile_window", **event})
-    with open(run_dir / "events.jsonl", "a", encoding="utf-8") as f:
+    with open(run_dir / rundir.EVENTS, "a", encoding="utf-8") as f:
         f.write(line + "\n")
 
 
@@ -42,7 +43,7 @@ def _write_outputs(profiler: Any, worker_dir: Path) -> dict[str, str]:
     from pyinstrument.renderers import SpeedscopeRenderer
 
     worker_dir.mkdir(parents=True, exist_ok=True)
-    html = worker_dir / "profile.html"
+    html = worker_dir / rundir.PROFILE_HTML
     speedscope = worker_dir / "profile.speedscope.json"
     html.write_text(profiler.output_html(), encoding="utf-8")
     speedscope.write_text(profiler.output(renderer=SpeedscopeRenderer()), encoding="utf-8")
@@ -70,7 +71,7 @@ async def profile_when_asked(run_dir: Path, *, pid: int, interval_s: float = 0.0
         profiler.stop()
         try:
             files = await asyncio.to_thread(
-                _write_outputs, profiler, run_dir / "workers" / str(pid)
+                _write_outputs, profiler, run_dir / rundir.WORKERS / str(pid)
             )
         finally:
             _append_event(

@@ -13,23 +13,25 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lagscope import rundir
+
 
 class Recorder:
     """Owns one worker's directory; every method is called from the watchdog thread."""
 
     def __init__(self, run_dir: str | os.PathLike[str], *, pid: int | None = None) -> None:
         self.pid = pid if pid is not None else os.getpid()
-        self.dir = Path(run_dir) / "workers" / str(self.pid)
+        self.dir = Path(run_dir) / rundir.WORKERS / str(self.pid)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._lag = open(self.dir / "lag.csv", "a", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
+        self._lag = open(self.dir / rundir.LAG, "a", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
         if self._lag.tell() == 0:
-            self._lag.write("t,lag_ms\n")
-        self._stalls = open(self.dir / "stalls.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+            self._lag.write(",".join(rundir.LAG_COLUMNS) + "\n")
+        self._stalls = open(self.dir / rundir.STALLS, "a", encoding="utf-8")  # noqa: SIM115
 
     def write_meta(self, meta: dict[str, Any]) -> None:
-        tmp = self.dir / "meta.json.tmp"
+        tmp = self.dir / (rundir.META + ".tmp")
         tmp.write_text(json.dumps({"pid": self.pid, **meta}, indent=2), encoding="utf-8")
-        tmp.replace(self.dir / "meta.json")
+        tmp.replace(self.dir / rundir.META)
 
     def flush_lag(self, samples: collections.deque[tuple[float, float]]) -> None:
         """Move every sample out of ``samples`` (filled by the loop thread) into lag.csv."""

@@ -28,11 +28,11 @@ from lagscope.reports.gameday_file import GameDay, Phase
 from rich.console import Console
 from rich.live import Live
 
-from lagscope import runfiles
+from lagscope import rundir, runfiles
 from lagscope.arrivals import parse_rate
 from lagscope.errors import UsageError
 
-FILE_NAME = "gameday.toml"  # the exercise, copied into the run directory
+FILE_NAME = rundir.GAMEDAY_TOML  # the exercise, copied into the run directory
 ACTION_TIMEOUT_S = 10.0
 ACTION_ATTEMPTS = 5
 ACTION_RETRY_PAUSE_S = 1.0
@@ -115,7 +115,7 @@ def _console() -> Console:
 
 def _load_started(run_dir: Path, *, open_model: bool) -> float | None:
     """When the exercise's clock starts: the open model's plan start, else the load start."""
-    events = run_dir / "events.jsonl"
+    events = run_dir / rundir.EVENTS
     if not events.exists():
         return None
     for line in events.read_text(encoding="utf-8").splitlines():
@@ -247,7 +247,7 @@ def _retry_logger(run: Run, action: str) -> Callable[[str], None]:
 
 def switch_faults(run: Run, enabled: list[str]) -> None:
     """Switch exactly ``enabled`` on in the target, through its token-guarded admin endpoint."""
-    admin = json.loads((run.dir / "run.json").read_text(encoding="utf-8")).get("admin") or {}
+    admin = json.loads((run.dir / rundir.RUN_JSON).read_text(encoding="utf-8")).get("admin") or {}
     token = admin.get("token")
     if not token:
         raise ValueError("this run has no admin token: the target cannot switch faults at run time")

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from lagscope import scenarios
+from lagscope import defaults, scenarios, servers
 from lagscope.app_import import check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
@@ -19,7 +19,7 @@ LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
 ServerKind = Literal["uvicorn", "gunicorn"]
 SERVERS: tuple[ServerKind, ...] = ("uvicorn", "gunicorn")
 
-BUILTIN_APPS = {"shop": "lagscope.target_apps.shop.app:app"}
+BUILTIN_APPS = {"shop": servers.SHOP_APP}
 _PACKAGE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
@@ -39,22 +39,24 @@ class RunConfig:
     threadpool: int | None = None  # anyio's thread limiter tokens; None keeps its default (40)
     faults: tuple[str, ...] = ()
     code: tuple[str, ...] = ()  # further packages of the user's code (--code), by import name
-    stall_threshold_ms: float = 20.0
-    interval_ms: float = 10.0
+    stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
+    interval_ms: float = defaults.PROBE_INTERVAL_MS
     probe: bool = True
     seed: int = 0
     out: Path = field(default_factory=lambda: Path("runs"))
     sample_interval_s: float = 1.0
-    downstream_latency_ms: float = 50.0
-    downstream_stock_latency_ms: float = 100.0
-    memory_cap_mb: float = 512.0  # growing seeded faults stop at this RSS per worker
+    downstream_latency_ms: float = defaults.DOWNSTREAM_LATENCY_MS
+    downstream_stock_latency_ms: float = defaults.DOWNSTREAM_STOCK_LATENCY_MS
+    memory_cap_mb: float = (
+        defaults.MEMORY_CAP_MB
+    )  # growing seeded faults stop at this RSS per worker
     allow_remote_target: bool = False
     profile_s: float = 0.0  # 0: no profiling; else a window of this length mid-run
     slos: tuple[str, ...] = ()  # SLO checks as given (--slo, --slo-file lines)
     # Open model (``--rate``): arrivals per second in total, planned (lagscope.arrivals).
     rate: Rate | None = None
     arrivals: ArrivalKind = "constant"
-    max_users: int = 1000  # cap of the pool of users the arrivals are handed to
+    max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
 
     @property

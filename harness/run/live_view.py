@@ -22,6 +22,8 @@ from lagscope.reports.gameday_file import GameDay
 from lagscope.reports.sli import completion_times, sli_series
 from rich.table import Table
 
+from lagscope import rundir
+
 SETTLE_S = 2.0  # spool parts are flushed every second; a request lands within ~2 s
 RECENT_S = 5  # P95/P99 shown over the last settled seconds
 _COLUMNS = ["t", "latency_ms", "ok", "intended_t", "method", "name"]
@@ -37,7 +39,7 @@ class LiveFeed:
     _lag_rows: list[tuple[float, float]] = field(default_factory=list)
 
     def requests(self) -> pd.DataFrame:
-        for part in sorted((self.run_dir / "spool").glob("requests-*.parquet")):
+        for part in sorted((self.run_dir / rundir.SPOOL).glob(rundir.REQUEST_PARTS)):
             if part.name not in self._parts:
                 try:
                     table = pq.read_table(part)
@@ -50,7 +52,7 @@ class LiveFeed:
         return pd.concat(self._parts.values(), ignore_index=True)
 
     def lag(self) -> pd.DataFrame:
-        for path in sorted(self.run_dir.glob("workers/*/lag.csv")):
+        for path in sorted(self.run_dir.glob(f"{rundir.WORKERS}/*/{rundir.LAG}")):
             offset = self._lag_offsets.get(path, 0)
             with open(path, encoding="utf-8") as f:
                 f.seek(offset)
@@ -63,7 +65,7 @@ class LiveFeed:
                     self._lag_rows.append((float(t), float(lag)))
                 except ValueError:
                     continue  # the header
-        return pd.DataFrame(self._lag_rows, columns=["t", "lag_ms"])
+        return pd.DataFrame(self._lag_rows, columns=list(rundir.LAG_COLUMNS))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child
 
+from lagscope import rundir
 from lagscope.arrivals import ENV_OPTIONS, PlanOptions
 
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "loadgen" / "locustfile.py"
@@ -33,16 +34,16 @@ def start_load(
     config: RunConfig, run_dir: Path, *, host: str, openapi_paths: list[str] | None = None
 ) -> Child:
     env = dict(os.environ)
-    env.update(
-        LAGSCOPE_RUN_DIR=str(run_dir.resolve()),
-        LAGSCOPE_SCENARIO_FILE=str(config.scenario_file),
-        LAGSCOPE_SEED=str(config.seed),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update({
+        rundir.ENV_RUN_DIR: str(run_dir.resolve()),
+        rundir.ENV_SCENARIO_FILE: str(config.scenario_file),
+        rundir.ENV_SEED: str(config.seed),
+        "PYTHONUNBUFFERED": "1",
+    })  # fmt: skip
     if config.allow_remote_target:
-        env["LAGSCOPE_ALLOW_REMOTE"] = "1"
+        env[rundir.ENV_ALLOW_REMOTE] = "1"
     if openapi_paths is not None:
-        env["LAGSCOPE_OPENAPI_PATHS"] = json.dumps(openapi_paths)
+        env[rundir.ENV_OPENAPI_PATHS] = json.dumps(openapi_paths)
     if config.rate is not None:
         env[ENV_OPTIONS] = open_model_options(config).to_env()
         # One dispatcher per process; Locust's run-time leaves room for the plan to drain.
@@ -60,4 +61,4 @@ def start_load(
     ]  # fmt: skip
     if config.load_procs > 1:
         argv += ["--processes", str(config.load_procs)]
-    return Child("load", argv, env=env, log_path=run_dir / "logs" / "locust.log")
+    return Child("load", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.LOCUST_LOG)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from lagscope import defaults
 from lagscope.arrivals import parse_rate
 from lagscope.errors import UsageError
 
-DEFAULT_USERS = 20
-DEFAULT_SPAWN_RATE = 20.0
-DEFAULT_MAX_USERS = 1000
+DEFAULT_USERS = defaults.USERS
+DEFAULT_SPAWN_RATE = defaults.SPAWN_RATE
+DEFAULT_MAX_USERS = defaults.MAX_USERS
 
 
 def _check_positive(value: float, *, flag: str) -> None:

@@ -27,13 +27,12 @@ from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
 from lagscope.harness.run.target import (
-    FAULT_FILE,
     openapi_get_paths,
     start_downstream,
     start_target,
 )
 
-from lagscope import runfiles
+from lagscope import rundir, runfiles
 from lagscope.errors import UsageError
 
 STARTUP_ALLOWANCE_S = 120.0
@@ -188,20 +187,20 @@ def run(
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
     runfiles.write_json(
-        run_dir / "run.json",
+        run_dir / rundir.RUN_JSON,
         {
             "config": config.to_json(),
             "argv": sys.argv,
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": FAULT_FILE},
+            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS},
         },
     )
     runfiles.log_event(run_dir, "run_start")
     current = Run(config, run_dir, conductor, admin_token=admin_token)
     sampler = ResourceSampler(
-        run_dir / "resources.csv", roots=current.roots, interval_s=config.sample_interval_s
+        run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s
     )
     sampler.start()
     try:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lagscope.harness.probe.profiler import REQUEST_FILE
-
-from lagscope import runfiles
+from lagscope import rundir, runfiles
 from lagscope.errors import UsageError
 
 MIN_OUTSIDE_S = 2.0  # steady load left outside the window, to measure the overhead against
@@ -36,5 +34,5 @@ def window_start(load_started: float, *, duration_s: float, profile_s: float) ->
 def request_profile(run_dir: Path, *, duration_s: float, profile_s: float) -> None:
     """Write ``profile-request.json``; every worker polls for it."""
     start = window_start(time.time(), duration_s=duration_s, profile_s=profile_s)
-    runfiles.write_json(run_dir / REQUEST_FILE, {"start": start, "seconds": profile_s})
+    runfiles.write_json(run_dir / rundir.PROFILE_REQUEST, {"start": start, "seconds": profile_s})
     runfiles.log_event(run_dir, "profile_requested", start=start, seconds=profile_s)

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import psutil
 
-COLUMNS = "t,role,pid,ppid,name,rss_mb,cpu_pct,threads,fds,connections\n"
+from lagscope import rundir
+
+COLUMNS = ",".join(rundir.RESOURCE_COLUMNS) + "\n"
 
 
 class ResourceSampler(threading.Thread):

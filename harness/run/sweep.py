@@ -20,7 +20,7 @@ from lagscope.harness.run.orchestrator import host_facts
 from lagscope.harness.run.sweep_plan import Point, SweepPlan
 from lagscope.reports.rate_search import Step, next_step
 
-from lagscope import runfiles
+from lagscope import rundir, runfiles
 from lagscope.errors import UsageError
 
 # A load generator above this CPU (per process, % of one core) may be the limit itself.
@@ -123,10 +123,10 @@ def run_step(plan: SweepPlan, point: Point, rate: float, out: Path) -> dict[str,
         raise
     if proc.returncode == 130:
         raise KeyboardInterrupt
-    if proc.returncode not in (0, 1) or not (out / "summary.json").exists():
+    if proc.returncode not in (0, 1) or not (out / rundir.SUMMARY).exists():
         last = (stderr.strip().splitlines() or ["no output"])[-1]
         raise UsageError(f"step at {rate:g} req/s failed (exit {proc.returncode}): {last}")
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / rundir.SUMMARY).read_text(encoding="utf-8"))
     return judge(summary, load_procs=plan.load_procs)
 
 
@@ -156,14 +156,14 @@ class Sweep:
 
     @classmethod
     def resume(cls, directory: Path) -> Sweep:
-        path = directory / "sweep.json"
+        path = directory / rundir.SWEEP_JSON
         if not path.is_file():
             raise UsageError(f"{directory} is not a sweep directory (no sweep.json)")
         state = json.loads(path.read_text(encoding="utf-8"))
         return cls(directory, SweepPlan.from_json(state["plan"]), state)
 
     def save(self) -> None:
-        runfiles.write_json(self.dir / "sweep.json", self.state)
+        runfiles.write_json(self.dir / rundir.SWEEP_JSON, self.state)
 
     def history(self, point: Point) -> list[Step]:
         return [

@@ -11,22 +11,22 @@ import httpx
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child, free_port
 
+from lagscope import rundir, servers
 from lagscope.errors import TargetStartError
 
 START_TIMEOUT_S = 60.0
 LOOPBACK = "127.0.0.1"
-FAULT_FILE = "faults.json"  # in the run directory: the switched faults every worker follows
 
 
 def _base_env(config: RunConfig, run_dir: Path, deadline: float) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(
-        LAGSCOPE_RUN_DIR=str(run_dir.resolve()),
-        LAGSCOPE_DEADLINE=f"{deadline:.0f}",
-        LAGSCOPE_HARNESS_PID=str(os.getpid()),
-        LAGSCOPE_SEED=str(config.seed),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update({
+        rundir.ENV_RUN_DIR: str(run_dir.resolve()),
+        rundir.ENV_DEADLINE: f"{deadline:.0f}",
+        rundir.ENV_HARNESS_PID: str(os.getpid()),
+        rundir.ENV_SEED: str(config.seed),
+        "PYTHONUNBUFFERED": "1",
+    })  # fmt: skip
     return env
 
 
@@ -37,11 +37,12 @@ def start_downstream(config: RunConfig, run_dir: Path, *, deadline: float) -> tu
     env["DOWNSTREAM_LATENCY_MS"] = str(config.downstream_latency_ms)
     env["DOWNSTREAM_STOCK_LATENCY_MS"] = str(config.downstream_stock_latency_ms)
     argv = [
-        sys.executable, "-m", "uvicorn", "lagscope.target_apps.downstream:app",
+        sys.executable, "-m", "uvicorn", servers.DOWNSTREAM_APP,
         "--host", LOOPBACK, "--port", str(port), "--loop", "asyncio",
         "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    child = Child("downstream", argv, env=env, log_path=run_dir / "logs" / "downstream.log")
+    log = run_dir / rundir.LOGS / rundir.DOWNSTREAM_LOG
+    child = Child("downstream", argv, env=env, log_path=log)
     url = f"http://{LOOPBACK}:{port}"
     _wait_until_serving(child, url + "/_config")
     return child, url
@@ -58,27 +59,27 @@ def start_target(
     """Start uvicorn serving the user's app through the probe; return it and its URL."""
     port = free_port()
     env = _base_env(config, run_dir, deadline)
-    env.update(
-        LAGSCOPE_APP=config.app_import,
-        LAGSCOPE_CODE=",".join(config.code),
-        LAGSCOPE_PROBE="1" if config.probe else "0",
-        LAGSCOPE_INTERVAL_MS=str(config.interval_ms),
-        LAGSCOPE_STALL_THRESHOLD_MS=str(config.stall_threshold_ms),
-        SHOP_FAULTS=",".join(config.faults),
-        LAGSCOPE_MEMORY_CAP_MB=f"{config.memory_cap_mb:g}",
-        LAGSCOPE_PROFILE="1" if config.profile_s else "0",
-    )
+    env.update({
+        rundir.ENV_APP: config.app_import,
+        rundir.ENV_CODE: ",".join(config.code),
+        rundir.ENV_PROBE: "1" if config.probe else "0",
+        rundir.ENV_INTERVAL_MS: str(config.interval_ms),
+        rundir.ENV_STALL_THRESHOLD_MS: str(config.stall_threshold_ms),
+        rundir.ENV_MEMORY_CAP_MB: f"{config.memory_cap_mb:g}",
+        rundir.ENV_PROFILE: "1" if config.profile_s else "0",
+        "SHOP_FAULTS": ",".join(config.faults),
+    })  # fmt: skip
     if admin_token:  # switches on the app's admin endpoint (shop: PUT /_lagscope/faults)
-        env["LAGSCOPE_ADMIN_TOKEN"] = admin_token
+        env[rundir.ENV_ADMIN_TOKEN] = admin_token
         # A switch goes through this file, so it reaches every worker, not just the one
         # that answers the PUT.
-        env["LAGSCOPE_FAULT_FILE"] = str((run_dir / FAULT_FILE).resolve())
+        env[rundir.ENV_FAULT_FILE] = str((run_dir / rundir.FAULTS).resolve())
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
     if config.threadpool is not None:
-        env["LAGSCOPE_THREADPOOL"] = str(config.threadpool)
+        env[rundir.ENV_THREADPOOL] = str(config.threadpool)
     argv = server_argv(config, port)
-    child = Child("target", argv, env=env, log_path=run_dir / "logs" / "target.log")
+    child = Child("target", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.TARGET_LOG)
     url = f"http://{LOOPBACK}:{port}"
     try:
         _wait_until_serving(child, url + "/")
@@ -93,16 +94,14 @@ def start_target(
 def server_argv(config: RunConfig, port: int) -> list[str]:
     """The command line of the target server: uvicorn, or gunicorn with uvicorn workers."""
     if config.server == "gunicorn":
-        from lagscope.harness.probe.gunicorn_workers import BY_LOOP
-
         return [
-            sys.executable, "-m", "gunicorn", "lagscope.harness.probe.entry:create_app()",
+            sys.executable, "-m", "gunicorn", f"{servers.PROBE_FACTORY}()",
             "--bind", f"{LOOPBACK}:{port}", "--workers", str(config.workers),
-            "--worker-class", f"lagscope.harness.probe.gunicorn_workers.{BY_LOOP[config.loop]}",
+            "--worker-class", servers.GUNICORN_WORKERS[config.loop],
             "--chdir", os.getcwd(), "--graceful-timeout", "3", "--log-level", "warning",
         ]  # fmt: skip
     return [
-        sys.executable, "-m", "uvicorn", "lagscope.harness.probe.entry:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", servers.PROBE_FACTORY, "--factory",
         "--host", LOOPBACK, "--port", str(port), "--workers", str(config.workers),
         "--loop", config.loop, "--http", "httptools", "--log-level", "warning",
         "--no-access-log", "--app-dir", os.getcwd(), "--timeout-graceful-shutdown", "3",

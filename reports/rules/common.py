@@ -6,12 +6,9 @@ them on a busy two-core machine, while each seeded fault crosses them within sec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
-
-Finding = dict[str, Any]
+from lagscope.reports.findings import Figures
 
 # A pool (DB or threads) counts as exhausted when it was full, with callers waiting,
 # in at least this share of the samples.

@@ -9,11 +9,10 @@ suspended (the innermost user frame of their await chain).
 from __future__ import annotations
 
 import statistics
-from typing import TYPE_CHECKING
 
+from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.rules.common import (
     LOOP_BLOCKED_SHARE,
-    Finding,
     endpoints,
     exhausted,
     loop_blocked_share,
@@ -21,9 +20,6 @@ from lagscope.reports.rules.common import (
     where,
     workers,
 )
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
 
 SLOW_P50_MS = 1000.0
 RATIO = 5.0  # times the median p50 of the other endpoints

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lagscope.reports.rules.common import Finding, size
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
+from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.rules.common import size
 
 MIN_ERRORS = 5
 MIN_SHARE = 0.01

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import statistics
-from typing import TYPE_CHECKING
 
-from lagscope.reports.rules.common import Finding, size, workers
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
+from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.rules.common import size, workers
 
 MIN_RECORDS_PER_REQUEST = 5.0  # an access line or two per request is normal
 MIN_RECORDS_PER_S = 100.0

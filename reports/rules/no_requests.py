@@ -3,13 +3,8 @@ started (an import error, a missing setting, a port in use); its log says why.""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lagscope.reports.rules.common import Finding
+from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.wording import plural
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
 
 
 def no_requests(fig: Figures) -> list[Finding]:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.rules.common import (
     LOOP_BLOCKED_SHARE,
-    Finding,
     exhausted,
     loop_blocked_share,
     where,
     workers,
     worst_endpoint,
 )
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
 
 REMEDY = (
     "Close every session on every path: make the session dependency `yield` inside "

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lagscope.reports.rules.common import Finding, where, workers
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
+from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.rules.common import where, workers
 
 MIN_GROWTH = 100  # more pending tasks at the end than at the start of the window
 MIN_GROWTH_PER_S = 5.0

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from lagscope.reports.rules.common import Finding, endpoints, exhausted, ms, where, workers
-
-if TYPE_CHECKING:
-    from lagscope.reports.diagnosis import Figures
+from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.rules.common import endpoints, exhausted, ms, where, workers
 
 REMEDY = (
     "Replace blocking calls in `def` endpoints and dependencies with async clients awaited in "

@@ -22,7 +22,9 @@ from fastapi import APIRouter, HTTPException, Request
 from lagscope.target_apps.shop import fault_switch, faults
 from pydantic import BaseModel
 
-TOKEN_ENV = "LAGSCOPE_ADMIN_TOKEN"
+from lagscope import rundir
+
+TOKEN_ENV = rundir.ENV_ADMIN_TOKEN
 PATH = "/_lagscope/faults"
 router = APIRouter()
 

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from lagscope import rundir
+
 
 class Base(DeclarativeBase):
     pass
@@ -52,7 +54,7 @@ def database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:
         return url
-    folder = os.environ.get("LAGSCOPE_RUN_DIR") or tempfile.mkdtemp(prefix="shop-db-")
+    folder = os.environ.get(rundir.ENV_RUN_DIR) or tempfile.mkdtemp(prefix="shop-db-")
     return f"sqlite+aiosqlite:///{Path(folder, 'shop.sqlite3')}"
 
 

@@ -36,7 +36,9 @@ from pathlib import Path
 from lagscope.target_apps.shop import faults
 from lagscope.target_apps.shop.faults import connection_leak
 
-FILE_ENV = "LAGSCOPE_FAULT_FILE"
+from lagscope import rundir
+
+FILE_ENV = rundir.ENV_FAULT_FILE
 POLL_S = 0.05  # a switch reaches every worker within this, plus the loop's lag
 log = logging.getLogger("shop.faults")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lagscope.reports.diagnosis import Figures, diagnose
+from lagscope.reports.diagnosis import diagnose
+from lagscope.reports.findings import Figures
 
 
 def blocker(**overrides: Any) -> dict[str, Any]:

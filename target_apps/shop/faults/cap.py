@@ -12,7 +12,9 @@ import logging
 import os
 import time
 
-DEFAULT_CAP_MB = 512.0
+from lagscope import defaults, rundir
+
+DEFAULT_CAP_MB = defaults.MEMORY_CAP_MB
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _CHECK_EVERY_S = 0.1
 log = logging.getLogger("shop.safety")
@@ -28,7 +30,7 @@ class GrowthCap:
     """Answers "may the leak grow?"; re-reads RSS at most every 100 ms."""
 
     def __init__(self, cap_mb: float | None = None) -> None:
-        self.cap_mb = cap_mb or float(os.environ.get("LAGSCOPE_MEMORY_CAP_MB") or DEFAULT_CAP_MB)
+        self.cap_mb = cap_mb or float(os.environ.get(rundir.ENV_MEMORY_CAP_MB) or DEFAULT_CAP_MB)
         self.hit = False
         self._checked = 0.0
         self._over = False

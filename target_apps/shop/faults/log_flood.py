@@ -21,12 +21,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from lagscope import rundir
+
 SAMPLE_EVERY = 100
 
 
 def log_path() -> Path:
-    folder = os.environ.get("LAGSCOPE_RUN_DIR")
-    base = Path(folder) / "logs" if folder else Path(tempfile.gettempdir())
+    folder = os.environ.get(rundir.ENV_RUN_DIR)
+    base = Path(folder) / rundir.LOGS if folder else Path(tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     return base / f"shop-{os.getpid()}.log"
 

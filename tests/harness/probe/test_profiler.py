@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from lagscope.harness.probe.profiler import REQUEST_FILE, profile_when_asked, read_request
+from lagscope.harness.probe.profiler import profile_when_asked, read_request
 from lagscope.harness.run.profiling import check_profile, window_start
 
 from lagscope.errors import UsageError
+from lagscope.rundir import PROFILE_REQUEST as REQUEST_FILE
 
 
 def test_the_window_is_centred_in_the_load() -> None:

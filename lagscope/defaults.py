@@ -1,0 +1,16 @@
+"""Every default of a run, named once: the CLI, the run configuration, the probe, game-day
+files and the reports read them from here (docs and ``--help`` show them)."""
+
+from __future__ import annotations
+
+DURATION_S = 30.0  # load duration
+USERS = 20  # closed model: concurrent Locust users
+SPAWN_RATE = 20.0  # users started per second
+MAX_USERS = 1000  # open model: cap of the pool of users the arrivals are handed to
+STALL_THRESHOLD_MS = 20.0  # loop lag above which the watchdog samples the loop's stack
+PROBE_INTERVAL_MS = 10.0  # heartbeat interval
+GAUGE_INTERVAL_MS = 250.0  # app-side gauges sampling interval
+DOWNSTREAM_LATENCY_MS = 50.0  # shop's payments downstream
+DOWNSTREAM_STOCK_LATENCY_MS = 100.0  # shop's warehouse downstream
+MEMORY_CAP_MB = 512.0  # RSS per worker at which shop's seeded leaks stop growing
+SWEEP_START_RATE = 50.0  # requests/s of a sweep's first step
