@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.installed.environment import REPO, Installed, wheel_files
+from tests.installed.environment import PYTHON_ENV, REPO, Installed, wheel_files
 
 pytestmark = pytest.mark.e2e
 
@@ -67,3 +70,14 @@ def test_game_days_are_listed_by_name_from_any_folder(installed: Installed, neut
     apps = installed.run("lagscope", "apps", cwd=neutral)
     assert "blocking_deploy" in apps.stdout
     assert "--fault blocking_io" in apps.stdout
+
+
+def test_the_venv_runs_the_python_asked_for(installed: Installed, neutral: Path) -> None:
+    # make test-versions sets LAGSCOPE_TEST_PYTHON; the suite uses its own interpreter.
+    wanted = os.environ.get(PYTHON_ENV) or sys.executable
+    asked = subprocess.run(
+        [wanted, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    said = installed.python_says("import platform; print(platform.python_version())", cwd=neutral)
+    assert said == asked
