@@ -30,7 +30,10 @@ for version in "${versions[@]}"; do
     fi
     echo "test-versions: Python $version ($python)"
     start=$(date +%s)
-    if LAGSCOPE_TEST_PYTHON="$python" .venv/bin/python -m pytest tests/installed -q; then
+    # The first install of a version downloads its dependencies: more than the suite's
+    # 180 s hang alarm (faulthandler_timeout), which would only print stacks.
+    if LAGSCOPE_TEST_PYTHON="$python" .venv/bin/python -m pytest tests/installed -q \
+        -o faulthandler_timeout=1200; then
         result=passed
     else
         result=FAILED
