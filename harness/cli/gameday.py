@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lagscope.errors import UsageError
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -34,8 +36,6 @@ def add_parser(sub: Any) -> None:
 def resolve_gameday(text: str) -> Path:
     """The game-day file ``text`` names: a file, or a built-in exercise's name."""
     from lagscope.scenarios import gamedays
-
-    from lagscope.errors import UsageError
 
     path, builtin = Path(text), gamedays()
     if path.is_file() or (text not in builtin and path.suffix == ".toml"):
@@ -72,8 +72,6 @@ def cmd_gameday(args: argparse.Namespace) -> int:
         print("\n".join(list_gamedays()))
         return 0
     if args.file is None:
-        from lagscope.errors import UsageError
-
         raise UsageError("name a game day: lagscope gameday NAME|FILE ('--list' lists them)")
     game = load_gameday(resolve_gameday(args.file))
     config = run_config(game, out=args.out)
