@@ -29,10 +29,13 @@ def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
         if not exhausted(db):
             continue
         never_back = db.get("busy_min_after_saturation") == db["capacity"]
-        if loop_blocked and not never_back and not failures:
+        if loop_blocked and not failures and not db.get("held_site"):
             # Requests that hold a connection cannot finish while the loop is blocked, so
-            # the pool fills behind the stalls and empties after them: event_loop_blocking
-            # names the cause, and a larger pool would not help.
+            # the pool fills behind the stalls: event_loop_blocking names the cause, and a
+            # larger pool would not help.  A leak shows as sessions still open 2 s after
+            # they opened (held_site), or as requests failing for want of a connection;
+            # "never back" alone is no proof here: the sampler runs on the same loop, so
+            # it only looks between stalls, when the pool is at its fullest.
             continue
         # Where the sessions that hold connections were opened names a leak; where
         # requests wait for a connection is only where it hurts.

@@ -12,6 +12,9 @@ from tests.installed.environment import Installed
 from tests.installed.runs import describe, findings, lagscope_run, line_of
 
 pytestmark = pytest.mark.e2e
+# The demo's length; 5 s (the development suite's) leaves too short a steady window for
+# the gauges' trends when the machine is busy with other work.
+DURATION = "8s"
 
 
 def faults(installed: Installed) -> Path:
@@ -24,7 +27,7 @@ def test_the_demo_names_the_seeded_line_and_nothing_else(
 ) -> None:
     done, summary = lagscope_run(
         installed, neutral / "demo", "--app", "shop", "--fault", "blocking_io",
-        "--duration", "8s", cwd=neutral,
+        "--duration", DURATION, cwd=neutral,
     )  # fmt: skip
     line = line_of(faults(installed) / "blocking_io.py", "# noqa: ASYNC210")
     expected = f"target_apps/shop/faults/blocking_io.py:{line}"
@@ -42,7 +45,7 @@ def test_the_demo_names_the_seeded_line_and_nothing_else(
 def test_a_leak_is_named_where_its_sessions_open(installed: Installed, neutral: Path) -> None:
     _, summary = lagscope_run(
         installed, neutral / "leak", "--app", "shop", "--fault", "connection_leak",
-        "--duration", "5s", cwd=neutral,
+        "--duration", DURATION, cwd=neutral,
     )  # fmt: skip
     line = line_of(faults(installed) / "connection_leak.py", "session = sessions()")
     leak = findings(summary).get("connection_pool_exhaustion")
@@ -53,7 +56,7 @@ def test_a_leak_is_named_where_its_sessions_open(installed: Installed, neutral: 
 def test_piling_tasks_are_named_where_they_wait(installed: Installed, neutral: Path) -> None:
     _, summary = lagscope_run(
         installed, neutral / "tasks", "--app", "shop", "--fault", "unbounded_tasks",
-        "--scenario", "orders", "--duration", "5s", cwd=neutral,
+        "--scenario", "orders", "--duration", DURATION, cwd=neutral,
     )  # fmt: skip
     line = line_of(faults(installed) / "unbounded_tasks.py", "async with self.connections:")
     tasks = findings(summary).get("unbounded_background_tasks")
@@ -64,7 +67,7 @@ def test_piling_tasks_are_named_where_they_wait(installed: Installed, neutral: P
 def test_a_log_flood_is_named_at_its_source(installed: Installed, neutral: Path) -> None:
     _, summary = lagscope_run(
         installed, neutral / "logs", "--app", "shop", "--fault", "log_flood",
-        "--duration", "5s", cwd=neutral,
+        "--duration", DURATION, cwd=neutral,
     )  # fmt: skip
     flood = findings(summary).get("log_flood")
     assert flood is not None, describe(summary)
@@ -87,5 +90,7 @@ def test_a_built_in_game_day_runs_by_name(installed: Installed, neutral: Path) -
     judged = {e["text"]: e["passed"] for e in summary["gameday"]["expectations"]}
     assert judged["page fires within 30s of deploy"], done.describe()
     line = line_of(faults(installed) / "blocking_io.py", "# noqa: ASYNC210")
-    blocking = findings(summary)["event_loop_blocking"]
-    assert blocking["location"] == f"target_apps/shop/faults/blocking_io.py:{line}"
+    # Named as in a checkout.  (Not necessarily the worst: on an overloaded machine the
+    # pool times out behind the stalls, and logging each 500's traceback blocks too.)
+    blocked = {f["location"] for f in summary["diagnosis"] if f["kind"] == "event_loop_blocking"}
+    assert f"target_apps/shop/faults/blocking_io.py:{line}" in blocked, describe(summary)

@@ -69,9 +69,13 @@ def test_a_briefly_full_pool_is_not_exhaustion() -> None:
     assert "connection_pool_exhaustion" not in kinds(summarize(data))
 
 
-def test_a_pool_that_fills_behind_a_blocked_loop_is_left_to_event_loop_blocking() -> None:
+@pytest.mark.parametrize("busy", [np.where(np.arange(N) % 3 == 0, 4, 10), np.full(N, 10)],
+                         ids=["comes back", "full whenever sampled"])  # fmt: skip
+def test_a_pool_that_fills_behind_a_blocked_loop_is_left_to_event_loop_blocking(
+    busy: np.ndarray[Any, Any],
+) -> None:
     # Requests holding connections wait for the loop; once it runs, they give them back.
-    busy = np.where(np.arange(N) % 3 == 0, 4, 10)
+    # The sampler runs on that loop too: between stalls it may find the pool always full.
     rows = [{**CPU_STALL, "start": frames.T0 + 0.5 * i, "duration_ms": 120.0} for i in range(40)]
     gauge_frame = frames.gauges(db_checked_out=busy, db_waiting=5)
     data = frames.run_data(gauge_frame=gauge_frame, stall_frame=frames.stalls(rows))
@@ -79,6 +83,16 @@ def test_a_pool_that_fills_behind_a_blocked_loop_is_left_to_event_loop_blocking(
     # The same pool with the loop free is exhaustion.
     pool_only = summarize(frames.run_data(gauge_frame=gauge_frame))
     assert kinds(pool_only) == ["connection_pool_exhaustion"]
+
+
+def test_a_leak_behind_a_blocked_loop_is_still_a_leak() -> None:
+    # Sessions still open 2 s after they opened: not requests waiting for the loop.
+    rows = [{**CPU_STALL, "start": frames.T0 + 0.5 * i, "duration_ms": 120.0} for i in range(40)]
+    gauge_frame = frames.gauges(db_checked_out=10, db_waiting=5, db_held_count=10,
+                                db_held_top="app/db.py:7 (get_session)")  # fmt: skip
+    data = frames.run_data(gauge_frame=gauge_frame, stall_frame=frames.stalls(rows))
+    leak = only(summarize(data), "connection_pool_exhaustion")
+    assert leak["location"] == "app/db.py:7 (get_session)"
 
 
 def test_steadily_growing_tasks_are_unbounded_background_tasks() -> None:
