@@ -38,3 +38,8 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
 def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
     out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
     assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
+
+
+def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
+    out = run("pytest_plugin.py", "--tests", "20", "--rounds", "1")
+    assert re.search(r"--lagscope +CPU +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)

@@ -21,7 +21,7 @@ REMEDY = (
 
 
 def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
     loop_blocked = loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE
     for pid, w in workers(fig):
