@@ -15,3 +15,5 @@ DOWNSTREAM_LATENCY_MS = 50.0  # shop's payments downstream
 DOWNSTREAM_STOCK_LATENCY_MS = 100.0  # shop's warehouse downstream
 MEMORY_CAP_MB = 512.0  # RSS per worker at which shop's seeded leaks stop growing
 SWEEP_START_RATE = 50.0  # requests/s of a sweep's first step
+OPENAPI_METHODS = ("GET", "HEAD")  # the openapi scenario sends only these unless --methods
+OPENAPI_VARIANTS = 12  # requests generated per operation before the load (openapi scenario)

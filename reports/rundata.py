@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from lagscope import rundir
 from lagscope.errors import RunDataError
+from lagscope.openapi_plan import Plan, read_plan
 from lagscope.request_schema import SCHEMA
 
 STALL_COLUMNS = list(rundir.STALL_COLUMNS)
@@ -32,6 +33,7 @@ class RunData:
     gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
     target_log: str | None = None  # the last non-blank line of logs/target.log
+    openapi_plan: Plan | None = None  # the openapi scenario's requests (lagscope.openapi_plan)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -167,4 +169,14 @@ def load_run(run_dir: str | Path) -> RunData:
         gauges=_read_gauges(path),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
         target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
+        openapi_plan=_read_plan(path / rundir.OPENAPI_PLAN),
     )
+
+
+def _read_plan(path: Path) -> Plan | None:
+    if not path.is_file():
+        return None
+    try:
+        return read_plan(path)
+    except (ValueError, OSError) as exc:
+        raise RunDataError(f"{path} cannot be read ({exc})") from exc

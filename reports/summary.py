@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 from lagscope.reports import open_model
+from lagscope.reports.coverage import coverage
 from lagscope.reports.diagnosis import diagnose
 from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
@@ -76,6 +77,10 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             "requests_outside": int(len(data.requests) - len(in_window)),
         },
         "requests": figures.requests,
+        "scenario": {
+            "name": config.get("scenario"),
+            "coverage": coverage(data.openapi_plan, data.requests),
+        },
         "loop": figures.loop,
         "resources": figures.resources,
         "app": figures.gauges,

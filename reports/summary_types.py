@@ -414,6 +414,47 @@ class GamedaySection(TypedDict):
     runbook: list[RunbookEntry]
 
 
+class SkippedOperation(TypedDict):
+    key: str  # "METHOD /path"
+    reason: str  # why it was not sent, and how to send it when the user can
+
+
+# Functional syntax: the status classes are not identifiers.
+OperationCoverage = TypedDict(
+    "OperationCoverage",
+    {
+        "requests": int,
+        "2xx": int,
+        "3xx": int,
+        "4xx": int,
+        "5xx": int,
+        "no_response": int,
+        "weight": float,
+        "linked": list[str],  # parameters that take values from earlier answers
+    },
+)
+
+
+class CoverageSection(TypedDict):
+    """``scenario.coverage``: what the openapi scenario covered (lagscope.reports.coverage)."""
+
+    found: int
+    planned: int
+    exercised: int
+    not_exercised: list[str]
+    skipped: list[SkippedOperation]
+    methods: list[str]
+    generation_ms: float
+    operations: dict[str, OperationCoverage]
+
+
+class ScenarioSection(TypedDict):
+    """``scenario``: the scenario's name and, for the openapi scenario, its coverage."""
+
+    name: str | None
+    coverage: CoverageSection | None
+
+
 class Summary(TypedDict):
     """``summary.json``."""
 
@@ -431,3 +472,4 @@ class Summary(TypedDict):
     slo: SloSection | None
     open_model: OpenModelSection | None
     gameday: NotRequired[GamedaySection]
+    scenario: NotRequired[ScenarioSection]  # absent from summaries written before it existed

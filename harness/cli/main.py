@@ -22,6 +22,7 @@ from lagscope.harness.run.load_model import (
     DEFAULT_USERS,
     load_model,
 )
+from lagscope.harness.run.openapi import options as openapi_options
 from lagscope.harness.run.profiling import check_profile
 from lagscope.reports.slo import parse_slos
 
@@ -208,6 +209,24 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         action="store_true",
         help="let a scenario send to absolute URLs that are not 127.0.0.1/localhost",
     )
+    p.add_argument(
+        "--methods",
+        help="openapi scenario: HTTP methods sent, e.g. GET,POST, or all (default: GET,HEAD: "
+        "nothing that writes)",
+    )
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="openapi scenario: a header sent with every request, repeatable, e.g. "
+        "'Authorization: Bearer …' (run.json records it masked)",
+    )
+    p.add_argument(
+        "--weights",
+        help="openapi scenario: relative weights, 'GET /items=3,/health=0' or a .toml file "
+        "of such lines (default: every operation alike)",
+    )
     cli_reports.add_slo_args(p)
     cli_reports.add_profile_arg(p)
 
@@ -246,6 +265,12 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     load = load_model(args)
     faults = cfg.resolve_faults(args.fault, app=args.app)
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
+    given = [flag for flag, value in zip(openapi_options.FLAGS, (args.methods, args.header,
+             args.weights), strict=True) if value]  # fmt: skip
+    openapi_options.check_scenario(scenario, given)
+    methods = openapi_options.parse_methods(args.methods)
+    headers = tuple(openapi_options.parse_header(h) for h in args.header)
+    weights = openapi_options.parse_weights(args.weights)
     stall_threshold_ms = parse_milliseconds(args.stall_threshold, what="--stall-threshold")
     interval_ms = parse_milliseconds(args.probe_interval, what="--probe-interval")
     downstream_ms = parse_milliseconds(args.downstream_latency, what="--downstream-latency")
@@ -282,6 +307,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
+        methods=methods,
+        headers=headers,
+        weights=weights,
     )
 
 

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from lagscope.harness.run.openapi.options import mask
+
 from lagscope import defaults, scenarios, servers
 from lagscope.app_import import check_app
 from lagscope.arrivals import ArrivalKind, Rate
@@ -58,6 +60,11 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    # The openapi scenario (lagscope.harness.run.openapi): methods sent, headers added to
+    # every request (run.json records them masked), weights by operation or path.
+    methods: tuple[str, ...] = defaults.OPENAPI_METHODS
+    headers: tuple[tuple[str, str], ...] = ()
+    weights: tuple[tuple[str, float], ...] = ()
 
     @property
     def open_model(self) -> bool:
@@ -75,6 +82,9 @@ class RunConfig:
         data["code"] = list(self.code)
         data["slos"] = list(self.slos)
         data["rate"] = None if self.rate is None else str(self.rate)
+        data["methods"] = list(self.methods)
+        data["headers"] = [[name, mask(value)] for name, value in self.headers]
+        data["weights"] = dict(self.weights)
         return data
 
 

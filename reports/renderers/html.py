@@ -9,11 +9,19 @@ import json
 from html import escape
 from typing import Any
 
+from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, coverage_rows
 from lagscope.reports.renderers.gameday import html_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from lagscope.reports.renderers.tables import HEADERS, loop_line, percentile_rows
-from lagscope.reports.summary_types import LoopSection, ProfileSection, SloSection, Summary
+from lagscope.reports.summary_types import (
+    CoverageSection,
+    LoopSection,
+    ProfileSection,
+    SloSection,
+    Summary,
+)
 from lagscope.reports.wording import change, plural
 
 CSS = """
@@ -179,6 +187,21 @@ def _latency(summary: Summary) -> list[str]:
     return out
 
 
+def _coverage(cov: CoverageSection | None) -> list[str]:
+    """Which operations the openapi scenario exercised, how they answered, which it skipped."""
+    if not cov:
+        return []
+    lines = coverage_lines(cov)
+    rows = [[escape(cell) for cell in row] for row in coverage_rows(cov)]
+    return [
+        '<section id="coverage"><h2>Coverage (openapi scenario)</h2>',
+        f"<p>{escape(lines[0])}</p>",
+        *(f'<p class="info">{escape(line.strip())}</p>' for line in lines[1:]),
+        _table(COVERAGE_HEADERS, rows, table_id="coverage-table"),
+        "</section>",
+    ]
+
+
 SECRET_KEYS = {"token"}  # run.json's admin token switched faults during the run
 
 
@@ -214,6 +237,7 @@ def render_html(
         *_slo(summary.get("slo")),
         *(html_section(summary["gameday"], gameday_svg) if gameday_svg else []),
         *_latency(summary),
+        *_coverage(coverage_of(summary)),
         "<h2>Charts</h2>",
     ]  # fmt: skip
     captions = CAPTIONS | (OPEN_MODEL_CAPTIONS if summary.get("open_model") else {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, coverage_rows
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
@@ -67,6 +69,19 @@ def render_markdown(summary: Summary) -> str:
     out += [""] + [
         line if level == "info" else f"**Warning:** {line}" for level, line in sender_lines(summary)
     ]
+    cov = coverage_of(summary)
+    if cov:
+        head, *gaps = coverage_lines(cov)
+        out += [
+            "",
+            "## Coverage (openapi scenario)",
+            "",
+            head,
+            "",
+            *(f"- {g.strip()}" for g in gaps),
+        ]
+        out += [""] if gaps else []
+        out += _table(COVERAGE_HEADERS, [[f"`{r[0]}`", *r[1:]] for r in coverage_rows(cov)])
     out += ["", "## Event loop", "", loop_line(loop), ""]
     if loop["top_blockers"]:
         out += _table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of
 from lagscope.reports.renderers.gameday import print_gameday
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import check_line
@@ -34,6 +35,8 @@ def print_summary(summary: Summary, *, console: Console | None = None) -> None:
     for level, line in sender_lines(summary):
         console.print(line if level == "info" else f"[yellow]WARNING[/yellow] {line}",
                       highlight=False)  # fmt: skip
+    for line in coverage_lines(coverage_of(summary)):
+        console.print(line, highlight=False, soft_wrap=True)
     console.print(loop_line(summary["loop"]), highlight=False)
     if not summary["diagnosis"]:
         console.print("[green]No findings.[/green]")

@@ -179,7 +179,7 @@ def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: P
     error = result.stderr.splitlines()[-1]
     assert error == (
         "lagscope: error: the app answered HTTP 404 to GET /openapi.json; there is no schema to "
-        "take GET paths from; pass --scenario with a locustfile"
+        "take operations from; pass --scenario with a locustfile"
     )
 
 
