@@ -70,7 +70,7 @@ STALL_COLUMNS = (
     "stacks",
 )  # fmt: skip  (stalls.jsonl's fields, with the worker's pid added by the reader)
 GAUGE_COLUMNS = (
-    "t", "tasks", "tasks_wait_top", "tasks_wait_count",
+    "t", "tasks", "tasks_wait_top", "tasks_wait_count", "tasks_wait_sites",
     "requests_wait_endpoint", "requests_wait_top", "requests_wait_count",
     "threads_busy", "threads_total", "threads_waiting",
     "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",

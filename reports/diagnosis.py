@@ -12,8 +12,10 @@ from lagscope.reports.rules.dependency import slow_dependency
 from lagscope.reports.rules.errors import load_shedding, server_errors
 from lagscope.reports.rules.logs import log_flood
 from lagscope.reports.rules.loop import event_loop_blocking
+from lagscope.reports.rules.memory import memory_growth
 from lagscope.reports.rules.no_requests import no_requests
 from lagscope.reports.rules.pool import connection_pool_exhaustion
+from lagscope.reports.rules.sessions import session_leak
 from lagscope.reports.rules.tasks import unbounded_background_tasks
 from lagscope.reports.rules.threadpool import threadpool_saturation
 
@@ -25,6 +27,8 @@ RULES: list[Callable[[Figures], list[Finding]]] = [
     event_loop_blocking,
     connection_pool_exhaustion,
     unbounded_background_tasks,
+    session_leak,
+    memory_growth,
     threadpool_saturation,
     slow_dependency,
     log_flood,

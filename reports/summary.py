@@ -134,7 +134,9 @@ def window_figures(
         requests=table,
         loop=loop_figures(lag, stalls, workers=workers, threshold_ms=threshold_ms),
         resources=resource_figures(resources),
-        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
+        gauges=gauge_figures(
+            window.clip(data.gauges), seconds=window.seconds, cap_mb=config.get("memory_cap_mb")
+        ),
         statuses=status_figures(requests),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,

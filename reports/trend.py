@@ -143,9 +143,7 @@ def trend(t: Array, y: Array) -> Trend | None:
         rise=slope * seconds,
         noise=noise,
         p_value=p,
-        shape=_shape(
-            p=p, slope=slope, late=late, start=start, end=end, peak=peak, noise=noise
-        ),
+        shape=_shape(p=p, slope=slope, late=late, start=start, end=end, peak=peak, noise=noise),
     )
 
 
