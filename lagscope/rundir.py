@@ -35,6 +35,7 @@ META = "meta.json"
 LAG = "lag.csv"
 STALLS = "stalls.jsonl"
 GAUGES = "gauges.csv"
+GC = "gc.csv"  # every collection of the garbage collector, timed
 PROFILE_HTML = "profile.html"
 PROFILE_SPEEDSCOPE = "profile.speedscope.json"
 
@@ -76,6 +77,7 @@ GAUGE_COLUMNS = (
     "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",
     "log_records", "log_bytes", "log_top", "rss_mb",
 )  # fmt: skip
+GC_COLUMNS = ("t", "generation", "duration_ms", "collected", "uncollectable", "on_loop")
 RESOURCE_COLUMNS = (
     "t", "role", "pid", "ppid", "name", "rss_mb", "cpu_pct", "threads", "fds", "connections",
 )  # fmt: skip

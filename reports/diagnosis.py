@@ -10,6 +10,7 @@ from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.rules.crash import target_crashed
 from lagscope.reports.rules.dependency import slow_dependency
 from lagscope.reports.rules.errors import load_shedding, server_errors
+from lagscope.reports.rules.gcpauses import gc_pauses
 from lagscope.reports.rules.logs import log_flood
 from lagscope.reports.rules.loop import event_loop_blocking
 from lagscope.reports.rules.memory import memory_growth
@@ -25,6 +26,7 @@ RULES: list[Callable[[Figures], list[Finding]]] = [
     no_requests,
     target_crashed,
     event_loop_blocking,
+    gc_pauses,
     connection_pool_exhaustion,
     unbounded_background_tasks,
     session_leak,

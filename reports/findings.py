@@ -27,4 +27,5 @@ class Figures:
     gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
     statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
     safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
+    gc: dict[str, Any] = field(default_factory=dict)  # reports.gcpauses.gc_figures
     target_log: str | None = None  # the last line of logs/target.log

@@ -88,9 +88,13 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
                     "cause": entry.get("cause") or stall.cause,
                     "ms": float(stall.duration_ms) * share,
                     "frames": entry.get("frames", []),
+                    # A stall put on the collector keeps the line the watchdog saw.
+                    "context": entry.get("context"),
                 }
             )
-    columns = ["location", "function", "endpoint", "in_user_code", "cause", "ms", "frames"]
+    columns = [
+        "location", "function", "endpoint", "in_user_code", "cause", "ms", "frames", "context"
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -100,6 +104,7 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
     blockers = []
     for location, group in shares.groupby("location", sort=False):
         worst = group.loc[group["ms"].idxmax()]
+        context = _mode(group["context"])
         blockers.append(
             {
                 "location": str(location),
@@ -111,6 +116,7 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
                 "total_ms": round(float(group["ms"].sum()), 3),
                 "max_ms": round(float(group["ms"].max()), 3),
                 "stack": short_stack(worst["frames"]),
+                **({"context": str(context)} if context is not None else {}),
             }
         )
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)

@@ -1,0 +1,168 @@
+"""Garbage-collection pauses (``workers/<pid>/gc.csv``): stalls put on the collector, and
+the pauses' share of the loop's time and of the tail latency.
+
+A collection holds the GIL, so the loop stalls while it runs; the watchdog, which needs the
+GIL to sample, sees only the line that ran next (often the allocation that triggered it).
+A stall that overlaps collections of its own worker for at least ``GC_SHARE`` of its
+duration is the collector's: it is blamed on ``<gc genN>`` (the oldest generation
+collected), and the line the watchdog saw is kept as ``context``, not as the culprit.
+
+Pure: data frames in, data frames and dicts out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+GC_SHARE = 0.5  # of a stall's duration spent in collections: the stall is the collector's
+SLACK_S = 0.005  # a stall's start is estimated within ± half a heartbeat interval
+GC_FUNCTION = "gc.collect"
+
+
+def gc_location(generation: int) -> str:
+    return f"<gc gen{generation}>"
+
+
+def is_gc_location(location: str | None) -> bool:
+    return bool(location) and str(location).startswith("<gc gen")
+
+
+def _overlap(start: float, end: float, gc: pd.DataFrame) -> tuple[float, int]:
+    """Seconds of ``gc`` collections inside [start, end], and the oldest generation among
+    those that overlap (-1 when none does)."""
+    begins = gc["t"].to_numpy(float)
+    ends = begins + gc["duration_ms"].to_numpy(float) / 1000.0
+    inside = np.clip(np.minimum(ends, end) - np.maximum(begins, start), 0.0, None)
+    hit = inside > 0
+    if not hit.any():
+        return 0.0, -1
+    return float(inside.sum()), int(gc["generation"].to_numpy()[hit].max())
+
+
+def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
+    """``stalls`` with each stall that the collector explains blamed on ``<gc genN>``.
+
+    Such a stall's stacks become one stack at ``<gc genN>`` (cause ``gc``) that keeps the
+    frames the watchdog sampled and their blamed line as ``context``.
+    """
+    if stalls.empty or gc.empty:
+        return stalls
+    out = stalls.copy()
+    by_pid = {pid: rows for pid, rows in gc.groupby("pid")}
+    for index, stall in stalls.iterrows():
+        rows = by_pid.get(stall["pid"])
+        if rows is None:
+            continue
+        duration_s = float(stall["duration_ms"]) / 1000.0
+        start = float(stall["start"])
+        spent, generation = _overlap(start - SLACK_S, start + duration_s + SLACK_S, rows)
+        if generation < 0 or spent < GC_SHARE * duration_s:
+            continue
+        stacks = stall["stacks"] if isinstance(stall["stacks"], list) else []
+        top = stacks[0] if stacks else {}
+        location = gc_location(generation)
+        out.at[index, "stacks"] = [{
+            "count": 1, "location": location, "function": GC_FUNCTION, "in_user_code": False,
+            "endpoint": None, "cause": "gc", "frames": top.get("frames", []),
+            "context": stall["location"],
+        }]  # fmt: skip
+        out.loc[index, ["location", "function", "in_user_code", "endpoint", "cause"]] = [
+            location, GC_FUNCTION, False, None, "gc"
+        ]  # fmt: skip
+    return out
+
+
+def _tail(requests: pd.DataFrame, pauses: pd.DataFrame) -> dict[str, Any]:
+    """Of the requests at or above the P99 latency, how many overlapped a long pause."""
+    if requests.empty:
+        return {"p99_ms": None, "requests": 0, "overlapping": 0, "share": None}
+    latency = requests["latency_ms"].to_numpy(float)
+    p99 = float(np.percentile(latency, 99.0))
+    slow = requests[latency >= p99]
+    begins = pauses["t"].to_numpy(float)
+    ends = begins + pauses["duration_ms"].to_numpy(float) / 1000.0
+    sent = slow["t"].to_numpy(float)
+    done = sent + slow["latency_ms"].to_numpy(float) / 1000.0
+    hit = (
+        ((begins[None, :] < done[:, None]) & (ends[None, :] > sent[:, None])).any(axis=1)
+        if begins.size
+        else np.zeros(sent.size, dtype=bool)
+    )
+    return {
+        "p99_ms": round(p99, 3),
+        "requests": int(sent.size),
+        "overlapping": int(hit.sum()),
+        "share": round(float(hit.mean()), 3) if sent.size else None,
+    }
+
+
+def gc_figures(
+    gc: pd.DataFrame,
+    stalls: pd.DataFrame,
+    requests: pd.DataFrame,
+    *,
+    threshold_ms: float,
+    seconds: float,
+    workers: int,
+) -> dict[str, Any]:
+    """Collections in the window (``gc``, ``stalls`` and ``requests`` already clipped to it):
+    how many per generation; those over ``threshold_ms`` (pauses: count, total, longest);
+    their share of the loop's time; the stalls blamed on the collector, with the line they
+    interrupted; the requests of the tail (≥ P99) that overlapped a pause."""
+    loop_ms = max(seconds, 1e-9) * 1000.0 * max(workers, 1)
+    if gc.empty:
+        return {"recorded": False, "threshold_ms": threshold_ms}
+    durations = gc["duration_ms"].astype(float)
+    long = gc[durations >= threshold_ms]
+    by_gen = {
+        str(int(gen)): {
+            "collections": int(len(rows)),
+            "total_ms": round(float(rows["duration_ms"].sum()), 3),
+            "pauses": int((rows["duration_ms"] >= threshold_ms).sum()),
+            "pauses_ms": round(
+                float(rows.loc[rows["duration_ms"] >= threshold_ms, "duration_ms"].sum()), 3
+            ),  # fmt: skip
+            "max_ms": round(float(rows["duration_ms"].max()), 3),
+        }
+        for gen, rows in gc.groupby("generation", sort=True)
+    }
+    gc_stalls = (
+        stalls[stalls["location"].map(is_gc_location)] if not stalls.empty else stalls.iloc[0:0]
+    )
+    contexts = [
+        s[0].get("context") for s in gc_stalls["stacks"] if isinstance(s, list) and s
+    ]  # fmt: skip
+    contexts = [c for c in contexts if c]
+    pause_ms = float(long["duration_ms"].sum())
+    return {
+        "recorded": True,
+        "threshold_ms": threshold_ms,
+        "collections": int(len(gc)),
+        "total_ms": round(float(durations.sum()), 3),
+        "share": round(float(durations.sum()) / loop_ms, 4),
+        "generations": by_gen,
+        "pauses": int(len(long)),
+        "pauses_ms": round(pause_ms, 3),
+        "pauses_share": round(pause_ms / loop_ms, 4),
+        "max_ms": round(float(durations.max()), 3),
+        "stalls": int(len(gc_stalls)),
+        "stalls_ms": round(float(gc_stalls["duration_ms"].sum()), 3) if len(gc_stalls) else 0.0,
+        "context": max(set(contexts), key=contexts.count) if contexts else None,
+        "tail": _tail(requests, long),
+    }
+
+
+def pause_events(gc: pd.DataFrame, *, threshold_ms: float, t0: float) -> pd.DataFrame:
+    """The collections of at least ``threshold_ms`` as chart marks: pid, at (s since t0),
+    duration_ms, generation."""
+    columns = ["pid", "at", "duration_ms", "generation"]
+    if gc.empty:
+        return pd.DataFrame(columns=columns)
+    long = gc[gc["duration_ms"].astype(float) >= threshold_ms]
+    return pd.DataFrame(
+        {"pid": long["pid"], "at": long["t"].astype(float) - t0,
+         "duration_ms": long["duration_ms"].astype(float), "generation": long["generation"]}
+    )[columns].sort_values("at", ignore_index=True)  # fmt: skip
