@@ -135,7 +135,13 @@ def _blockers(loop: dict[str, Any]) -> list[str]:
             f" — {plural(b['count'], 'stall')}, {b['total_ms']:,.0f} ms total, "
             f"worst {b['max_ms']:,.0f} ms "
             f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
-            f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
+            + (
+                f"<p>The collector paused the loop; the line that ran next, which the stack "
+                f'shows, is context: <code class="loc">{escape(b["context"])}</code></p>'
+                if b.get("context")
+                else ""
+            )
+            + f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
         )
     return out
 
@@ -145,7 +151,8 @@ CAPTIONS = {
     "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
     "loop-lag": "Worst heartbeat lag per half second per worker; ▼ every stall of the whole run "
-    "(height: duration; the figures above count the steady window only).",
+    "(height: duration; the figures above count the steady window only); ◆ every garbage "
+    "collection at least as long as the stall threshold (height: its pause).",
     "resources": "RSS, CPU and open file descriptors of every process.",
     "gauges": "The app's gauges, per worker (whatever the probe recorded).",
 }
