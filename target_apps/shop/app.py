@@ -19,12 +19,13 @@ import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from lagscope.target_apps.shop import admin, fault_switch, faults
-from lagscope.target_apps.shop.catalogue import Product
+from lagscope.target_apps.shop.catalogue import SEED_PRODUCTS, Product
 from lagscope.target_apps.shop.db import Database, OrderRow, ProductRow, create_schema, make_engine
 from lagscope.target_apps.shop.faults import (
     blocking_io,
     connection_leak,
     cpu_bound,
+    gc_pressure,
     log_flood,
     slow_downstream,
     threadpool_starvation,
@@ -76,6 +77,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ):
             app.state.downstream = client
             await _warm_up(app.state.db, client)
+            if faults.is_on("gc_pressure"):
+                gc_pressure.warm(SEED_PRODUCTS[:20])
             yield
     finally:
         app.state.outbox.stop()
@@ -152,6 +155,10 @@ async def list_products(request: Request, session: Session, limit: int = 20) -> 
         logs.products_broken({"limit": limit}, payload)
     else:
         logs.products_fixed({"limit": limit}, payload)
+    if faults.is_on("gc_pressure"):
+        gc_pressure.products_broken(payload)
+    else:
+        gc_pressure.products_fixed(payload)
     return products
 
 

@@ -68,6 +68,11 @@ CATALOGUE: dict[str, Fault] = {
             "POST /orders lets a rejected coupon escape as a bare 500 that leaks the traceback",
             "server_errors",
         ),
+        Fault(
+            "gc_pressure",
+            "GET /products caches rendered pages as object graphs with back-references",
+            "gc_pauses",
+        ),
     ]
 }
 
