@@ -16,6 +16,7 @@ REQUESTS = "requests.parquet"
 SPOOL = "spool"  # request parts the load generator wrote and the harness has not merged
 REQUEST_PARTS = "requests-*.parquet"  # in SPOOL
 RESOURCES = "resources.csv"
+ERROR_BODIES = "error-bodies.jsonl"  # a sample of 4xx response bodies (load generator)
 FAULTS = "faults.json"  # shop's switched faults, followed by every worker
 PROFILE_REQUEST = "profile-request.json"
 GAMEDAY_TOML = "gameday.toml"
@@ -55,6 +56,7 @@ REQUEST_COLUMNS = (
     "intended_t", "uncorrected_ms", "send_lag_ms",
 )  # fmt: skip
 EVENT_COLUMNS = ("t", "source", "event")  # each event adds its own fields
+ERROR_BODY_COLUMNS = ("t", "method", "name", "status", "body", "pid")
 LAG_COLUMNS = ("t", "lag_ms")
 STALL_COLUMNS = (
     "pid",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.rules.client_errors import client_errors
 from lagscope.reports.rules.crash import target_crashed
 from lagscope.reports.rules.dependency import slow_dependency
 from lagscope.reports.rules.errors import load_shedding, server_errors
@@ -36,6 +37,7 @@ RULES: list[Callable[[Figures], list[Finding]]] = [
     log_flood,
     server_errors,
     load_shedding,
+    client_errors,
 ]
 _SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 

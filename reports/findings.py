@@ -28,4 +28,5 @@ class Figures:
     statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
     safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
     gc: dict[str, Any] = field(default_factory=dict)  # reports.gcpauses.gc_figures
+    client_errors: dict[str, Any] = field(default_factory=dict)  # reports.client_errors
     target_log: str | None = None  # the last line of logs/target.log

@@ -31,6 +31,10 @@ class RunData:
     workers: list[dict[str, Any]]
     gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
     gc: pd.DataFrame = field(default_factory=lambda: empty_gc())  # pid, GC_COLUMNS
+    # error-bodies.jsonl: a sample of 4xx bodies (ERROR_BODY_COLUMNS)
+    error_bodies: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(rundir.ERROR_BODY_COLUMNS))
+    )
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
     target_log: str | None = None  # the last non-blank line of logs/target.log
 
@@ -188,6 +192,9 @@ def load_run(run_dir: str | Path) -> RunData:
         workers=workers,
         gauges=_read_gauges(path),
         gc=_read_gc(path),
+        error_bodies=pd.DataFrame(
+            _read_jsonl(path / rundir.ERROR_BODIES), columns=list(rundir.ERROR_BODY_COLUMNS)
+        ),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
         target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
     )

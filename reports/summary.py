@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 from lagscope.reports import open_model
+from lagscope.reports.client_errors import client_error_figures
 from lagscope.reports.diagnosis import diagnose
 from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
@@ -82,6 +83,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "app": figures.gauges,
         "gc": figures.gc,
         "statuses": figures.statuses,
+        "client_errors": figures.client_errors,
         "safety": figures.safety,
         "diagnosis": diagnose(figures),
         "profile": profile,
@@ -151,6 +153,7 @@ def window_figures(
             window.clip(data.gauges), seconds=window.seconds, cap_mb=config.get("memory_cap_mb")
         ),
         statuses=status_figures(requests),
+        client_errors=client_error_figures(requests, window.clip(data.error_bodies)),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,
     )

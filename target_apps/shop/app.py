@@ -27,6 +27,7 @@ from lagscope.target_apps.shop.faults import (
     cpu_bound,
     gc_pressure,
     log_flood,
+    schema_drift,
     slow_downstream,
     threadpool_starvation,
     unbounded_tasks,
@@ -52,11 +53,6 @@ class Order(BaseModel):
     quantity: int
     amount_cents: int
     charge_id: str
-
-
-class Login(BaseModel):
-    username: str
-    password: str
 
 
 @asynccontextmanager
@@ -178,8 +174,11 @@ async def get_stock(request: Request, product_id: int) -> dict[str, Any]:
 
 
 @app.post("/login")
-async def login(request: Request, body: Login) -> dict[str, str]:
-    stored = request.app.state.passwords.get(body.username)
+async def login(request: Request, body: schema_drift.Login) -> dict[str, str]:
+    name = body.email  # the fixed model accepts `email` and the old `username`
+    if faults.is_on("schema_drift"):
+        name = schema_drift.login_broken(await request.json()).email
+    stored = request.app.state.passwords.get(name)
     verify = cpu_bound.verify_broken if faults.is_on("cpu_bound") else cpu_bound.verify_fixed
     if stored is None or not await verify(body.password, stored):
         raise HTTPException(status_code=401, detail="wrong user name or password")

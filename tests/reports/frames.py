@@ -89,6 +89,7 @@ def run_data(
     request_frame: pd.DataFrame | None = None,
     stall_frame: pd.DataFrame | None = None,
     gc_frame: pd.DataFrame | None = None,
+    error_body_frame: pd.DataFrame | None = None,
     memory_cap_mb: float = 512.0,
 ) -> RunData:
     events = pd.DataFrame(
@@ -116,4 +117,5 @@ def run_data(
         workers=[{"pid": 4242, "loop": "asyncio"}],
         gauges=gauges() if gauge_frame is None else gauge_frame,
         gc=collections() if gc_frame is None else gc_frame,
+        **({} if error_body_frame is None else {"error_bodies": error_body_frame}),
     )

@@ -73,6 +73,11 @@ CATALOGUE: dict[str, Fault] = {
             "GET /products caches rendered pages as object graphs with back-references",
             "gc_pauses",
         ),
+        Fault(
+            "schema_drift",
+            "POST /login renamed username to email; the scenario's old clients still send username",
+            "client_errors",
+        ),
     ]
 }
 
