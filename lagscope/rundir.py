@@ -95,6 +95,7 @@ ENV_HARNESS_PID = "LAGSCOPE_HARNESS_PID"  # a worker stops itself when this proc
 ENV_THREADPOOL = "LAGSCOPE_THREADPOOL"  # tokens of anyio's default thread limiter
 ENV_PROFILE = "LAGSCOPE_PROFILE"  # 1: profile the window the harness asks for
 ENV_MEMORY_CAP_MB = "LAGSCOPE_MEMORY_CAP_MB"  # RSS at which shop's seeded leaks stop growing
+ENV_RELAY_LATENCY_MS = "LAGSCOPE_RELAY_LATENCY_MS"  # shop's mail relay: ms per receipt
 ENV_ADMIN_TOKEN = "LAGSCOPE_ADMIN_TOKEN"  # the run's token for shop's fault switch
 ENV_FAULT_FILE = "LAGSCOPE_FAULT_FILE"  # FAULTS, followed by every shop worker
 ENV_SEED = "LAGSCOPE_SEED"  # seed of scenarios and the downstream

@@ -54,6 +54,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "app": config.get("app"),
         "scenario": config.get("scenario"),
         "faults": config.get("faults", []),
+        "conditions": config.get("conditions", []),  # what the faults set (run.json)
         "workers": config.get("workers"),
         "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
         "probe": config.get("probe"),

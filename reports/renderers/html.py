@@ -13,7 +13,7 @@ from lagscope.reports.renderers.gameday import html_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from lagscope.reports.renderers.tables import HEADERS, loop_line, percentile_rows
-from lagscope.reports.wording import change, plural
+from lagscope.reports.wording import change, conditions, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -208,6 +208,8 @@ def render_html(
     run, window = summary["run"], summary["window"]
     css_class, sentence = verdict(summary)
     faults = ", ".join(run.get("faults") or []) or "none"
+    if run.get("conditions"):
+        faults += f" ({conditions(run['conditions'])})"
     body = [
         f"<h1>lagscope: {escape(str(run.get('app')))} / {escape(str(run.get('scenario')))}</h1>",
         f'<div class="facts">faults: {escape(faults)} · workers: {run.get("workers")} · loop: '
