@@ -35,7 +35,7 @@ def test_an_explicit_flag_wins_over_the_faults_condition(tmp_path: Path) -> None
 def test_several_conditions_of_one_fault_and_a_partial_override(tmp_path: Path) -> None:
     found = config(tmp_path, "--fault", "threadpool_starvation", "--threadpool", "40")
     assert found.threadpool == 40
-    assert found.downstream_stock_latency_ms == 800.0
+    assert found.downstream_stock_latency_ms == 800.0  # the other condition still applies
     assert [flag for _, flag, _ in found.conditions] == ["--downstream-stock-latency"]
 
 

@@ -55,8 +55,8 @@ CATALOGUE: dict[str, Fault] = {
             "threadpool_starvation",
             "GET /products/{id}/stock calls the warehouse with a blocking client in the threadpool",
             "threadpool_saturation",
-            (("--downstream-stock-latency", "800ms"), ("--threadpool", "4")),
-            "the warehouse slows down, in a small container (4 threads): the users fill them",
+            (("--downstream-stock-latency", "800ms"), ("--threadpool", "3")),
+            "the warehouse slows down, in a small container (3 threads): the users fill them",
         ),
         Fault(
             "slow_downstream",
