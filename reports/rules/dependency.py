@@ -2,8 +2,9 @@
 
 When the loop is not blocked (in stalls long enough to explain it), no pool is
 exhausted, and one endpoint's median latency is long and far above the others', the time
-goes to waiting on something outside the process: a downstream API or a database.  The probe shows where the waiting tasks are
-suspended (the innermost user frame of their await chain).
+goes to waiting on something outside the process: a downstream API or a database.  The
+probe shows where the waiting tasks are suspended (the innermost user frame of their
+await chain).
 """
 
 from __future__ import annotations
