@@ -106,8 +106,10 @@ def trend_words(found: dict[str, Any], unit: str = "") -> str:
     p = float(found["p_value"])
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
     u = f" {unit}" if unit else ""
+    start, end = float(found["start"]), float(found["end"])
+    digits = 1 if 0 < abs(end - start) < 10 and unit else 0  # 76.2 → 76.9 MB, not 76 → 77
     return (
-        f"{found['start']:,.0f} → {found['end']:,.0f}{u} over {found['seconds']:,.0f} s "
+        f"{start:,.{digits}f} → {end:,.{digits}f}{u} over {found['seconds']:,.0f} s "
         f"(Theil–Sen {found['slope_per_s']:+,.2f}{u}/s, Mann–Kendall {p_text})"
     )
 
