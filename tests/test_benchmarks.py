@@ -38,3 +38,11 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
 def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
     out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
     assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
+
+
+def test_gc_callback_benchmark_prints_the_cost_per_collection() -> None:
+    out = run("gc_callback.py", "--collections", "200", "--rounds", "1")
+    assert re.search(r"callback alone: [\d.]+ µs per collection", out), out
+    assert re.search(
+        r"young collection: [\d.]+ µs without a callback, [\d.]+ µs with an empty", out
+    )

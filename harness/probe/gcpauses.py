@@ -32,7 +32,8 @@ Collection = tuple[float, int, float, int, int, bool]
 
 
 class GcTimer:
-    """The ``gc.callbacks`` entry that times each collection into ``collections``."""
+    """Times each collection into ``collections`` through ``callback``, the function it puts
+    in ``gc.callbacks``."""
 
     def __init__(
         self,
@@ -43,34 +44,42 @@ class GcTimer:
     ) -> None:
         self.loop_thread_id = loop_thread_id
         self.collections: collections.deque[Collection] = collections.deque(maxlen=MAX_PENDING)
-        self._clock = clock
-        self._wall = wall
-        self._started = 0.0
-        self._started_wall = 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        # Collections never nest and never run in two threads at once (the GIL is held
-        # from "start" to "stop"), so one pair of fields is enough.
-        if phase == "start":
-            self._started_wall = self._wall()
-            self._started = self._clock()
-            return
-        self.collections.append((
-            self._started_wall,
-            info["generation"],
-            (self._clock() - self._started) * 1000.0,
-            info["collected"],
-            info["uncollectable"],
-            threading.get_ident() == self.loop_thread_id,
-        ))  # fmt: skip
+        self.callback = _timing(self.collections.append, loop_thread_id, clock=clock, wall=wall)
 
     def install(self) -> None:
-        if self not in gc.callbacks:
-            gc.callbacks.append(self)
+        if self.callback not in gc.callbacks:
+            gc.callbacks.append(self.callback)
 
     def uninstall(self) -> None:
-        if self in gc.callbacks:
-            gc.callbacks.remove(self)
+        if self.callback in gc.callbacks:
+            gc.callbacks.remove(self.callback)
+
+
+def _timing(
+    append: Callable[[Collection], None],
+    loop_thread_id: int,
+    *,
+    clock: Callable[[], float],
+    wall: Callable[[], float],
+) -> Callable[[str, dict[str, int]], None]:
+    """The callback: a closure over locals, about twice as fast as a method (it runs twice
+    per collection, hundreds of times a second in a busy worker)."""
+    get_ident = threading.get_ident
+    # Collections never nest and never run in two threads at once (the GIL is held from
+    # "start" to "stop"), so one pair of cells is enough.
+    started = [0.0, 0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = wall()
+            started[1] = clock()
+            return
+        append((
+            started[0], info["generation"], (clock() - started[1]) * 1000.0,
+            info["collected"], info["uncollectable"], get_ident() == loop_thread_id,
+        ))  # fmt: skip
+
+    return callback
 
 
 def rows(pending: collections.deque[Collection]) -> str:

@@ -23,8 +23,8 @@ def test_a_collection_is_timed_from_its_start_to_its_stop_with_an_injected_clock
     timer = GcTimer(
         loop_thread_id=threading.get_ident(), clock=lambda: next(clock), wall=lambda: next(wall)
     )
-    timer("start", {"generation": 2, "collected": 0, "uncollectable": 0})
-    timer("stop", {"generation": 2, "collected": 1234, "uncollectable": 1})
+    timer.callback("start", {"generation": 2, "collected": 0, "uncollectable": 0})
+    timer.callback("stop", {"generation": 2, "collected": 1234, "uncollectable": 1})
     ((t, gen, ms, collected, uncollectable, on_loop),) = timer.collections
     assert (t, gen, collected, uncollectable, on_loop) == (1_800_000_000.5, 2, 1234, 1, True)
     assert abs(ms - 42.0) < 1e-9
@@ -37,7 +37,7 @@ def test_a_collection_in_another_thread_is_marked_off_the_loop() -> None:
         gc.collect(1)
     finally:
         timer.uninstall()
-    assert timer not in gc.callbacks
+    assert timer.callback not in gc.callbacks
     assert 1 in [c[1] for c in timer.collections]
     assert not any(c[5] for c in timer.collections)
 
