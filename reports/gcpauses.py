@@ -30,16 +30,27 @@ def is_gc_location(location: str | None) -> bool:
     return bool(location) and str(location).startswith("<gc gen")
 
 
-def _overlap(start: float, end: float, gc: pd.DataFrame) -> tuple[float, int]:
-    """Seconds of ``gc`` collections inside [start, end], and the oldest generation among
-    those that overlap (-1 when none does)."""
-    begins = gc["t"].to_numpy(float)
-    ends = begins + gc["duration_ms"].to_numpy(float) / 1000.0
-    inside = np.clip(np.minimum(ends, end) - np.maximum(begins, start), 0.0, None)
-    hit = inside > 0
-    if not hit.any():
-        return 0.0, -1
-    return float(inside.sum()), int(gc["generation"].to_numpy()[hit].max())
+class _Collections:
+    """One worker's collections, sorted by start, for overlap queries."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        rows = rows.sort_values("t")
+        self.begins = rows["t"].to_numpy(float)
+        self.ends = self.begins + rows["duration_ms"].to_numpy(float) / 1000.0
+        self.generations = rows["generation"].to_numpy()
+        self.longest_s = float((self.ends - self.begins).max()) if len(rows) else 0.0
+
+    def overlap(self, start: float, end: float) -> tuple[float, int]:
+        """Seconds of collections inside [start, end], and the oldest generation among
+        those that overlap it (-1 when none does)."""
+        lo = int(np.searchsorted(self.begins, start - self.longest_s, side="left"))
+        hi = int(np.searchsorted(self.begins, end, side="right"))
+        begins, ends = self.begins[lo:hi], self.ends[lo:hi]
+        inside = np.clip(np.minimum(ends, end) - np.maximum(begins, start), 0.0, None)
+        hit = inside > 0
+        if not hit.any():
+            return 0.0, -1
+        return float(inside.sum()), int(self.generations[lo:hi][hit].max())
 
 
 def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
@@ -51,14 +62,14 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
     if stalls.empty or gc.empty:
         return stalls
     out = stalls.copy()
-    by_pid = {pid: rows for pid, rows in gc.groupby("pid")}
+    by_pid = {pid: _Collections(rows) for pid, rows in gc.groupby("pid")}
     for index, stall in stalls.iterrows():
-        rows = by_pid.get(stall["pid"])
-        if rows is None:
+        collections = by_pid.get(stall["pid"])
+        if collections is None:
             continue
         duration_s = float(stall["duration_ms"]) / 1000.0
         start = float(stall["start"])
-        spent, generation = _overlap(start - SLACK_S, start + duration_s + SLACK_S, rows)
+        spent, generation = collections.overlap(start - SLACK_S, start + duration_s + SLACK_S)
         if generation < 0 or spent < GC_SHARE * duration_s:
             continue
         stacks = stall["stacks"] if isinstance(stall["stacks"], list) else []
