@@ -79,7 +79,9 @@ GAUGE_COLUMNS = (
     "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",
     "log_records", "log_bytes", "log_top", "rss_mb",
 )  # fmt: skip
-GC_COLUMNS = ("t", "generation", "duration_ms", "collected", "uncollectable", "on_loop")
+GC_COLUMNS = (
+    "t", "generation", "duration_ms", "cpu_ms", "collected", "uncollectable", "on_loop",
+)  # fmt: skip
 RESOURCE_COLUMNS = (
     "t", "role", "pid", "ppid", "name", "rss_mb", "cpu_pct", "threads", "fds", "connections",
 )  # fmt: skip

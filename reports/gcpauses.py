@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 GC_SHARE = 0.5  # of a stall's duration spent in collections: the stall is the collector's
+# A collection as long as a stall is a pause of the collector when it also worked (on the
+# CPU) for this share of the threshold; else the machine held it up (preempted, GIL held).
+PAUSE_CPU_SHARE = 0.5
 SLACK_S = 0.005  # a stall's start is estimated within ± half a heartbeat interval
 GC_FUNCTION = "gc.collect"
 
@@ -86,6 +89,14 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def pauses(gc: pd.DataFrame, *, threshold_ms: float) -> pd.Series:
+    """Which collections are pauses: as long as ``threshold_ms`` and working at least
+    ``PAUSE_CPU_SHARE`` of it on the CPU (``cpu_ms``; taken as the duration when absent)."""
+    duration = gc["duration_ms"].astype(float)
+    cpu = gc["cpu_ms"].astype(float).fillna(duration) if "cpu_ms" in gc else duration
+    return (duration >= threshold_ms) & (cpu >= PAUSE_CPU_SHARE * threshold_ms)
+
+
 def _tail(requests: pd.DataFrame, pauses: pd.DataFrame) -> dict[str, Any]:
     """Of the requests at or above the P99 latency, how many overlapped a long pause."""
     if requests.empty:
@@ -120,22 +131,22 @@ def gc_figures(
     workers: int,
 ) -> dict[str, Any]:
     """Collections in the window (``gc``, ``stalls`` and ``requests`` already clipped to it):
-    how many per generation; those over ``threshold_ms`` (pauses: count, total, longest);
+    how many per generation; the pauses (``pauses``: count, total, longest) and the
+    collections as long that the machine held up;
     their share of the loop's time; the stalls blamed on the collector, with the line they
     interrupted; the requests of the tail (≥ P99) that overlapped a pause."""
     loop_ms = max(seconds, 1e-9) * 1000.0 * max(workers, 1)
     if gc.empty:
         return {"recorded": False, "threshold_ms": threshold_ms}
     durations = gc["duration_ms"].astype(float)
-    long = gc[durations >= threshold_ms]
+    is_pause = pauses(gc, threshold_ms=threshold_ms)
+    long = gc[is_pause]
     by_gen = {
         str(int(gen)): {
             "collections": int(len(rows)),
             "total_ms": round(float(rows["duration_ms"].sum()), 3),
-            "pauses": int((rows["duration_ms"] >= threshold_ms).sum()),
-            "pauses_ms": round(
-                float(rows.loc[rows["duration_ms"] >= threshold_ms, "duration_ms"].sum()), 3
-            ),  # fmt: skip
+            "pauses": int(is_pause[rows.index].sum()),
+            "pauses_ms": round(float(rows.loc[is_pause[rows.index], "duration_ms"].sum()), 3),
             "max_ms": round(float(rows["duration_ms"].max()), 3),
         }
         for gen, rows in gc.groupby("generation", sort=True)
@@ -156,6 +167,8 @@ def gc_figures(
         "share": round(float(durations.sum()) / loop_ms, 4),
         "generations": by_gen,
         "pauses": int(len(long)),
+        # as long as a pause, but the collector was mostly off the CPU: a busy machine's
+        "held_up": int(((durations >= threshold_ms) & ~is_pause).sum()),
         "pauses_ms": round(pause_ms, 3),
         "pauses_share": round(pause_ms / loop_ms, 4),
         "max_ms": round(float(durations.max()), 3),
@@ -167,12 +180,11 @@ def gc_figures(
 
 
 def pause_events(gc: pd.DataFrame, *, threshold_ms: float, t0: float) -> pd.DataFrame:
-    """The collections of at least ``threshold_ms`` as chart marks: pid, at (s since t0),
-    duration_ms, generation."""
+    """The pauses (``pauses``) as chart marks: pid, at (s since t0), duration_ms, generation."""
     columns = ["pid", "at", "duration_ms", "generation"]
     if gc.empty:
         return pd.DataFrame(columns=columns)
-    long = gc[gc["duration_ms"].astype(float) >= threshold_ms]
+    long = gc[pauses(gc, threshold_ms=threshold_ms)]
     return pd.DataFrame(
         {"pid": long["pid"], "at": long["t"].astype(float) - t0,
          "duration_ms": long["duration_ms"].astype(float), "generation": long["generation"]}

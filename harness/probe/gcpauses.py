@@ -7,8 +7,11 @@ cannot sample the loop meanwhile (it needs the GIL too): it only sees the line t
 next, usually the one whose allocation triggered the collection.  Timing each collection
 through ``gc.callbacks`` lets the report put such a stall on the collector instead.
 
-The callback appends one tuple per collection (two clock reads, no I/O); a task on the
-loop writes them out once a second.  ``benchmarks/gc_callback.py`` measures the cost.
+The callback appends one tuple per collection (two reads each of the wall clock and of
+the thread's CPU clock, no I/O); a task on the loop writes them out once a second.  The
+CPU time tells a collection that worked from one the machine held up (preempted while
+holding the GIL: on a busy machine a young collection of a millisecond can last 100).
+``benchmarks/gc_callback.py`` measures the cost.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from lagscope import rundir
 FLUSH_EVERY_S = 1.0
 MAX_PENDING = 200_000  # collections kept while the writer is late (never reached in practice)
 
-# (start unix s, generation, duration ms, collected, uncollectable, on the loop thread)
-Collection = tuple[float, int, float, int, int, bool]
+# (start unix s, generation, duration ms, CPU ms, collected, uncollectable, on the loop thread)
+Collection = tuple[float, int, float, float, int, int, bool]
 
 
 class GcTimer:
@@ -41,10 +44,13 @@ class GcTimer:
         loop_thread_id: int,
         clock: Callable[[], float] = time.perf_counter,
         wall: Callable[[], float] = time.time,
+        cpu: Callable[[], float] = time.thread_time,
     ) -> None:
         self.loop_thread_id = loop_thread_id
         self.collections: collections.deque[Collection] = collections.deque(maxlen=MAX_PENDING)
-        self.callback = _timing(self.collections.append, loop_thread_id, clock=clock, wall=wall)
+        self.callback = _timing(
+            self.collections.append, loop_thread_id, clock=clock, wall=wall, cpu=cpu
+        )
 
     def install(self) -> None:
         if self.callback not in gc.callbacks:
@@ -61,22 +67,26 @@ def _timing(
     *,
     clock: Callable[[], float],
     wall: Callable[[], float],
+    cpu: Callable[[], float],
 ) -> Callable[[str, dict[str, int]], None]:
     """The callback: a closure over locals, about twice as fast as a method (it runs twice
     per collection, hundreds of times a second in a busy worker)."""
     get_ident = threading.get_ident
     # Collections never nest and never run in two threads at once (the GIL is held from
-    # "start" to "stop"), so one pair of cells is enough.
-    started = [0.0, 0.0]
+    # "start" to "stop"), so one set of cells is enough.
+    started = [0.0, 0.0, 0.0]
 
     def callback(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             started[0] = wall()
+            started[2] = cpu()
             started[1] = clock()
             return
+        ended = clock()
         append((
-            started[0], info["generation"], (clock() - started[1]) * 1000.0,
-            info["collected"], info["uncollectable"], get_ident() == loop_thread_id,
+            started[0], info["generation"], (ended - started[1]) * 1000.0,
+            (cpu() - started[2]) * 1000.0, info["collected"], info["uncollectable"],
+            get_ident() == loop_thread_id,
         ))  # fmt: skip
 
     return callback
@@ -87,10 +97,12 @@ def rows(pending: collections.deque[Collection]) -> str:
     lines = []
     while True:
         try:
-            t, gen, ms, collected, uncollectable, on_loop = pending.popleft()
+            t, gen, ms, cpu_ms, collected, uncollectable, on_loop = pending.popleft()
         except IndexError:
             break
-        lines.append(f"{t:.6f},{gen},{ms:.3f},{collected},{uncollectable},{int(on_loop)}\n")
+        lines.append(
+            f"{t:.6f},{gen},{ms:.3f},{cpu_ms:.3f},{collected},{uncollectable},{int(on_loop)}\n"
+        )
     return "".join(lines)
 
 

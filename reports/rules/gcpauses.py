@@ -1,7 +1,7 @@
 """``gc_pauses``: collections of the garbage collector stalled the event loop.
 
 Read from ``gc.csv`` (every collection, timed by the probe in every worker): the pauses
-at least as long as the stall threshold, per generation, their share of the loop's time
+(at least as long as the stall threshold, and working half of it on the CPU), per generation, their share of the loop's time
 and of the tail latency, and the stalls put on the collector (``reports.gcpauses``) with
 the line they interrupted, which is context, not the culprit.
 """
@@ -80,7 +80,14 @@ def gc_pauses(fig: Figures) -> list[Finding]:
                     else ""
                 )
                 + f"; every collection together {gc['total_ms']:,.0f} ms ({gc['share']:.1%} "
-                "of the loop's time)."
+                "of the loop's time)"
+                + (
+                    f"; {plural(gc['held_up'], 'more collection')} as long, mostly off the CPU "
+                    "(the machine held the collector up), not counted"
+                    if gc.get("held_up")
+                    else ""
+                )
+                + "."
             ),
             "location": gc_location(int(worst)),
             "endpoint": None,

@@ -75,7 +75,7 @@ def collections(rows: list[tuple[float, int, float]] | None = None) -> pd.DataFr
     return pd.DataFrame(
         {"pid": 4242, "t": [T0 + at for at, _, _ in rows],
          "generation": [gen for _, gen, _ in rows], "duration_ms": [ms for _, _, ms in rows],
-         "collected": 10, "uncollectable": 0, "on_loop": 1}
+         "cpu_ms": [ms for _, _, ms in rows], "collected": 10, "uncollectable": 0, "on_loop": 1}
     )  # fmt: skip
 
 

@@ -102,3 +102,11 @@ def test_short_young_collections_alone_are_no_finding() -> None:
 def test_a_run_without_gc_csv_reads_as_not_recorded() -> None:
     summary = summarize(frames.run_data(gc_frame=frames.collections([])))
     assert summary["gc"] == {"recorded": False, "threshold_ms": 20.0}
+
+
+def test_a_collection_the_machine_held_up_is_not_a_pause_of_the_collector() -> None:
+    # 115 ms long, 0.4 ms on the CPU: preempted while it held the GIL
+    held = frames.collections([(2.0 + i, 0, 115.0) for i in range(4)]).assign(cpu_ms=0.4)
+    summary = summarize(frames.run_data(gc_frame=held))
+    assert summary["diagnosis"] == []
+    assert (summary["gc"]["pauses"], summary["gc"]["held_up"]) == (0, 4)

@@ -19,15 +19,17 @@ def ticks(*values: float) -> Iterator[float]:
 
 
 def test_a_collection_is_timed_from_its_start_to_its_stop_with_an_injected_clock() -> None:
-    clock, wall = ticks(10.0, 10.042), ticks(1_800_000_000.5)
+    clock, wall, cpu = ticks(10.0, 10.042), ticks(1_800_000_000.5), ticks(3.0, 3.030)
     timer = GcTimer(
-        loop_thread_id=threading.get_ident(), clock=lambda: next(clock), wall=lambda: next(wall)
-    )
+        loop_thread_id=threading.get_ident(), clock=lambda: next(clock), wall=lambda: next(wall),
+        cpu=lambda: next(cpu),
+    )  # fmt: skip
     timer.callback("start", {"generation": 2, "collected": 0, "uncollectable": 0})
     timer.callback("stop", {"generation": 2, "collected": 1234, "uncollectable": 1})
-    ((t, gen, ms, collected, uncollectable, on_loop),) = timer.collections
+    ((t, gen, ms, cpu_ms, collected, uncollectable, on_loop),) = timer.collections
     assert (t, gen, collected, uncollectable, on_loop) == (1_800_000_000.5, 2, 1234, 1, True)
     assert abs(ms - 42.0) < 1e-9
+    assert abs(cpu_ms - 30.0) < 1e-9  # 12 ms of it the machine held the collector up
 
 
 def test_a_collection_in_another_thread_is_marked_off_the_loop() -> None:
@@ -39,7 +41,7 @@ def test_a_collection_in_another_thread_is_marked_off_the_loop() -> None:
         timer.uninstall()
     assert timer.callback not in gc.callbacks
     assert 1 in [c[1] for c in timer.collections]
-    assert not any(c[5] for c in timer.collections)
+    assert not any(c[6] for c in timer.collections)
 
 
 def test_rows_drain_the_pending_collections_as_csv_lines() -> None:
@@ -52,9 +54,10 @@ def test_rows_drain_the_pending_collections_as_csv_lines() -> None:
     text = rows(timer.collections)
     assert not timer.collections
     line = text.splitlines()[-1]  # the explicit full collection (an automatic one may precede)
-    t, gen, ms, collected, uncollectable, on_loop = line.split(",")
+    t, gen, ms, cpu_ms, collected, uncollectable, on_loop = line.split(",")
     assert (gen, on_loop) == ("2", "1")
     assert float(ms) > 0
+    assert float(cpu_ms) >= 0
     assert int(collected) >= 0
     assert int(uncollectable) >= 0
     assert float(t) > 0
