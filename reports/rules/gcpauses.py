@@ -1,9 +1,10 @@
 """``gc_pauses``: collections of the garbage collector stalled the event loop.
 
 Read from ``gc.csv`` (every collection, timed by the probe in every worker): the pauses
-(at least as long as the stall threshold, and working half of it on the CPU), per generation, their share of the loop's time
-and of the tail latency, and the stalls put on the collector (``reports.gcpauses``) with
-the line they interrupted, which is context, not the culprit.
+(at least as long as the stall threshold, and working half of it on the CPU), per
+generation, their share of the loop's time and of the tail latency, and the stalls put on
+the collector (``reports.gcpauses``) with the line they interrupted, which is context, not
+the culprit.
 """
 
 from __future__ import annotations
