@@ -114,9 +114,12 @@ def _read_gc(run_dir: Path) -> pd.DataFrame:
         if path.stat().st_size == 0:
             continue
         frame = pd.read_csv(path, on_bad_lines="skip")
+        if "cpu_ms" not in frame:  # an early gc.csv: pauses are then judged on duration alone
+            frame["cpu_ms"] = float("nan")
         if set(rundir.GC_COLUMNS) <= set(frame.columns):
             frame = frame[list(rundir.GC_COLUMNS)].apply(pd.to_numeric, errors="coerce")
-            frames.append(frame.dropna().assign(pid=int(path.parent.name)))
+            frame = frame.dropna(subset=[c for c in rundir.GC_COLUMNS if c != "cpu_ms"])
+            frames.append(frame.assign(pid=int(path.parent.name)))
     if not frames:
         return empty_gc()
     return pd.concat(frames, ignore_index=True)[["pid", *rundir.GC_COLUMNS]]
