@@ -9,6 +9,7 @@ SPAWN_RATE = 20.0  # users started per second
 MAX_USERS = 1000  # open model: cap of the pool of users the arrivals are handed to
 STALL_THRESHOLD_MS = 20.0  # loop lag above which the watchdog samples the loop's stack
 PROBE_INTERVAL_MS = 10.0  # heartbeat interval
+PROBE_SAMPLE_MS = 2.0  # the watchdog's stack-sampling interval during a stall
 GAUGE_INTERVAL_MS = 250.0  # app-side gauges sampling interval
 DOWNSTREAM_LATENCY_MS = 50.0  # shop's payments downstream
 DOWNSTREAM_STOCK_LATENCY_MS = 100.0  # shop's warehouse downstream

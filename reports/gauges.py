@@ -1,15 +1,28 @@
 """App-side gauge figures per worker (``workers/<pid>/gauges.csv``) over the steady window.
 
-Pure: data frames in, plain dicts out.  The rules in ``reports/rules/`` read these.
+Pure: data frames in, plain dicts out (typed in ``reports.summary_types``).  The rules in
+``reports/rules/`` read these.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from lagscope.reports.summary_types import (
+    AppSection,
+    GrowthFigures,
+    HeldTrend,
+    LogFigures,
+    PoolFigures,
+    RssFigures,
+    SafetySection,
+    SiteTrend,
+    TaskFigures,
+    Trend,
+    WorkerGauges,
+)
 from lagscope.reports.trend import trend
 
 EDGE = 3  # samples averaged at each end of the window for start/end levels
@@ -39,7 +52,7 @@ def _has(frame: pd.DataFrame, column: str) -> bool:
     return bool(_num(frame, column).notna().any())
 
 
-def _tasks(g: pd.DataFrame) -> dict[str, Any]:
+def _tasks(g: pd.DataFrame) -> TaskFigures:
     if not _has(g, "tasks"):
         return {}
     tasks = _num(g, "tasks")
@@ -53,7 +66,7 @@ def _tasks(g: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _saturation(busy: pd.Series, total: pd.Series, waiting: pd.Series) -> dict[str, Any]:
+def _saturation(busy: pd.Series, total: pd.Series, waiting: pd.Series) -> PoolFigures:
     known = total.notna() & (total > 0)
     if not known.any():
         return {"capacity": None}
@@ -95,7 +108,7 @@ def _request_waits(g: pd.DataFrame) -> dict[str, str]:
     return waits
 
 
-def _trend(g: pd.DataFrame, values: pd.Series) -> dict[str, Any] | None:
+def _trend(g: pd.DataFrame, values: pd.Series) -> Trend | None:
     found = trend(g["t"].to_numpy(float), values.to_numpy(float))
     return None if found is None else found.to_json()
 
@@ -118,25 +131,26 @@ def _site_counts(g: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def growth(g: pd.DataFrame) -> dict[str, Any]:
+def growth(g: pd.DataFrame) -> GrowthFigures:
     """The shape (reports.trend) of each gauge a leak grows: pending tasks, the tasks at
     each wait site (only the sites that grow), RSS, DB connections checked out, sessions
     held (with the site most of them were opened at) and the threadpool's queue.
 
     A series the file lacks is None.  Rules decide what is a leak (relative to the load).
     """
-    sites = []
+    sites: list[SiteTrend] = []
     for site, counts in _site_counts(g).items():
         found = _trend(g, counts)
         if found is not None and found["shape"] == "growing":
-            sites.append({"site": str(site), **found})
+            sites.append(SiteTrend(site=str(site), **found))
     sites.sort(key=lambda s: s["rise"], reverse=True)
-    held = None
+    held: HeldTrend | None = None
     if _has(g, "db_held_count"):
-        held = _trend(g, _num(g, "db_held_count").fillna(0.0))
-        if held is not None:
-            counts = _num(g, "db_held_count").fillna(0)
-            held["site"] = _mode(g.loc[counts > 0, "db_held_top"]) if "db_held_top" in g else None
+        counts = _num(g, "db_held_count").fillna(0.0)
+        found = _trend(g, counts)
+        if found is not None:
+            where = _mode(g.loc[counts > 0, "db_held_top"]) if "db_held_top" in g else None
+            held = HeldTrend(site=where, **found)
     return {
         "tasks": _trend(g, _num(g, "tasks")) if _has(g, "tasks") else None,
         "task_sites": sites[:SITES_KEPT],
@@ -162,7 +176,7 @@ def before_cap(g: pd.DataFrame, cap_mb: float | None) -> pd.DataFrame:
 
 def worker_gauges(
     g: pd.DataFrame, *, seconds: float, cap_mb: float | None = None
-) -> dict[str, Any]:
+) -> WorkerGauges:
     """The figures of one worker's gauge rows inside the window (sorted by ``t``).
 
     A section is empty (``{}``, or ``capacity: None``) when the file lacks its columns:
@@ -193,7 +207,7 @@ def worker_gauges(
     }
 
 
-def _logs(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+def _logs(g: pd.DataFrame, *, seconds: float) -> LogFigures:
     if not _has(g, "log_records"):
         return {}
     records, nbytes = _num(g, "log_records"), _num(g, "log_bytes").fillna(0)
@@ -209,7 +223,7 @@ def _logs(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     }
 
 
-def _rss(g: pd.DataFrame) -> dict[str, Any]:
+def _rss(g: pd.DataFrame) -> RssFigures:
     if not _has(g, "rss_mb"):
         return {}
     rss = _num(g, "rss_mb")
@@ -222,7 +236,7 @@ def _rss(g: pd.DataFrame) -> dict[str, Any]:
 
 def gauge_figures(
     gauges: pd.DataFrame, *, seconds: float, cap_mb: float | None = None
-) -> dict[str, Any]:
+) -> AppSection:
     """``{"workers": {pid: figures}}`` for every worker with at least two samples."""
     workers = {
         str(pid): worker_gauges(group, seconds=seconds, cap_mb=cap_mb)
@@ -232,7 +246,7 @@ def gauge_figures(
     return {"workers": workers}
 
 
-def memory_cap(gauges: pd.DataFrame, *, cap_mb: float | None) -> dict[str, Any]:
+def memory_cap(gauges: pd.DataFrame, *, cap_mb: float | None) -> SafetySection:
     """Whether any worker reached the seeded faults' memory cap during the whole run."""
     if gauges.empty or cap_mb is None or "rss_mb" not in gauges:
         return {"memory_cap_mb": cap_mb, "cap_hit": False, "workers_at_cap": [], "rss_mb_max": None}

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-
-Shape = Literal["growing", "levelling", "draining", "flat"]
+from lagscope.reports.summary_types import Shape
+from lagscope.reports.summary_types import Trend as TrendFigures
 Array = npt.NDArray[np.float64]
 
 MAX_POINTS = 240  # longer series are thinned to bin medians (both statistics are O(n²))
@@ -93,8 +93,10 @@ class Trend:
     p_value: float  # Mann–Kendall, one-sided (increasing)
     shape: Shape
 
-    def to_json(self) -> dict[str, Any]:
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+    def to_json(self) -> TrendFigures:
+        """As summary.json holds it (floats rounded to 6 places)."""
+        data = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return cast(TrendFigures, data)
 
 
 def _shape(

@@ -46,3 +46,8 @@ def test_gc_callback_benchmark_prints_the_cost_per_collection() -> None:
     assert re.search(
         r"young collection: [\d.]+ µs without a callback, [\d.]+ µs with an empty", out
     )
+
+
+def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
+    out = run("pytest_plugin.py", "--tests", "20", "--rounds", "1")
+    assert re.search(r"--lagscope +CPU +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)

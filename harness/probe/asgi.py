@@ -41,7 +41,7 @@ class ProbeOptions:
     app_root: str = field(default_factory=os.getcwd)
     interval_ms: float = defaults.PROBE_INTERVAL_MS
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
-    sample_ms: float = 2.0
+    sample_ms: float = defaults.PROBE_SAMPLE_MS
     app_name: str = ""
     gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
     profile: bool = False  # the window the harness asks for (probe.profiler)

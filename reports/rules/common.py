@@ -6,9 +6,8 @@ them on a busy two-core machine, while each seeded fault crosses them within sec
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures
+from lagscope.reports.summary_types import LatencyFigures, PoolFigures, Trend, WorkerGauges
 from lagscope.reports.trend import time_to
 
 # A pool (DB or threads) counts as exhausted when it was full, with callers waiting,
@@ -18,12 +17,12 @@ SATURATED_SHARE = 0.5
 LOOP_BLOCKED_SHARE = 0.05
 
 
-def workers(fig: Figures) -> list[tuple[str, dict[str, Any]]]:
+def workers(fig: Figures) -> list[tuple[str, WorkerGauges]]:
     """(pid, gauge figures) of every worker that reported gauges."""
     return sorted(fig.gauges.get("workers", {}).items())
 
 
-def exhausted(pool: dict[str, Any]) -> bool:
+def exhausted(pool: PoolFigures) -> bool:
     """The pool was full with callers waiting for a large share of the window."""
     return bool(
         pool.get("capacity")
@@ -38,7 +37,7 @@ def loop_blocked_share(fig: Figures) -> float:
     return float(fig.loop.get("stall_total_ms") or 0.0) / loop_ms if loop_ms > 0 else 0.0
 
 
-def endpoints(fig: Figures) -> dict[str, dict[str, Any]]:
+def endpoints(fig: Figures) -> dict[str, LatencyFigures]:
     return dict(fig.requests.get("endpoints", {}))
 
 
@@ -77,7 +76,7 @@ def rps(fig: Figures) -> float:
     return float(fig.requests.get("aggregate", {}).get("rps") or 0.0)
 
 
-def grows(found: dict[str, Any] | None, *, per_request: float, rps: float, min_rise: float) -> bool:
+def grows(found: Trend | None, *, per_request: float, rps: float, min_rise: float) -> bool:
     """``found`` (a reports.trend figure) grows steadily, by at least ``min_rise`` and
     ``NOISE_WIDTHS`` of its noise over the window (the fitted rise or the gain from start
     to end, whichever is larger: a leak that began mid-window fits a line poorly), and by
@@ -101,7 +100,7 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:,.1f} days"
 
 
-def trend_words(found: dict[str, Any], unit: str = "") -> str:
+def trend_words(found: Trend, unit: str = "") -> str:
     """``4 → 80 over 20 s (+3.1/s, Mann–Kendall p < 0.001)``."""
     p = float(found["p_value"])
     p_text = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
@@ -114,7 +113,7 @@ def trend_words(found: dict[str, Any], unit: str = "") -> str:
     )
 
 
-def memory_projection(rss: dict[str, Any] | None, fig: Figures) -> str:
+def memory_projection(rss: Trend | None, fig: Figures) -> str:
     """``; at this rate the worker reaches 512 MB in 41 min`` from an RSS trend that grows,
     toward the run's memory cap (``--memory-cap``); empty when RSS does not grow."""
     cap = fig.safety.get("memory_cap_mb")

@@ -10,6 +10,8 @@ from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.gcpauses import is_gc_location
 from lagscope.reports.wording import plural
 
+from lagscope.stalls import DOING, REMEDY
+
 # A blocker is worth a finding when it recurs or when one stall alone is long.
 MIN_STALLS = 3
 LONG_STALL_MS = 100.0
@@ -17,20 +19,6 @@ LONG_STALL_MS = 100.0
 LIBRARY_SHARE = 0.05
 CRITICAL_SHARE = 0.05
 CRITICAL_STALL_MS = 500.0
-
-REMEDY = {
-    "wait": (
-        "Await an async client instead (httpx.AsyncClient, an async DB driver, aiofiles), or "
-        "move the blocking call off the loop with `await run_in_threadpool(fn, ...)` / "
-        "`await asyncio.to_thread(fn, ...)`; or declare the endpoint with plain `def` so "
-        "FastAPI runs it in the threadpool."
-    ),
-    "cpu": (
-        "Move the CPU-bound work off the event loop: a ProcessPoolExecutor via "
-        "`loop.run_in_executor` (pure Python), or a thread for C code that releases the GIL "
-        "(hashlib, zlib); or precompute/cache the result."
-    ),
-}
 
 
 def _ms(value: float | None) -> str:
@@ -41,7 +29,7 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     """One finding per code location that stalled the event loop."""
     workers = max(int(fig.loop.get("workers") or 1), 1)
     loop_ms = fig.seconds * 1000.0 * workers
-    findings = []
+    findings: list[Finding] = []
     for blocker in fig.loop.get("top_blockers", []):
         if is_gc_location(blocker["location"]):
             continue  # the collector's stalls: gc_pauses reports them
@@ -50,7 +38,7 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
         if not recurring or (not blocker["in_user_code"] and share < LIBRARY_SHARE):
             continue
         cause = blocker.get("cause") or "wait"
-        doing = "waiting in a blocking call" if cause == "wait" else "computing (CPU-bound)"
+        doing = DOING.get(cause, DOING["wait"])
         where = f" in {blocker['endpoint']}" if blocker.get("endpoint") else ""
         critical = share >= CRITICAL_SHARE or blocker["max_ms"] >= CRITICAL_STALL_MS
         agg = fig.requests.get("aggregate", {})

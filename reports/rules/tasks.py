@@ -8,8 +8,6 @@ second) is a leak as much as a fast one; a burst of tasks that drains is not.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.rules.common import (
     grows,
@@ -19,6 +17,7 @@ from lagscope.reports.rules.common import (
     where,
     workers,
 )
+from lagscope.reports.summary_types import SiteTrend, Trend, WorkerGauges
 
 PER_REQUEST = 0.002  # tasks left behind per request served: one in 500
 MIN_RISE = 5.0  # tasks
@@ -30,37 +29,41 @@ REMEDY = (
 )
 
 
-def leaking_site(w: dict[str, Any], load: float) -> dict[str, Any] | None:
+def leaking_site(w: WorkerGauges, load: float) -> SiteTrend | None:
     """The wait site whose tasks grow the most, if any grows like a leak."""
-    sites = (w.get("growth") or {}).get("task_sites") or []
+    growth = w.get("growth")
+    sites = growth["task_sites"] if growth else []
     found = [s for s in sites if grows(s, per_request=PER_REQUEST, rps=load, min_rise=MIN_RISE)]
     return max(found, key=lambda s: s["rise"]) if found else None
 
 
-def leaks(w: dict[str, Any], load: float) -> bool:
+def leaks(w: WorkerGauges, load: float) -> bool:
     """The worker's pending tasks, at one site or in all, grow like a leak."""
-    total = (w.get("growth") or {}).get("tasks")
+    growth = w.get("growth")
+    total = growth["tasks"] if growth else None
     return leaking_site(w, load) is not None or grows(
         total, per_request=PER_REQUEST, rps=load, min_rise=MIN_RISE
     )
 
 
 def unbounded_background_tasks(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     load = rps(fig)
     for pid, w in workers(fig):
         if not leaks(w, load):
             continue
-        tasks, growth = w.get("tasks") or {}, w.get("growth") or {}
+        growth = w["growth"]
         site = leaking_site(w, load)
-        total = growth.get("tasks") or site or {}
-        where_ = site["site"] if site else tasks.get("wait_top")
-        grown = site or total
+        total: Trend | None = growth["tasks"] or site
+        grown: Trend | None = site or total
+        if total is None or grown is None:
+            continue
+        where_ = site["site"] if site else w["tasks"].get("wait_top")
         slope = float(grown["slope_per_s"])
         per_request = slope / load if load > 0 else None
-        rss = growth.get("rss_mb")
+        rss = growth["rss_mb"]
         projection = memory_projection(rss, fig)
-        cap = fig.safety if fig.safety.get("cap_hit") else {}
+        cap = fig.safety if fig.safety.get("cap_hit") else None
         findings.append(
             {
                 "kind": "unbounded_background_tasks",

@@ -35,16 +35,18 @@ def _slowest(fig: Figures) -> str | None:
 
 
 def threadpool_saturation(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     load = rps(fig)
     for pid, w in workers(fig):
         threads = w.get("threads", {})
-        queue = (w.get("growth") or {}).get("threads_waiting")
+        growth = w.get("growth")
+        queue = growth["threads_waiting"] if growth else None
         growing = grows(queue, per_request=QUEUE_PER_REQUEST, rps=load, min_rise=QUEUE_MIN_RISE)
         if not threads.get("capacity") or not (exhausted(threads) or growing):
             continue
         endpoint = _slowest(fig)
-        p50 = endpoints(fig).get(endpoint or "", {}).get("p50_ms")
+        slowest = endpoints(fig).get(endpoint or "")
+        p50 = slowest.get("p50_ms") if slowest else None
         findings.append(
             {
                 "kind": "threadpool_saturation",
