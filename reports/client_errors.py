@@ -20,10 +20,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from typing import Any
 
 import pandas as pd
 from lagscope.reports.latency import endpoint_key
+from lagscope.reports.summary_types import ClientErrorsSection, EndpointClientErrors, Validation
 
 MISSING = {404, 410}
 RATE_LIMITED = {429}
@@ -49,7 +49,7 @@ def validation_errors(body: str) -> list[tuple[str, str]]:
     ]
 
 
-def _validation(bodies: pd.DataFrame) -> dict[str, Any] | None:
+def _validation(bodies: pd.DataFrame) -> Validation | None:
     """The most common validation error among ``bodies`` (422s of one endpoint)."""
     seen: Counter[tuple[str, str]] = Counter()
     for body in bodies["body"].dropna().astype(str):
@@ -60,7 +60,7 @@ def _validation(bodies: pd.DataFrame) -> dict[str, Any] | None:
     return {"loc": loc, "msg": msg, "bodies": count, "of": int(len(bodies))}
 
 
-def client_error_figures(requests: pd.DataFrame, bodies: pd.DataFrame) -> dict[str, Any]:
+def client_error_figures(requests: pd.DataFrame, bodies: pd.DataFrame) -> ClientErrorsSection:
     """Over the window's ``requests`` (and the 4xx ``bodies`` sampled in it): per endpoint
     with client errors, their count and share of its requests, by status, and the most
     common validation error; and what was left out, by reason."""
@@ -77,7 +77,7 @@ def client_error_figures(requests: pd.DataFrame, bodies: pd.DataFrame) -> dict[s
     body_keys = (
         endpoint_key(bodies) if not bodies.empty else pd.Series(dtype=str, index=bodies.index)
     )
-    endpoints: dict[str, Any] = {}
+    endpoints: dict[str, EndpointClientErrors] = {}
     for key, rows in requests[counted].groupby(keys[counted], sort=True):
         mine = bodies[(body_keys == key) & (bodies["status"].astype(int) == 422)] if len(
             bodies

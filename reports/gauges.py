@@ -174,9 +174,7 @@ def before_cap(g: pd.DataFrame, cap_mb: float | None) -> pd.DataFrame:
     return g if not over.any() else g.iloc[: int(np.argmax(over))]
 
 
-def worker_gauges(
-    g: pd.DataFrame, *, seconds: float, cap_mb: float | None = None
-) -> WorkerGauges:
+def worker_gauges(g: pd.DataFrame, *, seconds: float, cap_mb: float | None = None) -> WorkerGauges:
     """The figures of one worker's gauge rows inside the window (sorted by ``t``).
 
     A section is empty (``{}``, or ``capacity: None``) when the file lacks its columns:

@@ -12,10 +12,9 @@ Pure: data frames in, data frames and dicts out.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+from lagscope.reports.summary_types import GcSection, GcTail, GenerationFigures
 
 GC_SHARE = 0.5  # of a stall's duration spent in collections: the stall is the collector's
 # A collection as long as a stall is a pause of the collector when it also worked (on the
@@ -97,7 +96,7 @@ def pauses(gc: pd.DataFrame, *, threshold_ms: float) -> pd.Series:
     return (duration >= threshold_ms) & (cpu >= PAUSE_CPU_SHARE * threshold_ms)
 
 
-def _tail(requests: pd.DataFrame, pauses: pd.DataFrame) -> dict[str, Any]:
+def _tail(requests: pd.DataFrame, pauses: pd.DataFrame) -> GcTail:
     """Of the requests at or above the P99 latency, how many overlapped a long pause."""
     if requests.empty:
         return {"p99_ms": None, "requests": 0, "overlapping": 0, "share": None}
@@ -129,7 +128,7 @@ def gc_figures(
     threshold_ms: float,
     seconds: float,
     workers: int,
-) -> dict[str, Any]:
+) -> GcSection:
     """Collections in the window (``gc``, ``stalls`` and ``requests`` already clipped to it):
     how many per generation; the pauses (``pauses``: count, total, longest) and the
     collections as long that the machine held up;
@@ -141,7 +140,7 @@ def gc_figures(
     durations = gc["duration_ms"].astype(float)
     is_pause = pauses(gc, threshold_ms=threshold_ms)
     long = gc[is_pause]
-    by_gen = {
+    by_gen: dict[str, GenerationFigures] = {
         str(int(gen)): {
             "collections": int(len(rows)),
             "total_ms": round(float(rows["duration_ms"].sum()), 3),

@@ -72,20 +72,20 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[Blocker]:
     for location, group in shares.groupby("location", sort=False):
         worst = group.loc[group["ms"].idxmax()]
         context = _mode(group["context"])
-        blockers.append(
-            {
-                "location": str(location),
-                "function": _mode(group["function"]),
-                "endpoint": _mode(group["endpoint"]),
-                "cause": _mode(group["cause"]),
-                "in_user_code": bool(group["in_user_code"].any()),
-                "count": int(len(group)),
-                "total_ms": round(float(group["ms"].sum()), 3),
-                "max_ms": round(float(group["ms"].max()), 3),
-                "stack": short_stack(worst["frames"]),
-                **({"context": str(context)} if context is not None else {}),
-            }
-        )
+        blocker: Blocker = {
+            "location": str(location),
+            "function": _mode(group["function"]),
+            "endpoint": _mode(group["endpoint"]),
+            "cause": _mode(group["cause"]),
+            "in_user_code": bool(group["in_user_code"].any()),
+            "count": int(len(group)),
+            "total_ms": round(float(group["ms"].sum()), 3),
+            "max_ms": round(float(group["ms"].max()), 3),
+            "stack": short_stack(worst["frames"]),
+        }
+        if context is not None:
+            blocker["context"] = str(context)
+        blockers.append(blocker)
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)
     return blockers[:limit]
 

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from lagscope.reports.summary_types import Shape
 from lagscope.reports.summary_types import Trend as TrendFigures
+
 Array = npt.NDArray[np.float64]
 
 MAX_POINTS = 240  # longer series are thinned to bin medians (both statistics are O(n²))

@@ -7,7 +7,9 @@ percent (``%``); counts carry their noun in the right number (``1 stall``, ``2 s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+from lagscope.reports.summary_types import Condition
 
 MINUS = "\u2212"
 NO_VALUE = "–"  # an en dash: nothing measured
@@ -66,7 +68,7 @@ def named(noun: str, names: list[str], plural_form: str | None = None) -> str:
     return f"{word} {', '.join(names)}"
 
 
-def conditions(applied: Sequence[Mapping[str, str]]) -> str:
+def conditions(applied: Sequence[Condition]) -> str:
     """The run conditions faults set (run.json's ``conditions``) in words:
     ``slow_downstream sets --downstream-latency 3s; ...``."""
     by_fault: dict[str, list[str]] = {}

@@ -9,9 +9,8 @@ most common validation error of the sampled 422 bodies (FastAPI's ``detail[].loc
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.summary_types import EndpointClientErrors
 from lagscope.reports.wording import plural
 
 MIN_ERRORS = 5
@@ -25,7 +24,7 @@ REMEDY = (
 )
 
 
-def _statuses(figures: dict[str, Any]) -> str:
+def _statuses(figures: EndpointClientErrors) -> str:
     return ", ".join(f"{n}×{s}" for s, n in sorted(figures["statuses"].items()))
 
 
@@ -41,7 +40,7 @@ def _left_out(left: dict[str, int]) -> str:
 
 def client_errors(fig: Figures) -> list[Finding]:
     figures = fig.client_errors
-    findings = []
+    findings: list[Finding] = []
     for endpoint, e in sorted(
         figures.get("endpoints", {}).items(), key=lambda kv: -kv[1]["client_errors"]
     ):

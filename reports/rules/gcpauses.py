@@ -9,10 +9,9 @@ the culprit.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.gcpauses import gc_location
+from lagscope.reports.summary_types import GcTail, GenerationFigures
 from lagscope.reports.wording import plural
 
 # Pauses recur: one long full collection in a short run is a shared machine's or a warm-up's
@@ -30,7 +29,7 @@ REMEDY = (
 )
 
 
-def _generation_words(gen: str, figures: dict[str, Any], threshold_ms: float) -> str:
+def _generation_words(gen: str, figures: GenerationFigures, threshold_ms: float) -> str:
     return (
         f"gen{gen}: {plural(figures['pauses'], 'pause')} ≥ {threshold_ms:g} ms, "
         f"{figures['pauses_ms']:,.0f} ms in total, longest {figures['max_ms']:,.0f} ms "
@@ -47,7 +46,7 @@ def gc_pauses(fig: Figures) -> list[Finding]:
     threshold = float(gc["threshold_ms"])
     gens = {g: f for g, f in gc["generations"].items() if f["pauses"]}
     worst = max(gens, key=lambda g: gens[g]["pauses_ms"])
-    tail = gc.get("tail") or {}
+    tail: GcTail | None = gc.get("tail")
     workers = max(int(fig.loop.get("workers") or 1), 1)
     return [
         {
@@ -77,7 +76,7 @@ def gc_pauses(fig: Figures) -> list[Finding]:
                 + (
                     f"; {tail['overlapping']} of the {tail['requests']} requests at or above "
                     f"P99 ({tail['p99_ms']:,.0f} ms) overlapped a pause"
-                    if tail.get("requests")
+                    if tail and tail.get("requests")
                     else ""
                 )
                 + f"; every collection together {gc['total_ms']:,.0f} ms ({gc['share']:.1%} "

@@ -27,10 +27,11 @@ REMEDY = (
 
 
 def memory_growth(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     load = rps(fig)
     for pid, w in workers(fig):
-        rss = (w.get("growth") or {}).get("rss_mb")
+        growth = w.get("growth")
+        rss = growth["rss_mb"] if growth else None
         if not rss or tasks.leaks(w, load) or sessions.leaks(w, load):
             continue
         floor = max(MIN_RISE_MB, MIN_SHARE * float(rss["start"]))

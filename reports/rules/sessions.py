@@ -9,8 +9,6 @@ be.  A busy pool whose connections come back does not grow: its sessions close.
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.rules.common import (
     duration,
@@ -22,21 +20,23 @@ from lagscope.reports.rules.common import (
     workers,
 )
 from lagscope.reports.rules.pool import REMEDY
+from lagscope.reports.summary_types import PoolFigures, Trend, WorkerGauges
 from lagscope.reports.trend import time_to
 
 PER_REQUEST = 0.001  # sessions left open per request served: one in 1,000
 MIN_RISE = 2.0  # sessions
 
 
-def leaks(w: dict[str, Any], load: float) -> bool:
+def leaks(w: WorkerGauges, load: float) -> bool:
     """The worker's held sessions grow like a leak (and its pool is not exhausted yet)."""
-    held = (w.get("growth") or {}).get("db_held")
+    growth = w.get("growth")
+    held = growth["db_held"] if growth else None
     return not exhausted(w.get("db", {})) and grows(
         held, per_request=PER_REQUEST, rps=load, min_rise=MIN_RISE
     )
 
 
-def _runs_out(db: dict[str, Any], checked_out: dict[str, Any] | None, slope: float) -> str:
+def _runs_out(db: PoolFigures, checked_out: Trend | None, slope: float) -> str:
     capacity = db.get("capacity")
     if not capacity:
         return "; the pool has no bound: the database's own connection limit is next"
@@ -51,13 +51,13 @@ def _runs_out(db: dict[str, Any], checked_out: dict[str, Any] | None, slope: flo
 
 
 def session_leak(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     load = rps(fig)
     for pid, w in workers(fig):
-        if not leaks(w, load):
+        held = w["growth"]["db_held"] if leaks(w, load) else None
+        if held is None:
             continue
-        growth, db = w["growth"], w.get("db", {})
-        held, checked_out = growth["db_held"], growth.get("db_checked_out")
+        db, checked_out = w["db"], w["growth"]["db_checked_out"]
         site = held.get("site")
         slope = float(held["slope_per_s"])
         findings.append(
