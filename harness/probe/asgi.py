@@ -18,6 +18,7 @@ from typing import Any
 import anyio.to_thread
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
+from lagscope.harness.probe.gcpauses import GcLog
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
@@ -60,6 +61,7 @@ class _Probe:
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
+        self.gc: GcLog | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
 
@@ -111,6 +113,8 @@ class _Probe:
             endpoints=self.endpoints,
         )
         self.gauges.start()
+        self.gc = GcLog(recorder.dir / rundir.GC, loop_thread_id=threading.get_ident())
+        self.gc.start()
         if opts.profile:
             self._profile_task = loop.create_task(
                 profile_when_asked(Path(opts.run_dir), pid=os.getpid())
@@ -131,6 +135,9 @@ class _Probe:
         if self.gauges is not None:
             self.gauges.stop()
             self.gauges = None
+        if self.gc is not None:
+            self.gc.stop()
+            self.gc = None
 
 
 class InstrumentedApp:
