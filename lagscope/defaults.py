@@ -13,6 +13,7 @@ PROBE_SAMPLE_MS = 2.0  # the watchdog's stack-sampling interval during a stall
 GAUGE_INTERVAL_MS = 250.0  # app-side gauges sampling interval
 DOWNSTREAM_LATENCY_MS = 50.0  # shop's payments downstream
 DOWNSTREAM_STOCK_LATENCY_MS = 100.0  # shop's warehouse downstream
+RELAY_LATENCY_MS = 50.0  # shop's mail relay: time to deliver one receipt (2 at a time)
 MEMORY_CAP_MB = 512.0  # RSS per worker at which shop's seeded leaks stop growing
 SWEEP_START_RATE = 50.0  # requests/s of a sweep's first step
 OPENAPI_METHODS = ("GET", "HEAD")  # the openapi scenario sends only these unless --methods

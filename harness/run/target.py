@@ -61,10 +61,12 @@ def start_target(
     env = _base_env(config, run_dir, deadline)
     env.update({
         rundir.ENV_APP: config.app_import,
+        rundir.ENV_CODE: ",".join(config.code),
         rundir.ENV_PROBE: "1" if config.probe else "0",
         rundir.ENV_INTERVAL_MS: str(config.interval_ms),
         rundir.ENV_STALL_THRESHOLD_MS: str(config.stall_threshold_ms),
         rundir.ENV_MEMORY_CAP_MB: f"{config.memory_cap_mb:g}",
+        rundir.ENV_RELAY_LATENCY_MS: f"{config.relay_latency_ms:g}",
         rundir.ENV_PROFILE: "1" if config.profile_s else "0",
         "SHOP_FAULTS": ",".join(config.faults),
     })  # fmt: skip

@@ -1,8 +1,13 @@
-"""``event_loop_blocking``: one finding per code location that stalled the event loop."""
+"""``event_loop_blocking``: one finding per code location that stalled the event loop.
+
+Stalls put on the garbage collector (``<gc genN>``, see ``reports.gcpauses``) are left to
+``gc_pauses``: the line they interrupted did not block.
+"""
 
 from __future__ import annotations
 
 from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.gcpauses import is_gc_location
 from lagscope.reports.wording import plural
 
 from lagscope.stalls import DOING, REMEDY
@@ -26,6 +31,8 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     loop_ms = fig.seconds * 1000.0 * workers
     findings: list[Finding] = []
     for blocker in fig.loop.get("top_blockers", []):
+        if is_gc_location(blocker["location"]):
+            continue  # the collector's stalls: gc_pauses reports them
         share = blocker["total_ms"] / loop_ms if loop_ms > 0 else 0.0
         recurring = blocker["count"] >= MIN_STALLS or blocker["max_ms"] >= LONG_STALL_MS
         if not recurring or (not blocker["in_user_code"] and share < LIBRARY_SHARE):
