@@ -29,7 +29,9 @@ Array = npt.NDArray[np.float64]
 MAX_POINTS = 240  # longer series are thinned to bin medians (both statistics are O(n²))
 MIN_POINTS = 8
 P_GROWING = 0.001  # Mann–Kendall one-sided p below which the series is monotonic
-LATE_SHARE = 0.3  # the second half grows at least this share of the whole window's slope
+# The second half grows at least this share of the whole window's slope and of the first
+# half's: a cache that filled in the first seconds rises steeply, then barely.
+LATE_SHARE = 0.3
 KEPT_SHARE = 0.5  # the end keeps at least this share of the rise from start to peak
 DRAINED_NOISE = 4.0  # a peak this many noise widths above both ends rose and drained
 EDGE = 3  # samples whose median is the level at each end
@@ -101,11 +103,19 @@ class Trend:
 
 
 def _shape(
-    *, p: float, slope: float, late: float, start: float, end: float, peak: float, noise: float
+    *,
+    p: float,
+    slope: float,
+    early: float,
+    late: float,
+    start: float,
+    end: float,
+    peak: float,
+    noise: float,
 ) -> Shape:
     kept = end - start >= KEPT_SHARE * (peak - start)
     if p < P_GROWING and slope > 0:
-        if late > 0 and late >= LATE_SHARE * slope and kept:
+        if late > 0 and late >= LATE_SHARE * max(slope, early) and kept:
             return "growing"
         return "levelling" if kept else "draining"
     if not kept and peak - max(start, end) > DRAINED_NOISE * noise:
@@ -146,7 +156,9 @@ def trend(t: Array, y: Array) -> Trend | None:
         rise=slope * seconds,
         noise=noise,
         p_value=p,
-        shape=_shape(p=p, slope=slope, late=late, start=start, end=end, peak=peak, noise=noise),
+        shape=_shape(
+            p=p, slope=slope, early=early, late=late, start=start, end=end, peak=peak, noise=noise
+        ),
     )
 
 
