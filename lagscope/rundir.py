@@ -17,6 +17,7 @@ SPOOL = "spool"  # request parts the load generator wrote and the harness has no
 REQUEST_PARTS = "requests-*.parquet"  # in SPOOL
 RESOURCES = "resources.csv"
 FAULTS = "faults.json"  # shop's switched faults, followed by every worker
+INJECT = "inject.json"  # the probe's injected faults, followed by every worker
 PROFILE_REQUEST = "profile-request.json"
 GAMEDAY_TOML = "gameday.toml"
 GAMEDAY_PNG = "gameday.png"
@@ -35,6 +36,7 @@ META = "meta.json"
 LAG = "lag.csv"
 STALLS = "stalls.jsonl"
 GAUGES = "gauges.csv"
+INJECTED = "injected.jsonl"  # what the injector applied in this worker, and when
 PROFILE_HTML = "profile.html"
 PROFILE_SPEEDSCOPE = "profile.speedscope.json"
 
@@ -68,6 +70,7 @@ STALL_COLUMNS = (
     "in_user_code",
     "endpoint",
     "stacks",
+    "injected",
 )  # fmt: skip  (stalls.jsonl's fields, with the worker's pid added by the reader)
 GAUGE_COLUMNS = (
     "t", "tasks", "tasks_wait_top", "tasks_wait_count",
@@ -76,6 +79,7 @@ GAUGE_COLUMNS = (
     "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",
     "log_records", "log_bytes", "log_top", "rss_mb",
 )  # fmt: skip
+INJECTED_COLUMNS = ("t", "pid", "action", "kind", "spec", "detail")  # injected.jsonl, pid added
 RESOURCE_COLUMNS = (
     "t", "role", "pid", "ppid", "name", "rss_mb", "cpu_pct", "threads", "fds", "connections",
 )  # fmt: skip
@@ -93,8 +97,13 @@ ENV_PROFILE = "LAGSCOPE_PROFILE"  # 1: profile the window the harness asks for
 ENV_MEMORY_CAP_MB = "LAGSCOPE_MEMORY_CAP_MB"  # RSS at which shop's seeded leaks stop growing
 ENV_ADMIN_TOKEN = "LAGSCOPE_ADMIN_TOKEN"  # the run's token for shop's fault switch
 ENV_FAULT_FILE = "LAGSCOPE_FAULT_FILE"  # FAULTS, followed by every shop worker
+ENV_INJECT_TOKEN = "LAGSCOPE_INJECT_TOKEN"  # the run's token: turns the probe's injector on
+ENV_INJECT_FILE = "LAGSCOPE_INJECT_FILE"  # INJECT, followed by every worker's injector
 ENV_SEED = "LAGSCOPE_SEED"  # seed of scenarios and the downstream
 ENV_SCENARIO_FILE = "LAGSCOPE_SCENARIO_FILE"  # the scenario's locustfile (Locust)
 ENV_ALLOW_REMOTE = "LAGSCOPE_ALLOW_REMOTE"  # 1: let requests leave loopback (Locust)
 ENV_OPENAPI_PATHS = "LAGSCOPE_OPENAPI_PATHS"  # JSON list for the openapi scenario
 ENV_OPEN_MODEL = "LAGSCOPE_OPEN_MODEL"  # the arrival plan's options, JSON (Locust)
+
+# The probe's injector answers here (only with LAGSCOPE_INJECT_TOKEN set, and the token).
+INJECT_PATH = "/_lagscope/inject"
