@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import math
 import re
-import signal
 import shlex
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,51 +61,79 @@ KINDS: dict[str, Kind] = {
             "dependency_latency",
             "delay outbound HTTP calls to a host or URL prefix (httpx, aiohttp, "
             "requests/urllib3, urllib)",
-            (*_TARGET, Param("latency", "latency_ms", "duration", "added delay, e.g. 1.5s"),
-             _PROBABILITY),
+            (
+                *_TARGET,
+                Param("latency", "latency_ms", "duration", "added delay, e.g. 1.5s"),
+                _PROBABILITY,
+            ),
             "slow_dependency",
             target="host|url",
         ),  # fmt: skip
         Kind(
             "dependency_errors",
             "fail outbound HTTP calls to a host or URL prefix with a status or a connection error",
-            (*_TARGET,
-             Param("error", "error", "error",
-                   "HTTP status answered instead (e.g. 503), or 'connect' for a refused "
-                   "connection", 503),
-             _PROBABILITY),
+            (
+                *_TARGET,
+                Param(
+                    "error",
+                    "error",
+                    "error",
+                    "HTTP status answered instead (e.g. 503), or 'connect' for a refused "
+                    "connection",
+                    503,
+                ),
+                _PROBABILITY,
+            ),
             "server_errors",
             target="host|url",
         ),  # fmt: skip
         Kind(
             "db_latency",
             "delay SQLAlchemy statement execution (sync and async engines)",
-            (Param("latency", "latency_ms", "duration", "added delay per statement, e.g. 300ms"),
-             Param("pattern", "pattern", "regex",
-                   "only statements matching this regular expression (case-insensitive)", ""),
-             _PROBABILITY),
+            (
+                Param("latency", "latency_ms", "duration", "added delay per statement, e.g. 300ms"),
+                Param(
+                    "pattern",
+                    "pattern",
+                    "regex",
+                    "only statements matching this regular expression (case-insensitive)",
+                    "",
+                ),
+                _PROBABILITY,
+            ),
             "slow_dependency",
         ),  # fmt: skip
         Kind(
             "loop_block",
             "block the event loop of every worker (a blocking call's rehearsal)",
-            (Param("block", "block_ms", "duration", "how long each block lasts, e.g. 100ms"),
-             Param("every", "every_ms", "duration", "one block this often, e.g. 1s")),
+            (
+                Param("block", "block_ms", "duration", "how long each block lasts, e.g. 100ms"),
+                Param("every", "every_ms", "duration", "one block this often, e.g. 1s"),
+            ),
             "event_loop_blocking",
         ),  # fmt: skip
         Kind(
             "cpu_burn",
             "keep every worker's loop computing for a share of each period",
-            (Param("share", "share", "share", "share of each period spent computing, 0 < s < 1"),
-             Param("period", "period_ms", "duration", "the period, e.g. 1s", 1000.0)),
+            (
+                Param("share", "share", "share", "share of each period spent computing, 0 < s < 1"),
+                Param("period", "period_ms", "duration", "the period, e.g. 1s", 1000.0),
+            ),
             "event_loop_blocking",
         ),  # fmt: skip
         Kind(
             "memory_leak",
             "retain memory at a rate in every worker, up to the run's memory cap",
-            (Param("rate", "rate_mb_s", "rate", "MB retained per second, e.g. 20MB/s"),
-             Param("limit", "limit_mb", "size",
-                   "stop at this RSS (MB) if below the run's memory cap", 0.0)),
+            (
+                Param("rate", "rate_mb_s", "rate", "MB retained per second, e.g. 20MB/s"),
+                Param(
+                    "limit",
+                    "limit_mb",
+                    "size",
+                    "stop at this RSS (MB) if below the run's memory cap",
+                    0.0,
+                ),
+            ),
             "memory_growth",
         ),  # fmt: skip
         Kind(
@@ -206,9 +234,7 @@ def _value(p: Param, raw: Any, *, where: str) -> Any:
         if text.lower() == "connect":
             return "connect"
         if isinstance(raw, bool) or not text.isdigit() or not 100 <= int(text) <= 599:
-            raise _fail(
-                where, f"error must be an HTTP status (100-599) or 'connect' (got {raw!r})"
-            )
+            raise _fail(where, f"error must be an HTTP status (100-599) or 'connect' (got {raw!r})")
         return int(text)
     if p.kind == "regex":
         try:
@@ -256,9 +282,8 @@ def from_mapping(given: Mapping[str, Any], *, where: str) -> Injection:
             params[p.key] = p.default
         else:
             raise _fail(where, f"{kind_name} needs {p.name} ({p.help})")
-    if kind.target:
-        if bool(params.get("host")) == bool(params.get("url")):
-            raise _fail(where, f"{kind_name} needs exactly one of host or url")
+    if kind.target and bool(params.get("host")) == bool(params.get("url")):
+        raise _fail(where, f"{kind_name} needs exactly one of host or url")
     if kind_name == "loop_block" and params["block_ms"] >= params["every_ms"]:
         raise _fail(where, "loop_block's block must be shorter than every")
     return Injection(kind_name, params)

@@ -63,7 +63,7 @@ async def _read_body(receive: Callable[[], Awaitable[Message]]) -> bytes | None:
     body = b""
     while True:
         message = await receive()
-        body += message.get("body", b"")
+        body += bytes(message.get("body", b""))
         if len(body) > MAX_BODY:
             return None
         if not message.get("more_body"):

@@ -141,9 +141,7 @@ class Injector:
             task = self._tasks.pop(injection, None)
             if task is not None:
                 task.cancel()
-            if injection.kind == "memory_leak" and not any(
-                i.kind == "memory_leak" for i in wanted
-            ):
+            if injection.kind == "memory_leak" and not any(i.kind == "memory_leak" for i in wanted):
                 self._retained.clear()
             self._record("off", injection, detail={**counts.get(injection, {}),
                                                     **({"why": why} if why else {})})  # fmt: skip

@@ -60,7 +60,7 @@ class Rule:
 
 
 def split_host(spec: str) -> tuple[str, int | None]:
-    """``"a:80"`` -> ``("a", 80)``, ``"a"`` -> ``("a", None)``, ``"[::1]:80"`` -> ``("::1", 80)``."""
+    """``"a:80"`` -> ``("a", 80)``; ``"a"`` -> ``("a", None)``; ``"[::1]:80"`` -> ``("::1", 80)``"""
     if spec.startswith("["):
         host, _, rest = spec[1:].partition("]")
         return host, int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
