@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import secrets
 import shlex
 import signal
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,3 +324,28 @@ def from_json(data: Any) -> Injection:
     if missing:
         raise ValueError(f"{kind.name} lacks {', '.join(missing)}")
     return Injection(kind.name, {p.key: params.get(p.key, p.default) for p in kind.params})
+
+
+def encode_state(injections: Sequence[Injection], *, switch_id: str | None = None) -> bytes:
+    """The content of the injector's state file (``inject.json``) for ``injections``:
+
+        {"faults": [Injection.to_json(), ...], "id": "<hex>", "pid": <writer>, "t": <unix s>}
+
+    ``id`` names one switch (a ``worker_crash`` in it terminates one worker, once).
+    """
+    state = {
+        "faults": [i.to_json() for i in injections],
+        "id": switch_id or secrets.token_hex(6),
+        "pid": os.getpid(),
+        "t": round(time.time(), 3),
+    }
+    return (json.dumps(state) + "\n").encode()
+
+
+def decode_state(content: bytes) -> tuple[tuple[Injection, ...], str]:
+    """The injections and the switch id a state file holds; ValueError if it is not one."""
+    data = json.loads(content)
+    faults = data.get("faults") if isinstance(data, dict) else None
+    if not isinstance(faults, list):
+        raise ValueError('expected {"faults": [...], "id": ...}')
+    return tuple(from_json(f) for f in faults), str(data.get("id", ""))

@@ -25,9 +25,10 @@ from lagscope.harness.run.load_model import (
 from lagscope.harness.run.profiling import check_profile
 from lagscope.reports.slo import parse_slos
 
-from lagscope import defaults
+from lagscope import defaults, rundir
 from lagscope.arrivals import ARRIVALS
 from lagscope.errors import LagscopeError, UsageError
+from lagscope.injection import KINDS, parse_spec
 from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
 
 if TYPE_CHECKING:
@@ -158,6 +159,20 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="switch on a fault of shop, repeatable ('lagscope apps' lists them)",
     )
     p.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        metavar="'KIND KEY=VALUE ...'",
+        help="inject a fault into the app from the start, through the probe (repeatable), "
+        "e.g. 'dependency_latency host=127.0.0.1:8765 latency=1.5s'; kinds: " + ", ".join(KINDS),
+    )
+    p.add_argument(
+        "--injector",
+        action="store_true",
+        help="turn the probe's fault injector on without injecting anything yet: faults are "
+        f"then switched with PUT {rundir.INJECT_PATH} and the run's token (run.json: admin)",
+    )
+    p.add_argument(
         "--stall-threshold",
         default=f"{defaults.STALL_THRESHOLD_MS:g}ms",
         help="loop lag that counts as a stall; a bare number is ms (default: %(default)s)",
@@ -237,6 +252,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
     faults = cfg.resolve_faults(args.fault, app=args.app)
+    inject = tuple(dict.fromkeys(parse_spec(text) for text in args.inject))
+    if (inject or args.injector) and args.no_probe:
+        raise UsageError("--inject and --injector work through the probe; drop --no-probe")
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
     stall_threshold_ms = parse_milliseconds(args.stall_threshold, what="--stall-threshold")
     interval_ms = parse_milliseconds(args.probe_interval, what="--probe-interval")
@@ -272,6 +290,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
+        injector=bool(inject) or args.injector,
+        inject=inject,
     )
 
 

@@ -12,6 +12,7 @@ report can be rebuilt from the directory alone.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -39,11 +40,14 @@ ACTION_RETRY_PAUSE_S = 1.0
 ADMIN_DEFAULT_PATH = "/_lagscope/faults"
 
 
-def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
+def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cfg.RunConfig:
     """The RunConfig of the exercise's load (raises UsageError for what cannot run).
 
-    Every check runs before the game day's banner; errors name the file and the key.
+    ``app`` (``--app``) replaces the file's ``[load] app``.  Every check runs before the
+    game day's banner; errors name the file and the key.
     """
+    if app is not None:
+        game = dataclasses.replace(game, load=dataclasses.replace(game.load, app=app))
     load, where = game.load, f"{game.source}: "
     scenario, scenario_file = cfg.resolve_scenario(
         load.scenario, app=load.app, what=f"{where}[load] scenario"
@@ -53,9 +57,10 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
     runfiles.check_new(out)
+    what = "--app" if app is not None else "[load] app"
     return cfg.RunConfig(
         app=load.app,
-        app_import=cfg.resolve_app(load.app, what="[load] app", where=where),
+        app_import=cfg.resolve_app(load.app, what=what, where="" if app else where),
         scenario=scenario,
         scenario_file=scenario_file,
         **_load_model(game),
@@ -65,6 +70,8 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         seed=load.seed,
         out=out,
         downstream_latency_ms=load.downstream_latency_ms,
+        # The probe's injector is on only for an exercise that injects.
+        injector=any(p.inject is not None for p in game.phases),
     )
 
 
@@ -199,6 +206,10 @@ class Conductor:
         if phase.faults is not None:
             wanted = list(phase.faults)
             actions.append((f"faults on: {wanted}", lambda: switch_faults(run, wanted)))
+        if phase.inject is not None:
+            tables = [i.to_user() for i in phase.inject]
+            said = "; ".join(i.describe() for i in phase.inject) or "cleared"
+            actions.append((f"inject: {said}", lambda: inject(run, tables)))
         if phase.downstream:
             change = dict(phase.downstream)
             actions.append((f"downstream {change}", lambda: reconfigure_downstream(run, change)))
@@ -258,6 +269,21 @@ def switch_faults(run: Run, enabled: list[str]) -> None:
             url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
         ).raise_for_status(),
         on_retry=_retry_logger(run, f"faults on: {enabled}"),
+    )
+
+
+def inject(run: Run, faults: list[dict[str, Any]]) -> None:
+    """Inject exactly ``faults`` into every worker, through the probe's token-guarded path."""
+    admin = json.loads((run.dir / rundir.RUN_JSON).read_text(encoding="utf-8")).get("admin") or {}
+    if not admin.get("token") or not admin.get("inject_path"):
+        raise ValueError("this run's probe has no injector: it cannot inject faults")
+    url = run.urls["target"] + admin["inject_path"]
+    headers = {"Authorization": f"Bearer {admin['token']}"}
+    _with_retries(
+        lambda: httpx.put(
+            url, json={"faults": faults}, headers=headers, timeout=ACTION_TIMEOUT_S
+        ).raise_for_status(),
+        on_retry=_retry_logger(run, f"inject: {faults}"),
     )
 
 

@@ -13,6 +13,7 @@ from lagscope import defaults, scenarios, servers
 from lagscope.app_import import check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
+from lagscope.injection import Injection
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
@@ -56,6 +57,10 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    # The probe's fault injector: on for this run (switched with the run's token), and the
+    # faults injected from the start (--inject).
+    injector: bool = False
+    inject: tuple[Injection, ...] = ()
 
     @property
     def open_model(self) -> bool:
@@ -72,6 +77,7 @@ class RunConfig:
         data["faults"] = list(self.faults)
         data["slos"] = list(self.slos)
         data["rate"] = None if self.rate is None else str(self.rate)
+        data["inject"] = [i.describe() for i in self.inject]
         return data
 
 

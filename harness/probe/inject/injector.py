@@ -27,7 +27,7 @@ from typing import Any
 from lagscope.harness.probe.inject import blockers, database, outbound, state
 
 from lagscope import defaults, rundir
-from lagscope.injection import SIGNALS, Injection
+from lagscope.injection import SIGNALS, Injection, encode_state
 
 log = logging.getLogger("lagscope.inject")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -103,6 +103,8 @@ class Injector:
                     self.apply((), switch_id="", why="the run's deadline passed")
                 return
             self.refresh()
+            if outbound.STATE.rules:
+                outbound.install()  # a client the app imported since
 
     def refresh(self) -> bool:
         """Apply the state file if it changed; return whether it did."""
@@ -121,7 +123,7 @@ class Injector:
         ``state.POLL_S``.  Raise OSError when the state file cannot be written."""
         if self._expired:
             raise PermissionError("the run's deadline has passed: nothing can be injected")
-        content = state.encode(injections)
+        content = encode_state(injections)
         state.write(self.state_file, content)
         self._follower.wrote(content)
         self.apply(tuple(injections), switch_id=state.decode(content).id)

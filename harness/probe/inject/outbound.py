@@ -23,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import email.message
 import errno
-import importlib.util
 import io
 import random
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -258,11 +258,12 @@ def _urllib_hooks() -> list[tuple[type, str, Callable[..., Any]]]:
 
 CLIENTS: dict[str, tuple[str, Callable[[], list[tuple[type, str, Callable[..., Any]]]]]] = {
     "httpx": ("httpx", _httpx_hooks),
-    "aiohttp": ("aiohttp", _aiohttp_hooks),
-    "urllib3": ("urllib3", _urllib3_hooks),
+    "aiohttp": ("aiohttp.connector", _aiohttp_hooks),
+    "urllib3": ("urllib3.connectionpool", _urllib3_hooks),
     "urllib": ("urllib.request", _urllib_hooks),
 }
 _installed: list[tuple[type, str, Any]] = []  # (class, attribute, original)
+_hooked: set[str] = set()
 
 
 def installed() -> list[str]:
@@ -271,21 +272,20 @@ def installed() -> list[str]:
 
 
 def install() -> list[str]:
-    """Put the hooks on every client that is installed (no-op if they are on); return the
-    clients hooked."""
-    if _installed:
-        return sorted({cls.__module__.split(".")[0] for cls, _, _ in _installed})
-    hooked = []
+    """Hook every client the app has imported and that is not hooked yet; return the clients
+    hooked.  A client is never imported here (an import, aiohttp's SSL context above all,
+    would stall the loop): one imported later is hooked by the next call (the injector
+    calls this at every look at its state file while a dependency fault is on)."""
     for client, (module, hooks) in CLIENTS.items():
-        if importlib.util.find_spec(module.split(".")[0]) is None:
+        if client in _hooked or module not in sys.modules:
             continue
         for cls, name, wrapper in hooks():
             original = cls.__dict__[name]
             wrapper.__wrapped__ = original  # type: ignore[attr-defined]
             setattr(cls, name, wrapper)
             _installed.append((cls, name, original))
-        hooked.append(client)
-    return hooked
+        _hooked.add(client)
+    return sorted(_hooked)
 
 
 def uninstall() -> None:
@@ -293,6 +293,7 @@ def uninstall() -> None:
     while _installed:
         cls, name, original = _installed.pop()
         setattr(cls, name, original)
+    _hooked.clear()
 
 
 def set_rules(injections: list[Injection], *, seed: int) -> tuple[Rule, ...]:

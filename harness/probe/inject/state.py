@@ -10,23 +10,18 @@ As with shop's fault switch, a worker compares the file's bytes with the bytes i
 applied or wrote (a stat can miss a replacement), and writes and applies its own switch
 with no ``await`` between, so its follower never applies an older file over it.
 
-    {"faults": [Injection.to_json(), ...], "id": "<hex>", "pid": <writer>, "t": <unix s>}
-
-``id`` names one switch: a ``worker_crash`` in it terminates one worker once (the lock
-``inject.json.crash-<id>`` says which already did).
+Its content is ``lagscope.injection.encode_state``'s.  ``id`` names one switch: a
+``worker_crash`` in it terminates one worker once (the lock ``inject.json.crash-<id>``
+says which already did).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lagscope.injection import Injection, from_json
+from lagscope.injection import Injection, decode_state
 
 POLL_S = 0.05
 
@@ -37,26 +32,10 @@ class Switch:
     id: str
 
 
-def encode(injections: Sequence[Injection], *, switch_id: str | None = None) -> bytes:
-    """The state file's content for ``injections``."""
-    return (
-        json.dumps({
-            "faults": [i.to_json() for i in injections],
-            "id": switch_id or secrets.token_hex(6),
-            "pid": os.getpid(),
-            "t": round(time.time(), 3),
-        })
-        + "\n"
-    ).encode()  # fmt: skip
-
-
 def decode(content: bytes) -> Switch:
     """The switch a state file holds; ValueError if it is not one."""
-    data = json.loads(content)
-    faults = data.get("faults") if isinstance(data, dict) else None
-    if not isinstance(faults, list):
-        raise ValueError('expected {"faults": [...], "id": ...}')
-    return Switch(tuple(from_json(f) for f in faults), str(data.get("id", "")))
+    injections, switch_id = decode_state(content)
+    return Switch(injections, switch_id)
 
 
 def write(path: Path, content: bytes) -> None:

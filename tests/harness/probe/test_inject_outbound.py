@@ -213,7 +213,7 @@ def test_cleared_rules_leave_the_clients_as_they_were() -> None:
     original = httpx.AsyncHTTPTransport.handle_async_request
     _rules("dependency_latency host=* latency=10ms")
     assert httpx.AsyncHTTPTransport.handle_async_request is not original
-    assert len(outbound.installed()) == 5
+    assert len(outbound.installed()) == 5  # every client this test module imported
     outbound.set_rules([], seed=0)
     assert httpx.AsyncHTTPTransport.handle_async_request is original
 
