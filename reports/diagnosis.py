@@ -12,8 +12,10 @@ from lagscope.reports.rules.dependency import slow_dependency
 from lagscope.reports.rules.errors import load_shedding, server_errors
 from lagscope.reports.rules.logs import log_flood
 from lagscope.reports.rules.loop import event_loop_blocking
+from lagscope.reports.rules.memory import memory_growth
 from lagscope.reports.rules.no_requests import no_requests
 from lagscope.reports.rules.pool import connection_pool_exhaustion
+from lagscope.reports.rules.restart import worker_restarted
 from lagscope.reports.rules.tasks import unbounded_background_tasks
 from lagscope.reports.rules.threadpool import threadpool_saturation
 
@@ -22,11 +24,13 @@ __all__ = ["RULES", "Figures", "Finding", "diagnose"]
 RULES: list[Callable[[Figures], list[Finding]]] = [
     no_requests,
     target_crashed,
+    worker_restarted,
     event_loop_blocking,
     connection_pool_exhaustion,
     unbounded_background_tasks,
     threadpool_saturation,
     slow_dependency,
+    memory_growth,
     log_flood,
     server_errors,
     load_shedding,

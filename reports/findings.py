@@ -28,3 +28,6 @@ class Figures:
     statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
     safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
     target_log: str | None = None  # the last line of logs/target.log
+    # Server workers that ran: [{pid, started, last_beat}] (unix s) and the window's bounds
+    # (reports.workers.worker_lives); a worker that died and one that replaced it show here.
+    processes: dict[str, Any] = field(default_factory=dict)

@@ -145,6 +145,7 @@ def _rss(g: pd.DataFrame) -> dict[str, Any]:
         "start": round(float(rss.head(EDGE).median()), 1),
         "end": round(float(rss.tail(EDGE).median()), 1),
         "max": round(float(rss.max()), 1),
+        "growth_per_s": round(_slope(g["t"], rss), 2),
     }
 
 

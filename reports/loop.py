@@ -88,9 +88,13 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
                     "cause": entry.get("cause") or stall.cause,
                     "ms": float(stall.duration_ms) * share,
                     "frames": entry.get("frames", []),
+                    # The injector's fault that stalled (or lengthened) this stack, if any.
+                    "injected": entry.get("injected"),
                 }
             )
-    columns = ["location", "function", "endpoint", "in_user_code", "cause", "ms", "frames"]
+    columns = [
+        "location", "function", "endpoint", "in_user_code", "cause", "ms", "frames", "injected",
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -111,6 +115,7 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any
                 "total_ms": round(float(group["ms"].sum()), 3),
                 "max_ms": round(float(group["ms"].max()), 3),
                 "stack": short_stack(worst["frames"]),
+                "injected": _mode(group["injected"]),
             }
         )
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)

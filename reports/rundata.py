@@ -31,6 +31,10 @@ class RunData:
     workers: list[dict[str, Any]]
     gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
+    # What the probe's injector applied, every worker's injected.jsonl (INJECTED_COLUMNS).
+    injections: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(rundir.INJECTED_COLUMNS))
+    )
     target_log: str | None = None  # the last non-blank line of logs/target.log
 
 
@@ -94,6 +98,18 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({"t": pd.Series(dtype=float), "pid": pd.Series(dtype=int)})
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_injections(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``injected.jsonl``, with ``pid``, in time order."""
+    rows = [
+        {"pid": int(worker.name), **row}
+        for worker in sorted((run_dir / rundir.WORKERS).glob("*"))
+        if worker.name.isdigit()
+        for row in _read_jsonl(worker / rundir.INJECTED)
+    ]
+    frame = pd.DataFrame(rows, columns=list(rundir.INJECTED_COLUMNS))
+    return frame.sort_values("t", ignore_index=True) if rows else frame
 
 
 def _sweep_message(path: Path) -> str:
@@ -166,5 +182,6 @@ def load_run(run_dir: str | Path) -> RunData:
         workers=workers,
         gauges=_read_gauges(path),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
+        injections=_read_injections(path),
         target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
     )

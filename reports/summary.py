@@ -12,6 +12,7 @@ from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
 from lagscope.reports.gauges import gauge_figures, memory_cap
+from lagscope.reports.injected import active, injection_windows, label
 from lagscope.reports.latency import latency_table
 from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
 from lagscope.reports.profiled import outside_span, split_profiled
@@ -21,6 +22,7 @@ from lagscope.reports.selfcheck import self_checks
 from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
 from lagscope.reports.window import Window, measurement_window
+from lagscope.reports.workers import worker_lives
 
 from lagscope import rundir
 
@@ -66,6 +68,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
         rate_mode=not plans.empty,
     )  # fmt: skip
+    injected = injection_windows(data.injections, end=run_end(data.events))
     summary: dict[str, Any] = {
         "run": run,
         "window": {
@@ -81,7 +84,8 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         "app": figures.gauges,
         "statuses": figures.statuses,
         "safety": figures.safety,
-        "diagnosis": diagnose(figures),
+        "diagnosis": label(diagnose(figures), active(injected, window.start, window.end)),
+        "injected": injected,
         "profile": profile,
         "self_checks": self_checks(
             requests=in_window,
@@ -99,7 +103,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         # phase is diagnosed on its own too, and what it alone shows joins the diagnosis.
         timeline = timeline_from_events(data.events, data.requests)
         if timeline is not None:
-            by_phase = phase_diagnosis(data, timeline, run=run, rate_mode=not plans.empty)
+            by_phase = phase_diagnosis(
+                data, timeline, run=run, rate_mode=not plans.empty, injected=injected
+            )
             summary["diagnosis"] = merge_findings(summary["diagnosis"], by_phase)
         summary["gameday"] = gameday_section(data, timeline, summary["diagnosis"])
     return summary
@@ -138,6 +144,7 @@ def window_figures(
         statuses=status_figures(requests),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,
+        processes=worker_lives(data.workers, data.lag, start=window.start, end=window.end),
     )
 
 
@@ -156,7 +163,12 @@ def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
 
 
 def phase_diagnosis(
-    data: RunData, timeline: Timeline, *, run: dict[str, Any], rate_mode: bool
+    data: RunData,
+    timeline: Timeline,
+    *,
+    run: dict[str, Any],
+    rate_mode: bool,
+    injected: Sequence[dict[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
     found = []
@@ -170,7 +182,7 @@ def phase_diagnosis(
             rate_mode=rate_mode,
         )  # fmt: skip
         start, end = window.start - timeline.t0, window.end - timeline.t0
-        for finding in diagnose(figures):
+        for finding in label(diagnose(figures), active(list(injected), window.start, window.end)):
             if finding["kind"] in WHOLE_RUN_KINDS:
                 continue
             found.append({
@@ -195,6 +207,12 @@ def merge_findings(
             extra.append(finding)
     rank = {"critical": 0, "warning": 1}
     return sorted([*whole, *extra], key=lambda f: rank.get(f["severity"], 2))
+
+
+def run_end(events: pd.DataFrame) -> float | None:
+    """When the run ended (its ``run_end`` event), or None for a run still going."""
+    ends = events.loc[events["event"] == "run_end"] if "event" in events else events
+    return float(ends["t"].iloc[-1]) if not ends.empty else None
 
 
 def interrupted_after_s(events: pd.DataFrame) -> float | None:

@@ -141,6 +141,9 @@ class Conductor:
     """Applies the phases at their times and shows the live view (see module docstring)."""
 
     def __init__(self, game: GameDay, *, console: Console | None = None) -> None:
+        # One client for every action, made now: a client's TLS set-up costs tenths of a
+        # second, which a phase's first action would otherwise pay late.
+        self.http = httpx.Client(timeout=ACTION_TIMEOUT_S)
         self.game = game
         self.console = console or _console()
         self.t0: float | None = None
@@ -173,6 +176,7 @@ class Conductor:
             self.live.stop()
             self.live = None
             self.console.print()
+        self.http.close()
         started = [p.name for p in self.game.phases if p not in self.pending]
         runfiles.log_event(run.dir, "gameday_end", phases_started=started)
 
@@ -205,14 +209,21 @@ class Conductor:
         actions: list[tuple[str, Callable[[], None]]] = []
         if phase.faults is not None:
             wanted = list(phase.faults)
-            actions.append((f"faults on: {wanted}", lambda: switch_faults(run, wanted)))
+            actions.append(
+                (f"faults on: {wanted}", lambda: switch_faults(run, wanted, client=self.http))
+            )
         if phase.inject is not None:
             tables = [i.to_user() for i in phase.inject]
             said = "; ".join(i.describe() for i in phase.inject) or "cleared"
-            actions.append((f"inject: {said}", lambda: inject(run, tables)))
+            actions.append((f"inject: {said}", lambda: inject(run, tables, client=self.http)))
         if phase.downstream:
             change = dict(phase.downstream)
-            actions.append((f"downstream {change}", lambda: reconfigure_downstream(run, change)))
+            actions.append(
+                (
+                    f"downstream {change}",
+                    lambda: reconfigure_downstream(run, change, client=self.http),
+                )
+            )
         return actions
 
     def _refresh(self, run: Run, now: float) -> None:
@@ -256,7 +267,7 @@ def _retry_logger(run: Run, action: str) -> Callable[[str], None]:
     )
 
 
-def switch_faults(run: Run, enabled: list[str]) -> None:
+def switch_faults(run: Run, enabled: list[str], *, client: httpx.Client) -> None:
     """Switch exactly ``enabled`` on in the target, through its token-guarded admin endpoint."""
     admin = json.loads((run.dir / rundir.RUN_JSON).read_text(encoding="utf-8")).get("admin") or {}
     token = admin.get("token")
@@ -265,14 +276,14 @@ def switch_faults(run: Run, enabled: list[str]) -> None:
     url = run.urls["target"] + admin.get("path", ADMIN_DEFAULT_PATH)
     headers = {"Authorization": f"Bearer {token}"}
     _with_retries(
-        lambda: httpx.put(
+        lambda: client.put(
             url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
         ).raise_for_status(),
         on_retry=_retry_logger(run, f"faults on: {enabled}"),
     )
 
 
-def inject(run: Run, faults: list[dict[str, Any]]) -> None:
+def inject(run: Run, faults: list[dict[str, Any]], *, client: httpx.Client) -> None:
     """Inject exactly ``faults`` into every worker, through the probe's token-guarded path."""
     admin = json.loads((run.dir / rundir.RUN_JSON).read_text(encoding="utf-8")).get("admin") or {}
     if not admin.get("token") or not admin.get("inject_path"):
@@ -280,19 +291,19 @@ def inject(run: Run, faults: list[dict[str, Any]]) -> None:
     url = run.urls["target"] + admin["inject_path"]
     headers = {"Authorization": f"Bearer {admin['token']}"}
     _with_retries(
-        lambda: httpx.put(
+        lambda: client.put(
             url, json={"faults": faults}, headers=headers, timeout=ACTION_TIMEOUT_S
         ).raise_for_status(),
         on_retry=_retry_logger(run, f"inject: {faults}"),
     )
 
 
-def reconfigure_downstream(run: Run, change: dict[str, float]) -> None:
+def reconfigure_downstream(run: Run, change: dict[str, float], *, client: httpx.Client) -> None:
     """Change the downstream's behaviour (``latency_ms``, ``error_rate``) keeping the rest."""
     url = run.urls["downstream"] + "/_config"
-    current = httpx.get(url, timeout=ACTION_TIMEOUT_S).raise_for_status().json()
+    current = client.get(url).raise_for_status().json()
     _with_retries(
-        lambda: httpx.put(
+        lambda: client.put(
             url, json={**current, **change}, timeout=ACTION_TIMEOUT_S
         ).raise_for_status(),
         on_retry=_retry_logger(run, f"downstream {change}"),

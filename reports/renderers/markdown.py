@@ -7,7 +7,13 @@ from typing import Any
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
-from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.renderers.tables import (
+    HEADERS,
+    injected_lines,
+    interruption_line,
+    loop_line,
+    percentile_rows,
+)
 from lagscope.reports.wording import named
 
 
@@ -29,6 +35,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"Outcome: {run.get('outcome')}. Window: {window['seconds']:.1f} s ({window['basis']}).",
         "",
         *([interrupted, ""] if interrupted else []),
+        *[f"Injected: {line}." for line in injected_lines(summary)],
+        *([""] if summary.get("injected") else []),
         "## Diagnosis",
         "",
     ]

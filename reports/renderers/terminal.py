@@ -7,7 +7,13 @@ from typing import Any
 from lagscope.reports.renderers.gameday import print_gameday
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import check_line
-from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.renderers.tables import (
+    HEADERS,
+    injected_lines,
+    interruption_line,
+    loop_line,
+    percentile_rows,
+)
 from lagscope.reports.wording import named
 from rich.console import Console
 from rich.table import Table
@@ -36,6 +42,8 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
         console.print(line if level == "info" else f"[yellow]WARNING[/yellow] {line}",
                       highlight=False)  # fmt: skip
     console.print(loop_line(summary["loop"]), highlight=False)
+    for line in injected_lines(summary):
+        console.print(f"[magenta]injected:[/magenta] {line}", highlight=False)
     if not summary["diagnosis"]:
         console.print("[green]No findings.[/green]")
     for finding in summary["diagnosis"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.wording import plural
 
@@ -32,6 +34,34 @@ def _ms(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f} ms"
 
 
+INJECTED_REMEDY = (
+    "Nothing to fix in the app: lagscope's injector blocked the loop on purpose. Read what "
+    "the rehearsal shows: which alerts fired and how soon, which endpoints slowed while the "
+    "loop was held, and how fast they recovered once the fault was cleared."
+)
+
+
+def _injected_finding(blocker: dict[str, Any], share: float, workers: int) -> Finding:
+    kind = blocker["function"]
+    doing = "sleeping" if blocker.get("cause") != "cpu" else "computing"
+    return {
+        "kind": "event_loop_blocking",
+        "severity": "critical" if share >= CRITICAL_SHARE else "warning",
+        "summary": f"Injected {kind}: the fault injector blocked the event loop ({doing}), "
+        "not the app's code.",
+        "evidence": (
+            f"{plural(blocker['count'], 'stall')} of {blocker['max_ms']:,.0f} ms at worst, "
+            f"{blocker['total_ms']:,.0f} ms blocked in total ({share:.1%} of the loop's time "
+            f"over {plural(workers, 'worker')})."
+        ),
+        "location": blocker["location"],
+        "endpoint": None,
+        "cause": blocker.get("cause") or "wait",
+        "injected": [kind],
+        "remedy": INJECTED_REMEDY,
+    }
+
+
 def event_loop_blocking(fig: Figures) -> list[Finding]:
     """One finding per code location that stalled the event loop."""
     workers = max(int(fig.loop.get("workers") or 1), 1)
@@ -40,6 +70,9 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     for blocker in fig.loop.get("top_blockers", []):
         share = blocker["total_ms"] / loop_ms if loop_ms > 0 else 0.0
         recurring = blocker["count"] >= MIN_STALLS or blocker["max_ms"] >= LONG_STALL_MS
+        if recurring and str(blocker["location"]).startswith("<injected "):
+            findings.append(_injected_finding(blocker, share, workers))
+            continue
         if not recurring or (not blocker["in_user_code"] and share < LIBRARY_SHARE):
             continue
         cause = blocker.get("cause") or "wait"
@@ -66,6 +99,9 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
                 "endpoint": blocker.get("endpoint"),
                 "cause": cause,
                 "remedy": REMEDY.get(cause, REMEDY["wait"]),
+                # A call the injector held on the loop (a sync client's, a sync engine's):
+                # still the app's line that blocked, lengthened by the fault.
+                **({"injected": [blocker["injected"]]} if blocker.get("injected") else {}),
             }
         )
     return findings

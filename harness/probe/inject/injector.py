@@ -32,6 +32,7 @@ from lagscope.injection import SIGNALS, Injection, encode_state
 log = logging.getLogger("lagscope.inject")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 HTTP_KINDS = ("dependency_latency", "dependency_errors")
+CRASH_AFTER_S = 0.2
 
 
 def rss_mb() -> float:
@@ -123,6 +124,8 @@ class Injector:
         ``state.POLL_S``.  Raise OSError when the state file cannot be written."""
         if self._expired:
             raise PermissionError("the run's deadline has passed: nothing can be injected")
+        if tuple(dict.fromkeys(injections)) == self.active:
+            return self.active  # a retried switch changes nothing (and crashes no one again)
         content = encode_state(injections)
         state.write(self.state_file, content)
         self._follower.wrote(content)
@@ -172,7 +175,8 @@ class Injector:
             name = f"lagscope-inject-{injection.kind}"
             self._tasks[injection] = loop.create_task(runners[injection.kind](), name=name)
         elif injection.kind == "worker_crash" and state.claim_crash(self.state_file, switch_id):
-            self._crash(injection)
+            # After the switch's answer is sent: a caller that saw no answer would retry.
+            asyncio.get_running_loop().call_later(CRASH_AFTER_S, self._crash, injection)
 
     def _crash(self, injection: Injection) -> None:
         """Terminate this worker with the asked signal (the server decides what follows)."""
