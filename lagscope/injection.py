@@ -152,6 +152,7 @@ SIGNALS = {"SIGKILL": signal.SIGKILL, "SIGTERM": signal.SIGTERM, "SIGABRT": sign
 _HOST = re.compile(r"^(\*|[A-Za-z0-9.\-\[\]:]+)$")
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mb|gb)?\s*(/\s*s)?\s*$", re.IGNORECASE)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mb|gb)?\s*$", re.IGNORECASE)
+_NEEDS_QUOTES = re.compile(r"[\s'\"]")
 
 
 @dataclass(frozen=True)
@@ -184,11 +185,11 @@ class Injection:
         words = [self.kind]
         for p in KINDS[self.kind].params:
             value = self.params.get(p.key)
-            if value in (None, "") or (p.key == "probability" and value == 1.0):
-                continue
-            if p.key == "limit_mb" and not value:
-                continue
-            words.append(f"{p.name}={_show(p, value)}")
+            if value in (None, "") or value == p.default:
+                continue  # a default goes unsaid
+            shown = _show(p, value)
+            # Quoted only when it must be, to read back as one word (a pattern with spaces).
+            words.append(f"{p.name}={shlex.quote(shown) if _NEEDS_QUOTES.search(shown) else shown}")
         return " ".join(words)
 
 
