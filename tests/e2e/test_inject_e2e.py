@@ -73,13 +73,16 @@ def test_a_dependency_slows_down_on_an_app_of_ones_own(
     # The finding names the app's own calling line, and says the fault was injected.
     slow = _finding(summary, "slow_dependency", BALANCE_CALL)
     assert slow["injected"] == ["dependency_latency host=* latency=1.5s"]
-    assert "(injected: dependency_latency host=* latency=1.5s)" in stdout
+    report = (out / "report.md").read_text()
+    assert "(injected: dependency_latency host=* latency=1.5s)." in report
     (window,) = summary["injected"]
     assert window["affected"] == window["matched"] > 0
     assert "injected: dependency_latency host=* latency=1.5s from " in stdout
+    assert "Injected: dependency_latency host=* latency=1.5s from " in report
     # Every injection is gone when the run ends: the worker said so, and the state is clear.
     log = (out / "logs" / "target.log").read_text()
-    assert log.rstrip().endswith("now nothing") or "now nothing" in log
+    assert "now nothing" in log
+    assert json.loads((out / "inject.json").read_text())["faults"] == []
 
 
 # Each phase injects exactly its faults (a phase's inject list replaces the previous one).
