@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -38,3 +40,11 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
 def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
     out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
     assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
+
+
+@pytest.mark.e2e
+def test_inject_overhead_benchmark_prints_the_paired_ratios() -> None:
+    out = run("inject_overhead.py", "--rounds", "1", "--duration", "2s", "--users", "4")
+    assert re.search(r"throughput with the injector idle: [+−-][\d.]+% of the probe alone", out), (
+        out
+    )
