@@ -14,12 +14,15 @@ nothing is hooked while nothing is injected.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,12 +47,54 @@ def one_run(out: Path, *, injector: bool, duration: str, users: int) -> dict[str
     }
 
 
+def in_process(n: int = 200_000) -> None:
+    """The idle injector's own costs, timed in one process (immune to a busy machine's noise):
+    the wrapper's dispatch per request with and without it, and one look at inject.json."""
+    from lagscope.harness.probe.asgi import InstrumentedApp
+    from lagscope.harness.probe.inject.injector import Injector
+    from lagscope.harness.probe.inject.state import Follower
+
+    from lagscope import rundir
+    from lagscope.injection import encode_state
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    async def call(wrapped: InstrumentedApp) -> float:
+        scope = {"type": "http", "path": "/products/7", "method": "GET"}
+        wrapped._started = True  # the probe is not started: only the dispatch is timed
+        start = time.perf_counter()
+        for _ in range(n):
+            await wrapped(scope, None, None)  # type: ignore[arg-type]
+        return (time.perf_counter() - start) / n * 1e9
+
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / rundir.INJECT
+        state.write_bytes(encode_state([], switch_id="start"))
+        injector = Injector(token="t", state_file=state, run_dir=Path(tmp))
+        bare = min(asyncio.run(call(InstrumentedApp(app, None))) for _ in range(3))
+        with_injector = min(
+            asyncio.run(call(InstrumentedApp(app, None, injector=injector))) for _ in range(3)
+        )
+        follower = Follower(state)
+        follower.changed()
+        start = time.perf_counter()
+        for _ in range(10_000):
+            follower.changed()
+        look_us = (time.perf_counter() - start) / 10_000 * 1e6
+    print(f"in process: dispatch {bare:.0f} ns per request without the injector, "
+          f"{with_injector:.0f} ns with it idle ({with_injector - bare:+.0f} ns); one look at "
+          f"inject.json {look_us:.1f} µs, 20 a second = {look_us * 20 / 1e3:.3f} ms of CPU "
+          "per second per worker")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", default="10s")
     parser.add_argument("--users", type=int, default=32)
     args = parser.parse_args()
+    in_process()
     results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
     with tempfile.TemporaryDirectory() as tmp:
         for rnd in range(args.rounds):

@@ -27,6 +27,7 @@ from lagscope.harness.probe.watchdog import Watchdog
 
 from lagscope import defaults, rundir
 
+INJECT_PATH = rundir.INJECT_PATH
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -154,7 +155,7 @@ class InstrumentedApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
             self._start_once()  # servers that run without lifespan
-            if self.injector is not None and scope.get("path") == rundir.INJECT_PATH:
+            if self.injector is not None and scope.get("path") == INJECT_PATH:
                 await admin.handle(self.injector, scope, receive, send)
                 return
             await self.app(scope, receive, send)
