@@ -57,10 +57,18 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
         raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
     runfiles.check_new(out)
-    what = "--app" if app is not None else "[load] app"
+    if app is not None:
+        app_import = cfg.resolve_app(app, what="--app")
+    else:
+        try:
+            app_import = cfg.resolve_app(load.app, what="[load] app", where=where)
+        except UsageError as exc:
+            if "cannot find module" not in str(exc):
+                raise
+            raise UsageError(f"{exc}; or name your app with --app module:attr") from exc
     return cfg.RunConfig(
         app=load.app,
-        app_import=cfg.resolve_app(load.app, what=what, where="" if app else where),
+        app_import=app_import,
         scenario=scenario,
         scenario_file=scenario_file,
         **_load_model(game),

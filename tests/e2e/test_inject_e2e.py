@@ -85,6 +85,26 @@ def test_a_dependency_slows_down_on_an_app_of_ones_own(
     assert json.loads((out / "inject.json").read_text())["faults"] == []
 
 
+def test_inject_on_the_command_line_is_on_from_the_start(rates: str, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    spec = f"dependency_latency url={rates}/rates latency=300ms"
+    argv = ["run", "--app", LEDGER, "--rate", "20", "--duration", "5s", "--out", str(out),
+            "--inject", spec]  # fmt: skip
+    assert main(argv) == 0
+    summary = _summary(out)
+    (window,) = summary["injected"]
+    assert window["spec"] == spec
+    assert window["affected"] == window["matched"] > 10
+    balance = summary["requests"]["endpoints"]["GET /balance"]
+    assert (
+        300.0
+        <= balance["p50_ms"]
+        <= 330.0 + summary["requests"]["endpoints"]["GET /ping"]["p50_ms"]
+    )
+    assert summary["requests"]["endpoints"]["GET /convert"]["p50_ms"] < 100.0
+    assert json.loads((out / "run.json").read_text())["config"]["inject"] == [spec]
+
+
 # Each phase injects exactly its faults (a phase's inject list replaces the previous one).
 ALL_KINDS = """
 title = "every fault kind"
