@@ -10,9 +10,10 @@ summary says so, and a finding about the injector's own work (``OWN``) is locate
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
+from lagscope.reports.summary_types import Finding, Injected
 
 # The finding kinds each fault kind can cause.
 FOLLOWS: dict[str, frozenset[str]] = {
@@ -34,45 +35,50 @@ FOLLOWS: dict[str, frozenset[str]] = {
 OWN = {"memory_growth": "memory_leak", "worker_restarted": "worker_crash"}
 
 
-def injection_windows(injections: pd.DataFrame, *, end: float | None) -> list[dict[str, Any]]:
+def injection_windows(injections: pd.DataFrame, *, end: float | None) -> list[Injected]:
     """One entry per fault spec: ``kind``, ``spec``, ``start``/``end`` (unix s; ``end`` is the
     run's when the fault was never switched off), ``workers``, ``matched``/``affected``
     (calls or statements, summed over workers), ``crashes`` and ``capped`` (worker pids)."""
-    if injections.empty:
-        return []
-    windows: dict[str, dict[str, Any]] = {}
+    windows: dict[str, Injected] = {}
+    on_in: dict[str, set[int]] = {}  # the workers where each spec is on, as the rows go
+    started: dict[str, float] = {}
     for row in injections.itertuples(index=False):
         if not isinstance(row.spec, str):
             continue
+        pid, t = int(row.pid), float(row.t)
         w = windows.setdefault(row.spec, {
-            "kind": row.kind, "spec": row.spec, "start": None, "end": None, "workers": [],
-            "matched": 0, "affected": 0, "crashes": [], "capped": [], "_on": set(),
+            "kind": str(row.kind), "spec": row.spec, "start": t, "end": None, "workers": [],
+            "matched": 0, "affected": 0, "crashes": [], "capped": [],
         })  # fmt: skip
+        on = on_in.setdefault(row.spec, set())
         detail = row.detail if isinstance(row.detail, dict) else {}
         if row.action == "on":
-            w["start"] = row.t if w["start"] is None else min(w["start"], row.t)
-            w["_on"].add(row.pid)
-            if row.pid not in w["workers"]:
-                w["workers"].append(int(row.pid))
+            started[row.spec] = min(started.get(row.spec, t), t)
+            on.add(pid)
+            if pid not in w["workers"]:
+                w["workers"].append(pid)
         elif row.action == "off":
-            w["_on"].discard(row.pid)
-            w["end"] = row.t if w["end"] is None else max(w["end"], row.t)
+            on.discard(pid)
+            w["end"] = t if w["end"] is None else max(w["end"], t)
             w["matched"] += int(detail.get("matched", 0))
             w["affected"] += int(detail.get("affected", 0))
         elif row.action == "crash":
-            w["crashes"].append({"pid": int(row.pid), "t": row.t, "signal": detail.get("signal")})
+            signal = detail.get("signal")
+            w["crashes"].append({"pid": pid, "t": t, "signal": str(signal) if signal else None})
         elif row.action == "capped":
-            w["capped"].append(int(row.pid))
+            w["capped"].append(pid)
     found = []
-    for w in windows.values():
-        if w.pop("_on") or w["end"] is None:  # still on in some worker when the run ended
+    for spec, w in windows.items():
+        if spec not in started:
+            continue  # never switched on in this run's records
+        w["start"] = started[spec]
+        if on_in[spec] or w["end"] is None:  # still on in some worker when the run ended
             w["end"] = end if end is not None else w["end"]
-        if w["start"] is not None:
-            found.append(w)
+        found.append(w)
     return sorted(found, key=lambda w: w["start"])
 
 
-def active(windows: list[dict[str, Any]], start: float, end: float) -> list[dict[str, Any]]:
+def active(windows: Sequence[Injected], start: float, end: float) -> list[Injected]:
     """The faults that were on at some time in ``[start, end]``."""
     return [
         w for w in windows
@@ -80,7 +86,7 @@ def active(windows: list[dict[str, Any]], start: float, end: float) -> list[dict
     ]  # fmt: skip
 
 
-def label(findings: list[dict[str, Any]], on: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def label(findings: list[Finding], on: Sequence[Injected]) -> list[Finding]:
     """``findings`` with those an active injected fault explains marked (see module doc)."""
     labelled = []
     for finding in findings:
@@ -97,7 +103,8 @@ def label(findings: list[dict[str, Any]], on: list[dict[str, Any]]) -> list[dict
             labelled.append(finding)
             continue
         specs = [w["spec"] for w in causes]
-        marked = {**finding, "injected": specs}
+        marked = finding.copy()
+        marked["injected"] = specs
         if not finding["summary"].startswith("Injected"):
             said = finding["summary"].rstrip(".")
             marked["summary"] = f"{said} (injected: {'; '.join(specs)})."
@@ -108,7 +115,7 @@ def label(findings: list[dict[str, Any]], on: list[dict[str, Any]]) -> list[dict
     return labelled
 
 
-def describe(window: dict[str, Any], *, t0: float) -> str:
+def describe(window: Injected, *, t0: float) -> str:
     """One line: the fault, when it was on (seconds from ``t0``), what it did."""
     end = "the end" if window["end"] is None else f"{window['end'] - t0:.1f} s"
     did = []

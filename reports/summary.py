@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 from lagscope.reports import open_model
@@ -21,13 +20,20 @@ from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
 from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
+from lagscope.reports.summary_types import (
+    Finding,
+    GamedaySection,
+    Injected,
+    RunSection,
+    Summary,
+)
 from lagscope.reports.window import Window, measurement_window
 from lagscope.reports.workers import worker_lives
 
 from lagscope import rundir
 
 
-def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
+def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
     """The summary of a run: requests, loop, resources and diagnosis over the steady window.
 
     Requests that ran under the profiler are left out of ``requests`` (see ``profile``).
@@ -49,7 +55,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     config = data.run.get("config", {})
     ends = data.events.loc[data.events["event"] == "run_end"]
     exits = data.events.loc[data.events["event"] == "target_exited"]
-    run = {
+    run: RunSection = {
         "dir": str(data.dir),
         "app": config.get("app"),
         "scenario": config.get("scenario"),
@@ -69,7 +75,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         rate_mode=not plans.empty,
     )  # fmt: skip
     injected = injection_windows(data.injections, end=run_end(data.events))
-    summary: dict[str, Any] = {
+    summary: Summary = {
         "run": run,
         "window": {
             "start": window.start,
@@ -115,7 +121,7 @@ def window_figures(
     data: RunData,
     window: Window,
     *,
-    run: dict[str, Any],
+    run: RunSection,
     requests: pd.DataFrame,
     lag: pd.DataFrame,
     stalls: pd.DataFrame,
@@ -166,12 +172,12 @@ def phase_diagnosis(
     data: RunData,
     timeline: Timeline,
     *,
-    run: dict[str, Any],
+    run: RunSection,
     rate_mode: bool,
-    injected: Sequence[dict[str, Any]] = (),
-) -> list[dict[str, Any]]:
+    injected: Sequence[Injected] = (),
+) -> list[Finding]:
     """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
-    found = []
+    found: list[Finding] = []
     for name, window in phase_windows(timeline):
         requests = window.clip(data.requests, "intended_t" if rate_mode else "t")
         if requests.empty:
@@ -182,7 +188,7 @@ def phase_diagnosis(
             rate_mode=rate_mode,
         )  # fmt: skip
         start, end = window.start - timeline.t0, window.end - timeline.t0
-        for finding in label(diagnose(figures), active(list(injected), window.start, window.end)):
+        for finding in label(diagnose(figures), active(injected, window.start, window.end)):
             if finding["kind"] in WHOLE_RUN_KINDS:
                 continue
             found.append({
@@ -193,9 +199,7 @@ def phase_diagnosis(
     return found
 
 
-def merge_findings(
-    whole: list[dict[str, Any]], by_phase: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def merge_findings(whole: list[Finding], by_phase: list[Finding]) -> list[Finding]:
     """The whole run's findings, then each (kind, location) only a phase showed, once (its
     first phase), critical before warning."""
     seen = {(f["kind"], f.get("location")) for f in whole}
@@ -228,8 +232,8 @@ def interrupted_after_s(events: pd.DataFrame) -> float | None:
 
 
 def gameday_section(
-    data: RunData, timeline: Timeline | None, diagnosis: list[dict[str, Any]]
-) -> dict[str, Any]:
+    data: RunData, timeline: Timeline | None, diagnosis: list[Finding]
+) -> GamedaySection:
     """The ``gameday`` section: the exercise's figures over its whole ``timeline`` (None when
     no phase started), and a runbook."""
     assert data.gameday_text is not None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures, Finding
+from lagscope.reports.summary_types import Blocker
 from lagscope.reports.wording import plural
 
 # A blocker is worth a finding when it recurs or when one stall alone is long.
@@ -41,8 +40,8 @@ INJECTED_REMEDY = (
 )
 
 
-def _injected_finding(blocker: dict[str, Any], share: float, workers: int) -> Finding:
-    kind = blocker["function"]
+def _injected_finding(blocker: Blocker, share: float, workers: int) -> Finding:
+    kind = str(blocker["function"])
     doing = "sleeping" if blocker.get("cause") != "cpu" else "computing"
     return {
         "kind": "event_loop_blocking",
@@ -66,7 +65,7 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     """One finding per code location that stalled the event loop."""
     workers = max(int(fig.loop.get("workers") or 1), 1)
     loop_ms = fig.seconds * 1000.0 * workers
-    findings = []
+    findings: list[Finding] = []
     for blocker in fig.loop.get("top_blockers", []):
         share = blocker["total_ms"] / loop_ms if loop_ms > 0 else 0.0
         recurring = blocker["count"] >= MIN_STALLS or blocker["max_ms"] >= LONG_STALL_MS
@@ -80,8 +79,7 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
         where = f" in {blocker['endpoint']}" if blocker.get("endpoint") else ""
         critical = share >= CRITICAL_SHARE or blocker["max_ms"] >= CRITICAL_STALL_MS
         agg = fig.requests.get("aggregate", {})
-        findings.append(
-            {
+        finding: Finding = {
                 "kind": "event_loop_blocking",
                 "severity": "critical" if critical else "warning",
                 "summary": (
@@ -99,9 +97,11 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
                 "endpoint": blocker.get("endpoint"),
                 "cause": cause,
                 "remedy": REMEDY.get(cause, REMEDY["wait"]),
-                # A call the injector held on the loop (a sync client's, a sync engine's):
-                # still the app's line that blocked, lengthened by the fault.
-                **({"injected": [blocker["injected"]]} if blocker.get("injected") else {}),
-            }
-        )
+        }  # fmt: skip
+        held = blocker.get("injected")
+        if held:
+            # A call the injector held on the loop (a sync client's, a sync engine's): still
+            # the app's line that blocked, lengthened by the fault.
+            finding["injected"] = [held]
+        findings.append(finding)
     return findings

@@ -22,7 +22,7 @@ REMEDY = (
 
 
 def memory_growth(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for pid, w in workers(fig):
         rss, tasks = w.get("rss_mb") or {}, w.get("tasks") or {}
         if not rss or tasks.get("growth_per_s", 0.0) >= TASKS_GROWTH_PER_S:
@@ -31,21 +31,17 @@ def memory_growth(fig: Figures) -> list[Finding]:
         rate = float(rss.get("growth_per_s") or 0.0)
         if growth < MIN_GROWTH_MB or rate < MIN_GROWTH_MB_PER_S:
             continue
-        cap = fig.safety if pid in fig.safety.get("workers_at_cap", []) else {}
+        cap = fig.safety["memory_cap_mb"] if pid in fig.safety["workers_at_cap"] else None
         findings.append(
             {
                 "kind": "memory_growth",
-                "severity": "critical" if cap else "warning",
+                "severity": "critical" if cap is not None else "warning",
                 "summary": f"The resident memory of worker {pid} grew steadily, "
                 f"{rate:,.1f} MB/s: something retains memory.",
                 "evidence": (
                     f"RSS {rss['start']:,.0f} → {rss['end']:,.0f} MB (max {rss['max']:,.0f} MB) "
                     f"over {fig.seconds:,.0f} s, {rate:,.1f} MB/s"
-                    + (
-                        f"; the memory cap of {cap['memory_cap_mb']:g} MB was reached"
-                        if cap
-                        else ""
-                    )
+                    + (f"; the memory cap of {cap:g} MB was reached" if cap is not None else "")
                     + "; pending tasks steady."
                 ),  # fmt: skip
                 "location": f"worker {pid}",

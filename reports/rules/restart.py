@@ -28,7 +28,7 @@ def worker_restarted(fig: Figures) -> list[Finding]:
     if not lives or start is None or end is None:
         return []
     latest = max((w["last_beat"] for w in lives if not math.isnan(w["last_beat"])), default=end)
-    findings = []
+    findings: list[Finding] = []
     for dead in lives:
         died = dead["last_beat"]
         if math.isnan(died) or not start <= died <= min(end, latest) - SILENT_S:
