@@ -46,6 +46,10 @@ class Rule:
     injection: Injection
     matched: int = 0
     affected: int = 0
+    # From the injection, once: a URL prefix, or a host and an optional port.
+    url: str = field(init=False, default="")
+    host: str = field(init=False, default="")
+    port: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.url = str(self.injection.params.get("url") or "")
