@@ -411,7 +411,8 @@ def load_gameday(path: Path) -> GameDay:
     """Read and validate the game-day file at ``path``."""
     if not path.is_file():
         raise UsageError(
-            f"game-day file {path} does not exist; see scenarios/gamedays/ for examples"
+            f"game-day file {path} does not exist; 'lagscope gameday --list' lists the "
+            "built-in exercises, which run by name"
         )
     try:
         text = path.read_text(encoding="utf-8")

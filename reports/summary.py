@@ -6,11 +6,14 @@ from collections.abc import Sequence
 
 import pandas as pd
 from lagscope.reports import open_model
+from lagscope.reports.client_errors import client_error_figures
+from lagscope.reports.coverage import coverage
 from lagscope.reports.diagnosis import diagnose
 from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
 from lagscope.reports.gauges import gauge_figures, memory_cap
+from lagscope.reports.gcpauses import attribute_to_gc, gc_figures
 from lagscope.reports.injected import active, injection_windows, label
 from lagscope.reports.latency import latency_table
 from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
@@ -60,6 +63,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         "app": config.get("app"),
         "scenario": config.get("scenario"),
         "faults": config.get("faults", []),
+        "conditions": config.get("conditions", []),  # what the faults set (run.json)
         "workers": config.get("workers"),
         "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
         "probe": config.get("probe"),
@@ -85,10 +89,16 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             "requests_outside": int(len(data.requests) - len(in_window)),
         },
         "requests": figures.requests,
+        "scenario": {
+            "name": config.get("scenario"),
+            "coverage": coverage(data.openapi_plan, data.requests),
+        },
         "loop": figures.loop,
         "resources": figures.resources,
         "app": figures.gauges,
+        "gc": figures.gc,
         "statuses": figures.statuses,
+        "client_errors": figures.client_errors,
         "safety": figures.safety,
         "diagnosis": label(diagnose(figures), active(injected, window.start, window.end)),
         "injected": injected,
@@ -140,14 +150,28 @@ def window_figures(
     if rate_mode:
         table = open_model.with_uncorrected(table, requests, seconds=seconds)
     threshold_ms = float(config.get("stall_threshold_ms", DEFAULT_STALL_THRESHOLD_MS))
+    # A stall the garbage collector explains is the collector's, not the line it interrupted.
+    collections = window.clip(data.gc)
+    stalls = attribute_to_gc(stalls, collections)
     return Figures(
         seconds=seconds,
         run=run,
         requests=table,
         loop=loop_figures(lag, stalls, workers=workers, threshold_ms=threshold_ms),
+        gc=gc_figures(
+            collections,
+            stalls,
+            requests,
+            threshold_ms=threshold_ms,
+            seconds=seconds,
+            workers=workers,
+        ),  # fmt: skip
         resources=resource_figures(resources),
-        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
+        gauges=gauge_figures(
+            window.clip(data.gauges), seconds=window.seconds, cap_mb=config.get("memory_cap_mb")
+        ),
         statuses=status_figures(requests),
+        client_errors=client_error_figures(requests, window.clip(data.error_bodies)),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,
         processes=worker_lives(data.workers, data.lag, start=window.start, end=window.end),

@@ -6,10 +6,11 @@ import asyncio
 import atexit
 import os
 import platform
+import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -17,12 +18,14 @@ from typing import Any
 import anyio.to_thread
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
+from lagscope.harness.probe.gcpauses import GcLog
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.inject import admin
 from lagscope.harness.probe.inject.injector import Injector
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
+from lagscope.harness.probe.user_code import app_package
 from lagscope.harness.probe.watchdog import Watchdog
 
 from lagscope import defaults, rundir
@@ -40,10 +43,13 @@ class ProbeOptions:
     """How the probe measures; the defaults are the CLI's."""
 
     run_dir: str
-    app_root: str = field(default_factory=os.getcwd)
+    # The user's code (harness.probe.user_code): packages by import name, and folders
+    # whose every file is the user's.  Neither given: the current folder.
+    user_code: tuple[str, ...] = ()
+    app_root: str | None = None
     interval_ms: float = defaults.PROBE_INTERVAL_MS
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
-    sample_ms: float = 2.0
+    sample_ms: float = defaults.PROBE_SAMPLE_MS
     app_name: str = ""
     gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
     profile: bool = False  # the window the harness asks for (probe.profiler)
@@ -58,6 +64,7 @@ class _Probe:
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
+        self.gc: GcLog | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
 
@@ -70,11 +77,20 @@ class _Probe:
         opts = self.options
         loop = asyncio.get_running_loop()
         recorder = Recorder(opts.run_dir)
+        folders = [opts.app_root] if opts.app_root else []
+        if not folders and not opts.user_code:
+            folders = [os.getcwd()]
+        frame_filter = FrameFilter.build(packages=opts.user_code, folders=folders)
         recorder.write_meta(
             {
                 "started": time.time(),
                 "app": opts.app_name,
                 "app_root": opts.app_root,
+                "user_code": [
+                    {"prefix": p.prefix, "name": p.name}
+                    for p in frame_filter.places
+                    if p.kind == "user"
+                ],
                 "loop": f"{type(loop).__module__}.{type(loop).__name__}",
                 "python": platform.python_version(),
                 "probe": asdict(opts),
@@ -89,17 +105,19 @@ class _Probe:
             loop_native_id=threading.get_native_id(),
             threshold_s=opts.stall_threshold_ms / 1000.0,
             sample_s=opts.sample_ms / 1000.0,
-            frame_filter=FrameFilter.for_root(opts.app_root),
+            frame_filter=frame_filter,
             endpoints=self.endpoints,
         )
         self.watchdog.start()
         self.gauges = GaugeSampler(
             recorder.dir / rundir.GAUGES,
             interval_s=opts.gauge_interval_ms / 1000.0,
-            frame_filter=FrameFilter.for_root(opts.app_root),
+            frame_filter=frame_filter,
             endpoints=self.endpoints,
         )
         self.gauges.start()
+        self.gc = GcLog(recorder.dir / rundir.GC, loop_thread_id=threading.get_ident())
+        self.gc.start()
         if opts.profile:
             self._profile_task = loop.create_task(
                 profile_when_asked(Path(opts.run_dir), pid=os.getpid())
@@ -120,6 +138,9 @@ class _Probe:
         if self.gauges is not None:
             self.gauges.stop()
             self.gauges = None
+        if self.gc is not None:
+            self.gc.stop()
+            self.gc = None
 
 
 class InstrumentedApp:
@@ -177,6 +198,7 @@ def instrument(
     app: ASGIApp,
     *,
     run_dir: str | os.PathLike[str],
+    code: Sequence[str] = (),
     app_root: str | os.PathLike[str] | None = None,
     interval_ms: float = defaults.PROBE_INTERVAL_MS,
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
@@ -185,17 +207,30 @@ def instrument(
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it records loop lag and stalls in ``run_dir``.
 
-    ``app_root`` is the folder whose files count as the user's code (default: the
-    current directory); stalls are blamed on the innermost frame under it.
+    Stalls are blamed on the innermost frame of the user's code: the top-level package
+    of the module that calls ``instrument`` (``mysvc`` when ``mysvc/main.py`` calls it,
+    wherever ``mysvc`` is installed) and the packages named in ``code``.  ``app_root``
+    names a folder whose every file is the user's instead of the caller's package; a
+    script run as ``__main__`` has its own folder.
     ``inject_token`` turns the fault injector on (off without it): faults are then
     switched with ``PUT /_lagscope/inject`` carrying ``Authorization: Bearer <token>``,
     shared by the workers through ``run_dir/inject.json``; ``memory_cap_mb`` bounds
     ``memory_leak``.
     """
-    root = str(app_root) if app_root is not None else os.getcwd()
+    caller = sys._getframe(1).f_globals
+    packages = list(code)
+    folders = [os.fspath(app_root)] if app_root is not None else []
+    if not folders:
+        package = app_package(str(caller.get("__name__", "__main__")))
+        if package is not None and package != "__main__":
+            packages.insert(0, package)
+        else:
+            file = caller.get("__file__")
+            folders = [os.path.dirname(os.path.abspath(file)) if file else os.getcwd()]
     options = ProbeOptions(
         run_dir=str(run_dir),
-        app_root=root,
+        user_code=tuple(packages),
+        app_root=folders[0] if folders else None,
         interval_ms=interval_ms,
         stall_threshold_ms=stall_threshold_ms,
         app_name=getattr(app, "title", "") or type(app).__name__,

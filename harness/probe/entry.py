@@ -5,6 +5,7 @@ The harness passes everything through the environment (workers are separate
 processes, started by uvicorn or gunicorn, which can only be given an import string):
 
     LAGSCOPE_APP                  the user's app, ``module:attribute``
+    LAGSCOPE_CODE                 further packages of the user's code, comma-separated (--code)
     LAGSCOPE_RUN_DIR              where each worker writes ``workers/<pid>/``
     LAGSCOPE_PROBE                ``1`` to probe, ``0`` to serve the app bare
     LAGSCOPE_INTERVAL_MS          heartbeat interval
@@ -22,26 +23,23 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from lagscope.harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
 from lagscope.harness.probe.guard import Guard
 from lagscope.harness.probe.inject.injector import Injector
+from lagscope.harness.probe.user_code import app_package
 
 from lagscope import defaults, rundir
 from lagscope.app_import import load_app
 
 
-def module_root(module_name: str) -> str:
-    """The sys.path entry from which ``module_name``'s top-level package was imported."""
-    top = sys.modules[module_name.split(".")[0]]
-    file: str | None = getattr(top, "__file__", None)
-    if file is None:  # a namespace package
-        first: str = next(iter(top.__path__), os.getcwd())
-        return os.path.dirname(first)
-    here = os.path.dirname(os.path.abspath(file))
-    return os.path.dirname(here) if os.path.basename(file) == "__init__.py" else here
+def user_code(import_string: str, code: str) -> tuple[str, ...]:
+    """The packages whose frames are the user's: the app's own (harness.probe.user_code)
+    and those of ``code`` (comma-separated, from ``--code``)."""
+    package = app_package(import_string.partition(":")[0])
+    extra = [name.strip() for name in code.split(",") if name.strip()]
+    return tuple(dict.fromkeys([*([package] if package else []), *extra]))
 
 
 def _float_env(name: str, default: float | None) -> float | None:
@@ -62,7 +60,7 @@ def create_app() -> InstrumentedApp:
     if os.environ.get(rundir.ENV_PROBE, "1") == "1":
         options = ProbeOptions(
             run_dir=os.environ[rundir.ENV_RUN_DIR],
-            app_root=module_root(import_string.partition(":")[0]),
+            user_code=user_code(import_string, os.environ.get(rundir.ENV_CODE, "")),
             interval_ms=_float_env(rundir.ENV_INTERVAL_MS, None) or defaults.PROBE_INTERVAL_MS,
             stall_threshold_ms=(
                 _float_env(rundir.ENV_STALL_THRESHOLD_MS, None) or defaults.STALL_THRESHOLD_MS

@@ -23,16 +23,15 @@ from typing import Any, Protocol
 import psutil
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.load import start_load
+from lagscope.harness.run.openapi.options import masked_argv
+from lagscope.harness.run.openapi.plan import build_plan, refusal
+from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
-from lagscope.harness.run.target import (
-    openapi_get_paths,
-    start_downstream,
-    start_target,
-)
+from lagscope.harness.run.target import start_downstream, start_target
 
-from lagscope import rundir, runfiles
+from lagscope import openapi_plan, rundir, runfiles
 from lagscope.errors import UsageError
 from lagscope.injection import encode_state
 
@@ -125,20 +124,33 @@ class Run:
         self.children["target"] = target
         self.urls["target"] = url
         runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
-        paths = None
-        if config.scenario == "openapi":
-            paths = openapi_get_paths(url, log=target.log_path)
-        if paths is not None:
-            runfiles.log_event(self.dir, "openapi_paths", paths=paths)
-            if not paths:
-                raise UsageError(
-                    f"{config.app} has no GET operation without parameters in its OpenAPI "
-                    "schema; pass --scenario with a locustfile"
-                )
-        self.children["load"] = start_load(config, self.dir, host=url, openapi_paths=paths)
+        plan = (
+            self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
+        )
+        self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
         self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+
+    def _openapi_plan(self, url: str, *, log: Path) -> Path:
+        """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
+        both into the run directory; UsageError when nothing can be sent."""
+        config = self.config
+        document = read_schema(url, headers=dict(config.headers), log=log)
+        runfiles.write_json(self.dir / rundir.OPENAPI_SCHEMA, document)
+        plan = build_plan(
+            document, methods=config.methods, weights=dict(config.weights), seed=config.seed
+        )
+        path = self.dir / rundir.OPENAPI_PLAN
+        openapi_plan.write_plan(path, plan)
+        runfiles.log_event(
+            self.dir, "openapi_plan", found=plan["found"], sent=len(plan["operations"]),
+            skipped=len(plan["skipped"]), generation_ms=plan["generation_ms"],
+        )  # fmt: skip
+        refused = refusal(plan, app=config.app)
+        if refused is not None:
+            raise UsageError(refused)
+        return path
 
     def _wait_for_load(self, until: float) -> None:
         load, target = self.children["load"], self.children["target"]
@@ -196,7 +208,7 @@ def run(
         run_dir / rundir.RUN_JSON,
         {
             "config": config.to_json(),
-            "argv": sys.argv,
+            "argv": masked_argv(sys.argv),
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),

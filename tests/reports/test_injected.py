@@ -27,7 +27,7 @@ def test_growing_rss_is_memory_growth_and_an_injected_leak_is_named() -> None:
     data = frames.run_data(gauge_frame=growing)
     (finding,) = [f for f in summarize(data)["diagnosis"] if f["kind"] == "memory_growth"]
     assert finding["location"] == "worker 4242"
-    assert "20.0 MB/s" in finding["summary"]
+    assert "grows steadily" in finding["summary"]
     assert "injected" not in finding
     leak = _injected(
         (T0 - 1, 4242, "on", "memory_leak", "memory_leak rate=20MB/s", {}),
