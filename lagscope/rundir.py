@@ -18,6 +18,7 @@ REQUEST_PARTS = "requests-*.parquet"  # in SPOOL
 RESOURCES = "resources.csv"
 ERROR_BODIES = "error-bodies.jsonl"  # a sample of 4xx response bodies (load generator)
 FAULTS = "faults.json"  # shop's switched faults, followed by every worker
+INJECT = "inject.json"  # the probe's injected faults, followed by every worker
 PROFILE_REQUEST = "profile-request.json"
 OPENAPI_SCHEMA = "openapi.json"  # the app's /openapi.json as the harness read it
 OPENAPI_PLAN = "openapi-plan.json"  # the openapi scenario's requests (lagscope.openapi_plan)
@@ -38,6 +39,7 @@ META = "meta.json"
 LAG = "lag.csv"
 STALLS = "stalls.jsonl"
 GAUGES = "gauges.csv"
+INJECTED = "injected.jsonl"  # what the injector applied in this worker, and when
 GC = "gc.csv"  # every collection of the garbage collector, timed
 PROFILE_HTML = "profile.html"
 PROFILE_SPEEDSCOPE = "profile.speedscope.json"
@@ -73,6 +75,7 @@ STALL_COLUMNS = (
     "in_user_code",
     "endpoint",
     "stacks",
+    "injected",
 )  # fmt: skip  (stalls.jsonl's fields, with the worker's pid added by the reader)
 GAUGE_COLUMNS = (
     "t", "tasks", "tasks_wait_top", "tasks_wait_count", "tasks_wait_sites",
@@ -81,6 +84,7 @@ GAUGE_COLUMNS = (
     "db_checked_out", "db_capacity", "db_waiting", "db_dialects", "db_held_top", "db_held_count",
     "log_records", "log_bytes", "log_top", "rss_mb",
 )  # fmt: skip
+INJECTED_COLUMNS = ("t", "pid", "action", "kind", "spec", "detail")  # injected.jsonl, pid added
 GC_COLUMNS = (
     "t", "generation", "duration_ms", "cpu_ms", "collected", "uncollectable", "on_loop",
 )  # fmt: skip
@@ -103,9 +107,14 @@ ENV_MEMORY_CAP_MB = "LAGSCOPE_MEMORY_CAP_MB"  # RSS at which shop's seeded leaks
 ENV_RELAY_LATENCY_MS = "LAGSCOPE_RELAY_LATENCY_MS"  # shop's mail relay: ms per receipt
 ENV_ADMIN_TOKEN = "LAGSCOPE_ADMIN_TOKEN"  # the run's token for shop's fault switch
 ENV_FAULT_FILE = "LAGSCOPE_FAULT_FILE"  # FAULTS, followed by every shop worker
+ENV_INJECT_TOKEN = "LAGSCOPE_INJECT_TOKEN"  # the run's token: turns the probe's injector on
+ENV_INJECT_FILE = "LAGSCOPE_INJECT_FILE"  # INJECT, followed by every worker's injector
 ENV_SEED = "LAGSCOPE_SEED"  # seed of scenarios and the downstream
 ENV_SCENARIO_FILE = "LAGSCOPE_SCENARIO_FILE"  # the scenario's locustfile (Locust)
 ENV_ALLOW_REMOTE = "LAGSCOPE_ALLOW_REMOTE"  # 1: let requests leave loopback (Locust)
 ENV_OPENAPI_PLAN = "LAGSCOPE_OPENAPI_PLAN"  # OPENAPI_PLAN's path, for the openapi scenario
 ENV_OPENAPI_HEADERS = "LAGSCOPE_OPENAPI_HEADERS"  # --header pairs, JSON (kept out of files)
 ENV_OPEN_MODEL = "LAGSCOPE_OPEN_MODEL"  # the arrival plan's options, JSON (Locust)
+
+# The probe's injector answers here (only with LAGSCOPE_INJECT_TOKEN set, and the token).
+INJECT_PATH = "/_lagscope/inject"

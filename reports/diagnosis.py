@@ -17,6 +17,7 @@ from lagscope.reports.rules.loop import event_loop_blocking
 from lagscope.reports.rules.memory import memory_growth
 from lagscope.reports.rules.no_requests import no_requests
 from lagscope.reports.rules.pool import connection_pool_exhaustion
+from lagscope.reports.rules.restart import worker_restarted
 from lagscope.reports.rules.sessions import session_leak
 from lagscope.reports.rules.tasks import unbounded_background_tasks
 from lagscope.reports.rules.threadpool import threadpool_saturation
@@ -26,6 +27,7 @@ __all__ = ["RULES", "Figures", "Finding", "diagnose"]
 RULES: list[Callable[[Figures], list[Finding]]] = [
     no_requests,
     target_crashed,
+    worker_restarted,
     event_loop_blocking,
     gc_pauses,
     connection_pool_exhaustion,

@@ -24,6 +24,7 @@ from lagscope.reports.summary_types import (
     SafetySection,
     StatusesSection,
 )
+from lagscope.reports.workers import WorkerLives, no_lives
 
 __all__ = ["Figures", "Finding"]
 
@@ -57,3 +58,6 @@ class Figures:
     gc: GcSection = field(default_factory=lambda: GcSection(recorded=False, threshold_ms=0.0))
     client_errors: ClientErrorsSection = field(default_factory=_no_client_errors)
     target_log: str | None = None  # the last line of logs/target.log
+    # Server workers that ran: [{pid, started, last_beat}] (unix s) and the window's bounds
+    # (reports.workers.worker_lives); a worker that died and one that replaced it show here.
+    processes: WorkerLives = field(default_factory=no_lives)

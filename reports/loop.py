@@ -57,10 +57,13 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
                     "frames": entry.get("frames", []),
                     # A stall put on the collector keeps the line the watchdog saw.
                     "context": entry.get("context"),
+                    # The injector's fault that stalled (or lengthened) this stack, if any.
+                    "injected": entry.get("injected"),
                 }
             )
     columns = [
-        "location", "function", "endpoint", "in_user_code", "cause", "ms", "frames", "context"
+        "location", "function", "endpoint", "in_user_code", "cause", "ms", "frames", "context",
+        "injected",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
@@ -85,6 +88,9 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[Blocker]:
         }
         if context is not None:
             blocker["context"] = str(context)
+        injected = _mode(group["injected"])
+        if injected is not None:
+            blocker["injected"] = str(injected)
         blockers.append(blocker)
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)
     return blockers[:limit]

@@ -37,6 +37,10 @@ class RunData:
         default_factory=lambda: pd.DataFrame(columns=list(rundir.ERROR_BODY_COLUMNS))
     )
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
+    # What the probe's injector applied, every worker's injected.jsonl (INJECTED_COLUMNS).
+    injections: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(rundir.INJECTED_COLUMNS))
+    )
     target_log: str | None = None  # the last non-blank line of logs/target.log
     openapi_plan: Plan | None = None  # the openapi scenario's requests (lagscope.openapi_plan)
 
@@ -101,6 +105,18 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({"t": pd.Series(dtype=float), "pid": pd.Series(dtype=int)})
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_injections(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``injected.jsonl``, with ``pid``, in time order."""
+    rows = [
+        {"pid": int(worker.name), **row}
+        for worker in sorted((run_dir / rundir.WORKERS).glob("*"))
+        if worker.name.isdigit()
+        for row in _read_jsonl(worker / rundir.INJECTED)
+    ]
+    frame = pd.DataFrame(rows, columns=list(rundir.INJECTED_COLUMNS))
+    return frame.sort_values("t", ignore_index=True) if rows else frame
 
 
 def empty_gc() -> pd.DataFrame:
@@ -201,6 +217,7 @@ def load_run(run_dir: str | Path) -> RunData:
             _read_jsonl(path / rundir.ERROR_BODIES), columns=list(rundir.ERROR_BODY_COLUMNS)
         ),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
+        injections=_read_injections(path),
         target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
         openapi_plan=_read_plan(path / rundir.OPENAPI_PLAN),
     )

@@ -14,6 +14,7 @@ from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timelin
 from lagscope.reports.gameday_file import parse_gameday
 from lagscope.reports.gauges import gauge_figures, memory_cap
 from lagscope.reports.gcpauses import attribute_to_gc, gc_figures
+from lagscope.reports.injected import active, injection_windows, label
 from lagscope.reports.latency import latency_table
 from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
 from lagscope.reports.profiled import outside_span, split_profiled
@@ -22,8 +23,15 @@ from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
 from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
-from lagscope.reports.summary_types import Finding, GamedaySection, RunSection, Summary
+from lagscope.reports.summary_types import (
+    Finding,
+    GamedaySection,
+    Injected,
+    RunSection,
+    Summary,
+)
 from lagscope.reports.window import Window, measurement_window
+from lagscope.reports.workers import worker_lives
 
 from lagscope import rundir
 
@@ -70,6 +78,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
         rate_mode=not plans.empty,
     )  # fmt: skip
+    injected = injection_windows(data.injections, end=run_end(data.events))
     summary: Summary = {
         "run": run,
         "window": {
@@ -91,7 +100,8 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         "statuses": figures.statuses,
         "client_errors": figures.client_errors,
         "safety": figures.safety,
-        "diagnosis": diagnose(figures),
+        "diagnosis": label(diagnose(figures), active(injected, window.start, window.end)),
+        "injected": injected,
         "profile": profile,
         "self_checks": self_checks(
             requests=in_window,
@@ -109,7 +119,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         # phase is diagnosed on its own too, and what it alone shows joins the diagnosis.
         timeline = timeline_from_events(data.events, data.requests)
         if timeline is not None:
-            by_phase = phase_diagnosis(data, timeline, run=run, rate_mode=not plans.empty)
+            by_phase = phase_diagnosis(
+                data, timeline, run=run, rate_mode=not plans.empty, injected=injected
+            )
             summary["diagnosis"] = merge_findings(summary["diagnosis"], by_phase)
         summary["gameday"] = gameday_section(data, timeline, summary["diagnosis"])
     return summary
@@ -162,6 +174,7 @@ def window_figures(
         client_errors=client_error_figures(requests, window.clip(data.error_bodies)),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,
+        processes=worker_lives(data.workers, data.lag, start=window.start, end=window.end),
     )
 
 
@@ -180,7 +193,12 @@ def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
 
 
 def phase_diagnosis(
-    data: RunData, timeline: Timeline, *, run: RunSection, rate_mode: bool
+    data: RunData,
+    timeline: Timeline,
+    *,
+    run: RunSection,
+    rate_mode: bool,
+    injected: Sequence[Injected] = (),
 ) -> list[Finding]:
     """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
     found: list[Finding] = []
@@ -194,7 +212,7 @@ def phase_diagnosis(
             rate_mode=rate_mode,
         )  # fmt: skip
         start, end = window.start - timeline.t0, window.end - timeline.t0
-        for finding in diagnose(figures):
+        for finding in label(diagnose(figures), active(injected, window.start, window.end)):
             if finding["kind"] in WHOLE_RUN_KINDS:
                 continue
             found.append({
@@ -217,6 +235,12 @@ def merge_findings(whole: list[Finding], by_phase: list[Finding]) -> list[Findin
             extra.append(finding)
     rank = {"critical": 0, "warning": 1}
     return sorted([*whole, *extra], key=lambda f: rank.get(f["severity"], 2))
+
+
+def run_end(events: pd.DataFrame) -> float | None:
+    """When the run ended (its ``run_end`` event), or None for a run still going."""
+    ends = events.loc[events["event"] == "run_end"] if "event" in events else events
+    return float(ends["t"].iloc[-1]) if not ends.empty else None
 
 
 def interrupted_after_s(events: pd.DataFrame) -> float | None:

@@ -102,6 +102,7 @@ class Blocker(TypedDict):
     max_ms: float
     stack: list[str]
     context: NotRequired[str]  # a stall put on the collector: the line the watchdog saw
+    injected: NotRequired[str]  # the injector's fault that stalled (or lengthened) it
 
 
 class LoopSection(TypedDict):
@@ -417,6 +418,27 @@ class Finding(TypedDict):
     endpoint: NotRequired[str | None]  # rules that blame an endpoint
     cause: NotRequired[str]  # event_loop_blocking: "cpu" or "wait"; gc_pauses: "gc"
     phase: NotRequired[str]  # game days: the first phase that alone showed it
+    injected: NotRequired[list[str]]  # the injected faults (specs) that explain it
+
+
+class InjectedCrash(TypedDict):
+    pid: int
+    t: float
+    signal: str | None
+
+
+class Injected(TypedDict):
+    """One of ``injected``: a fault the probe's injector applied, and what it did."""
+
+    kind: str
+    spec: str  # as --inject writes it
+    start: float  # unix s: the first worker that switched it on
+    end: float | None  # the last worker that switched it off, else the run's end
+    workers: list[int]
+    matched: int  # calls or statements that matched it (dependency and db faults)
+    affected: int  # of which it delayed or failed
+    crashes: list[InjectedCrash]
+    capped: list[int]  # workers where memory_leak reached the memory cap
 
 
 class OpenModelSection(TypedDict):
@@ -591,6 +613,7 @@ class Summary(TypedDict):
     client_errors: ClientErrorsSection
     safety: SafetySection
     diagnosis: list[Finding]
+    injected: list[Injected]  # empty without injection
     profile: ProfileSection | None
     self_checks: list[SelfCheck]
     slo: SloSection | None

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -58,3 +60,11 @@ def test_gc_callback_benchmark_prints_the_cost_per_collection() -> None:
 def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
     out = run("pytest_plugin.py", "--tests", "20", "--rounds", "1")
     assert re.search(r"--lagscope +CPU +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)
+
+
+@pytest.mark.e2e
+def test_inject_overhead_benchmark_prints_the_paired_ratios() -> None:
+    out = run("inject_overhead.py", "--rounds", "1", "--duration", "2s", "--users", "4")
+    assert re.search(r"throughput with the injector idle: [+−-][\d.]+% of the probe alone", out), (
+        out
+    )

@@ -27,9 +27,10 @@ from lagscope.harness.run.profiling import check_profile
 from lagscope.reports import wording
 from lagscope.reports.slo import parse_slos
 
-from lagscope import defaults
+from lagscope import defaults, rundir
 from lagscope.arrivals import ARRIVALS
 from lagscope.errors import LagscopeError, UsageError
+from lagscope.injection import KINDS, parse_spec
 from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
 
 if TYPE_CHECKING:
@@ -165,6 +166,20 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="switch on a fault of shop, repeatable ('lagscope apps' lists them)",
     )
     p.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        metavar="'KIND KEY=VALUE ...'",
+        help="inject a fault into the app from the start, through the probe (repeatable), "
+        "e.g. 'dependency_latency host=127.0.0.1:8765 latency=1.5s'; kinds: " + ", ".join(KINDS),
+    )
+    p.add_argument(
+        "--injector",
+        action="store_true",
+        help="turn the probe's fault injector on without injecting anything yet: faults are "
+        f"then switched with PUT {rundir.INJECT_PATH} and the run's token (run.json: admin)",
+    )
+    p.add_argument(
         "--code",
         action="append",
         default=[],
@@ -280,6 +295,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
     faults = cfg.resolve_faults(args.fault, app=args.app)
+    inject = tuple(dict.fromkeys(parse_spec(text) for text in args.inject))
+    if (inject or args.injector) and args.no_probe:
+        raise UsageError("--inject and --injector work through the probe; drop --no-probe")
     # A fault brings the conditions it needs, for the flags not given.
     given = {flag: _given(args, flag) for flag in CONDITION_FLAGS}
     values, conditions = cfg.fault_conditions(faults, given)
@@ -336,6 +354,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
+        injector=bool(inject) or args.injector,
+        inject=inject,
         methods=methods,
         headers=headers,
         weights=weights,

@@ -20,6 +20,8 @@ from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
 from lagscope.harness.probe.gcpauses import GcLog
 from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.inject import admin
+from lagscope.harness.probe.inject.injector import Injector
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
@@ -28,6 +30,7 @@ from lagscope.harness.probe.watchdog import Watchdog
 
 from lagscope import defaults, rundir
 
+INJECT_PATH = rundir.INJECT_PATH
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -144,11 +147,17 @@ class InstrumentedApp:
     """Serves ``app`` unchanged and runs the probe in the worker that serves it."""
 
     def __init__(
-        self, app: ASGIApp, options: ProbeOptions | None, *, threadpool: int | None = None
+        self,
+        app: ASGIApp,
+        options: ProbeOptions | None,
+        *,
+        threadpool: int | None = None,
+        injector: Injector | None = None,
     ) -> None:
         self.app = app
         self._probe = _Probe(app, options) if options is not None else None
         self._threadpool = threadpool
+        self.injector = injector
         self._started = False
 
     def _start_once(self) -> None:
@@ -160,17 +169,26 @@ class InstrumentedApp:
             anyio.to_thread.current_default_thread_limiter().total_tokens = self._threadpool
         if self._probe is not None:
             self._probe.start()
+        if self.injector is not None:
+            self.injector.start()
+            atexit.register(self.injector.stop)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan":
             self._start_once()  # servers that run without lifespan
+            if self.injector is not None and scope.get("path") == INJECT_PATH:
+                await admin.handle(self.injector, scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         self._start_once()
 
         async def send_and_stop(message: Message) -> None:
-            if message["type"].startswith("lifespan.shutdown") and self._probe is not None:
-                self._probe.stop()
+            if message["type"].startswith("lifespan.shutdown"):
+                if self.injector is not None:
+                    self.injector.stop()  # every injection gone before the app shuts down
+                if self._probe is not None:
+                    self._probe.stop()
             await send(message)
 
         await self.app(scope, receive, send_and_stop)
@@ -184,6 +202,8 @@ def instrument(
     app_root: str | os.PathLike[str] | None = None,
     interval_ms: float = defaults.PROBE_INTERVAL_MS,
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
+    inject_token: str | None = None,
+    memory_cap_mb: float = defaults.MEMORY_CAP_MB,
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it records loop lag and stalls in ``run_dir``.
 
@@ -192,6 +212,10 @@ def instrument(
     wherever ``mysvc`` is installed) and the packages named in ``code``.  ``app_root``
     names a folder whose every file is the user's instead of the caller's package; a
     script run as ``__main__`` has its own folder.
+    ``inject_token`` turns the fault injector on (off without it): faults are then
+    switched with ``PUT /_lagscope/inject`` carrying ``Authorization: Bearer <token>``,
+    shared by the workers through ``run_dir/inject.json``; ``memory_cap_mb`` bounds
+    ``memory_leak``.
     """
     caller = sys._getframe(1).f_globals
     packages = list(code)
@@ -211,4 +235,12 @@ def instrument(
         stall_threshold_ms=stall_threshold_ms,
         app_name=getattr(app, "title", "") or type(app).__name__,
     )
-    return InstrumentedApp(app, options)
+    injector = None
+    if inject_token is not None:
+        injector = Injector(
+            token=inject_token,
+            state_file=Path(run_dir) / rundir.INJECT,
+            run_dir=Path(run_dir),
+            memory_cap_mb=memory_cap_mb,
+        )
+    return InstrumentedApp(app, options, injector=injector)

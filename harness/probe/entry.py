@@ -14,14 +14,20 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
     LAGSCOPE_HARNESS_PID          the worker stops itself when this process is gone
     LAGSCOPE_THREADPOOL           tokens of anyio's default thread limiter (sync endpoints)
     LAGSCOPE_PROFILE              ``1``: profile the window the harness asks for
+    LAGSCOPE_INJECT_TOKEN         the run's token: the fault injector is on (off without it)
+    LAGSCOPE_INJECT_FILE          the injector's state file, shared by every worker
+    LAGSCOPE_MEMORY_CAP_MB        RSS at which memory_leak stops growing
+    LAGSCOPE_SEED                 seed of the injector's random choices (probabilities)
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from lagscope.harness.probe.asgi import ASGIApp, InstrumentedApp, ProbeOptions
 from lagscope.harness.probe.guard import Guard
+from lagscope.harness.probe.inject.injector import Injector
 from lagscope.harness.probe.user_code import app_package
 
 from lagscope import defaults, rundir
@@ -63,4 +69,26 @@ def create_app() -> InstrumentedApp:
             profile=os.environ.get(rundir.ENV_PROFILE, "0") == "1",
         )
     threadpool = os.environ.get(rundir.ENV_THREADPOOL)
-    return InstrumentedApp(app, options, threadpool=int(threadpool) if threadpool else None)
+    return InstrumentedApp(
+        app,
+        options,
+        threadpool=int(threadpool) if threadpool else None,
+        injector=injector_from_env(),
+    )
+
+
+def injector_from_env() -> Injector | None:
+    """The fault injector, when the harness enabled it for the run (else None: off)."""
+    token = os.environ.get(rundir.ENV_INJECT_TOKEN, "")
+    if not token:
+        return None
+    run_dir = Path(os.environ[rundir.ENV_RUN_DIR])
+    state_file = os.environ.get(rundir.ENV_INJECT_FILE) or str(run_dir / rundir.INJECT)
+    return Injector(
+        token=token,
+        state_file=Path(state_file),
+        run_dir=run_dir,
+        deadline=_float_env(rundir.ENV_DEADLINE, None),
+        memory_cap_mb=_float_env(rundir.ENV_MEMORY_CAP_MB, None) or defaults.MEMORY_CAP_MB,
+        seed=int(os.environ.get(rundir.ENV_SEED) or 0),
+    )

@@ -15,6 +15,7 @@ from lagscope import defaults, scenarios, servers
 from lagscope.app_import import check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
+from lagscope.injection import Injection
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
@@ -63,6 +64,10 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    # The probe's fault injector: on for this run (switched with the run's token), and the
+    # faults injected from the start (--inject).
+    injector: bool = False
+    inject: tuple[Injection, ...] = ()
     # The openapi scenario (lagscope.harness.run.openapi): methods sent, headers added to
     # every request (run.json records them masked), weights by operation or path.
     methods: tuple[str, ...] = defaults.OPENAPI_METHODS
@@ -88,6 +93,7 @@ class RunConfig:
             {"fault": fault, "flag": flag, "value": value} for fault, flag, value in self.conditions
         ]
         data["rate"] = None if self.rate is None else str(self.rate)
+        data["inject"] = [i.describe() for i in self.inject]
         data["methods"] = list(self.methods)
         data["headers"] = [[name, mask(value)] for name, value in self.headers]
         data["weights"] = dict(self.weights)

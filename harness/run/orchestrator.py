@@ -33,6 +33,7 @@ from lagscope.harness.run.target import start_downstream, start_target
 
 from lagscope import openapi_plan, rundir, runfiles
 from lagscope.errors import UsageError
+from lagscope.injection import encode_state
 
 STARTUP_ALLOWANCE_S = 120.0
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -198,6 +199,11 @@ def run(
     if prepare is not None:
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
+    admin: dict[str, Any] = {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS}
+    if config.injector:
+        # Every worker's injector reads this before it serves: --inject is on from the start.
+        (run_dir / rundir.INJECT).write_bytes(encode_state(config.inject, switch_id="start"))
+        admin.update(inject_path=rundir.INJECT_PATH, inject_state_file=rundir.INJECT)
     runfiles.write_json(
         run_dir / rundir.RUN_JSON,
         {
@@ -206,7 +212,7 @@ def run(
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS},
+            "admin": admin,
         },
     )
     runfiles.log_event(run_dir, "run_start")

@@ -75,6 +75,9 @@ def start_target(
         # A switch goes through this file, so it reaches every worker, not just the one
         # that answers the PUT.
         env[rundir.ENV_FAULT_FILE] = str((run_dir / rundir.FAULTS).resolve())
+    if config.injector and admin_token:  # the probe's injector, on for this run only
+        env[rundir.ENV_INJECT_TOKEN] = admin_token
+        env[rundir.ENV_INJECT_FILE] = str((run_dir / rundir.INJECT).resolve())
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
     if config.threadpool is not None:

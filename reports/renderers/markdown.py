@@ -7,7 +7,13 @@ from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, cov
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
-from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.renderers.tables import (
+    HEADERS,
+    injected_lines,
+    interruption_line,
+    loop_line,
+    percentile_rows,
+)
 from lagscope.reports.summary_types import Summary
 from lagscope.reports.wording import conditions, named
 
@@ -32,6 +38,8 @@ def render_markdown(summary: Summary) -> str:
         f"Outcome: {run.get('outcome')}. Window: {window['seconds']:.1f} s ({window['basis']}).",
         "",
         *([interrupted, ""] if interrupted else []),
+        *[f"Injected: {line}." for line in injected_lines(summary)],
+        *([""] if summary.get("injected") else []),
         "## Diagnosis",
         "",
     ]

@@ -34,6 +34,15 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         (["run", "--stall-threshold", "abc"], "a bare number counts as milliseconds"),
         (["run", "--memory-cap", "-1GB"], "--memory-cap: '-1GB' must be greater than zero"),
         (["run", "--fault", "gremlins"], "not a fault of shop; choose from: blocking_io"),
+        (
+            ["run", "--inject", "loop_block block=1s"],
+            "--inject 'loop_block block=1s': loop_block needs every",
+        ),
+        (
+            ["run", "--inject", "dependency_latency host=a latency=9x"],
+            "--inject 'dependency_latency host=a latency=9x': latency: '9x' is not a duration",
+        ),
+        (["run", "--injector", "--no-probe"], "--inject and --injector work through the probe"),
         (["run", "--users", "0"], "--users must be greater than zero"),
         (["run", "--loop", "trio"], "invalid choice: 'trio'"),
         (["run", "--scenario", "nope"], "neither a built-in scenario"),
