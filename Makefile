@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast check lint typecheck bench bench-report ops-tools clean
+.PHONY: install demo test test-fast test-versions check lint typecheck bench bench-report ops-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e"
+
+# The installed-wheel checks on Python 3.11, 3.12 and 3.13 (each one this machine has).
+test-versions: $(STAMP)
+	tools/test_versions.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check lagscope harness reports target_apps scenarios tests benchmarks deploy

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -55,9 +56,10 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def inspect_app(import_string: str) -> dict[str, str]:
+def inspect_app(import_string: str, code: Sequence[str] = ()) -> dict[str, str]:
     """The child's verdict: ``{"ok": ""}`` or ``{<problem>: detail}``, where the problem is
-    ``not_found``, ``import_failed``, ``no_attribute`` or ``not_asgi``."""
+    ``not_found``, ``import_failed``, ``no_attribute``, ``not_asgi`` or ``code_not_found``
+    (a package of ``code`` that cannot be found once the app is imported)."""
     module_name, _, attr = import_string.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
@@ -73,18 +75,30 @@ def inspect_app(import_string: str) -> dict[str, str]:
             return {"no_attribute": attr}
         obj = getattr(obj, part)
     got = not_asgi(obj)
-    return {"not_asgi": got} if got else {"ok": ""}
+    if got:
+        return {"not_asgi": got}
+    for package in code:
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except BaseException:  # a parent package that fails to import, or is not one
+            found = False
+        if not found:
+            return {"code_not_found": package}
+    return {"ok": ""}
 
 
-def check_app(import_string: str, *, what: str = "--app", where: str = "") -> None:
-    """Raise UsageError unless ``import_string`` imports, in a child process, to an ASGI app.
+def check_app(
+    import_string: str, *, what: str = "--app", where: str = "", code: Sequence[str] = ()
+) -> None:
+    """Raise UsageError unless ``import_string`` imports, in a child process, to an ASGI app
+    (and each package of ``code`` can be found there).
 
     The message starts with ``where`` (e.g. a game-day file) and names the input ``what``
     (``--app``, or a file's key).
     """
     app, module = import_string, import_string.partition(":")[0]
     named = f"{where}{what} {app!r}"  # e.g. --app 'main:app'
-    ((problem, detail),) = _ask_child(import_string, named=named).items()
+    ((problem, detail),) = _ask_child(import_string, named=named, code=code).items()
     messages = {
         "not_found": f"{named}: cannot find module {detail!r}; run lagscope from the folder "
         "that contains it, or install its package",
@@ -94,17 +108,19 @@ def check_app(import_string: str, *, what: str = "--app", where: str = "") -> No
         f"{what} at your FastAPI() instance",
         "not_asgi": f"{where}{app!r} is not an ASGI app (got {detail}); point {what} at "
         "your FastAPI() instance",
+        "code_not_found": f"--code {detail!r}: cannot find package {detail!r} next to "
+        f"{module!r}; run lagscope from the folder that contains it, or install it",
     }
     if problem in messages:
         raise UsageError(messages[problem])
 
 
-def _ask_child(import_string: str, *, named: str) -> dict[str, str]:
+def _ask_child(import_string: str, *, named: str, code: Sequence[str]) -> dict[str, str]:
     """Run ``python -m lagscope.app_import``; its verdict (UsageError when it gave none)."""
     module = import_string.partition(":")[0]
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "lagscope.app_import", import_string],
+            [sys.executable, "-m", "lagscope.app_import", import_string, *code],
             capture_output=True,
             text=True,
             timeout=CHECK_TIMEOUT_S,
@@ -125,8 +141,8 @@ def _ask_child(import_string: str, *, named: str) -> dict[str, str]:
 
 
 def main(argv: Sequence[str]) -> None:
-    (import_string,) = argv
-    verdict = inspect_app(import_string)
+    import_string, *code = argv
+    verdict = inspect_app(import_string, code)
     with contextlib.suppress(Exception):  # the app's module may have broken sys.stdout
         sys.stdout.flush()  # what it printed goes before the answer
     os.write(1, f"\n{_ANSWER}{json.dumps(verdict)}\n".encode())

@@ -6,18 +6,20 @@ Each check is a pure function of processed figures and returns warnings
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
+from lagscope.reports.summary_types import LatencyFigures, PercentileKey, SelfCheck
 
 from lagscope import loopback
 
 SATURATED_CPU_PCT = 90.0  # of one core: Locust runs on one core per process
 # A percentile q is supported by the data when at least this many requests lie above it.
 TAIL_SAMPLES = 1.0
-QUOTED = {"p99_ms": ("P99", 0.99), "p999_ms": ("P99.9", 0.999)}
+QUOTED: dict[PercentileKey, tuple[str, float]] = {
+    "p99_ms": ("P99", 0.99),
+    "p999_ms": ("P99.9", 0.999),
+}
 
-Warning = dict[str, Any]
+Warning = SelfCheck
 
 
 def load_generator_saturated(resources: pd.DataFrame) -> list[Warning]:
@@ -41,10 +43,10 @@ def load_generator_saturated(resources: pd.DataFrame) -> list[Warning]:
     }]  # fmt: skip
 
 
-def too_few_requests(aggregate: dict[str, Any]) -> list[Warning]:
+def too_few_requests(aggregate: LatencyFigures) -> list[Warning]:
     """Warn for each quoted tail percentile with fewer than one request beyond it."""
     count = int(aggregate.get("count") or 0)
-    warnings = []
+    warnings: list[Warning] = []
     for key, (label, q) in QUOTED.items():
         needed = int(round(TAIL_SAMPLES / (1.0 - q)))
         if aggregate.get(key) is not None and count < needed:
@@ -111,7 +113,7 @@ def self_checks(
     *,
     requests: pd.DataFrame,
     resources: pd.DataFrame,
-    aggregate: dict[str, Any],
+    aggregate: LatencyFigures,
     run_requests: pd.DataFrame,
 ) -> list[Warning]:
     """Every self-check's warnings over the steady window's data (``run_requests``: every

@@ -1,7 +1,8 @@
 """The ASGI wrapper that starts the probe inside a worker, via the lifespan protocol.
 
 What the probe measures goes to the run directory (``run_dir``: lagscope's own runs),
-to Prometheus metrics answered on the app's own port (``metrics_path``), or both.
+to Prometheus metrics answered on the app's own port (``metrics_path``), to an
+OpenTelemetry Meter (``otel``), or several of these.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import asyncio
 import atexit
 import os
 import platform
+import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -22,20 +24,25 @@ import anyio.to_thread
 from lagscope.harness.probe import exposition
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
+from lagscope.harness.probe.gcpauses import GcLog
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.http_metrics import RequestMetrics
+from lagscope.harness.probe.inject import admin
+from lagscope.harness.probe.inject.injector import Injector
 from lagscope.harness.probe.metrics import MetricsSink, instruments, worker_label
 from lagscope.harness.probe.metrics_gauges import GaugeLoop, PromGauges, Publisher
 from lagscope.harness.probe.otel import OtelProbe, otel_meter
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
-from lagscope.harness.probe.sink import Sink, Tee
-from lagscope.harness.probe.watchdog import Watchdog
+from lagscope.harness.probe.sink import Tee
+from lagscope.harness.probe.user_code import app_package
+from lagscope.harness.probe.watchdog import StallSink, Watchdog
 
 from lagscope import defaults, rundir
 from lagscope.errors import MetricsSetupError, UsageError
 
+INJECT_PATH = rundir.INJECT_PATH
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -51,10 +58,13 @@ class ProbeOptions:
     metrics_path: str | None = None  # Prometheus metrics answered here; None: no metrics
     otel: bool = False  # also record into an OpenTelemetry Meter (lagscope[otel])
     stall_locations: int = defaults.STALL_LOCATIONS  # metrics: location labels per worker
-    app_root: str = field(default_factory=os.getcwd)
+    # The user's code (harness.probe.user_code): packages by import name, and folders
+    # whose every file is the user's.  Neither given: the current folder.
+    user_code: tuple[str, ...] = ()
+    app_root: str | None = None
     interval_ms: float = defaults.PROBE_INTERVAL_MS
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
-    sample_ms: float = 2.0
+    sample_ms: float = defaults.PROBE_SAMPLE_MS
     app_name: str = ""
     gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
     profile: bool = False  # the window the harness asks for (probe.profiler)
@@ -69,6 +79,7 @@ class _Probe:
         self.watchdog: Watchdog | None = None
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
+        self.gc: GcLog | None = None
         self.metric_gauges: GaugeLoop | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
@@ -96,7 +107,11 @@ class _Probe:
     def start(self) -> None:
         opts = self.options
         loop = asyncio.get_running_loop()
-        sinks: list[Sink] = []
+        folders = [opts.app_root] if opts.app_root else []
+        if not folders and not opts.user_code:
+            folders = [os.getcwd()]
+        frame_filter = FrameFilter.build(packages=opts.user_code, folders=folders)
+        sinks: list[StallSink] = []
         recorder = None
         if opts.run_dir is not None:
             recorder = Recorder(opts.run_dir)
@@ -105,6 +120,11 @@ class _Probe:
                     "started": time.time(),
                     "app": opts.app_name,
                     "app_root": opts.app_root,
+                    "user_code": [
+                        {"prefix": p.prefix, "name": p.name}
+                        for p in frame_filter.places
+                        if p.kind == "user"
+                    ],
                     "loop": f"{type(loop).__module__}.{type(loop).__name__}",
                     "python": platform.python_version(),
                     "probe": asdict(opts),
@@ -131,7 +151,7 @@ class _Probe:
             loop_native_id=threading.get_native_id(),
             threshold_s=opts.stall_threshold_ms / 1000.0,
             sample_s=opts.sample_ms / 1000.0,
-            frame_filter=FrameFilter.for_root(opts.app_root),
+            frame_filter=frame_filter,
             endpoints=self.endpoints,
         )
         self.watchdog.start()
@@ -139,10 +159,12 @@ class _Probe:
             self.gauges = GaugeSampler(
                 recorder.dir / rundir.GAUGES,
                 interval_s=opts.gauge_interval_ms / 1000.0,
-                frame_filter=FrameFilter.for_root(opts.app_root),
+                frame_filter=frame_filter,
                 endpoints=self.endpoints,
             )
             self.gauges.start()
+            self.gc = GcLog(recorder.dir / rundir.GC, loop_thread_id=threading.get_ident())
+            self.gc.start()
         publishers: list[Publisher] = []
         if opts.metrics_path is not None:
             publishers.append(PromGauges(
@@ -176,6 +198,9 @@ class _Probe:
         if self.gauges is not None:
             self.gauges.stop()
             self.gauges = None
+        if self.gc is not None:
+            self.gc.stop()
+            self.gc = None
         if self.metric_gauges is not None:
             self.metric_gauges.stop()
             self.metric_gauges = None
@@ -184,8 +209,8 @@ class _Probe:
 class InstrumentedApp:
     """Serves ``app`` unchanged and runs the probe in the worker that serves it.
 
-    With ``options.metrics_path`` it also answers scrapes there and counts and times
-    every other HTTP request (``http_metrics``).
+    With ``options.metrics_path`` it also answers scrapes there, and with metrics or
+    OpenTelemetry it counts and times every other HTTP request (``http_metrics``).
     """
 
     def __init__(
@@ -194,6 +219,7 @@ class InstrumentedApp:
         options: ProbeOptions | None,
         *,
         threadpool: int | None = None,
+        injector: Injector | None = None,
         meter_provider: Any = None,
     ) -> None:
         self.app = app
@@ -201,6 +227,7 @@ class InstrumentedApp:
             _Probe(app, options, meter_provider=meter_provider) if options is not None else None
         )
         self._threadpool = threadpool
+        self.injector = injector
         self._started = False
         self.metrics_path = options.metrics_path if options is not None else None
         self._setup_error: MetricsSetupError | None = None
@@ -218,12 +245,18 @@ class InstrumentedApp:
             anyio.to_thread.current_default_thread_limiter().total_tokens = self._threadpool
         if self._probe is not None:
             self._probe.start()
+        if self.injector is not None:
+            self.injector.start()
+            atexit.register(self.injector.stop)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(scope, receive, send)
             return
         self._start_once()  # servers that run without lifespan
+        if self.injector is not None and scope.get("path") == INJECT_PATH:
+            await admin.handle(self.injector, scope, receive, send)
+            return
         probe = self._probe
         if scope["type"] != "http" or probe is None or not probe.measures_requests:
             await self.app(scope, receive, send)
@@ -258,8 +291,11 @@ class InstrumentedApp:
         self._start_once()
 
         async def send_and_stop(message: Message) -> None:
-            if message["type"].startswith("lifespan.shutdown") and self._probe is not None:
-                self._probe.stop()
+            if message["type"].startswith("lifespan.shutdown"):
+                if self.injector is not None:
+                    self.injector.stop()  # every injection gone before the app shuts down
+                if self._probe is not None:
+                    self._probe.stop()
             await send(message)
 
         await self.app(scope, receive, send_and_stop)
@@ -270,9 +306,12 @@ def instrument(
     *,
     run_dir: str | os.PathLike[str] | None = None,
     metrics_path: str | None = None,
+    code: Sequence[str] = (),
     app_root: str | os.PathLike[str] | None = None,
     interval_ms: float = defaults.PROBE_INTERVAL_MS,
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS,
+    inject_token: str | None = None,
+    memory_cap_mb: float = defaults.MEMORY_CAP_MB,
     stall_locations: int = defaults.STALL_LOCATIONS,
     otel: bool = False,
     meter_provider: Any = None,
@@ -281,33 +320,58 @@ def instrument(
 
     With ``run_dir``, each worker records loop lag, stalls and gauges in ``run_dir``
     (lagscope's run-directory files).  With ``metrics_path`` (the default
-    ``"/metrics"`` when no ``run_dir`` is given), the app answers Prometheus scrapes
-    there on its own port: loop lag, stalls by blamed line, tasks, threadpool, DB pools,
-    logs, RSS and HTTP RED metrics by route.  Under several workers (uvicorn
-    ``--workers N``, gunicorn) set ``PROMETHEUS_MULTIPROC_DIR`` to an empty directory;
-    without it the app refuses to start (MetricsSetupError).
+    ``"/metrics"`` when neither ``run_dir`` nor ``otel`` is given), the app answers
+    Prometheus scrapes there on its own port: loop lag, stalls by blamed line, GC pauses,
+    tasks, threadpool, DB pools, logs, RSS and HTTP RED metrics by route.  Under several
+    workers (uvicorn ``--workers N``, gunicorn) set ``PROMETHEUS_MULTIPROC_DIR`` to an
+    empty directory; without it the app refuses to start (MetricsSetupError).
+    ``stall_locations`` bounds the stall counters' ``location`` label per worker.  With
+    ``otel=True`` (``pip install 'lagscope[otel]'``) the same instruments are recorded
+    into an OpenTelemetry Meter of ``meter_provider`` (default: the global one).
 
-    With ``otel=True`` (``pip install 'lagscope[otel]'``) the same instruments are
-    recorded into an OpenTelemetry Meter of ``meter_provider`` (default: the global
-    MeterProvider), for whatever exporter the app configured.
-
-    ``app_root`` is the folder whose files count as the user's code (default: the
-    current directory); stalls are blamed on the innermost frame under it.
-    ``stall_locations`` bounds the stall counters' ``location`` label per worker.
+    Stalls are blamed on the innermost frame of the user's code: the top-level package
+    of the module that calls ``instrument`` (``mysvc`` when ``mysvc/main.py`` calls it,
+    wherever ``mysvc`` is installed) and the packages named in ``code``.  ``app_root``
+    names a folder whose every file is the user's instead of the caller's package; a
+    script run as ``__main__`` has its own folder.
+    ``inject_token`` turns the fault injector on (off without it): faults are then
+    switched with ``PUT /_lagscope/inject`` carrying ``Authorization: Bearer <token>``,
+    shared by the workers through ``run_dir/inject.json``; ``memory_cap_mb`` bounds
+    ``memory_leak``.
     """
     if run_dir is None and metrics_path is None and not otel:
         metrics_path = defaults.METRICS_PATH
     if metrics_path is not None and not metrics_path.startswith("/"):
         raise UsageError(f"metrics_path {metrics_path!r} must be a path starting with '/'")
-    root = str(app_root) if app_root is not None else os.getcwd()
+    if inject_token is not None and run_dir is None:
+        raise UsageError("inject_token needs run_dir (the workers share injections there)")
+    caller = sys._getframe(1).f_globals
+    packages = list(code)
+    folders = [os.fspath(app_root)] if app_root is not None else []
+    if not folders:
+        package = app_package(str(caller.get("__name__", "__main__")))
+        if package is not None and package != "__main__":
+            packages.insert(0, package)
+        else:
+            file = caller.get("__file__")
+            folders = [os.path.dirname(os.path.abspath(file)) if file else os.getcwd()]
     options = ProbeOptions(
         run_dir=None if run_dir is None else str(run_dir),
         metrics_path=metrics_path,
-        stall_locations=stall_locations,
         otel=otel,
-        app_root=root,
+        stall_locations=stall_locations,
+        user_code=tuple(packages),
+        app_root=folders[0] if folders else None,
         interval_ms=interval_ms,
         stall_threshold_ms=stall_threshold_ms,
         app_name=getattr(app, "title", "") or type(app).__name__,
     )
-    return InstrumentedApp(app, options, meter_provider=meter_provider)
+    injector = None
+    if inject_token is not None and run_dir is not None:
+        injector = Injector(
+            token=inject_token,
+            state_file=Path(run_dir) / rundir.INJECT,
+            run_dir=Path(run_dir),
+            memory_cap_mb=memory_cap_mb,
+        )
+    return InstrumentedApp(app, options, injector=injector, meter_provider=meter_provider)

@@ -13,6 +13,7 @@ in the totals.  The stall counters' ``location`` label is bounded: ``StallLabels
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
 from bisect import bisect_left
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lagscope.harness.probe.sink import LagRow
+from lagscope.harness.probe.sink import LagRow, drain
 from prometheus_client import Counter, Gauge, Histogram
 
 from lagscope import defaults
@@ -248,9 +249,9 @@ class MetricsSink:
         self._blocked = instruments.blocked
         self._labels = StallLabels(stall_locations)
 
-    def write_lag(self, rows: Sequence[LagRow]) -> None:
+    def flush_lag(self, samples: collections.deque[LagRow]) -> None:
         observe = self._lag.observe
-        for _, lag_ms in rows:
+        for _, lag_ms in drain(samples):
             observe(lag_ms / 1000.0)
         self._lag.flush()
 

@@ -15,15 +15,16 @@ last reading: the SDK's reader thread calls the callbacks, while anyio's limiter
 
 from __future__ import annotations
 
+import collections
 import importlib.metadata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from types import CodeType
 from typing import Any
 
 from lagscope.harness.probe.http_metrics import METHODS, route_of
 from lagscope.harness.probe.metrics import StallLabels
 from lagscope.harness.probe.metrics_gauges import GaugeReading
-from lagscope.harness.probe.sink import LagRow
+from lagscope.harness.probe.sink import LagRow, drain
 
 from lagscope import metric_names as names
 from lagscope.errors import MetricsSetupError
@@ -108,9 +109,9 @@ class OtelProbe:
         return observe
 
     # Sink (the watchdog thread)
-    def write_lag(self, rows: Sequence[LagRow]) -> None:
+    def flush_lag(self, samples: collections.deque[LagRow]) -> None:
         record = self._lag.record
-        for _, lag_ms in rows:
+        for _, lag_ms in drain(samples):
             record(lag_ms / 1000.0, self.worker)
 
     def write_stall(self, event: dict[str, Any]) -> None:

@@ -7,13 +7,11 @@ workers/<pid>/stalls.jsonl  one stall event per line (see docs/run-directory.md)
 
 from __future__ import annotations
 
+import collections
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from lagscope.harness.probe.sink import LagRow
 
 from lagscope import rundir
 
@@ -35,10 +33,17 @@ class Recorder:
         tmp.write_text(json.dumps({"pid": self.pid, **meta}, indent=2), encoding="utf-8")
         tmp.replace(self.dir / rundir.META)
 
-    def write_lag(self, rows: Sequence[LagRow]) -> None:
-        """Append heartbeat samples to lag.csv."""
-        if rows:
-            self._lag.write("".join(f"{t:.6f},{lag_ms:.3f}\n" for t, lag_ms in rows))
+    def flush_lag(self, samples: collections.deque[tuple[float, float]]) -> None:
+        """Move every sample out of ``samples`` (filled by the loop thread) into lag.csv."""
+        lines = []
+        while True:
+            try:
+                t, lag_ms = samples.popleft()
+            except IndexError:
+                break
+            lines.append(f"{t:.6f},{lag_ms:.3f}\n")
+        if lines:
+            self._lag.write("".join(lines))
             self._lag.flush()
 
     def write_stall(self, event: dict[str, Any]) -> None:

@@ -1,39 +1,42 @@
-"""Where the watchdog puts what it measures: the run directory, Prometheus metrics, or both.
+"""Several watchdog sinks at once: the run directory, Prometheus metrics, OpenTelemetry.
 
-A sink takes the heartbeat's lag samples (``(unix_t, lag_ms)``, a batch about once a
-second) and each stall event, from the watchdog thread only.  ``Recorder`` writes
-``workers/<pid>/``; ``metrics.MetricsSink`` feeds the exported histogram and counters;
-``Tee`` hands the same data to several.
+The watchdog hands its sink (``watchdog.StallSink``) the heartbeat's pending samples
+(``(unix_t, lag_ms)``, a deque it pops) about once a second, and each stall event, from
+its own thread only.  ``Tee`` empties the deque once and hands each sink the same
+samples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+import collections
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lagscope.harness.probe.watchdog import StallSink
 
 LagRow = tuple[float, float]  # (unix seconds, lag in ms)
 
 
-class Sink(Protocol):
-    def write_lag(self, rows: Sequence[LagRow]) -> None:
-        """Take a batch of heartbeat samples, oldest first."""
-
-    def write_stall(self, event: dict[str, Any]) -> None:
-        """Take one stall event (the fields of stalls.jsonl)."""
-
-    def close(self) -> None:
-        """The watchdog stops: flush and release."""
+def drain(samples: collections.deque[LagRow]) -> list[LagRow]:
+    """Every sample out of ``samples`` (the loop thread appends, the watchdog pops)."""
+    rows = []
+    while True:
+        try:
+            rows.append(samples.popleft())
+        except IndexError:
+            return rows
 
 
 class Tee:
-    """Hands every batch and event to each of ``sinks``, in order."""
+    """Hands every batch of lag samples and every stall to each of ``sinks``, in order."""
 
-    def __init__(self, *sinks: Sink) -> None:
+    def __init__(self, *sinks: StallSink) -> None:
         self.sinks = sinks
 
-    def write_lag(self, rows: Sequence[LagRow]) -> None:
+    def flush_lag(self, samples: collections.deque[LagRow]) -> None:
+        rows = drain(samples)
         for sink in self.sinks:
-            sink.write_lag(rows)
+            sink.flush_lag(collections.deque(rows))
 
     def write_stall(self, event: dict[str, Any]) -> None:
         for sink in self.sinks:

@@ -23,18 +23,17 @@ from typing import Any, Protocol
 import psutil
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.load import start_load
+from lagscope.harness.run.openapi.options import masked_argv
+from lagscope.harness.run.openapi.plan import build_plan, refusal
+from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
-from lagscope.harness.run.target import (
-    openapi_get_paths,
-    save_scrape,
-    start_downstream,
-    start_target,
-)
+from lagscope.harness.run.target import save_scrape, start_downstream, start_target
 
-from lagscope import defaults, rundir, runfiles
+from lagscope import defaults, openapi_plan, rundir, runfiles
 from lagscope.errors import UsageError
+from lagscope.injection import encode_state
 
 STARTUP_ALLOWANCE_S = 120.0
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -132,20 +131,33 @@ class Run:
             runfiles.log_event(self.dir, "metrics_ready", url=self.urls["metrics"])
         if self.on_ready is not None:
             self.on_ready(dict(self.urls))
-        paths = None
-        if config.scenario == "openapi":
-            paths = openapi_get_paths(url, log=target.log_path)
-        if paths is not None:
-            runfiles.log_event(self.dir, "openapi_paths", paths=paths)
-            if not paths:
-                raise UsageError(
-                    f"{config.app} has no GET operation without parameters in its OpenAPI "
-                    "schema; pass --scenario with a locustfile"
-                )
-        self.children["load"] = start_load(config, self.dir, host=url, openapi_paths=paths)
+        plan = (
+            self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
+        )
+        self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
         self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+
+    def _openapi_plan(self, url: str, *, log: Path) -> Path:
+        """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
+        both into the run directory; UsageError when nothing can be sent."""
+        config = self.config
+        document = read_schema(url, headers=dict(config.headers), log=log)
+        runfiles.write_json(self.dir / rundir.OPENAPI_SCHEMA, document)
+        plan = build_plan(
+            document, methods=config.methods, weights=dict(config.weights), seed=config.seed
+        )
+        path = self.dir / rundir.OPENAPI_PLAN
+        openapi_plan.write_plan(path, plan)
+        runfiles.log_event(
+            self.dir, "openapi_plan", found=plan["found"], sent=len(plan["operations"]),
+            skipped=len(plan["skipped"]), generation_ms=plan["generation_ms"],
+        )  # fmt: skip
+        refused = refusal(plan, app=config.app)
+        if refused is not None:
+            raise UsageError(refused)
+        return path
 
     def _wait_for_load(self, until: float) -> None:
         load, target = self.children["load"], self.children["target"]
@@ -205,15 +217,20 @@ def run(
     if prepare is not None:
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
+    admin: dict[str, Any] = {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS}
+    if config.injector:
+        # Every worker's injector reads this before it serves: --inject is on from the start.
+        (run_dir / rundir.INJECT).write_bytes(encode_state(config.inject, switch_id="start"))
+        admin.update(inject_path=rundir.INJECT_PATH, inject_state_file=rundir.INJECT)
     runfiles.write_json(
         run_dir / rundir.RUN_JSON,
         {
             "config": config.to_json(),
-            "argv": sys.argv,
+            "argv": masked_argv(sys.argv),
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS},
+            "admin": admin,
         },
     )
     runfiles.log_event(run_dir, "run_start")

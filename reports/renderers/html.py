@@ -9,11 +9,20 @@ import json
 from html import escape
 from typing import Any
 
+from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, coverage_rows
 from lagscope.reports.renderers.gameday import html_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from lagscope.reports.renderers.tables import HEADERS, loop_line, percentile_rows
-from lagscope.reports.wording import change, plural
+from lagscope.reports.summary_types import (
+    CoverageSection,
+    LoopSection,
+    ProfileSection,
+    SloSection,
+    Summary,
+)
+from lagscope.reports.wording import change, conditions, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -47,7 +56,7 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.1f} ms"
 
 
-def verdict(summary: dict[str, Any]) -> tuple[str, str]:
+def verdict(summary: Summary) -> tuple[str, str]:
     """(css class, one sentence): the worst finding, a failed SLO, or all clear."""
     findings = summary.get("diagnosis") or []
     slo = summary.get("slo")
@@ -60,7 +69,7 @@ def verdict(summary: dict[str, Any]) -> tuple[str, str]:
     return "ok", f"No findings. P99 {_ms(agg.get('p99_ms'))} over {agg['count']:,} requests."
 
 
-def _findings(summary: dict[str, Any]) -> list[str]:
+def _findings(summary: Summary) -> list[str]:
     out = []
     for f in summary.get("diagnosis") or []:
         out.append(
@@ -79,7 +88,7 @@ def _table(headers: list[str], rows: list[list[str]], *, table_id: str) -> str:
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _slo(slo: dict[str, Any] | None) -> list[str]:
+def _slo(slo: SloSection | None) -> list[str]:
     if not slo:
         return []
     rows = [
@@ -95,7 +104,7 @@ def _slo(slo: dict[str, Any] | None) -> list[str]:
             _table(SLO_HEADERS, rows, table_id="slo")]  # fmt: skip
 
 
-def _profile(profile: dict[str, Any] | None) -> list[str]:
+def _profile(profile: ProfileSection | None) -> list[str]:
     if not profile:
         return []
     over = profile["overhead"]
@@ -125,7 +134,7 @@ def _cpu(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} ms"
 
 
-def _blockers(loop: dict[str, Any]) -> list[str]:
+def _blockers(loop: LoopSection) -> list[str]:
     out = ['<h2 id="blockers">Top blockers</h2>', f"<p>{escape(loop_line(loop))}</p>"]
     if not loop["top_blockers"]:
         return [*out, "<p>No stalls in the steady window.</p>"]
@@ -135,7 +144,13 @@ def _blockers(loop: dict[str, Any]) -> list[str]:
             f" — {plural(b['count'], 'stall')}, {b['total_ms']:,.0f} ms total, "
             f"worst {b['max_ms']:,.0f} ms "
             f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
-            f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
+            + (
+                f"<p>The collector paused the loop; the line that ran next, which the stack "
+                f'shows, is context: <code class="loc">{escape(b["context"])}</code></p>'
+                if b.get("context")
+                else ""
+            )
+            + f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
         )
     return out
 
@@ -145,7 +160,8 @@ CAPTIONS = {
     "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
     "loop-lag": "Worst heartbeat lag per half second per worker; ▼ every stall of the whole run "
-    "(height: duration; the figures above count the steady window only).",
+    "(height: duration; the figures above count the steady window only); ◆ every garbage "
+    "collection at least as long as the stall threshold (height: its pause).",
     "resources": "RSS, CPU and open file descriptors of every process.",
     "gauges": "The app's gauges, per worker (whatever the probe recorded).",
 }
@@ -157,7 +173,7 @@ OPEN_MODEL_CAPTIONS = {
 }
 
 
-def _latency(summary: dict[str, Any]) -> list[str]:
+def _latency(summary: Summary) -> list[str]:
     """The percentile table and, in rate mode, the uncorrected row and how the plan was kept."""
     rows = percentile_rows(summary["requests"])
     uncorrected = uncorrected_row(summary)
@@ -178,6 +194,21 @@ def _latency(summary: dict[str, Any]) -> list[str]:
     return out
 
 
+def _coverage(cov: CoverageSection | None) -> list[str]:
+    """Which operations the openapi scenario exercised, how they answered, which it skipped."""
+    if not cov:
+        return []
+    lines = coverage_lines(cov)
+    rows = [[escape(cell) for cell in row] for row in coverage_rows(cov)]
+    return [
+        '<section id="coverage"><h2>Coverage (openapi scenario)</h2>',
+        f"<p>{escape(lines[0])}</p>",
+        *(f'<p class="info">{escape(line.strip())}</p>' for line in lines[1:]),
+        _table(COVERAGE_HEADERS, rows, table_id="coverage-table"),
+        "</section>",
+    ]
+
+
 SECRET_KEYS = {"token"}  # run.json's admin token switched faults during the run
 
 
@@ -191,7 +222,7 @@ def redacted(value: Any) -> Any:
 
 
 def render_html(
-    summary: dict[str, Any],
+    summary: Summary,
     charts: dict[str, str],
     *,
     config: dict[str, Any] | None = None,
@@ -201,6 +232,8 @@ def render_html(
     run, window = summary["run"], summary["window"]
     css_class, sentence = verdict(summary)
     faults = ", ".join(run.get("faults") or []) or "none"
+    if run.get("conditions"):
+        faults += f" ({conditions(run['conditions'])})"
     body = [
         f"<h1>lagscope: {escape(str(run.get('app')))} / {escape(str(run.get('scenario')))}</h1>",
         f'<div class="facts">faults: {escape(faults)} · workers: {run.get("workers")} · loop: '
@@ -213,6 +246,7 @@ def render_html(
         *_slo(summary.get("slo")),
         *(html_section(summary["gameday"], gameday_svg) if gameday_svg else []),
         *_latency(summary),
+        *_coverage(coverage_of(summary)),
         "<h2>Charts</h2>",
     ]  # fmt: skip
     captions = CAPTIONS | (OPEN_MODEL_CAPTIONS if summary.get("open_model") else {})

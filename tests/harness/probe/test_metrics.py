@@ -4,6 +4,7 @@ transport, scraped at /metrics, the text parsed by prometheus_client's own parse
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import time
 from collections.abc import AsyncIterator
@@ -207,7 +208,7 @@ def test_the_sink_counts_stalls_outside_the_top_as_other() -> None:
         sink.write_stall({"location": location, "endpoint": "GET /x", "cause": "cpu",
                           "duration_ms": ms})  # fmt: skip
     assert other._value.get() - before == 2
-    sink.write_lag([(0.0, 5.0), (0.0, 50.0)])
+    sink.flush_lag(collections.deque([(0.0, 5.0), (0.0, 50.0)]))
     lag = m.lag.labels("test-sink")
     assert lag._sum.get() == pytest.approx(0.055)
 
