@@ -24,6 +24,8 @@ OPENAPI_SCHEMA = "openapi.json"  # the app's /openapi.json as the harness read i
 OPENAPI_PLAN = "openapi-plan.json"  # the openapi scenario's requests (lagscope.openapi_plan)
 GAMEDAY_TOML = "gameday.toml"
 GAMEDAY_PNG = "gameday.png"
+METRICS_SCRAPE = "metrics.prom"  # --metrics: the target's last scrape before it stopped
+PROMETHEUS_MULTIPROC = "prometheus-multiproc"  # --metrics: the workers' metric files
 SUMMARY = "summary.json"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
@@ -115,6 +117,8 @@ ENV_ALLOW_REMOTE = "LAGSCOPE_ALLOW_REMOTE"  # 1: let requests leave loopback (Lo
 ENV_OPENAPI_PLAN = "LAGSCOPE_OPENAPI_PLAN"  # OPENAPI_PLAN's path, for the openapi scenario
 ENV_OPENAPI_HEADERS = "LAGSCOPE_OPENAPI_HEADERS"  # --header pairs, JSON (kept out of files)
 ENV_OPEN_MODEL = "LAGSCOPE_OPEN_MODEL"  # the arrival plan's options, JSON (Locust)
+ENV_METRICS_PATH = "LAGSCOPE_METRICS_PATH"  # the probe answers Prometheus scrapes here
+ENV_STALL_LOCATIONS = "LAGSCOPE_STALL_LOCATIONS"  # metrics: location labels per worker
 
 # The probe's injector answers here (only with LAGSCOPE_INJECT_TOKEN set, and the token).
 INJECT_PATH = "/_lagscope/inject"

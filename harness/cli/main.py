@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from lagscope.harness.cli import gameday as gameday_cli
 from lagscope.harness.cli import reports as cli_reports
+from lagscope.harness.cli import slo as slo_cli
 from lagscope.harness.cli import sweep as sweep_cli
 from lagscope.harness.run import config as cfg
 from lagscope.harness.run.load_model import (
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 DESCRIPTION = (
     "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
-    "event loop. Commands: run, report, compare, apps, sweep, gameday; "
+    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo; "
     "'lagscope COMMAND --help' describes each."
 )
 _NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
@@ -199,6 +200,13 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument("--no-probe", action="store_true", help="serve the app without the probe")
     p.add_argument(
+        "--metrics",
+        action="store_true",
+        help=f"the probe also answers Prometheus scrapes at {defaults.METRICS_PATH} on the "
+        "target's port (printed once it serves; multiprocess mode over the workers); the "
+        f"last scrape is kept as {rundir.METRICS_SCRAPE}",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         help="run directory, new or empty (default: runs/<time>-<app>-<scenario>)",
@@ -267,6 +275,7 @@ def build_parser() -> _Parser:
     sub.add_parser("apps", help="list the built-in apps, their faults and the game days")
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
+    slo_cli.add_parser(sub)
     return parser
 
 
@@ -291,6 +300,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     check_profile(profile_s, duration_s=duration_s)
     if profile_s and args.no_probe:
         raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
+    if args.metrics and args.no_probe:
+        raise UsageError("--metrics come from the probe; drop --no-probe to serve them")
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
@@ -354,6 +365,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
+        metrics=args.metrics,
         injector=bool(inject) or args.injector,
         inject=inject,
         methods=methods,
@@ -373,12 +385,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if config.conditions:
         print(f"lagscope: {wording.conditions(config.to_json()['conditions'])} (give a flag "
               "to choose another value)", file=sys.stderr, flush=True)  # fmt: skip
-    run_dir = run(config)
+    run_dir = run(config, on_ready=_announce_metrics)
     summary = build(run_dir, slos=parse_slos(config.slos))
     print_summary(summary)
     if summary["run"]["outcome"] == "interrupted":
         return 130
     return cli_reports.exit_code(summary)
+
+
+def _announce_metrics(urls: dict[str, str]) -> None:
+    if "metrics" in urls:
+        print(f"lagscope: metrics at {urls['metrics']} while the load runs",
+              file=sys.stderr, flush=True)  # fmt: skip
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -428,6 +446,7 @@ COMMANDS = {
     "compare": cli_reports.cmd_compare,
     "sweep": sweep_cli.cmd_sweep,
     "gameday": gameday_cli.cmd_gameday,
+    "slo": slo_cli.cmd_slo,
 }
 
 

@@ -6,7 +6,10 @@ processes, started by uvicorn or gunicorn, which can only be given an import str
 
     LAGSCOPE_APP                  the user's app, ``module:attribute``
     LAGSCOPE_CODE                 further packages of the user's code, comma-separated (--code)
-    LAGSCOPE_RUN_DIR              where each worker writes ``workers/<pid>/``
+    LAGSCOPE_RUN_DIR              where each worker writes ``workers/<pid>/`` (optional
+                                  with LAGSCOPE_METRICS_PATH: then nothing goes to disk)
+    LAGSCOPE_METRICS_PATH         answer Prometheus scrapes at this path (``/metrics``)
+    LAGSCOPE_STALL_LOCATIONS      metrics: ``location`` labels per worker (default 20)
     LAGSCOPE_PROBE                ``1`` to probe, ``0`` to serve the app bare
     LAGSCOPE_INTERVAL_MS          heartbeat interval
     LAGSCOPE_STALL_THRESHOLD_MS   lag above which the watchdog samples stacks
@@ -32,6 +35,7 @@ from lagscope.harness.probe.user_code import app_package
 
 from lagscope import defaults, rundir
 from lagscope.app_import import load_app
+from lagscope.errors import UsageError
 
 
 def user_code(import_string: str, code: str) -> tuple[str, ...]:
@@ -57,9 +61,19 @@ def create_app() -> InstrumentedApp:
         harness_pid=int(harness_pid) if harness_pid else None,
     ).start()
     options = None
+    run_dir = os.environ.get(rundir.ENV_RUN_DIR) or None
+    metrics_path = os.environ.get(rundir.ENV_METRICS_PATH) or None
     if os.environ.get(rundir.ENV_PROBE, "1") == "1":
+        if run_dir is None and metrics_path is None:
+            raise UsageError(
+                f"the probe needs {rundir.ENV_RUN_DIR} (a run directory) or "
+                f"{rundir.ENV_METRICS_PATH} (e.g. /metrics), or both"
+            )
+        locations = os.environ.get(rundir.ENV_STALL_LOCATIONS)
         options = ProbeOptions(
-            run_dir=os.environ[rundir.ENV_RUN_DIR],
+            run_dir=run_dir,
+            metrics_path=metrics_path,
+            stall_locations=int(locations) if locations else defaults.STALL_LOCATIONS,
             user_code=user_code(import_string, os.environ.get(rundir.ENV_CODE, "")),
             interval_ms=_float_env(rundir.ENV_INTERVAL_MS, None) or defaults.PROBE_INTERVAL_MS,
             stall_threshold_ms=(

@@ -46,10 +46,15 @@ HELD_S = 2.0  # a session holding a connection this long holds it, not merely us
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def rss_bytes() -> int:
+    """Resident memory of this process in bytes."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE
+
+
 def rss_mb() -> float:
     """Resident memory of this process in MB (10^6 bytes)."""
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * _PAGE / 1e6
+    return rss_bytes() / 1e6
 
 
 def thread_limiter() -> tuple[int, int, int] | None:

@@ -64,6 +64,7 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    metrics: bool = False  # the probe answers Prometheus scrapes at defaults.METRICS_PATH
     # The probe's fault injector: on for this run (switched with the run's token), and the
     # faults injected from the start (--inject).
     injector: bool = False
