@@ -3,7 +3,9 @@
     LagscopeError            base: the CLI prints its message on one line, exit code 2
     ├── UsageError           bad input from the user (flag, app, scenario, run directory)
     ├── TargetStartError     the target server did not come up (its log says why)
-    └── RunDataError         a run directory is missing files or holds unreadable data
+    ├── RunDataError         a run directory is missing files or holds unreadable data
+    └── MetricsSetupError    the probe's metrics cannot be right as the server is set up
+                             (several workers without PROMETHEUS_MULTIPROC_DIR)
 
 Anything else escaping the CLI is a bug in lagscope and keeps its traceback.
 """
@@ -25,3 +27,7 @@ class TargetStartError(LagscopeError):
 
 class RunDataError(LagscopeError):
     """A run directory cannot be read as lagscope data."""
+
+
+class MetricsSetupError(LagscopeError):
+    """Metrics served as configured would be wrong; the message says what to set."""

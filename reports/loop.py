@@ -55,9 +55,16 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
                     "cause": entry.get("cause") or stall.cause,
                     "ms": float(stall.duration_ms) * share,
                     "frames": entry.get("frames", []),
+                    # A stall put on the collector keeps the line the watchdog saw.
+                    "context": entry.get("context"),
+                    # The injector's fault that stalled (or lengthened) this stack, if any.
+                    "injected": entry.get("injected"),
                 }
             )
-    columns = ["location", "function", "endpoint", "in_user_code", "cause", "ms", "frames"]
+    columns = [
+        "location", "function", "endpoint", "in_user_code", "cause", "ms", "frames", "context",
+        "injected",
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -67,19 +74,24 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[Blocker]:
     blockers: list[Blocker] = []
     for location, group in shares.groupby("location", sort=False):
         worst = group.loc[group["ms"].idxmax()]
-        blockers.append(
-            {
-                "location": str(location),
-                "function": _mode(group["function"]),
-                "endpoint": _mode(group["endpoint"]),
-                "cause": _mode(group["cause"]),
-                "in_user_code": bool(group["in_user_code"].any()),
-                "count": int(len(group)),
-                "total_ms": round(float(group["ms"].sum()), 3),
-                "max_ms": round(float(group["ms"].max()), 3),
-                "stack": short_stack(worst["frames"]),
-            }
-        )
+        context = _mode(group["context"])
+        blocker: Blocker = {
+            "location": str(location),
+            "function": _mode(group["function"]),
+            "endpoint": _mode(group["endpoint"]),
+            "cause": _mode(group["cause"]),
+            "in_user_code": bool(group["in_user_code"].any()),
+            "count": int(len(group)),
+            "total_ms": round(float(group["ms"].sum()), 3),
+            "max_ms": round(float(group["ms"].max()), 3),
+            "stack": short_stack(worst["frames"]),
+        }
+        if context is not None:
+            blocker["context"] = str(context)
+        injected = _mode(group["injected"])
+        if injected is not None:
+            blocker["injected"] = str(injected)
+        blockers.append(blocker)
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)
     return blockers[:limit]
 

@@ -31,6 +31,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--out", type=Path, help="run directory (default runs/<time>-<app>-gameday-<file>)"
     )
+    p.add_argument(
+        "--app",
+        help="the app to exercise, 'module:attr' (or shop), instead of the file's [load] app",
+    )
 
 
 def resolve_gameday(text: str) -> Path:
@@ -74,7 +78,7 @@ def cmd_gameday(args: argparse.Namespace) -> int:
     if args.file is None:
         raise UsageError("name a game day: lagscope gameday NAME|FILE ('--list' lists them)")
     game = load_gameday(resolve_gameday(args.file))
-    config = run_config(game, out=args.out)
+    config = run_config(game, out=args.out, app=args.app)
     print(f"lagscope: game day {game.title!r} ({game.duration_s:g}s) → {config.out}",
           file=sys.stderr, flush=True)  # fmt: skip
     run_dir = run(config, conductor=Conductor(game), prepare=copy_file(game))

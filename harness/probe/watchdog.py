@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from lagscope.harness.probe.frames import FrameFilter, Stack, capture
 from lagscope.harness.probe.heartbeat import Heartbeat
+from lagscope.harness.probe.inject import labels
 
 # A stall whose loop thread spent at least this share of the time it could run on the
 # CPU is CPU-bound ("cpu"); below it the thread was blocked in a system call ("wait").
@@ -68,6 +69,7 @@ def build_stall_event(
         total[1] += could_run
     merged = [
         {"count": count, **_blame(frame_filter, stack), "endpoint": endpoints[stack],
+         "injected": labels.injected_kind(stack),
          "cause": _stack_cause(*spent[stack]),
          "frames": [[frame_filter.relative(f), line, fn, frame_filter.is_user(f)]
                     for f, line, fn in stack]}
@@ -76,6 +78,7 @@ def build_stall_event(
     # The stall as a whole is blamed on its most frequent stack.  (One stall can span
     # several blocking calls back to back; each stack keeps its own blame and endpoint.)
     top = merged[0] if merged else {"location": None, "function": None, "in_user_code": False}
+    injected = next((m["injected"] for m in merged if m["injected"]), None)
     cause = None if cpu_share is None else _cause(cpu_share)
     return {
         "start": round(start, 6),
@@ -89,6 +92,7 @@ def build_stall_event(
         "in_user_code": top["in_user_code"],
         "endpoint": top.get("endpoint"),
         "stacks": merged,
+        "injected": injected,  # a fault of the injector stalled (or lengthened) it
     }
 
 
@@ -104,6 +108,9 @@ def _stack_cause(cpu_s: float, could_run_s: float) -> str | None:
 
 
 def _blame(frame_filter: FrameFilter, stack: Stack) -> dict[str, Any]:
+    kind = labels.injected_kind(stack)
+    if kind in labels.BLAMED_ON_INJECTOR:  # the injector blocked the loop, not the app
+        return {"location": labels.location(kind), "function": kind, "in_user_code": False}
     blamed, in_user_code = frame_filter.blame(stack)
     if blamed is None:
         return {"location": None, "function": None, "in_user_code": False}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -15,6 +15,7 @@ from lagscope import defaults, scenarios, servers
 from lagscope.app_import import check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
+from lagscope.injection import Injection
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
@@ -49,6 +50,9 @@ class RunConfig:
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = defaults.DOWNSTREAM_LATENCY_MS
     downstream_stock_latency_ms: float = defaults.DOWNSTREAM_STOCK_LATENCY_MS
+    relay_latency_ms: float = defaults.RELAY_LATENCY_MS  # shop's mail relay, per receipt
+    # The run conditions the faults set (flags not given): (fault, flag, value), in order.
+    conditions: tuple[tuple[str, str, str], ...] = ()
     memory_cap_mb: float = (
         defaults.MEMORY_CAP_MB
     )  # growing seeded faults stop at this RSS per worker
@@ -60,6 +64,11 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    metrics: bool = False  # the probe answers Prometheus scrapes at defaults.METRICS_PATH
+    # The probe's fault injector: on for this run (switched with the run's token), and the
+    # faults injected from the start (--inject).
+    injector: bool = False
+    inject: tuple[Injection, ...] = ()
     # The openapi scenario (lagscope.harness.run.openapi): methods sent, headers added to
     # every request (run.json records them masked), weights by operation or path.
     methods: tuple[str, ...] = defaults.OPENAPI_METHODS
@@ -81,7 +90,11 @@ class RunConfig:
         data["faults"] = list(self.faults)
         data["code"] = list(self.code)
         data["slos"] = list(self.slos)
+        data["conditions"] = [
+            {"fault": fault, "flag": flag, "value": value} for fault, flag, value in self.conditions
+        ]
         data["rate"] = None if self.rate is None else str(self.rate)
+        data["inject"] = [i.describe() for i in self.inject]
         data["methods"] = list(self.methods)
         data["headers"] = [[name, mask(value)] for name, value in self.headers]
         data["weights"] = dict(self.weights)
@@ -153,6 +166,29 @@ def resolve_faults(faults: Sequence[str], *, app: str, what: str = "--fault") ->
             known = ", ".join(sorted(CATALOGUE))
             raise UsageError(f"{what} {fault!r} is not a fault of shop; choose from: {known}")
     return tuple(dict.fromkeys(faults))
+
+
+Condition = tuple[str, str, str]  # (fault, flag, value)
+
+
+def fault_conditions(
+    faults: Sequence[str], given: Mapping[str, str | None]
+) -> tuple[dict[str, str], tuple[Condition, ...]]:
+    """The values the faults' conditions give the flags ``given`` leaves out (``None``):
+    ``({flag: value}, ((fault, flag, value), ...))``.  An explicit flag wins; when two
+    faults set one flag, the first named wins."""
+    if not faults:
+        return {}, ()
+    from lagscope.target_apps.shop.faults import CATALOGUE
+
+    values: dict[str, str] = {}
+    applied: list[Condition] = []
+    for fault in faults:
+        for flag, value in CATALOGUE[fault].conditions:
+            if given.get(flag) is None and flag not in values:
+                values[flag] = value
+                applied.append((fault, flag, value))
+    return values, tuple(applied)
 
 
 def safe_name(text: str) -> str:

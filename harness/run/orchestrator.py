@@ -29,10 +29,11 @@ from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
-from lagscope.harness.run.target import start_downstream, start_target
+from lagscope.harness.run.target import save_scrape, start_downstream, start_target
 
-from lagscope import openapi_plan, rundir, runfiles
+from lagscope import defaults, openapi_plan, rundir, runfiles
 from lagscope.errors import UsageError
+from lagscope.injection import encode_state
 
 STARTUP_ALLOWANCE_S = 120.0
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -92,7 +93,9 @@ class Run:
         conductor: Conductor | None = None,
         *,
         admin_token: str | None = None,
+        on_ready: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
+        self.on_ready = on_ready
         self.config = config
         self.admin_token = admin_token
         self.dir = run_dir
@@ -123,6 +126,11 @@ class Run:
         self.children["target"] = target
         self.urls["target"] = url
         runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
+        if config.metrics and config.probe:
+            self.urls["metrics"] = url + defaults.METRICS_PATH
+            runfiles.log_event(self.dir, "metrics_ready", url=self.urls["metrics"])
+        if self.on_ready is not None:
+            self.on_ready(dict(self.urls))
         plan = (
             self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
         )
@@ -165,6 +173,15 @@ class Run:
                 self.conductor.tick(self)
             time.sleep(0.1)
 
+    def save_metrics(self) -> None:
+        """--metrics: keep the target's last scrape (metrics.prom) before it stops."""
+        url = self.urls.get("target")
+        if "metrics" not in self.urls or url is None or self.children["target"].exited():
+            return
+        error = save_scrape(url, self.dir)
+        if error is not None:
+            runfiles.log_event(self.dir, "metrics_scrape_failed", error=error)
+
     def stop_all(self) -> None:
         for name in ("load", "target", "downstream"):
             child = self.children.get(name)
@@ -188,16 +205,23 @@ def run(
     *,
     conductor: Conductor | None = None,
     prepare: Callable[[Path], None] | None = None,
+    on_ready: Callable[[dict[str, str]], None] | None = None,
 ) -> Path:
     """Run the load test ``config`` describes; return the run directory (data merged).
 
     ``prepare`` writes extra files into the new run directory before anything starts;
-    ``conductor`` is ticked while the load runs (see Conductor).
+    ``conductor`` is ticked while the load runs (see Conductor); ``on_ready`` is told
+    where the servers answer (``target``, ``downstream``, ``metrics``) once they do.
     """
     run_dir = runfiles.create(config.out)
     if prepare is not None:
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
+    admin: dict[str, Any] = {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS}
+    if config.injector:
+        # Every worker's injector reads this before it serves: --inject is on from the start.
+        (run_dir / rundir.INJECT).write_bytes(encode_state(config.inject, switch_id="start"))
+        admin.update(inject_path=rundir.INJECT_PATH, inject_state_file=rundir.INJECT)
     runfiles.write_json(
         run_dir / rundir.RUN_JSON,
         {
@@ -206,11 +230,11 @@ def run(
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS},
+            "admin": admin,
         },
     )
     runfiles.log_event(run_dir, "run_start")
-    current = Run(config, run_dir, conductor, admin_token=admin_token)
+    current = Run(config, run_dir, conductor, admin_token=admin_token, on_ready=on_ready)
     sampler = ResourceSampler(
         run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s
     )
@@ -228,6 +252,7 @@ def run(
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must finish
         try:
             _close(conductor, current)
+            current.save_metrics()
             current.stop_all()
             sampler.stop()
             runfiles.merge_request_parts(run_dir)

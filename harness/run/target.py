@@ -11,8 +11,9 @@ import httpx
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child, free_port
 
-from lagscope import rundir, servers
+from lagscope import defaults, rundir, servers
 from lagscope.errors import TargetStartError
+from lagscope.metric_names import MULTIPROC_ENV
 
 START_TIMEOUT_S = 60.0
 LOOPBACK = "127.0.0.1"
@@ -66,6 +67,7 @@ def start_target(
         rundir.ENV_INTERVAL_MS: str(config.interval_ms),
         rundir.ENV_STALL_THRESHOLD_MS: str(config.stall_threshold_ms),
         rundir.ENV_MEMORY_CAP_MB: f"{config.memory_cap_mb:g}",
+        rundir.ENV_RELAY_LATENCY_MS: f"{config.relay_latency_ms:g}",
         rundir.ENV_PROFILE: "1" if config.profile_s else "0",
         "SHOP_FAULTS": ",".join(config.faults),
     })  # fmt: skip
@@ -74,10 +76,19 @@ def start_target(
         # A switch goes through this file, so it reaches every worker, not just the one
         # that answers the PUT.
         env[rundir.ENV_FAULT_FILE] = str((run_dir / rundir.FAULTS).resolve())
+    if config.injector and admin_token:  # the probe's injector, on for this run only
+        env[rundir.ENV_INJECT_TOKEN] = admin_token
+        env[rundir.ENV_INJECT_FILE] = str((run_dir / rundir.INJECT).resolve())
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
     if config.threadpool is not None:
         env[rundir.ENV_THREADPOOL] = str(config.threadpool)
+    if config.metrics and config.probe:
+        # Every worker writes its values here; each scrape merges them (multiprocess mode).
+        multiproc = run_dir / rundir.PROMETHEUS_MULTIPROC
+        multiproc.mkdir(exist_ok=True)
+        env[rundir.ENV_METRICS_PATH] = defaults.METRICS_PATH
+        env[MULTIPROC_ENV] = str(multiproc.resolve())
     argv = server_argv(config, port)
     child = Child("target", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.TARGET_LOG)
     url = f"http://{LOOPBACK}:{port}"
@@ -106,6 +117,16 @@ def server_argv(config: RunConfig, port: int) -> list[str]:
         "--loop", config.loop, "--http", "httptools", "--log-level", "warning",
         "--no-access-log", "--app-dir", os.getcwd(), "--timeout-graceful-shutdown", "3",
     ]  # fmt: skip
+
+
+def save_scrape(url: str, run_dir: Path) -> str | None:
+    """Scrape the target's metrics once into the run directory; the error, if it failed."""
+    try:
+        response = httpx.get(url + defaults.METRICS_PATH, timeout=5.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    (run_dir / rundir.METRICS_SCRAPE).write_text(response.text, encoding="utf-8")
+    return None
 
 
 def _wait_until_serving(child: Child, url: str) -> None:

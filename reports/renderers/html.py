@@ -22,7 +22,7 @@ from lagscope.reports.summary_types import (
     SloSection,
     Summary,
 )
-from lagscope.reports.wording import change, plural
+from lagscope.reports.wording import change, conditions, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -144,7 +144,13 @@ def _blockers(loop: LoopSection) -> list[str]:
             f" — {plural(b['count'], 'stall')}, {b['total_ms']:,.0f} ms total, "
             f"worst {b['max_ms']:,.0f} ms "
             f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
-            f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
+            + (
+                f"<p>The collector paused the loop; the line that ran next, which the stack "
+                f'shows, is context: <code class="loc">{escape(b["context"])}</code></p>'
+                if b.get("context")
+                else ""
+            )
+            + f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
         )
     return out
 
@@ -154,7 +160,8 @@ CAPTIONS = {
     "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
     "loop-lag": "Worst heartbeat lag per half second per worker; ▼ every stall of the whole run "
-    "(height: duration; the figures above count the steady window only).",
+    "(height: duration; the figures above count the steady window only); ◆ every garbage "
+    "collection at least as long as the stall threshold (height: its pause).",
     "resources": "RSS, CPU and open file descriptors of every process.",
     "gauges": "The app's gauges, per worker (whatever the probe recorded).",
 }
@@ -225,6 +232,8 @@ def render_html(
     run, window = summary["run"], summary["window"]
     css_class, sentence = verdict(summary)
     faults = ", ".join(run.get("faults") or []) or "none"
+    if run.get("conditions"):
+        faults += f" ({conditions(run['conditions'])})"
     body = [
         f"<h1>lagscope: {escape(str(run.get('app')))} / {escape(str(run.get('scenario')))}</h1>",
         f'<div class="facts">faults: {escape(faults)} · workers: {run.get("workers")} · loop: '

@@ -34,6 +34,15 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         (["run", "--stall-threshold", "abc"], "a bare number counts as milliseconds"),
         (["run", "--memory-cap", "-1GB"], "--memory-cap: '-1GB' must be greater than zero"),
         (["run", "--fault", "gremlins"], "not a fault of shop; choose from: blocking_io"),
+        (
+            ["run", "--inject", "loop_block block=1s"],
+            "--inject 'loop_block block=1s': loop_block needs every",
+        ),
+        (
+            ["run", "--inject", "dependency_latency host=a latency=9x"],
+            "--inject 'dependency_latency host=a latency=9x': latency: '9x' is not a duration",
+        ),
+        (["run", "--injector", "--no-probe"], "--inject and --injector work through the probe"),
         (["run", "--users", "0"], "--users must be greater than zero"),
         (["run", "--loop", "trio"], "invalid choice: 'trio'"),
         (["run", "--scenario", "nope"], "neither a built-in scenario"),
@@ -45,7 +54,7 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
          "--code 'no_such_package_xyz': cannot find package 'no_such_package_xyz'"),
         (["gameday", "blocking_deploi"],
          "game day 'blocking_deploi' is neither a game-day file nor a built-in exercise "
-         "(blocking_deploy, connection_leak, slow_dependency)"),
+         "(blocking_deploy, connection_leak, dependency_slows_down, slow_dependency)"),
         (["gameday"], "name a game day: lagscope gameday NAME|FILE"),
         (["report", "/nonexistent/run"], "not a lagscope run directory"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),

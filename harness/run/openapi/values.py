@@ -13,10 +13,14 @@ ones) and without parameters the schema does not declare.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import tempfile
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -188,14 +192,31 @@ def generate(
         with_security_parameters=False, codec="utf-8",
     )  # fmt: skip
     found: dict[str, list[Drawn] | str] = {}
-    # Hypothesis keeps caches in ./.hypothesis; the user's project folder is not the place.
-    with tempfile.TemporaryDirectory(prefix="lagscope-hypothesis-") as home:
+    # Hypothesis keeps caches in ./.hypothesis, which would be the user's project folder;
+    # they go to lagscope's cache folder instead (the constants it reads from local source
+    # files take seconds to compute afresh).
+    with _hypothesis_home() as home:
         set_hypothesis_home_dir(home)
         try:
             _generate(document, config, keys, found, count=count, seed_=seed_)
         finally:
             set_hypothesis_home_dir(None)
     return {key: found[key] for key in keys}
+
+
+@contextlib.contextmanager
+def _hypothesis_home() -> Iterator[Path]:
+    """``$XDG_CACHE_HOME/lagscope/hypothesis`` (``~/.cache/…``), or a temporary folder when
+    that cannot be created."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    home = Path(base) / "lagscope" / "hypothesis"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        with tempfile.TemporaryDirectory(prefix="lagscope-hypothesis-") as temporary:
+            yield Path(temporary)
+        return
+    yield home
 
 
 def _generate(
