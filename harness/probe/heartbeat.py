@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import sys
 import time
 from collections.abc import Callable
+
+from lagscope.harness.probe.frames import CodePath, loop_base
 
 RECENT = 1024  # beats kept for ``lag_of``: ten seconds at the default 10 ms interval
 
@@ -38,6 +41,9 @@ class Heartbeat:
         self.last_beat = clock()
         self.last_lag_s = 0.0
         self.beats = 0
+        # The frames that drive the loop (known once the task first runs): a sample of the
+        # loop thread showing only these is the loop between callbacks (the watchdog's).
+        self.loop_base: CodePath = ()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -53,6 +59,7 @@ class Heartbeat:
         return task
 
     async def _run(self) -> None:
+        self.loop_base = loop_base(sys._getframe(1))
         interval = self.interval_s
         # Due an interval after start(), not after this task first runs: a coroutine that
         # blocks before it ever yields (a test's first statements) is a stall like any other.

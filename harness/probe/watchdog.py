@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any, Protocol
 
-from lagscope.harness.probe.frames import FrameFilter, Stack, capture
+from lagscope.harness.probe.frames import FrameFilter, Stack, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.inject import labels
 
@@ -228,8 +228,12 @@ class Watchdog(threading.Thread):
         usage: dict[Sample, list[float]] = {}
         while hb.beats == beats and not self._stopping.is_set():
             frame = sys._current_frames().get(self.loop_thread_id)
-            key = capture(frame, endpoints)
-            samples[key] += 1
+            sampled = capture(frame, endpoints)
+            # Between callbacks: the blocking call returned before this sample (the
+            # watchdog got the GIL late) and the beat that ends the stall is on its way.
+            idle = is_loop_idle(sampled[0], hb.loop_base)
+            if not idle:
+                samples[sampled] += 1
             if self._clock() - detected > MAX_SAMPLED_STALL_S:
                 break
             self._stopping.wait(self.sample_s)
@@ -238,11 +242,11 @@ class Watchdog(threading.Thread):
                 # The stall ended inside this interval: the loop thread's CPU in it is partly
                 # the next callbacks', not this stack's.  Charge only whole intervals.
                 break
-            if previous is not None and now is not None:
+            if not idle and previous is not None and now is not None:
                 # Not clamped per interval: the kernel credits the time spent waiting for a
                 # CPU only once the thread runs again, in one lump, so an interval can show
                 # more of it than it lasted.  Summed, the lumps net out (_stack_cause).
-                spent = usage.setdefault(key, [0.0, 0.0])
+                spent = usage.setdefault(sampled, [0.0, 0.0])
                 spent[0] += now[0] - previous[0]
                 spent[1] += now_t - previous_t - (now[1] - previous[1])
             previous, previous_t = now, now_t
