@@ -57,16 +57,24 @@ def _refuse(
 
 def install(run_dir: Path) -> None:
     """Guard both HTTP clients of this Locust process."""
+    # Base URLs already seen to be loopback. A path that starts with "/" appended to a base
+    # URL cannot change its host (the host ends where the path begins), so such requests
+    # skip parsing the URL: the check costs a set lookup, not a urlsplit per request.
+    loopback_bases: set[str] = set()
     for session in (HttpSession, FastHttpSession):
         send = session.request
 
         def guarded(
             self: Any, method: str, url: str, *args: Any, _send: Any = send, **kwargs: Any
         ) -> Any:
-            full = str(self._build_url(url))
-            if not loopback.is_loopback_url(full):
-                name = kwargs.get("name") or (args[0] if args else None)
-                _refuse(self, run_dir, method=method, url=str(url), name=name, full=full)
+            relative = isinstance(url, str) and url.startswith("/")
+            if not (relative and self.base_url in loopback_bases):
+                full = str(self._build_url(url))
+                if not loopback.is_loopback_url(full):
+                    name = kwargs.get("name") or (args[0] if args else None)
+                    _refuse(self, run_dir, method=method, url=str(url), name=name, full=full)
+                if relative and isinstance(self.base_url, str):
+                    loopback_bases.add(self.base_url)
             return _send(self, method, url, *args, **kwargs)
 
         session.request = guarded  # type: ignore[method-assign]

@@ -29,15 +29,25 @@ from lagscope import rundir, runfiles
 from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
+# The columns a row appends to, in order; ``pid`` is one value per part, filled at flush.
+ROW_COLUMNS = (
+    "t", "latency_ms", "method", "name", "status", "ok", "bytes", "error",
+    "intended_t", "uncorrected_ms", "send_lag_ms",
+)  # fmt: skip
+assert set(ROW_COLUMNS) | {"pid"} == set(SCHEMA.names)
 
 
 class RequestSpool:
-    """Buffers request rows and writes them as numbered parquet parts."""
+    """Buffers request rows column by column and writes them as numbered parquet parts.
+
+    The column lists live as long as the spool (a flush copies and clears them), so the
+    ``request`` listener appends through bound methods taken once: no dict per row.
+    """
 
     def __init__(self, run_dir: Path) -> None:
         self.dir = run_dir / rundir.SPOOL
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+        self.columns: tuple[list[Any], ...] = tuple([] for _ in ROW_COLUMNS)
         self.parts = 0
         # pyarrow's first parquet write initialises for ~0.2 s; do it now, not mid-run
         # (it would hold up every greenlet, and with them the open model's sends).
@@ -45,29 +55,30 @@ class RequestSpool:
 
     @property
     def pid(self) -> int:
-        # Read each time: with --processes Locust forks its workers after this module
-        # installed the spool, and each worker must name its own parts.
+        # Read at each flush: with --processes Locust forks its workers after this module
+        # installed the spool, and each worker must name its own parts (and rows).
         return os.getpid()
-
-    def add(self, **row: Any) -> None:
-        for key, column in self.rows.items():
-            column.append(row[key])
 
     def flush(self, *, off_loop: bool = False) -> None:
         """Write the buffered rows as the next part; ``off_loop`` writes in a native thread
         so that the greenlets sending requests are not held up meanwhile."""
-        if not self.rows["t"]:
+        if not self.columns[0]:
             return
-        rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
+        # Copied and cleared with no greenlet switch in between: no row is lost or doubled.
+        columns = [column.copy() for column in self.columns]
+        for column in self.columns:
+            column.clear()
         self.parts += 1
         final = self.dir / rundir.request_part(self.pid, self.parts)
         if off_loop:
-            gevent.get_hub().threadpool.apply(_write_part, (rows, final))
+            gevent.get_hub().threadpool.apply(_write_part, (columns, self.pid, final))
         else:
-            _write_part(rows, final)
+            _write_part(columns, self.pid, final)
 
 
-def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
+def _write_part(columns: list[list[Any]], pid: int, final: Path) -> None:
+    rows = dict(zip(ROW_COLUMNS, columns, strict=True))
+    rows["pid"] = [pid] * len(columns[0])
     tmp = final.with_suffix(".tmp")
     pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
     tmp.replace(final)  # a part is either whole or absent
@@ -83,6 +94,14 @@ def install(run_dir: Path) -> None:
     spool = RequestSpool(run_dir)
     bodies = ErrorBodies(run_dir)
 
+    # Everything a row needs, bound once: this listener runs for every request.
+    appends = [column.append for column in spool.columns]
+    (add_t, add_latency, add_method, add_name, add_status, add_ok, add_bytes, add_error,
+     add_intended, add_uncorrected, add_lag) = appends  # fmt: skip
+    slot_of = send_slots.slot_of
+    now = time.time
+    add_body = bodies.add
+
     @events.request.add_listener
     def on_request(
         request_type: str,
@@ -92,27 +111,38 @@ def install(run_dir: Path) -> None:
         exception: BaseException | None = None,
         response: Any = None,
         start_time: float | None = None,
+        context: Any = None,
+        url: Any = None,
         **_: Any,
     ) -> None:
-        status = getattr(response, "status_code", 0) or 0
-        sent = start_time if start_time is not None else time.time() - response_time / 1000
-        slot = send_slots.slot_of(sent)
-        intended, lag_s = slot if slot is not None else (None, None)
-        spool.add(
-            t=sent,
-            latency_ms=float(response_time) + (lag_s or 0.0) * 1000,
-            uncorrected_ms=float(response_time) if slot is not None else None,
-            intended_t=intended,
-            send_lag_ms=lag_s * 1000 if lag_s is not None else None,
-            method=request_type,
-            name=name,
-            status=int(status),
-            ok=exception is None,
-            bytes=int(response_length or 0),
-            error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
-            pid=spool.pid,
-        )
-        bodies.add(sent, request_type, name, int(status), response)
+        status = int(getattr(response, "status_code", 0) or 0)
+        sent = start_time if start_time is not None else now() - response_time / 1000
+        response_ms = float(response_time)
+        slot = slot_of(sent)
+        add_t(sent)
+        add_method(request_type)
+        add_name(name)
+        add_status(status)
+        add_bytes(int(response_length or 0))
+        if exception is None:
+            add_ok(True)
+            add_error(None)
+        else:
+            add_ok(False)
+            add_error(f"{type(exception).__name__}: {exception}"[:300])
+        if slot is None:
+            add_latency(response_ms)
+            add_intended(None)
+            add_uncorrected(None)
+            add_lag(None)
+        else:
+            intended, lag_s = slot
+            add_latency(response_ms + lag_s * 1000)
+            add_intended(intended)
+            add_uncorrected(response_ms)
+            add_lag(lag_s * 1000)
+        if 400 <= status < 500:  # ErrorBodies keeps a sample of 4xx bodies only
+            add_body(sent, request_type, name, status, response)
 
     def flusher() -> None:
         while True:
