@@ -17,6 +17,7 @@ into the apps' folder but what the apps themselves write (a SQLite file, an uplo
 run directories go to a temporary folder.
 
     .venv/bin/python benchmarks/openapi_survey.py /tmp/survey [--python PY] [--json out.json]
+    .venv/bin/python benchmarks/openapi_survey.py /tmp/survey --rows out.json  # table again
 """
 
 from __future__ import annotations
@@ -178,6 +179,13 @@ def table(rows: list[Row]) -> str:
     return "\n".join([*lines, "", *totals(rows)])
 
 
+WHY_NOT = {
+    "needs a service": "cannot start without a service (their start-up could not connect)",
+    "nothing to load": "have nothing HTTP to load",
+    "failed": "fail",
+}
+
+
 def totals(rows: list[Row]) -> list[str]:
     """The totals, one line each."""
     imported = [r for r in rows if r.imports]
@@ -201,7 +209,7 @@ def totals(rows: list[Row]) -> list[str]:
         "configuration"
         + (f" ({', '.join(f'{n} {why}' for why, n in sorted(fallback.items()))})"
            if fallback else "")
-        + "".join(f"; {n} {why}" for why, n in sorted(outcomes.items())),
+        + "".join(f"; {n} {WHY_NOT.get(why, why)}" for why, n in sorted(outcomes.items())),
         f"GET operations of the schemas of the apps that run: {gets}; exercised {exercised}"
         f"{share(exercised, gets)}; exercised with mostly non-5xx answers {ok}{share(ok, gets)}",
         f"everything planned (any method, pages): {planned}; exercised {sent}"
@@ -217,7 +225,13 @@ def main() -> None:
     )
     parser.add_argument("--duration", default="8s", help="load per app (default: 8s)")
     parser.add_argument("--json", type=Path, help="write the rows here as JSON")
+    parser.add_argument(
+        "--rows", type=Path, help="print the table of rows --json wrote, run nothing"
+    )
     args = parser.parse_args()
+    if args.rows:
+        print(table([Row(**row) for row in json.loads(args.rows.read_text(encoding="utf-8"))]))
+        return
     root = args.folder.resolve()
     rows = []
     with tempfile.TemporaryDirectory(prefix="lagscope-survey-") as tmp:
