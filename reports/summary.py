@@ -108,6 +108,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
             run_requests=data.requests,
+            loop=figures.loop,
         ),
         "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None

@@ -54,6 +54,7 @@ def build_stall_event(
     cpu_share: float | None,
     frame_filter: FrameFilter,
     usage: Mapping[Sample, list[float]] | None = None,
+    cpu_wait_ms: float | None = None,
 ) -> dict[str, Any]:
     """Turn the merged stack samples of one stall into the event written to stalls.jsonl."""
     stacks: Counter[Stack] = Counter()
@@ -86,6 +87,9 @@ def build_stall_event(
         "lag_ms": round(lag_ms, 3),
         "samples": sum(stacks.values()),
         "cpu_share": None if cpu_share is None else round(cpu_share, 3),
+        # Of the stall, the time the loop thread was ready to run but had no CPU (the
+        # machine's other work): at most this much of it was not the code's doing.
+        "cpu_wait_ms": None if cpu_wait_ms is None else round(cpu_wait_ms, 3),
         "cause": cause,
         "location": top["location"],
         "function": top["function"],
@@ -272,6 +276,11 @@ class Watchdog(threading.Thread):
         # The beat's lag misses the part of the stall that fell inside the sleep before
         # the beat was due: uniformly 0..interval, so add half an interval (error ±interval/2).
         duration_s = lag_s + hb.interval_s / 2
+        # How long of it the loop thread was ready to run but had no CPU (the heartbeat
+        # reads the thread's run-queue wait at every beat): the machine's, not the code's.
+        cpu_wait_s = hb.cpu_wait(beats + 1)
+        if cpu_wait_s is not None:
+            cpu_wait_s = min(cpu_wait_s, duration_s)
         start_wall = self._wall() - (self._clock() - due) - (hb.interval_s / 2)
         self.stall_count += 1
         self.recorder.write_stall(
@@ -281,6 +290,7 @@ class Watchdog(threading.Thread):
                 duration_ms=duration_s * 1000.0,
                 lag_ms=lag_s * 1000.0,
                 cpu_share=cpu_share,
+                cpu_wait_ms=None if cpu_wait_s is None else cpu_wait_s * 1000.0,
                 usage=usage,
                 frame_filter=self.frame_filter,
             )
