@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.lock
 import pyarrow as pa
 import pyarrow.parquet as pq
 from lagscope.harness.loadgen import send_slots
@@ -49,6 +50,9 @@ class RequestSpool:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.columns: tuple[list[Any], ...] = tuple([] for _ in ROW_COLUMNS)
         self.parts = 0
+        # Held while a part is written: the last flush (test stop, quitting) waits for a part
+        # still in the threadpool, else the process could exit with it half-written.
+        self._writing = gevent.lock.Semaphore()
         # pyarrow's first parquet write initialises for ~0.2 s; do it now, not mid-run
         # (it would hold up every greenlet, and with them the open model's sends).
         pq.write_table(SCHEMA.empty_table(), io.BytesIO())
@@ -61,19 +65,21 @@ class RequestSpool:
 
     def flush(self, *, off_loop: bool = False) -> None:
         """Write the buffered rows as the next part; ``off_loop`` writes in a native thread
-        so that the greenlets sending requests are not held up meanwhile."""
-        if not self.columns[0]:
-            return
-        # Copied and cleared with no greenlet switch in between: no row is lost or doubled.
-        columns = [column.copy() for column in self.columns]
-        for column in self.columns:
-            column.clear()
-        self.parts += 1
-        final = self.dir / rundir.request_part(self.pid, self.parts)
-        if off_loop:
-            gevent.get_hub().threadpool.apply(_write_part, (columns, self.pid, final))
-        else:
-            _write_part(columns, self.pid, final)
+        so that the greenlets sending requests are not held up meanwhile.  Returns once
+        every part flushed so far is written."""
+        with self._writing:
+            if not self.columns[0]:
+                return
+            # Copied and cleared with no greenlet switch in between: no row lost or doubled.
+            columns = [column.copy() for column in self.columns]
+            for column in self.columns:
+                column.clear()
+            self.parts += 1
+            final = self.dir / rundir.request_part(self.pid, self.parts)
+            if off_loop:
+                gevent.get_hub().threadpool.apply(_write_part, (columns, self.pid, final))
+            else:
+                _write_part(columns, self.pid, final)
 
 
 def _write_part(columns: list[list[Any]], pid: int, final: Path) -> None:

@@ -105,3 +105,42 @@ def test_open_model_rows_count_from_the_intended_time(
 def test_a_4xx_body_is_sampled(tmp_path: Path, spooled: tuple[list[Columns], int]) -> None:
     lines = (tmp_path / rundir.ERROR_BODIES).read_text().splitlines()
     assert [json.loads(line)["body"] for line in lines] == ["no such thing"]
+
+
+SLOW_PART = textwrap.dedent(
+    """
+    import sys, time, gevent
+    from pathlib import Path
+    from lagscope.harness.loadgen import recorder
+
+    write = recorder._write_part
+    calls = []
+    def slow(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.3)  # the first part, in the threadpool's native thread
+        write(*args)
+    recorder._write_part = slow
+    spool = recorder.RequestSpool(Path(sys.argv[1]))
+    def row(t):
+        for name, column in zip(recorder.ROW_COLUMNS, spool.columns):
+            column.append({"t": t, "method": "GET", "name": "/", "status": 200, "ok": True,
+                           "bytes": 0, "latency_ms": 1.0}.get(name))
+    row(1.0)
+    flusher = gevent.spawn(spool.flush, off_loop=True)
+    gevent.sleep(0.05)  # part 1 is in the threadpool now
+    row(2.0)
+    spool.flush()  # the last flush, as at test stop
+    print(sorted(p.name for p in spool.dir.iterdir()))
+    """
+)
+
+
+def test_the_last_flush_waits_for_a_part_still_being_written(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SLOW_PART, str(tmp_path)], capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    names = done.stdout.strip()
+    assert names.count(".parquet") == 2, names
+    assert ".tmp" not in names
