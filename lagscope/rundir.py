@@ -122,3 +122,5 @@ ENV_STALL_LOCATIONS = "LAGSCOPE_STALL_LOCATIONS"  # metrics: location labels per
 
 # The probe's injector answers here (only with LAGSCOPE_INJECT_TOKEN set, and the token).
 INJECT_PATH = "/_lagscope/inject"
+# The probe's data for a harness that did not start the server (instrument(probe_token=...)).
+PROBE_PATH = "/_lagscope/probe"

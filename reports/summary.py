@@ -18,6 +18,7 @@ from lagscope.reports.injected import active, injection_windows, label
 from lagscope.reports.latency import latency_table
 from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
 from lagscope.reports.profiled import outside_span, split_profiled
+from lagscope.reports.remote_checks import inside_view_missing, load_workers_lost
 from lagscope.reports.resources import resource_figures
 from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
@@ -108,7 +109,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
             run_requests=data.requests,
-        ),
+        )
+        + inside_view_missing(config, probed_workers=len(data.workers) + int(not data.lag.empty))
+        + load_workers_lost(data.events, start=run_start(data.events)),
         "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
         if plans.empty
@@ -241,6 +244,12 @@ def run_end(events: pd.DataFrame) -> float | None:
     """When the run ended (its ``run_end`` event), or None for a run still going."""
     ends = events.loc[events["event"] == "run_end"] if "event" in events else events
     return float(ends["t"].iloc[-1]) if not ends.empty else None
+
+
+def run_start(events: pd.DataFrame) -> float | None:
+    """When the run started (its ``run_start`` event), or None."""
+    starts = events.loc[events["event"] == "run_start"] if "event" in events else events
+    return float(starts["t"].iloc[0]) if not starts.empty else None
 
 
 def interrupted_after_s(events: pd.DataFrame) -> float | None:

@@ -21,7 +21,7 @@ from types import CodeType
 from typing import Any
 
 import anyio.to_thread
-from lagscope.harness.probe import exposition
+from lagscope.harness.probe import exposition, feed
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
 from lagscope.harness.probe.gcpauses import GcLog
@@ -227,8 +227,10 @@ class InstrumentedApp:
         threadpool: int | None = None,
         injector: Injector | None = None,
         meter_provider: Any = None,
+        probe_token: str | None = None,
     ) -> None:
         self.app = app
+        self.probe_token = probe_token
         self._probe = (
             _Probe(app, options, meter_provider=meter_provider) if options is not None else None
         )
@@ -263,6 +265,11 @@ class InstrumentedApp:
         if self.injector is not None and scope.get("path") == INJECT_PATH:
             await admin.handle(self.injector, scope, receive, send)
             return
+        if self.probe_token is not None and scope.get("path") == rundir.PROBE_PATH:
+            options = self._probe.options if self._probe is not None else None
+            if options is not None and options.run_dir is not None:
+                await feed.handle(self.probe_token, Path(options.run_dir), scope, receive, send)
+                return
         probe = self._probe
         if scope["type"] != "http" or probe is None or not probe.measures_requests:
             await self.app(scope, receive, send)
@@ -321,6 +328,7 @@ def instrument(
     stall_locations: int = defaults.STALL_LOCATIONS,
     otel: bool = False,
     meter_provider: Any = None,
+    probe_token: str | None = None,
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it watches its event loop.
 
@@ -344,9 +352,17 @@ def instrument(
     switched with ``PUT /_lagscope/inject`` carrying ``Authorization: Bearer <token>``,
     shared by the workers through ``run_dir/inject.json``; ``memory_cap_mb`` bounds
     ``memory_leak``.
+    ``probe_token`` lets a harness that did not start the server (``lagscope run --target
+    URL --probe-token TOKEN``) collect each worker's lag, stalls, gauges and GC during its
+    run from ``POST /_lagscope/probe`` (harness.probe.feed); without ``run_dir`` each
+    worker then records into a temporary folder of its own, removed when it exits.
     """
+    if probe_token is not None and not probe_token.strip():
+        raise UsageError("probe_token is empty; give a secret, or None to turn the feed off")
     if run_dir is None and metrics_path is None and not otel:
         metrics_path = defaults.METRICS_PATH
+    if probe_token is not None and run_dir is None:
+        run_dir = feed.private_dir()
     if metrics_path is not None and not metrics_path.startswith("/"):
         raise UsageError(f"metrics_path {metrics_path!r} must be a path starting with '/'")
     if inject_token is not None and run_dir is None:
@@ -380,4 +396,6 @@ def instrument(
             run_dir=Path(run_dir),
             memory_cap_mb=memory_cap_mb,
         )
-    return InstrumentedApp(app, options, injector=injector, meter_provider=meter_provider)
+    return InstrumentedApp(
+        app, options, injector=injector, meter_provider=meter_provider, probe_token=probe_token
+    )

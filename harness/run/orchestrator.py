@@ -26,6 +26,7 @@ from lagscope.harness.run.load import start_load
 from lagscope.harness.run.openapi.options import masked_argv
 from lagscope.harness.run.openapi.plan import build_plan, refusal
 from lagscope.harness.run.openapi.schema import read_schema
+from lagscope.harness.run.probe_feed import ProbeCollector
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
@@ -103,6 +104,7 @@ class Run:
         self.outcome = "completed"
         self.conductor = conductor
         self.urls: dict[str, str] = {}  # "target", "downstream": where they serve
+        self.collector: ProbeCollector | None = None  # an external target's probe data
 
     def roots(self) -> dict[str, int]:
         roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
@@ -116,24 +118,31 @@ class Run:
             downstream, downstream_url = start_downstream(config, self.dir, deadline=deadline)
             self.children["downstream"] = downstream
             self.urls["downstream"] = downstream_url
-        target, url = start_target(
-            config,
-            self.dir,
-            deadline=deadline,
-            downstream_url=downstream_url,
-            admin_token=self.admin_token,
-        )
-        self.children["target"] = target
-        self.urls["target"] = url
-        runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
+        if config.target is not None:  # someone else's service: nothing to start
+            url = config.target
+            self.urls["target"] = url
+            runfiles.log_event(self.dir, "target_ready", url=url, external=True)
+            if config.probe_token is not None:
+                self.collector = ProbeCollector(url, config.probe_token, self.dir)
+                self.collector.start()
+        else:
+            target, url = start_target(
+                config,
+                self.dir,
+                deadline=deadline,
+                downstream_url=downstream_url,
+                admin_token=self.admin_token,
+            )
+            self.children["target"] = target
+            self.urls["target"] = url
+            runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
         if config.metrics and config.probe:
             self.urls["metrics"] = url + defaults.METRICS_PATH
             runfiles.log_event(self.dir, "metrics_ready", url=self.urls["metrics"])
         if self.on_ready is not None:
             self.on_ready(dict(self.urls))
-        plan = (
-            self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
-        )
+        log = self.dir / rundir.LOGS / rundir.TARGET_LOG
+        plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
         self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
@@ -160,9 +169,9 @@ class Run:
         return path
 
     def _wait_for_load(self, until: float) -> None:
-        load, target = self.children["load"], self.children["target"]
+        load, target = self.children["load"], self.children.get("target")
         while load.exited() is None:
-            if target.exited() is not None:
+            if target is not None and target.exited() is not None:
                 self.outcome = "target_crashed"
                 runfiles.log_event(self.dir, "target_exited", code=target.exited())
                 return
@@ -175,8 +184,8 @@ class Run:
 
     def save_metrics(self) -> None:
         """--metrics: keep the target's last scrape (metrics.prom) before it stops."""
-        url = self.urls.get("target")
-        if "metrics" not in self.urls or url is None or self.children["target"].exited():
+        url, target = self.urls.get("target"), self.children.get("target")
+        if "metrics" not in self.urls or url is None or target is None or target.exited():
             return
         error = save_scrape(url, self.dir)
         if error is not None:
@@ -254,6 +263,8 @@ def run(
             _close(conductor, current)
             current.save_metrics()
             current.stop_all()
+            if current.collector is not None:
+                current.collector.stop()  # after the load: the workers' last lines
             sampler.stop()
             runfiles.merge_request_parts(run_dir)
             runfiles.log_event(run_dir, "run_end", outcome=current.outcome)
