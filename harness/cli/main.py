@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from lagscope.harness.cli import gameday as gameday_cli
+from lagscope.harness.cli import loadgen as loadgen_cli
 from lagscope.harness.cli import remote as remote_cli
 from lagscope.harness.cli import reports as cli_reports
 from lagscope.harness.cli import slo as slo_cli
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 DESCRIPTION = (
     "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
-    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo; "
+    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo, loadgen; "
     "'lagscope COMMAND --help' describes each."
 )
 _NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
@@ -278,6 +279,7 @@ def build_parser() -> _Parser:
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
     slo_cli.add_parser(sub)
+    loadgen_cli.add_parser(sub)
     return parser
 
 
@@ -459,6 +461,7 @@ COMMANDS = {
     "sweep": sweep_cli.cmd_sweep,
     "gameday": gameday_cli.cmd_gameday,
     "slo": slo_cli.cmd_slo,
+    "loadgen": loadgen_cli.cmd_loadgen,
 }
 
 

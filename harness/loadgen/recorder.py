@@ -7,6 +7,8 @@ time, and the row keeps the uncorrected figure beside it.
 A sample of 4xx bodies goes to ``error-bodies.jsonl`` (lagscope.harness.loadgen.error_bodies).
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
+On a remote load worker (lagscope.harness.loadgen.distributed) each second's rows and
+every event are shipped to the master instead (``Ship``), which writes them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +32,17 @@ from lagscope import rundir, runfiles
 from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
+Rows = dict[str, list[Any]]  # a batch of request rows, column by column (SCHEMA's names)
+Ship = Callable[[Rows], None]  # sends a batch elsewhere instead of writing a part
+EventSink = Callable[[str, dict[str, Any]], None]  # (event, detail) elsewhere
+_event_sink: list[EventSink] = []  # set once on a remote load worker
 
 
 class RequestSpool:
     """Buffers request rows and writes them as numbered parquet parts."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, *, ship: Ship | None = None) -> None:
+        self.ship = ship
         self.dir = run_dir / rundir.SPOOL
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
@@ -59,28 +67,40 @@ class RequestSpool:
         if not self.rows["t"]:
             return
         rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
+        if self.ship is not None:
+            self.ship(rows)  # from a greenlet: the master's socket is gevent's
+            return
         self.parts += 1
         final = self.dir / rundir.request_part(self.pid, self.parts)
         if off_loop:
-            gevent.get_hub().threadpool.apply(_write_part, (rows, final))
+            gevent.get_hub().threadpool.apply(write_part, (rows, final))
         else:
-            _write_part(rows, final)
+            write_part(rows, final)
 
 
-def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
+def write_part(rows: dict[str, list[Any]], final: Path) -> None:
     tmp = final.with_suffix(".tmp")
     pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
     tmp.replace(final)  # a part is either whole or absent
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
-    """Append one load-generator event to the run's ``events.jsonl``."""
+    """Append one load-generator event to the run's ``events.jsonl`` (on a remote load
+    worker: send it to the master, which appends it)."""
+    if _event_sink:
+        _event_sink[0](event, detail)
+        return
     runfiles.log_event(run_dir, event, source="load", **detail)
 
 
-def install(run_dir: Path) -> None:
-    """Hook the spool into Locust's events."""
-    spool = RequestSpool(run_dir)
+def send_events_to(sink: EventSink) -> None:
+    """From now on ``log_event`` hands every event to ``sink`` (a remote load worker)."""
+    _event_sink[:] = [sink]
+
+
+def install(run_dir: Path, *, ship: Ship | None = None) -> None:
+    """Hook the spool into Locust's events; ``ship``: batches go there, not to parts."""
+    spool = RequestSpool(run_dir, ship=ship)
     bodies = ErrorBodies(run_dir)
 
     @events.request.add_listener
@@ -111,6 +131,7 @@ def install(run_dir: Path) -> None:
             bytes=int(response_length or 0),
             error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
             pid=spool.pid,
+            load_worker=None,  # a remote worker's rows are labelled by the master
         )
         bodies.add(sent, request_type, name, int(status), response)
 

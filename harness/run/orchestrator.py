@@ -33,7 +33,7 @@ from lagscope.harness.run.sampler import ResourceSampler
 from lagscope.harness.run.target import save_scrape, start_downstream, start_target
 
 from lagscope import defaults, openapi_plan, rundir, runfiles
-from lagscope.errors import UsageError
+from lagscope.errors import LoadWorkersError, UsageError
 from lagscope.injection import encode_state
 
 STARTUP_ALLOWANCE_S = 120.0
@@ -146,7 +146,10 @@ class Run:
         self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
-        self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+        waits = config.workers_wait_s if config.load_workers else 0.0
+        self._wait_for_load(time.monotonic() + waits + config.duration_s + LOAD_OVERRUN_S)
+        if config.load_workers:
+            check_load_workers(config, self.dir, self.children["load"])
 
     def _openapi_plan(self, url: str, *, log: Path) -> Path:
         """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
@@ -197,6 +200,23 @@ class Run:
             if child is not None:
                 code = child.stop()
                 runfiles.log_event(self.dir, "stopped", process=name, code=code)
+
+
+def check_load_workers(config: RunConfig, run_dir: Path, load: Child) -> None:
+    """LoadWorkersError when the master gave up waiting for its workers (it says so in
+    its log), naming how many came and what to start on each load host."""
+    try:
+        log = load.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if "Gave up waiting for workers" not in log:
+        return
+    joined = runfiles.count_events(run_dir, "load_worker_joined")
+    raise LoadWorkersError(
+        f"{joined} of {config.load_workers} load workers connected to {config.master_bind} "
+        f"within {config.workers_wait_s:g}s; start 'lagscope loadgen --master "
+        f"{config.master_bind}' on each load host, or lower --load-workers"
+    )
 
 
 def _close(conductor: Conductor | None, current: Run) -> None:
