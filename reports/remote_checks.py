@@ -47,9 +47,14 @@ def load_workers_lost(events: pd.DataFrame, *, start: float | None) -> list[Self
         warnings.append({
             "kind": "load_worker_lost",
             "message": (
-                f"Load worker {row.get('load_worker')} (index {row.get('index')}) was lost{at}; "
+                f"Load worker {row.get('load_worker')} (index {_index(row.get('index'))}) was "
+                f"lost{at}; "
                 f"its {int(row.get('records') or 0):,} requests recorded up to then are kept, "
                 "and the load it would have sent after is missing."
             ),
         })  # fmt: skip
     return warnings
+
+
+def _index(value: Any) -> str:
+    return "?" if value is None or pd.isna(value) else str(int(value))

@@ -42,7 +42,7 @@ from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 from lagscope import arrivals, clocks, rundir, runfiles
 
 PING_S = 0.5
-MASTER_SILENCE_S = 5  # Locust's own default is 60 s: a loadgen would outlive a dead master
+MASTER_SILENCE_S = 4  # Locust's own default is 60 s: a loadgen would outlive a dead master
 RECORDS, EVENT, PING, PONG = "lagscope_records", "lagscope_event", "lagscope_ping", "lagscope_pong"
 
 
@@ -165,8 +165,8 @@ class Master:
         now = time.time()
         sent, client = float(msg.data["sent"]), msg.node_id
         measured = clocks.from_round_trip(sent, float(msg.data["clock"]), now)
-        if client not in self.names:
-            self.names[client] = str(msg.data["worker"])
+        self.names.setdefault(client, str(msg.data["worker"]))
+        if client not in self.clock:  # its first answer
             self._log("load_worker_joined", client, offset_ms=measured.offset_s * 1000)
         self.clock[client] = clocks.better(self.clock.get(client), measured)
 

@@ -26,8 +26,8 @@ def open_model_options(config: RunConfig) -> PlanOptions:
     assert config.rate is not None
     return PlanOptions(
         rate=config.rate, arrivals=config.arrivals, duration_s=config.duration_s,
-        seed=config.seed, max_users=max(1, math.ceil(config.max_users / config.load_procs)),
-        procs=config.load_procs,
+        seed=config.seed, max_users=max(1, math.ceil(config.max_users / config.load_processes)),
+        procs=config.load_processes,
     )  # fmt: skip
 
 
