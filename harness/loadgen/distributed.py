@@ -63,9 +63,10 @@ def scenario_classes(source: str, name: str) -> list[type[User]]:
     ]  # fmt: skip
 
 
-def setup(source: str, config: dict[str, Any]) -> dict[str, type[User]]:
+def setup(source: str, config: dict[str, Any], *, path: str | None = None) -> dict[str, type[User]]:
     """What the generated locustfile puts in its namespace: the scenario's User classes,
-    or the open model's dispatcher; hooks the master or the worker side in."""
+    or the open model's dispatcher; hooks the master or the worker side in.  ``path``: the
+    locustfile itself (a worker removes the copy Locust saved for it when it exits)."""
     classes = scenario_classes(source, str(config["scenario"]))
     plan = arrivals.PlanOptions.from_env({arrivals.ENV_OPTIONS: config["open_model"]}) if (
         config.get("open_model")) else None  # fmt: skip
@@ -78,8 +79,11 @@ def setup(source: str, config: dict[str, Any]) -> dict[str, type[User]]:
         coordinate = open_model.coordinate(plan, offsets=hub.offsets, lost=hub.lost_count) if (
             plan is not None) else None  # fmt: skip
     else:
-        run_dir = Path(tempfile.mkdtemp(prefix="lagscope-loadgen-"))  # error bodies stay here
+        # Error bodies stay here; named by pid, so that whoever kill -9s a loadgen can tidy.
+        run_dir = Path(tempfile.mkdtemp(prefix=f"lagscope-loadgen-{os.getpid()}-"))
         atexit.register(shutil.rmtree, run_dir, ignore_errors=True)
+        if path is not None:
+            atexit.register(_remove, Path(path))
         link = WorkerLink(worker_name())
         events.init.add_listener(link.on_init)  # type: ignore[no-untyped-call]
         recorder.install(run_dir, ship=link.ship)
@@ -92,6 +96,10 @@ def setup(source: str, config: dict[str, Any]) -> dict[str, type[User]]:
         return {cls.__name__: cls for cls in classes}
     events.init.add_listener(coordinate)  # type: ignore[no-untyped-call]
     return {"LagscopeArrivals": open_model.dispatcher_class(classes, plan, run_dir=run_dir)}
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)  # another worker on this host may have removed it first
 
 
 class WorkerLink:

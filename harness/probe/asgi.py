@@ -11,11 +11,12 @@ import asyncio
 import atexit
 import os
 import platform
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import CodeType
 from typing import Any
@@ -68,6 +69,9 @@ class ProbeOptions:
     app_name: str = ""
     gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
     profile: bool = False  # the window the harness asks for (probe.profiler)
+    # probe_token without run_dir: the files go to a temporary folder of this worker's,
+    # made when the probe starts and removed when it stops (harness.probe.feed)
+    private_files: bool = False
 
 
 class _Probe:
@@ -105,6 +109,8 @@ class _Probe:
         return self._endpoints
 
     def start(self) -> None:
+        if self.options.private_files and self.options.run_dir is None:
+            self.options = replace(self.options, run_dir=feed.private_dir())
         opts = self.options
         loop = asyncio.get_running_loop()
         folders = [opts.app_root] if opts.app_root else []
@@ -210,6 +216,8 @@ class _Probe:
         if self.metric_gauges is not None:
             self.metric_gauges.stop()
             self.metric_gauges = None
+        if self.options.private_files and self.options.run_dir is not None:
+            shutil.rmtree(self.options.run_dir, ignore_errors=True)
 
 
 class InstrumentedApp:
@@ -355,14 +363,12 @@ def instrument(
     ``probe_token`` lets a harness that did not start the server (``lagscope run --target
     URL --probe-token TOKEN``) collect each worker's lag, stalls, gauges and GC during its
     run from ``POST /_lagscope/probe`` (harness.probe.feed); without ``run_dir`` each
-    worker then records into a temporary folder of its own, removed when it exits.
+    worker then records into a temporary folder of its own, removed when it stops.
     """
     if probe_token is not None and not probe_token.strip():
         raise UsageError("probe_token is empty; give a secret, or None to turn the feed off")
     if run_dir is None and metrics_path is None and not otel:
         metrics_path = defaults.METRICS_PATH
-    if probe_token is not None and run_dir is None:
-        run_dir = feed.private_dir()
     if metrics_path is not None and not metrics_path.startswith("/"):
         raise UsageError(f"metrics_path {metrics_path!r} must be a path starting with '/'")
     if inject_token is not None and run_dir is None:
@@ -387,6 +393,7 @@ def instrument(
         interval_ms=interval_ms,
         stall_threshold_ms=stall_threshold_ms,
         app_name=getattr(app, "title", "") or type(app).__name__,
+        private_files=probe_token is not None and run_dir is None,
     )
     injector = None
     if inject_token is not None and run_dir is not None:

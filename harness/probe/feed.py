@@ -38,7 +38,8 @@ MAX_BODY = 64 * 1024
 
 
 def private_dir() -> str:
-    """A temporary folder for this process's probe files, removed when the process exits."""
+    """A temporary folder for this worker's probe files; the probe removes it when it stops,
+    and exit does when the probe never stopped (a worker may end without its lifespan)."""
     path = tempfile.mkdtemp(prefix="lagscope-probe-")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path

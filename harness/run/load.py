@@ -97,7 +97,7 @@ from lagscope.harness.loadgen import distributed
 SCENARIO = {source!r}
 OPTIONS = json.loads({json.dumps(options)!r})
 
-globals().update(distributed.setup(SCENARIO, OPTIONS))
+globals().update(distributed.setup(SCENARIO, OPTIONS, path=__file__))
 """,
         encoding="utf-8",
     )

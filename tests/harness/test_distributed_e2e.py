@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -198,6 +200,9 @@ def test_a_lost_load_worker_is_reported_and_its_records_kept(tmp_path: Path, tar
         def kill_second() -> None:
             killed.append(time.time())
             procs[1].send_signal(signal.SIGKILL)
+            procs[1].wait()
+            for left in Path(tempfile.gettempdir()).glob(f"lagscope-loadgen-{procs[1].pid}-*"):
+                shutil.rmtree(left)  # its own tidying at exit never ran
 
         watcher = when_worker_sends(out, NAMES[1], kill_second)
         code = distributed_run(out, port, "--target", target, "--duration", "10s")
