@@ -11,7 +11,10 @@ the master sends it that file.  Both import ``setup`` below.  Locust spreads the
     master → worker  lagscope_ping     every PING_S; the worker answers lagscope_pong with
                                        its clock, so the master estimates each worker's
                                        clock offset (the reply with the shortest round
-                                       trip wins; uncertainty ± half of it, as NTP does)
+                                       trip wins; uncertainty ± half of it, as NTP does);
+                                       until it is within CLOCK_GOOD_S, a pong is answered
+                                       by the next ping at once (up to BURST pings), and
+                                       in rate mode the plan waits for it (CLOCK_WAIT_S)
 
 The master writes the rows as spool parts with a ``load_worker`` column and every time
 (``t``, ``intended_t``, events' ``t``) moved onto its own clock, and reports a worker
@@ -42,6 +45,9 @@ from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 from lagscope import arrivals, clocks, rundir, runfiles
 
 PING_S = 0.5
+CLOCK_GOOD_S = 0.001  # ± this is good enough to start a plan on (a tenth of a 100 req/s slot)
+BURST = 100  # quick pings per worker at most while its estimate is worse than that
+CLOCK_WAIT_S = 3.0  # how long the plan's start waits for every worker's good estimate
 MASTER_SILENCE_S = 4  # Locust's own default is 60 s: a loadgen would outlive a dead master
 RECORDS, EVENT, PING, PONG = "lagscope_records", "lagscope_event", "lagscope_ping", "lagscope_pong"
 
@@ -76,8 +82,10 @@ def setup(source: str, config: dict[str, Any], *, path: str | None = None) -> di
         hub = Master(run_dir)
         events.init.add_listener(hub.on_init)  # type: ignore[no-untyped-call]
         recorder.install(run_dir)  # the load's start and stop events; no users run here
-        coordinate = open_model.coordinate(plan, offsets=hub.offsets, lost=hub.lost_count) if (
-            plan is not None) else None  # fmt: skip
+        coordinate = open_model.coordinate(
+            plan, offsets=hub.offsets, lost=hub.lost_count,
+            clocks_ready=(hub.clocks_good, CLOCK_WAIT_S),
+        ) if plan is not None else None  # fmt: skip
     else:
         # Error bodies stay here; named by pid, so that whoever kill -9s a loadgen can tidy.
         run_dir = Path(tempfile.mkdtemp(prefix=f"lagscope-loadgen-{os.getpid()}-"))
@@ -138,6 +146,7 @@ class Master:
         self.names: dict[str, str] = {}  # Locust client id -> worker name
         self.clock: dict[str, clocks.Offset] = {}  # id -> the worker's clock minus ours
         self.records: dict[str, int] = {}
+        self.pings: dict[str, int] = {}
         self.lost: set[str] = set()
         self.parts = 0
         self.runner: MasterRunner | None = None
@@ -147,6 +156,16 @@ class Master:
 
     def lost_count(self) -> int:
         return len(self.lost)
+
+    def clocks_good(self) -> bool:
+        """Every connected worker's offset is known within CLOCK_GOOD_S (or stopped improving)."""
+        runner = self.runner
+        clients = list(runner.clients) if runner is not None else []
+        return all(
+            client in self.clock
+            and (self.clock[client].uncertainty_s <= CLOCK_GOOD_S or self.pings[client] >= BURST)
+            for client in clients
+        )
 
     def on_init(self, environment: Any, **_: Any) -> None:
         if not isinstance(environment.runner, MasterRunner):
@@ -177,6 +196,10 @@ class Master:
         if client not in self.clock:  # its first answer
             self._log("load_worker_joined", client, offset_ms=measured.offset_s * 1000)
         self.clock[client] = clocks.better(self.clock.get(client), measured)
+        self.pings[client] = self.pings.get(client, 0) + 1
+        if self.clock[client].uncertainty_s > CLOCK_GOOD_S and self.pings[client] < BURST:
+            assert self.runner is not None
+            self.runner.send_message(PING, {"sent": time.time()}, client_id=client)
 
     def _on_records(self, environment: Any, msg: Any, **_: Any) -> None:
         client, rows = msg.node_id, msg.data["rows"]

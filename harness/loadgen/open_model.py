@@ -147,6 +147,7 @@ def coordinate(
     *,
     offsets: Callable[[], dict[str, float]] | None = None,
     lost: Callable[[], int] | None = None,
+    clocks_ready: tuple[Callable[[], bool], float] | None = None,
 ) -> Callable[..., None]:
     """Locust ``init`` listener. With several processes the master tells every worker when
     the plan starts (once all have spawned their dispatcher), so that their shares
@@ -155,7 +156,8 @@ def coordinate(
 
     Remote workers (``--load-workers``): ``offsets`` gives each worker's clock minus the
     master's (client id → seconds), so each is told the start on its own clock; ``lost``
-    counts workers gone mid-run, whose shares will never report done."""
+    counts workers gone mid-run, whose shares will never report done; ``clocks_ready``
+    (test, at most seconds): the start waits until the offsets are good enough."""
 
     def on_init(environment: Any, **_: Any) -> None:
         runner = environment.runner
@@ -169,9 +171,17 @@ def coordinate(
             done: set[int] = set()
 
             def on_spawned(**_: Any) -> None:
-                start = time.time() + LEAD_S
                 if lost is not None:
                     gevent.spawn(watch_lost)
+                gevent.spawn(send_start)
+
+            def send_start() -> None:
+                if clocks_ready is not None:
+                    ready, wait_s = clocks_ready
+                    until = time.monotonic() + wait_s
+                    while not ready() and time.monotonic() < until:
+                        gevent.sleep(0.05)
+                start = time.time() + LEAD_S
                 if offsets is None:
                     runner.send_message(_START_MESSAGE, {"start": start})
                     return

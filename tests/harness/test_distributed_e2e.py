@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pandas as pd
 import psutil
 import pytest
@@ -89,26 +90,20 @@ def target(tmp_path: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def loadgens(port: int, tmp_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+def loadgens(
+    port: int, tmp_path: Path, *, skew_s: float = 0.0
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Two loadgens; with ``skew_s`` the second one's wall clock is that far ahead."""
+    skewed = dict(os.environ, TEST_CLOCK_SKEW_S=str(skew_s),
+                  PYTHONPATH=str(APPS / "skewed_clock"))  # fmt: skip
     with contextlib.ExitStack() as stack:
-        yield [
-            stack.enter_context(
-                started(
-                    [
-                        sys.executable,
-                        "-m",
-                        "lagscope",
-                        "loadgen",
-                        "--master",
-                        f"{MASTER_HOST}:{port}",
-                        "--name",
-                        name,
-                    ],
-                    log=tmp_path / f"loadgen-{n}.log",
-                )
-            )  # fmt: skip
-            for n, name in enumerate(NAMES)
-        ]
+        procs = []
+        for n, name in enumerate(NAMES):
+            argv = [sys.executable, "-m", "lagscope", "loadgen",
+                    "--master", f"{MASTER_HOST}:{port}", "--name", name]  # fmt: skip
+            env = skewed if n == 1 and skew_s else None
+            procs.append(stack.enter_context(started(argv, log=tmp_path / f"lg-{n}.log", env=env)))
+        yield procs
 
 
 def distributed_run(out: Path, port: int, *args: str) -> int:
@@ -271,6 +266,39 @@ def test_an_open_model_over_two_remote_workers_sends_the_total_rate(
     assert per_worker.min() == pytest.approx(900, rel=0.02)
     # As with local processes: a healthy app, corrected ≈ uncorrected (send lag only).
     assert agg["p99_ms"] - agg["uncorrected"]["p99_ms"] < sender["late_threshold_ms"], agg
+
+
+def test_a_workers_clock_offset_is_measured_and_its_records_moved_onto_the_masters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second loadgen's wall clock runs 3 s ahead. Its share of the plan must still
+    # interleave with the other's (the master tells it the start on its own clock), and
+    # its rows must land on the master's time axis.
+    monkeypatch.chdir(APPS)
+    out, port = tmp_path / "run", free_port(MASTER_HOST)
+    with loadgens(port, tmp_path, skew_s=3.0):
+        code = main([
+            "run", "--out", str(out), "--app", "ticker.app:calm",
+            "--scenario", str(APPS / "ticker_scenario.py"), "--rate", "200", "--duration", "6s",
+            "--load-workers", "2", "--master-bind", f"{MASTER_HOST}:{port}",
+        ])  # fmt: skip
+    assert code == 0
+    summary = summary_of(out)
+    offsets = {w["name"]: w["clock_offset_ms"] for w in summary["load_workers"]}
+    assert offsets[NAMES[1]] == pytest.approx(3000, abs=5), offsets
+    assert offsets[NAMES[0]] == pytest.approx(0, abs=5), offsets
+    sender = summary["open_model"]
+    assert sender["sent_rps"] == pytest.approx(200, rel=0.02), sender
+    assert sender["start_skew_ms"] < 5, sender  # both shares started together
+    assert sender["send_lag_p50_ms"] < 2.0, sender
+    requests = pd.read_parquet(out / rundir.REQUESTS)
+    window = summary["window"]
+    for name in NAMES:
+        mine = requests.loc[requests["load_worker"] == name]
+        assert mine["t"].between(window["start"] - 0.5, window["end"] + 0.5).all(), name
+    # Together the two shares keep the one plan's spacing (1/200 s between slots).
+    slots = np.sort(requests["intended_t"].to_numpy())
+    assert np.median(np.diff(slots)) == pytest.approx(1 / 200, rel=0.1)
 
 
 def test_corrected_latency_over_remote_workers_matches_the_single_host_oracle(
