@@ -111,6 +111,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
             run_requests=data.requests,
+            loop=figures.loop,
         )
         + inside_view_missing(config, probed_workers=len(data.workers) + int(not data.lag.empty))
         + load_workers_lost(data.events, start=run_start(data.events))

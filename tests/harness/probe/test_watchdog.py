@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -20,6 +22,8 @@ from lagscope.harness.probe.frames import FrameFilter, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.watchdog import Watchdog
+
+from lagscope.stalls import machine_made
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[3]  # the repository: locations are relative to it
@@ -205,6 +209,43 @@ def test_a_sample_of_the_loop_between_callbacks_is_told_from_a_stall(
     assert seen == {"idle": True, "coroutine": False, "callback": uvloop_c_callback}
 
 
+SPINNER = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
+
+
+def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_path: Path) -> None:
+    # The loop thread shares one CPU with four spinning processes: 10 ms of computing takes
+    # tens of ms of wall time, a stall over the 20 ms threshold that is the machine's (the
+    # thread waited for the CPU), while a 60 ms sleep under the same contention is the code's.
+    cpu = max(os.sched_getaffinity(0))
+    spinners = [subprocess.Popen([sys.executable, "-c", SPINNER, str(cpu)]) for _ in range(4)]
+
+    async def body() -> None:
+        os.sched_setaffinity(0, {cpu})  # this thread only: the watchdog runs free
+        await asyncio.sleep(0.2)  # the spinners are running
+        for _ in range(20):
+            spin_for(0.010)
+            await asyncio.sleep(0.03)
+        block_for(0.060)
+        await asyncio.sleep(0.03)
+        block_for(0.060)
+
+    try:
+        stalls = probe_run(tmp_path, body)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    computing = [s for s in stalls if s["function"] == "spin_for"]
+    sleeping = [s for s in stalls if s["function"] == "block_for"]
+    # Contention made stalls of many of the twenty; the wait is known for those the watchdog
+    # (itself on a busy machine) had read the thread's clocks just before.
+    measured = [s for s in computing if s["cpu_wait_ms"] is not None]
+    assert len(measured) >= 3, stalls
+    assert all(machine_made(s, threshold_ms=20.0) for s in measured), measured
+    assert sleeping, stalls  # (a busy machine may keep the sampler off one of the two)
+    assert not any(machine_made(s, threshold_ms=20.0) for s in sleeping), sleeping
+
+
 def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
     async def body() -> None:
         block_for(0.100)
@@ -256,7 +297,9 @@ class ScriptedTimes(Watchdog):
         self.script, self.now = list(times), clock
 
     def _thread_times(self) -> tuple[float, float] | None:
-        reading = self.script.pop(0)
+        if not self.script:  # read again once the loop is back: as it was last
+            return self.last
+        self.last = reading = self.script.pop(0)
         if not self.script:  # the loop is back: it beats
             self.heartbeat.beat(0.010)
         self.now[0] += 0.002  # the next reading is one sampling interval later
