@@ -44,6 +44,9 @@ def load_workers_lost(events: pd.DataFrame, *, start: float | None) -> list[Self
     for row in lost.to_dict("records"):
         when = float(row["t"]) - start if start is not None else None
         at = f" {when:.1f} s into the run" if when is not None else ""
+        heard = row.get("last_heard")
+        if start is not None and heard is not None and not pd.isna(heard):
+            at += f" (last heard from {float(heard) - start:.1f} s in)"
         warnings.append({
             "kind": "load_worker_lost",
             "message": (

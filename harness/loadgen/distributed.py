@@ -147,6 +147,7 @@ class Master:
         self.clock: dict[str, clocks.Offset] = {}  # id -> the worker's clock minus ours
         self.records: dict[str, int] = {}
         self.pings: dict[str, int] = {}
+        self.heard: dict[str, float] = {}  # id -> when its last message arrived (our clock)
         self.lost: set[str] = set()
         self.parts = 0
         self.runner: MasterRunner | None = None
@@ -189,7 +190,7 @@ class Master:
             gevent.sleep(PING_S)
 
     def _on_pong(self, environment: Any, msg: Any, **_: Any) -> None:
-        now = time.time()
+        now = self.heard[msg.node_id] = time.time()
         sent, client = float(msg.data["sent"]), msg.node_id
         measured = clocks.from_round_trip(sent, float(msg.data["clock"]), now)
         self.names.setdefault(client, str(msg.data["worker"]))
@@ -203,6 +204,7 @@ class Master:
 
     def _on_records(self, environment: Any, msg: Any, **_: Any) -> None:
         client, rows = msg.node_id, msg.data["rows"]
+        self.heard[client] = time.time()
         self.names.setdefault(client, str(msg.data["worker"]))
         shift_rows(rows, self._offset(client))
         rows["load_worker"] = [self.names[client]] * len(rows["t"])
@@ -231,7 +233,8 @@ class Master:
         if client in self.lost:
             return
         self.lost.add(client)
-        self._log("load_worker_lost", client, records=self.records.get(client, 0))
+        self._log("load_worker_lost", client, records=self.records.get(client, 0),
+                  last_heard=self.heard.get(client))  # fmt: skip
 
     def _log_clocks(self) -> None:
         for client, clock in self.clock.items():

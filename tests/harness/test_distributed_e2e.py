@@ -211,6 +211,9 @@ def test_a_lost_load_worker_is_reported_and_its_records_kept(tmp_path: Path, tar
     worker = {w["name"]: w for w in summary["load_workers"]}
     assert worker[NAMES[1]]["lost_after_s"] is not None
     assert worker[NAMES[0]]["lost_after_s"] is None
+    events = [json.loads(line) for line in (out / rundir.EVENTS).read_text().splitlines()]
+    (gone,) = [e for e in events if e["event"] == "load_worker_lost"]
+    assert killed[0] - 1.5 <= gone["last_heard"] <= killed[0]  # pings every 0.5 s
     requests = pd.read_parquet(out / rundir.REQUESTS)
     lost_rows = requests.loc[requests["load_worker"] == NAMES[1], "t"]
     kept_rows = requests.loc[requests["load_worker"] == NAMES[0], "t"]

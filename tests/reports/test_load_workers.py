@@ -13,7 +13,7 @@ EVENTS = pd.DataFrame([
     {"t": 102.0, "source": "load", "event": "load_worker_joined", "load_worker": "a",
      "index": 0, "offset_ms": 0.2},
     {"t": 106.5, "source": "load", "event": "load_worker_lost", "load_worker": "b",
-     "index": 1, "records": 40},
+     "index": 1, "records": 40, "last_heard": 103.2},
     {"t": 110.0, "source": "load", "event": "load_worker_clock", "load_worker": "a",
      "index": 0, "offset_ms": 0.05, "uncertainty_ms": 0.3},
     {"t": 110.0, "source": "load", "event": "load_worker_clock", "load_worker": "b",
@@ -43,7 +43,8 @@ def test_local_load_has_no_load_workers_section() -> None:
 def test_a_lost_worker_is_named_with_when_and_what_is_kept() -> None:
     (warning,) = load_workers_lost(EVENTS, start=100.0)
     assert warning["message"].startswith(
-        "Load worker b (index 1) was lost 6.5 s into the run; its 40 requests recorded"
+        "Load worker b (index 1) was lost 6.5 s into the run (last heard from 3.2 s in); its 40 "
+        "requests recorded"
     )
 
 
