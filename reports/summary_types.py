@@ -592,6 +592,7 @@ class CoverageSection(TypedDict):
     not_exercised: list[str]
     skipped: list[SkippedOperation]
     methods: list[str]
+    choice: str | None  # what lagscope chose to send without --methods, and why
     generation_ms: float
     operations: dict[str, OperationCoverage]
 

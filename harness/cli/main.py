@@ -399,12 +399,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if config.conditions:
         print(f"lagscope: {wording.conditions(config.to_json()['conditions'])} (give a flag "
               "to choose another value)", file=sys.stderr, flush=True)  # fmt: skip
-    run_dir = run(config, on_ready=_announce_metrics)
+    run_dir = run(config, on_ready=_announce_metrics, on_note=_announce)
     summary = build(run_dir, slos=parse_slos(config.slos))
     print_summary(summary)
     if summary["run"]["outcome"] == "interrupted":
         return 130
     return cli_reports.exit_code(summary)
+
+
+def _announce(note: str) -> None:
+    print(f"lagscope: {note}", file=sys.stderr, flush=True)
 
 
 def _announce_metrics(urls: dict[str, str]) -> None:

@@ -30,9 +30,6 @@ CPU_CAUSE_SHARE = 0.25
 FLUSH_EVERY_S = 1.0
 MAX_SAMPLED_STALL_S = 60.0
 WAKE_MARGIN_S = 0.0005  # wake this long after the threshold is crossed, not just before
-# Readings of the loop thread's CPU clocks kept (one per wake, ~10 ms apart): enough to find
-# the one taken just before a stall began.
-TIMES_KEPT = 32
 
 Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
 
@@ -171,10 +168,6 @@ class Watchdog(threading.Thread):
         self._wall = wall
         self._stopping = threading.Event()
         self.stall_count = 0
-        # (perf-counter time, the loop thread's CPU clocks) at each wake between stalls.
-        self._times: collections.deque[tuple[float, tuple[float, float]]] = collections.deque(
-            maxlen=TIMES_KEPT
-        )
 
     def stop(self) -> None:
         """Stop watching, flush what was collected and close the files."""
@@ -202,9 +195,6 @@ class Watchdog(threading.Thread):
                         break
                     self._follow_stall(beats, due=due)
                     continue
-                times = self._thread_times()
-                if times is not None:
-                    self._times.append((now, times))
                 if now - last_flush >= FLUSH_EVERY_S:
                     self.recorder.flush_lag(self.heartbeat.samples)
                     last_flush = now
@@ -226,21 +216,6 @@ class Watchdog(threading.Thread):
             return time.clock_gettime(time.pthread_getcpuclockid(self.loop_thread_id)), 0.0
         except (OSError, AttributeError):
             return None
-
-    def _cpu_wait(self, *, since: float, up_to: float) -> float | None:
-        """Seconds the loop thread waited for a CPU from the last reading taken by ``since``
-        (the beat before the stall) until now, the stall over: an upper bound of its share
-        of the stall (at most ``up_to``); None without a recent enough reading."""
-        now = self._thread_times()
-        reading = next(((at, t) for at, t in reversed(self._times) if at <= since), None)
-        if now is not None:  # the reading before a stall that follows soon after this one
-            self._times.append((self._clock(), now))
-        if now is None or reading is None:
-            return None
-        at, before = reading
-        if since - at > max(2 * self.poll_s, self.threshold_s):
-            return None  # the watchdog itself was kept waiting: too wide a window to tell
-        return min(max(0.0, now[1] - before[1]), up_to)
 
     def _follow_stall(self, beats: int, *, due: float) -> None:
         """Sample the loop thread until the beat after number ``beats`` (it was ``due``, on
@@ -298,7 +273,11 @@ class Watchdog(threading.Thread):
         # The beat's lag misses the part of the stall that fell inside the sleep before
         # the beat was due: uniformly 0..interval, so add half an interval (error ±interval/2).
         duration_s = lag_s + hb.interval_s / 2
-        cpu_wait_s = self._cpu_wait(since=due - hb.interval_s, up_to=duration_s)
+        # How long of it the loop thread was ready to run but had no CPU (the heartbeat
+        # reads the thread's run-queue wait at every beat): the machine's, not the code's.
+        cpu_wait_s = hb.cpu_wait(beats + 1)
+        if cpu_wait_s is not None:
+            cpu_wait_s = min(cpu_wait_s, duration_s)
         start_wall = self._wall() - (self._clock() - due) - (hb.interval_s / 2)
         self.stall_count += 1
         self.recorder.write_stall(

@@ -14,7 +14,9 @@ from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 # "RuntimeError: ...", "mypkg.errors.ConfigError: ...": the last line of a traceback.
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b(: |$)")
+_EXCEPTION_LINE = re.compile(
+    r"^[A-Za-z_][\w.]*(Error|Exception|Exit|error)\b(: |$)"
+)  # socket.gaierror
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec

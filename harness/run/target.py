@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child, free_port
+from lagscope.harness.run.startup_failure import service_failure
 
 from lagscope import defaults, rundir, servers
 from lagscope.errors import TargetStartError
@@ -134,10 +135,7 @@ def _wait_until_serving(child: Child, url: str) -> None:
     while time.monotonic() < deadline:
         code = child.exited()
         if code is not None:
-            raise TargetStartError(
-                f"the {child.name} server exited during start-up (exit code {code}): "
-                f"{child.last_log_line()} (full log: {child.log_path})"
-            )
+            raise TargetStartError(_exit_message(child, code))
         try:
             httpx.get(url, timeout=1.0)
             return
@@ -147,6 +145,22 @@ def _wait_until_serving(child: Child, url: str) -> None:
     raise TargetStartError(
         f"the {child.name} server did not answer within {START_TIMEOUT_S:.0f}s "
         f"(log: {child.log_path})"
+    )
+
+
+def _exit_message(child: Child, code: int) -> str:
+    """Why a server exited before it served: a service its app could not reach, named
+    (lagscope.harness.run.startup_failure), else the log's last exception."""
+    try:
+        log = child.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        log = ""
+    why = service_failure(log)
+    if why is not None:
+        return f"{why} (the {child.name} server exited, code {code}; full log: {child.log_path})"
+    return (
+        f"the {child.name} server exited during start-up (exit code {code}): "
+        f"{child.last_log_line()} (full log: {child.log_path})"
     )
 
 
