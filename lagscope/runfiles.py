@@ -41,6 +41,15 @@ def log_event(run_dir: Path, event: str, *, source: str = "harness", **detail: A
         f.write(line + "\n")
 
 
+def count_events(run_dir: Path, event: str) -> int:
+    """How many ``event`` lines ``events.jsonl`` holds so far."""
+    try:
+        lines = (run_dir / rundir.EVENTS).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    return sum(1 for line in lines if f'"event": "{event}"' in line)
+
+
 def write_json(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

@@ -76,3 +76,10 @@ def test_inject_overhead_benchmark_prints_the_paired_ratios() -> None:
     assert re.search(r"throughput with the injector idle: [+−-][\d.]+% of the probe alone", out), (
         out
     )
+
+
+@pytest.mark.e2e
+def test_loadgen_scale_benchmark_prints_throughput_and_the_masters_cpu_per_record() -> None:
+    out = run("loadgen_scale.py", "--duration", "2s", "--counts", "1")
+    assert re.search(r"1 loadgen\(s\): [\d,]+ req/s in total; master CPU [\d.]+% of a core", out)
+    assert re.search(r"records on the wire: \d+ bytes each", out), out

@@ -7,6 +7,8 @@ time, and the row keeps the uncorrected figure beside it.
 A sample of 4xx bodies goes to ``error-bodies.jsonl`` (lagscope.harness.loadgen.error_bodies).
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
+On a remote load worker (lagscope.harness.loadgen.distributed) each second's rows and
+every event are shipped to the master instead (``Ship``), which writes them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import io
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +33,17 @@ from lagscope import rundir, runfiles
 from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
-# The columns a row appends to, in order; ``pid`` is one value per part, filled at flush.
+Rows = dict[str, list[Any]]  # a batch of request rows, column by column (SCHEMA's names)
+Ship = Callable[[Rows], None]  # sends a batch elsewhere instead of writing a part
+EventSink = Callable[[str, dict[str, Any]], None]  # (event, detail) elsewhere
+_event_sink: list[EventSink] = []  # set once on a remote load worker
+# The columns a row appends to, in order; ``pid`` and ``load_worker`` (null here: a remote
+# worker's rows are labelled by the master) are one value per batch, filled at flush.
 ROW_COLUMNS = (
     "t", "latency_ms", "method", "name", "status", "ok", "bytes", "error",
     "intended_t", "uncorrected_ms", "send_lag_ms",
 )  # fmt: skip
-assert set(ROW_COLUMNS) | {"pid"} == set(SCHEMA.names)
+assert set(ROW_COLUMNS) | {"pid", "load_worker"} == set(SCHEMA.names)
 
 
 class RequestSpool:
@@ -45,7 +53,8 @@ class RequestSpool:
     ``request`` listener appends through bound methods taken once: no dict per row.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, *, ship: Ship | None = None) -> None:
+        self.ship = ship
         self.dir = run_dir / rundir.SPOOL
         self.dir.mkdir(parents=True, exist_ok=True)
         self.columns: tuple[list[Any], ...] = tuple([] for _ in ROW_COLUMNS)
@@ -71,33 +80,47 @@ class RequestSpool:
             if not self.columns[0]:
                 return
             # Copied and cleared with no greenlet switch in between: no row lost or doubled.
-            columns = [column.copy() for column in self.columns]
+            pairs = zip(ROW_COLUMNS, self.columns, strict=True)
+            rows: Rows = {name: column.copy() for name, column in pairs}
             for column in self.columns:
                 column.clear()
+            n = len(rows["t"])
+            rows["pid"] = [self.pid] * n
+            rows["load_worker"] = [None] * n
+            if self.ship is not None:
+                self.ship(rows)  # from a greenlet: the master's socket is gevent's
+                return
             self.parts += 1
             final = self.dir / rundir.request_part(self.pid, self.parts)
             if off_loop:
-                gevent.get_hub().threadpool.apply(_write_part, (columns, self.pid, final))
+                gevent.get_hub().threadpool.apply(write_part, (rows, final))
             else:
-                _write_part(columns, self.pid, final)
+                write_part(rows, final)
 
 
-def _write_part(columns: list[list[Any]], pid: int, final: Path) -> None:
-    rows = dict(zip(ROW_COLUMNS, columns, strict=True))
-    rows["pid"] = [pid] * len(columns[0])
+def write_part(rows: Rows, final: Path) -> None:
     tmp = final.with_suffix(".tmp")
     pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
     tmp.replace(final)  # a part is either whole or absent
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
-    """Append one load-generator event to the run's ``events.jsonl``."""
+    """Append one load-generator event to the run's ``events.jsonl`` (on a remote load
+    worker: send it to the master, which appends it)."""
+    if _event_sink:
+        _event_sink[0](event, detail)
+        return
     runfiles.log_event(run_dir, event, source="load", **detail)
 
 
-def install(run_dir: Path) -> None:
-    """Hook the spool into Locust's events."""
-    spool = RequestSpool(run_dir)
+def send_events_to(sink: EventSink) -> None:
+    """From now on ``log_event`` hands every event to ``sink`` (a remote load worker)."""
+    _event_sink[:] = [sink]
+
+
+def install(run_dir: Path, *, ship: Ship | None = None) -> None:
+    """Hook the spool into Locust's events; ``ship``: batches go there, not to parts."""
+    spool = RequestSpool(run_dir, ship=ship)
     bodies = ErrorBodies(run_dir)
 
     # Everything a row needs, bound once: this listener runs for every request.

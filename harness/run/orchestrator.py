@@ -26,6 +26,7 @@ from lagscope.harness.run.load import start_load
 from lagscope.harness.run.openapi.options import masked_argv
 from lagscope.harness.run.openapi.plan import build_plan, pages_plan, refusal
 from lagscope.harness.run.openapi.schema import read_schema
+from lagscope.harness.run.probe_feed import ProbeCollector
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
@@ -33,7 +34,7 @@ from lagscope.harness.run.target import save_scrape, start_downstream, start_tar
 
 from lagscope import defaults, openapi_plan, rundir, runfiles
 from lagscope.app_routes import served_routes
-from lagscope.errors import UsageError
+from lagscope.errors import LoadWorkersError, UsageError
 from lagscope.injection import encode_state
 
 STARTUP_ALLOWANCE_S = 120.0
@@ -106,6 +107,7 @@ class Run:
         self.outcome = "completed"
         self.conductor = conductor
         self.urls: dict[str, str] = {}  # "target", "downstream": where they serve
+        self.collector: ProbeCollector | None = None  # an external target's probe data
 
     def roots(self) -> dict[str, int]:
         roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
@@ -119,28 +121,38 @@ class Run:
             downstream, downstream_url = start_downstream(config, self.dir, deadline=deadline)
             self.children["downstream"] = downstream
             self.urls["downstream"] = downstream_url
-        target, url = start_target(
-            config,
-            self.dir,
-            deadline=deadline,
-            downstream_url=downstream_url,
-            admin_token=self.admin_token,
-        )
-        self.children["target"] = target
-        self.urls["target"] = url
-        runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
+        if config.target is not None:  # someone else's service: nothing to start
+            url = config.target
+            self.urls["target"] = url
+            runfiles.log_event(self.dir, "target_ready", url=url, external=True)
+            if config.probe_token is not None:
+                self.collector = ProbeCollector(url, config.probe_token, self.dir)
+                self.collector.start()
+        else:
+            target, url = start_target(
+                config,
+                self.dir,
+                deadline=deadline,
+                downstream_url=downstream_url,
+                admin_token=self.admin_token,
+            )
+            self.children["target"] = target
+            self.urls["target"] = url
+            runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
         if config.metrics and config.probe:
             self.urls["metrics"] = url + defaults.METRICS_PATH
             runfiles.log_event(self.dir, "metrics_ready", url=self.urls["metrics"])
         if self.on_ready is not None:
             self.on_ready(dict(self.urls))
-        plan = (
-            self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
-        )
+        log = self.dir / rundir.LOGS / rundir.TARGET_LOG
+        plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
         self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
-        self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+        waits = config.workers_wait_s if config.load_workers else 0.0
+        self._wait_for_load(time.monotonic() + waits + config.duration_s + LOAD_OVERRUN_S)
+        if config.load_workers:
+            check_load_workers(config, self.dir, self.children["load"])
 
     def _openapi_plan(self, url: str, *, log: Path) -> Path:
         """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
@@ -151,8 +163,10 @@ class Run:
         weights = dict(config.weights)
         plan = build_plan(document, methods=config.methods, weights=weights, seed=config.seed)
         served = None
-        if not plan["found"] and (config.methods is None or "GET" in config.methods):
-            # No operation in the schema: the pages the app serves outside it, if any.
+        wants_get = config.methods is None or "GET" in config.methods
+        if not plan["found"] and wants_get and not config.external:
+            # No operation in the schema: the pages the app serves outside it, if any
+            # (read by importing the app: not for a --target lagscope cannot import).
             paths = list(document.get("paths") or {})
             served = served_routes(config.app_import, schema_paths=paths)
             pages = None if served is None else pages_plan(served, weights=weights)
@@ -172,9 +186,9 @@ class Run:
         return path
 
     def _wait_for_load(self, until: float) -> None:
-        load, target = self.children["load"], self.children["target"]
+        load, target = self.children["load"], self.children.get("target")
         while load.exited() is None:
-            if target.exited() is not None:
+            if target is not None and target.exited() is not None:
                 self.outcome = "target_crashed"
                 runfiles.log_event(self.dir, "target_exited", code=target.exited())
                 return
@@ -187,8 +201,8 @@ class Run:
 
     def save_metrics(self) -> None:
         """--metrics: keep the target's last scrape (metrics.prom) before it stops."""
-        url = self.urls.get("target")
-        if "metrics" not in self.urls or url is None or self.children["target"].exited():
+        url, target = self.urls.get("target"), self.children.get("target")
+        if "metrics" not in self.urls or url is None or target is None or target.exited():
             return
         error = save_scrape(url, self.dir)
         if error is not None:
@@ -200,6 +214,23 @@ class Run:
             if child is not None:
                 code = child.stop()
                 runfiles.log_event(self.dir, "stopped", process=name, code=code)
+
+
+def check_load_workers(config: RunConfig, run_dir: Path, load: Child) -> None:
+    """LoadWorkersError when the master gave up waiting for its workers (it says so in
+    its log), naming how many came and what to start on each load host."""
+    try:
+        log = load.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if "Gave up waiting for workers" not in log:
+        return
+    joined = runfiles.count_events(run_dir, "load_worker_joined")
+    raise LoadWorkersError(
+        f"{joined} of {config.load_workers} load workers connected to {config.master_bind} "
+        f"within {config.workers_wait_s:g}s; start 'lagscope loadgen --master "
+        f"{config.master_bind}' on each load host, or lower --load-workers"
+    )
 
 
 def _close(conductor: Conductor | None, current: Run) -> None:
@@ -271,6 +302,8 @@ def run(
             _close(conductor, current)
             current.save_metrics()
             current.stop_all()
+            if current.collector is not None:
+                current.collector.stop()  # after the load: the workers' last lines
             sampler.stop()
             runfiles.merge_request_parts(run_dir)
             runfiles.log_event(run_dir, "run_end", outcome=current.outcome)

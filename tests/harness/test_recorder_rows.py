@@ -85,6 +85,7 @@ def test_closed_model_rows_are_exact(spooled: tuple[list[Columns], int]) -> None
     assert closed["bytes"] == [11, 30, 0]
     assert closed["error"] == [None, None, "ConnectionError: refused"]
     assert closed["pid"] == [pid] * 3
+    assert closed["load_worker"] == [None] * 3  # a remote worker's rows: labelled by the master
     for column in ("intended_t", "uncorrected_ms", "send_lag_ms"):
         assert closed[column] == [None] * 3
 
@@ -113,14 +114,14 @@ SLOW_PART = textwrap.dedent(
     from pathlib import Path
     from lagscope.harness.loadgen import recorder
 
-    write = recorder._write_part
+    write = recorder.write_part
     calls = []
     def slow(*args):
         calls.append(1)
         if len(calls) == 1:
             time.sleep(0.3)  # the first part, in the threadpool's native thread
         write(*args)
-    recorder._write_part = slow
+    recorder.write_part = slow
     spool = recorder.RequestSpool(Path(sys.argv[1]))
     def row(t):
         for name, column in zip(recorder.ROW_COLUMNS, spool.columns):
