@@ -14,3 +14,4 @@ DOWNSTREAM_LATENCY_MS = 50.0  # shop's payments downstream
 DOWNSTREAM_STOCK_LATENCY_MS = 100.0  # shop's warehouse downstream
 MEMORY_CAP_MB = 512.0  # RSS per worker at which shop's seeded leaks stop growing
 SWEEP_START_RATE = 50.0  # requests/s of a sweep's first step
+STARTUP_TIMEOUT_S = 180.0  # how long the target may take to serve (apps that load a model)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 from lagscope.reports import open_model
 from lagscope.reports.diagnosis import diagnose
+from lagscope.reports.environment import environment
 from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
@@ -66,6 +67,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
         rate_mode=not plans.empty,
     )  # fmt: skip
+    env = environment(data.events, data.requests, window)
     summary: dict[str, Any] = {
         "run": run,
         "window": {
@@ -88,7 +90,11 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
             run_requests=data.requests,
+            environment=env,
+            duration_s=config.get("duration_s"),
+            cores=data.run.get("host", {}).get("cpu_count"),
         ),
+        "environment": env,
         "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
         if plans.empty

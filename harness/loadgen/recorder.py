@@ -6,12 +6,17 @@ In rate mode (lagscope.harness.loadgen.open_model) a request's latency counts fr
 time, and the row keeps the uncorrected figure beside it.
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
+A part that cannot be written (a full disk) leaves no file behind and its rows stay in
+the buffer for the next flush, so space freed later (the harness releases its reserve as
+the run ends) still gets them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,9 +29,12 @@ from locust import events
 from locust.env import Environment
 
 from lagscope import rundir, runfiles
+from lagscope.errors import RunDirError
 from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
+FINAL_TRIES = 5  # flushes tried as Locust quits, FINAL_RETRY_S apart
+FINAL_RETRY_S = 0.2
 
 
 class RequestSpool:
@@ -37,6 +45,7 @@ class RequestSpool:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
         self.parts = 0
+        self.write_failures = 0
         # pyarrow's first parquet write initialises for ~0.2 s; do it now, not mid-run
         # (it would hold up every greenlet, and with them the open model's sends).
         pq.write_table(SCHEMA.empty_table(), io.BytesIO())
@@ -51,29 +60,49 @@ class RequestSpool:
         for key, column in self.rows.items():
             column.append(row[key])
 
-    def flush(self, *, off_loop: bool = False) -> None:
+    def flush(self, *, off_loop: bool = False) -> bool:
         """Write the buffered rows as the next part; ``off_loop`` writes in a native thread
-        so that the greenlets sending requests are not held up meanwhile."""
+        so that the greenlets sending requests are not held up meanwhile.  Return False
+        when the part could not be written (its rows are kept for the next flush)."""
         if not self.rows["t"]:
-            return
+            return True
         rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
         self.parts += 1
         final = self.dir / rundir.request_part(self.pid, self.parts)
         if off_loop:
-            gevent.get_hub().threadpool.apply(_write_part, (rows, final))
+            error = gevent.get_hub().threadpool.apply(_write_part, (rows, final))
         else:
-            _write_part(rows, final)
+            error = _write_part(rows, final)
+        if error is None:
+            return True
+        self.parts -= 1
+        for name, column in rows.items():  # ahead of the rows added meanwhile
+            self.rows[name][:0] = column
+        if not self.write_failures:  # to locust.log, if that can still be written
+            with contextlib.suppress(OSError):
+                sys.stderr.write(f"lagscope: writing {final} failed ({error}); rows kept\n")
+        self.write_failures += 1
+        return False
 
 
-def _write_part(rows: dict[str, list[Any]], final: Path) -> None:
+def _write_part(rows: dict[str, list[Any]], final: Path) -> OSError | None:
+    """Write one part whole (a temporary file renamed) or not at all; the error if not."""
     tmp = final.with_suffix(".tmp")
-    pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
-    tmp.replace(final)  # a part is either whole or absent
+    try:
+        pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
+        tmp.replace(final)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return exc
+    return None
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
-    """Append one load-generator event to the run's ``events.jsonl``."""
-    runfiles.log_event(run_dir, event, source="load", **detail)
+    """Append one load-generator event to the run's ``events.jsonl`` (a full disk loses the
+    event, never the test: the harness watches the space and says so)."""
+    with contextlib.suppress(RunDirError):
+        runfiles.log_event(run_dir, event, source="load", **detail)
 
 
 def install(run_dir: Path) -> None:
@@ -136,7 +165,12 @@ def install(run_dir: Path) -> None:
 
     @events.quitting.add_listener
     def on_quitting(environment: Environment, **_: Any) -> None:
-        spool.flush()
+        # The last chance for rows a full disk held back: the harness frees its reserve
+        # before it stops the load, so space may have come back.
+        for _attempt in range(FINAL_TRIES):
+            if spool.flush():
+                break
+            time.sleep(FINAL_RETRY_S)
 
 
 def _runs_users(environment: Environment) -> bool:

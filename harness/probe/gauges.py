@@ -21,6 +21,7 @@ sample costs tens of microseconds (more with thousands of tasks, bounded by
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import time
@@ -138,15 +139,18 @@ class GaugeSampler:
         last_flush = time.monotonic()
         while True:
             await asyncio.sleep(self.interval_s)
-            writer.writerow(sample(self.frame_filter, self._endpoints()))
-            if time.monotonic() - last_flush >= FLUSH_EVERY_S:
-                self._file.flush()
-                last_flush = time.monotonic()
+            row = sample(self.frame_filter, self._endpoints())
+            with contextlib.suppress(OSError):  # a full disk: the file keeps it for later
+                writer.writerow(row)
+                if time.monotonic() - last_flush >= FLUSH_EVERY_S:
+                    last_flush = time.monotonic()
+                    self._file.flush()
 
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
             self._file = None

@@ -3,11 +3,15 @@
 workers/<pid>/meta.json     who this worker is and how it was probed
 workers/<pid>/lag.csv       t (unix s), lag_ms: one row per heartbeat
 workers/<pid>/stalls.jsonl  one stall event per line (see docs/run-directory.md)
+
+A write that fails (a full disk) never stops the probe: the file object keeps what it
+could not write and writes it with the next flush, once there is room again.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -43,13 +47,16 @@ class Recorder:
                 break
             lines.append(f"{t:.6f},{lag_ms:.3f}\n")
         if lines:
-            self._lag.write("".join(lines))
-            self._lag.flush()
+            with contextlib.suppress(OSError):  # kept in the buffer for the next flush
+                self._lag.write("".join(lines))
+                self._lag.flush()
 
     def write_stall(self, event: dict[str, Any]) -> None:
-        self._stalls.write(json.dumps(event) + "\n")
-        self._stalls.flush()
+        with contextlib.suppress(OSError):  # kept in the buffer for the next flush
+            self._stalls.write(json.dumps(event) + "\n")
+            self._stalls.flush()
 
     def close(self) -> None:
-        self._lag.close()
-        self._stalls.close()
+        for file in (self._lag, self._stalls):
+            with contextlib.suppress(OSError):  # still no room: what is left is lost
+                file.close()

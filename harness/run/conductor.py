@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 from lagscope.harness.run import config as cfg
+from lagscope.harness.run import diskspace
 from lagscope.harness.run.live_view import LiveFeed, live_figures, render
 from lagscope.harness.run.orchestrator import Run
 from lagscope.reports.gameday_file import GameDay, Phase
@@ -53,7 +54,8 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
     runfiles.check_new(out)
-    return cfg.RunConfig(
+    runfiles.check_writable(out)
+    config = cfg.RunConfig(
         app=load.app,
         app_import=cfg.resolve_app(load.app, what="[load] app", where=where),
         scenario=scenario,
@@ -66,6 +68,8 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         out=out,
         downstream_latency_ms=load.downstream_latency_ms,
     )
+    diskspace.check_room(config)
+    return config
 
 
 def _check_faults(game: GameDay) -> tuple[str, ...]:

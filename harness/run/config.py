@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lagscope import defaults, scenarios, servers
-from lagscope.app_import import check_app
+from lagscope.app_import import CHECK_WAIT_S, check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
 
@@ -56,6 +57,7 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    startup_timeout_s: float = defaults.STARTUP_TIMEOUT_S  # for the target to serve
 
     @property
     def open_model(self) -> bool:
@@ -90,7 +92,14 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
             f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
             "like 'package.module:app'"
         )
-    check_app(app, what=what, where=where)
+    if not check_app(app, what=what, where=where):
+        module = app.partition(":")[0]
+        print(
+            f"lagscope: importing {module!r} takes over {CHECK_WAIT_S:g} s (loading a model?); "
+            "not waiting for it here: the server's start-up says if it fails",
+            file=sys.stderr,
+            flush=True,
+        )
     return app
 
 
@@ -132,8 +141,15 @@ def safe_name(text: str) -> str:
 
 
 def default_out(app: str, scenario: str) -> Path:
+    """``runs/<time>-<app>-<scenario>``; ``-2``, ``-3``... when a run started in the same
+    second (two runs at once must not share a directory)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
+    base = Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
+    n, out = 1, base
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
 
 
 def check_positive(value: float, *, flag: str) -> None:

@@ -154,11 +154,14 @@ def test_an_app_that_fails_in_its_lifespan_says_why_and_keeps_the_log(tmp_path: 
     result = lagscope("run", "--app", "failing:app", "--duration", "2s", "--out", "r",
                       cwd=tmp_path)  # fmt: skip
     assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    error = result.stderr.splitlines()[-1]
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("lagscope: error")]
     assert "exited during start-up" in error
     assert "RuntimeError: config missing: DB_URL" in error  # not the server's last words
     assert (tmp_path / "r" / "logs" / "target.log").is_file()  # the evidence is kept
+    # Under it, the last lines of the log: the traceback's end, the server's last words.
+    tail = result.stderr.split(error, 1)[1].splitlines()[1:]
+    assert tail[-1] == "  | ERROR:    Application startup failed. Exiting."
+    assert "  | RuntimeError: config missing: DB_URL" in tail
 
 
 def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: Path) -> None:
