@@ -24,7 +24,7 @@ from typing import Any
 
 from lagscope.errors import UsageError
 
-CHECK_WAIT_S = 15.0  # longer imports are left to the server's start-up (--startup-timeout)
+CHECK_WAIT_S = 10.0  # longer imports are left to the server's start-up (--startup-timeout)
 _ANSWER = "lagscope-app-check: "  # prefix of the child's answer, after whatever the app printed
 
 

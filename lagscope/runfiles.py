@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lagscope import rundir
+from lagscope.appends import append_whole
 from lagscope.errors import RunDirError, UsageError
 from lagscope.request_schema import SCHEMA
 
@@ -103,23 +104,29 @@ def check_new(path: Path) -> None:
 
 
 def create(path: Path) -> Path:
-    """Create ``path`` as a new run directory; refuse one that exists and is not empty.
-
-    The run claims it by creating ``logs/`` (an atomic mkdir): of two runs started on the
-    same empty directory at once, the second is refused instead of sharing its files.
-    """
+    """Create ``path`` as a new run directory; refuse one that exists and is not empty."""
     check_new(path)  # checked before the run starts too; again here, just before creating
     try:
         path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        check_writable(path)  # says what is wrong and what to do, when it can
+        raise RunDirError(f"cannot create the run directory {path}: {explain(exc, path)}") from exc
+    claim(path)
+    return path
+
+
+def claim(path: Path) -> None:
+    """Make the run directory ``path`` this run's by creating ``logs/`` (an atomic mkdir):
+    of two runs started on one empty directory at once, the second is refused here instead
+    of sharing its files."""
+    try:
         (path / rundir.LOGS).mkdir()
     except FileExistsError as exc:
         raise RunDirError(
             f"run directory {path} was just taken by another run; choose another --out"
         ) from exc
     except OSError as exc:
-        check_writable(path)  # says what is wrong and what to do, when it can
         raise RunDirError(f"cannot create the run directory {path}: {explain(exc, path)}") from exc
-    return path
 
 
 def write_failed(exc: OSError, path: Path) -> RunDirError:
@@ -145,11 +152,10 @@ def log_event(run_dir: Path, event: str, *, source: str = "harness", **detail: A
 
 
 def append_event_lines(run_dir: Path, lines: str) -> None:
-    """Append whole lines to ``events.jsonl``; RunDirError when they cannot be written."""
+    """Append whole lines to ``events.jsonl``, or nothing (RunDirError)."""
     path = run_dir / rundir.EVENTS
     try:
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(lines)
+        append_whole(path, lines.encode("utf-8"))
     except OSError as exc:
         raise write_failed(exc, path) from exc
 
@@ -178,27 +184,6 @@ def release_reserve(run_dir: Path) -> None:
     """Give the reserve's room back (to the run's last writes)."""
     with contextlib.suppress(OSError):
         (run_dir / rundir.RESERVE).unlink()
-
-
-def append(path: Path, data: bytes) -> int:
-    """Append as much of ``data`` to ``path`` as fits; return the bytes written.
-
-    OSError when nothing could be written.  A caller keeps ``data[written:]`` for its next
-    try, so a full disk delays rows instead of losing or repeating them.
-    """
-    written = 0
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        while written < len(data):
-            try:
-                written += os.write(fd, data[written:])
-            except OSError:
-                if not written:
-                    raise
-                break
-    finally:
-        os.close(fd)
-    return written
 
 
 def write_bytes(path: Path, data: bytes) -> None:

@@ -58,9 +58,11 @@ def load_deaths(events: pd.DataFrame, requests: pd.DataFrame) -> list[dict[str, 
     for _, row in deaths.iterrows():
         pid = int(row["pid"])
         kept = int((requests["pid"] == pid).sum()) if "pid" in requests else 0
+        at = row.get("at")
+        went = float(at) if at is not None and not pd.isna(at) else float(row["t"])
         found.append({
             "pid": pid, "role": str(row["role"]), "how": str(row["how"]),
-            "after_s": _after(float(row["t"]), start), "requests": kept,
+            "after_s": _after(went, start), "requests": kept,
         })  # fmt: skip
     return found
 

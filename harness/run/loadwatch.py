@@ -2,9 +2,10 @@
 
 Locust runs as one process, or (``--load-procs N``) as a master that forks N workers. A
 worker that dies is reaped by the master at once (gevent watches its children) and the
-rest of the test goes on, so the harness notices only by the worker's absence: a process
-of the load's tree gone before the load's planned end died (killed, or crashed).  The
-master itself is the harness's child: its exit code says how it ended.
+rest of the test goes on, so the harness notices only by the worker's absence.  At the
+load's normal end the workers go first and the master follows within a second or two; so
+a worker counts as dead when the master is still running ``GRACE_S`` after it went.  The
+master itself is the harness's child: an exit code other than 0 says how it died.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 
 from lagscope.harness.run.processes import Child
 
+GRACE_S = 5.0  # a worker gone this long while its master runs on died
+
 
 @dataclass(frozen=True)
 class Death:
@@ -24,6 +27,7 @@ class Death:
     pid: int
     role: str  # "locust" (the process the harness started) or "locust worker"
     code: int | None  # exit code (negative: the signal); None when another process reaped it
+    at: float  # when it was found gone (unix s)
 
     def how(self) -> str:
         if self.code is None:
@@ -36,35 +40,49 @@ class Death:
         return f"exited with code {self.code}"
 
     def to_json(self) -> dict[str, object]:
-        return {"pid": self.pid, "role": self.role, "code": self.code, "how": self.how()}
+        return {"pid": self.pid, "role": self.role, "code": self.code, "how": self.how(),
+                "at": self.at}  # fmt: skip
 
 
 class LoadWatch:
-    """Follows the processes of ``load`` until ``ends_at`` (on ``clock``)."""
+    """Follows the processes of ``load`` while it runs."""
 
     def __init__(
-        self, load: Child, *, ends_at: float, clock: Callable[[], float] = time.monotonic
+        self,
+        load: Child,
+        *,
+        grace_s: float = GRACE_S,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.load = load
-        self.ends_at = ends_at
+        self.grace_s = grace_s
         self._clock = clock
+        self._wall = wall
         self._seen: set[int] = set()
+        self._gone: dict[int, tuple[float, float]] = {}  # pid -> when found gone (clock, wall)
         self._reported: set[int] = set()
 
     def poll(self) -> list[Death]:
-        """Processes of the load found gone since the last poll: the master when it exited
-        with an error or before the load's end, a worker when it went before the end."""
+        """Deaths found since the last poll: the master's when it exited with an error, a
+        worker's once it has been gone ``grace_s`` while the master ran on."""
         code = self.load.exited()
-        early = self._clock() < self.ends_at
-        alive = set(self.load.pids()) if code is None else set()
-        if code is None and not alive:
+        if code is not None:  # workers that went with the master were its shutdown
+            if code == 0 or self.load.pid in self._reported:
+                return []
+            self._reported.add(self.load.pid)
+            return [Death(self.load.pid, "locust", code, self._wall())]
+        alive = set(self.load.pids())
+        if not alive:
             return []  # the master ended between the two reads: the next poll sees its code
-        found = []
-        if code is not None and (code != 0 or early):
-            found.append(Death(self.load.pid, "locust", code))
-        if code is None and early:
-            found += [Death(pid, "locust worker", None) for pid in sorted(self._seen - alive)]
+        now = self._clock()
+        for pid in self._seen - alive:
+            self._gone.setdefault(pid, (now, self._wall()))
         self._seen = alive
-        new = [d for d in found if d.pid not in self._reported]
-        self._reported |= {d.pid for d in new}
-        return new
+        deaths = [
+            Death(pid, "locust worker", None, wall)
+            for pid, (went, wall) in sorted(self._gone.items())
+            if now - went >= self.grace_s and pid not in self._reported
+        ]
+        self._reported |= {d.pid for d in deaths}
+        return deaths

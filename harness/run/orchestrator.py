@@ -192,7 +192,7 @@ class Run:
     def _wait_for_load(self, until: float) -> None:
         load, target = self.children["load"], self.children["target"]
         space = diskspace.SpaceWatch(self.dir)
-        watch = LoadWatch(load, ends_at=time.monotonic() + self.config.duration_s)
+        watch = LoadWatch(load)
         while True:
             ended = load.exited() is not None
             for death in watch.poll():

@@ -21,6 +21,7 @@ import psutil
 from lagscope.harness.run.neighbours import Neighbours
 
 from lagscope import rundir, runfiles
+from lagscope.appends import PendingLines
 from lagscope.errors import RunDirError
 
 COLUMNS = ",".join(rundir.RESOURCE_COLUMNS) + "\n"
@@ -44,7 +45,7 @@ class ResourceSampler(threading.Thread):
         self._stopping = threading.Event()
         self._procs: dict[int, psutil.Process] = {}  # kept so cpu_percent has a baseline
         self.write_error: OSError | None = None  # the first failed write, for the harness
-        self._pending = b""  # rows not yet written
+        self._rows = PendingLines(path)  # rows not yet written
         self._neighbours = Neighbours(path.parent)
         self._shared: list[tuple[float, list[str]]] = []  # other runs' CPU since the last event
 
@@ -54,13 +55,13 @@ class ResourceSampler(threading.Thread):
             self.join(timeout=5.0)
 
     def run(self) -> None:
-        fresh = not self.path.exists() or not self.path.stat().st_size
-        self._pending = COLUMNS.encode() if fresh else b""
+        if not self.path.exists() or not self.path.stat().st_size:
+            self._rows.add(COLUMNS)
         self.sample()  # discarded: psutil's first cpu_percent of a process is 0.0
         self._neighbours.sample()
         last_event = time.monotonic()
         while not self._stopping.wait(self.interval_s):
-            self._pending += self.sample().encode()
+            self._rows.add(self.sample())
             self._write()
             self._shared.append(self._neighbours.sample())
             if time.monotonic() - last_event >= OTHER_RUNS_EVERY_S:
@@ -70,10 +71,8 @@ class ResourceSampler(threading.Thread):
         self._write()  # a last try for rows a full disk held back
 
     def _write(self) -> None:
-        try:
-            self._pending = self._pending[runfiles.append(self.path, self._pending) :]
-        except OSError as exc:  # kept for the next try
-            self.write_error = self.write_error or exc
+        if not self._rows.flush():  # kept for the next try
+            self.write_error = self.write_error or self._rows.error
 
     def _log_other_runs(self, seconds: float) -> None:
         shared, self._shared = self._shared, []
