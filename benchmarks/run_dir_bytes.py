@@ -2,10 +2,14 @@
 
 Runs ``lagscope run`` (any flags after ``--``; by default the shop at 200 req/s for 20 s),
 watches the run directory's size while it goes, and prints each file kind's bytes per
-record.  The figures in the README's "The run directory" and the constants of
+record.  ``--synthetic N`` instead writes N requests shaped like the shop's (six endpoints,
+lognormal latencies, 1 % errors) as ``requests.parquet`` and as one-second spool parts, in
+closed and rate mode: bytes per request at a scale a busy machine cannot reach live.  The
+figures in the README's "The run directory" and the constants of
 ``lagscope.harness.run.diskspace`` come from this script.
 
     python benchmarks/run_dir_bytes.py [-- --rate 200 --duration 20s --fault blocking_io]
+    python benchmarks/run_dir_bytes.py --synthetic 100000 --rps 1000
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lagscope import rundir
+from lagscope.request_schema import SCHEMA
 
 DEFAULT_ARGS = ["--rate", "200", "--duration", "20s"]
 
@@ -92,10 +99,67 @@ def report(run_dir: Path, peak: Peak) -> None:
     print("largest files: " + ", ".join(f"{p.relative_to(run_dir)} {n:,} B" for n, p in sizes[-4:]))
 
 
+ENDPOINTS = [
+    ("GET", "/products"), ("GET", "/products/{product_id}"), ("GET", "/health"),
+    ("POST", "/orders"), ("POST", "/login"), ("GET", "/products/{product_id}/stock"),
+]  # fmt: skip
+
+
+def synthetic(n: int, *, rps: float, rate_mode: bool) -> pa.Table:
+    """``n`` request rows as the shop's scenario makes them, ``rps`` a second."""
+    rng = np.random.default_rng(0)
+    t = 1.7e9 + np.sort(rng.uniform(0, n / rps, n))
+    which = rng.integers(0, len(ENDPOINTS), n)
+    latency = rng.lognormal(np.log(20), 1.0, n)
+    failed = rng.random(n) < 0.01
+    lag = rng.exponential(2.0, n) if rate_mode else None
+    columns = {
+        "t": t,
+        "latency_ms": latency + (lag if lag is not None else 0.0),
+        "method": [ENDPOINTS[i][0] for i in which],
+        "name": [ENDPOINTS[i][1] for i in which],
+        "status": np.where(failed, 500, 200).astype("int32"),
+        "ok": ~failed,
+        "bytes": rng.integers(20, 4000, n),
+        "error": [("LocustBadStatusCode: code=500" if f else None) for f in failed],
+        "pid": np.full(n, 4242, dtype="int32"),
+        "intended_t": t - lag / 1000 if lag is not None else [None] * n,
+        "uncorrected_ms": latency if rate_mode else [None] * n,
+        "send_lag_ms": lag if lag is not None else [None] * n,
+    }
+    return pa.table(columns, schema=SCHEMA)
+
+
+def synthetic_report(n: int, rps: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="lagscope-bytes-") as tmp:
+        for rate_mode in (False, True):
+            table = synthetic(n, rps=rps, rate_mode=rate_mode)
+            merged = Path(tmp) / "requests.parquet"
+            pq.write_table(table, merged)
+            per_second = max(1, round(rps))
+            spool = 0
+            for i, start in enumerate(range(0, n, per_second)):
+                part = Path(tmp) / f"part-{i}.parquet"
+                pq.write_table(table.slice(start, per_second), part)
+                spool += part.stat().st_size
+                part.unlink()
+            mode = "rate mode" if rate_mode else "closed mode"
+            size = merged.stat().st_size
+            print(
+                f"{mode}, {n:,} requests at {rps:g}/s: requests.parquet {size / n:.1f} B per "
+                f"request; spool {spool / n:.1f} B per request (one part a second)"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_args", nargs="*", help="flags for lagscope run (after --)")
+    parser.add_argument("--synthetic", type=int, help="write N synthetic requests instead")
+    parser.add_argument("--rps", type=float, default=1000.0, help="their rate (--synthetic)")
     args = parser.parse_args()
+    if args.synthetic:
+        synthetic_report(args.synthetic, args.rps)
+        return
     with tempfile.TemporaryDirectory(prefix="lagscope-bytes-") as tmp:
         run_dir = Path(tmp) / "run"
         argv = [sys.executable, "-m", "lagscope", "run", "--out", str(run_dir)]

@@ -38,3 +38,12 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
 def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
     out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
     assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
+
+
+def test_run_dir_bytes_benchmark_prints_bytes_per_request() -> None:
+    out = run("run_dir_bytes.py", "--synthetic", "2000", "--rps", "100")
+    assert re.search(
+        r"closed mode, 2,000 requests at 100/s: requests.parquet [\d.]+ B per request; "
+        r"spool [\d.]+ B per request",
+        out,
+    ), out

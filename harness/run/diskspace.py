@@ -27,12 +27,12 @@ from lagscope import runfiles
 from lagscope.errors import RunDirError
 
 # Measured (benchmarks/run_dir_bytes.py), rounded up.
-REQUEST_BYTES = 60  # a row of requests.parquet (45 B measured: 12 columns, compressed)
-SPOOL_PART_BYTES = 5_000  # a spool part's own cost (parquet footer, schema): one per second
-STALL_BYTES = 12_000  # a line of stalls.jsonl (merged stacks of ~30 frames: 11 KB measured)
-HEARTBEAT_BYTES = 25  # a line of lag.csv
-GAUGE_ROW_BYTES = 250  # a line of gauges.csv (230 B measured), 4 a second
-RESOURCE_ROW_BYTES = 70  # a line of resources.csv: one per process per second
+REQUEST_BYTES = 60  # a row of requests.parquet (18 B measured, 43 B in rate mode)
+SPOOL_PART_BYTES = 5_000  # a spool part's own cost (footer, schema; 3.6 KB): one a second
+STALL_BYTES = 12_000  # a line of stalls.jsonl (merged stacks: 5-11 KB measured)
+HEARTBEAT_BYTES = 25  # a line of lag.csv (24 B)
+GAUGE_ROW_BYTES = 250  # a line of gauges.csv (145-230 B), 4 a second
+RESOURCE_ROW_BYTES = 70  # a line of resources.csv (62 B): one per process per second
 LOG_BYTES_PER_S = 1_000  # the servers' and Locust's logs, the events
 REPORT_BYTES = 1_000_000  # report.html, charts/*.png, summary.json, report.md (0.5 MB measured)
 REPORT_BYTES_PER_S = 2_000  # the charts grow with the run's length

@@ -40,6 +40,10 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         (["run", "--stall-threshold", "fast"], "--stall-threshold"),
         (["run", "--app", "json:loads", "--fault", "blocking_io"], "applies to the built-in app"),
         (["report", "/nonexistent/run"], "not a lagscope run directory"),
+        (["run", "--out", "/proc/forbidden"], "/proc does not take new files or directories"),
+        (["run", "--out", "/etc/hostname/run"], "/etc/hostname is a file, not a directory"),
+        (["run", "--out", "/etc/hostname"], "run directory /etc/hostname is a file"),
+        (["run", "--startup-timeout", "0s"], "--startup-timeout: '0s' must be greater than"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )
