@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from lagscope.reports.compare import compare
+from lagscope.reports.compare import Comparison, compare
 from lagscope.reports.renderers.charts import run_charts, to_png, to_svg
 from lagscope.reports.renderers.compare import compare_charts, render_compare_html
 from lagscope.reports.renderers.gameday_chart import gameday_figure, gameday_png, mark_gameday
@@ -17,11 +16,12 @@ from lagscope.reports.rundata import load_run
 from lagscope.reports.series import run_series
 from lagscope.reports.slo import Slo
 from lagscope.reports.summary import summarize
+from lagscope.reports.summary_types import Summary
 
 from lagscope import rundir, runfiles
 
 
-def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> dict[str, Any]:
+def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> Summary:
     """Write ``summary.json``, ``report.md``, ``report.html`` (and ``charts/*.png``) into
     ``run_dir``; return the summary.
 
@@ -36,19 +36,20 @@ def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) ->
     blockers = summary["loop"]["top_blockers"]
     series = run_series(data)
     figures = run_charts(series, top_blocker=blockers[0]["location"] if blockers else None)
-    gameday = summary.get("gameday") or {}
-    if gameday.get("started"):
+    section = summary.get("gameday")
+    gameday = section if section is not None and section["started"] else None
+    if gameday is not None:
         mark_gameday(figures, gameday, offset=gameday["t0"] - series.t0)
     html = render_html(
         summary, {name: to_svg(fig) for name, fig in figures.items()}, config=data.run,
-        gameday_svg=to_svg(gameday_figure(gameday)) if gameday.get("started") else None,
+        gameday_svg=to_svg(gameday_figure(gameday)) if gameday is not None else None,
     )  # fmt: skip
     runfiles.write_text(path / rundir.REPORT_HTML, html)
     if png:
         runfiles.make_dir(path / rundir.CHARTS)
         for name, fig in figures.items():
             runfiles.write_bytes(path / rundir.CHARTS / f"{name}.png", to_png(fig))
-    if gameday.get("started"):
+    if gameday is not None:
         runfiles.write_bytes(path / rundir.GAMEDAY_PNG, gameday_png(gameday))
     return summary
 
@@ -60,7 +61,7 @@ def default_compare_out(run_a: Path, run_b: Path) -> Path:
 
 def build_compare(
     run_a: str | Path, run_b: str | Path, *, out: Path | None = None
-) -> tuple[dict[str, Any], Path]:
+) -> tuple[Comparison, Path]:
     """Summarise both runs (without rewriting their files), write the comparison page.
 
     Returns the comparison and the page's path.

@@ -1,37 +1,68 @@
 """Comparing two runs: headline figures side by side with deltas, the same per endpoint both
 runs share, the findings that differ, and warnings when the runs are not like for like.
 
-Pure: works on two summaries (``summary.json`` dicts).
+Pure: works on two summaries (``summary.json`` dicts). A figure a summary lacks compares
+as unknown.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Literal, TypedDict
 
+from lagscope.reports.summary_types import Finding, LatencyFigures, RunSection, Summary
 from lagscope.reports.wording import plural
 
-# (label, section path, unit); lower is better for all but throughput.
-HEADLINES: list[tuple[str, tuple[str, ...], str]] = [
-    ("requests", ("requests", "aggregate", "count"), ""),
-    ("throughput", ("requests", "aggregate", "rps"), "req/s"),
-    ("failures", ("requests", "aggregate", "failures"), ""),
-    ("P50", ("requests", "aggregate", "p50_ms"), "ms"),
-    ("P90", ("requests", "aggregate", "p90_ms"), "ms"),
-    ("P95", ("requests", "aggregate", "p95_ms"), "ms"),
-    ("P99", ("requests", "aggregate", "p99_ms"), "ms"),
-    ("P99.9", ("requests", "aggregate", "p999_ms"), "ms"),
-    ("max", ("requests", "aggregate", "max_ms"), "ms"),
-    ("loop lag P99", ("loop", "lag_p99_ms"), "ms"),
-    ("loop lag max", ("loop", "lag_max_ms"), "ms"),
-    ("stalls", ("loop", "stall_count"), ""),
-    ("blocked", ("loop", "stall_total_ms"), "ms"),
-    ("target RSS peak", ("resources", "target", "rss_mb_peak"), "MB"),
-    ("target CPU mean", ("resources", "target", "cpu_pct_mean"), "%"),
+FigureKey = Literal["count", "rps", "failures", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
+                    "p999_ms", "max_ms"]  # fmt: skip
+LoopKey = Literal["lag_p99_ms", "lag_max_ms", "stall_count", "stall_total_ms"]
+RoleKey = Literal["rss_mb_peak", "cpu_pct_mean"]
+Figure = Callable[[Summary], "float | None"]
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _aggregate(key: FigureKey) -> Figure:
+    return lambda summary: _number(summary["requests"]["aggregate"].get(key))
+
+
+def _loop(key: LoopKey) -> Figure:
+    return lambda summary: _number(summary["loop"].get(key))
+
+
+def _target(key: RoleKey) -> Figure:
+    def figure(summary: Summary) -> float | None:
+        role = summary["resources"].get("target")
+        return None if role is None else _number(role.get(key))
+
+    return figure
+
+
+# (label, figure, unit); lower is better for all but throughput.
+HEADLINES: list[tuple[str, Figure, str]] = [
+    ("requests", _aggregate("count"), ""),
+    ("throughput", _aggregate("rps"), "req/s"),
+    ("failures", _aggregate("failures"), ""),
+    ("P50", _aggregate("p50_ms"), "ms"),
+    ("P90", _aggregate("p90_ms"), "ms"),
+    ("P95", _aggregate("p95_ms"), "ms"),
+    ("P99", _aggregate("p99_ms"), "ms"),
+    ("P99.9", _aggregate("p999_ms"), "ms"),
+    ("max", _aggregate("max_ms"), "ms"),
+    ("loop lag P99", _loop("lag_p99_ms"), "ms"),
+    ("loop lag max", _loop("lag_max_ms"), "ms"),
+    ("stalls", _loop("stall_count"), ""),
+    ("blocked", _loop("stall_total_ms"), "ms"),
+    ("target RSS peak", _target("rss_mb_peak"), "MB"),
+    ("target CPU mean", _target("cpu_pct_mean"), "%"),
 ]
-# (label, key of the endpoint's figures, unit); "share" is computed, not stored.
-ENDPOINT_FIGURES: list[tuple[str, str, str]] = [
-    ("share of requests", "share_pct", "%"),
+# The first row per endpoint, its share of the requests, is computed, not stored ...
+ENDPOINT_SHARE = ("share of requests", "%")
+# ... then (label, key of the endpoint's figures, unit).
+ENDPOINT_FIGURES: list[tuple[str, FigureKey, str]] = [
     ("failures", "failures", ""),
     ("P50", "p50_ms", "ms"),
     ("P95", "p95_ms", "ms"),
@@ -50,17 +81,66 @@ WINDOW_RATIO = 2.0
 # Open-model arrivals with no response by the end of the plan: failed rows, not an endpoint.
 UNFINISHED_METHOD = "UNFINISHED "
 
-Row = dict[str, Any]
-Warning = dict[str, str]
+
+class Row(TypedDict):
+    """One figure of both runs: ``delta`` = b − a, ``ratio`` = delta / a."""
+
+    name: str
+    unit: str
+    a: float | None
+    b: float | None
+    delta: float | None
+    ratio: float | None
 
 
-def _get(summary: dict[str, Any], path: tuple[str, ...]) -> float | None:
-    value: Any = summary
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return None if value is None else float(value)
+class Warning(TypedDict):
+    kind: str
+    message: str
+
+
+class EndpointRows(TypedDict):
+    endpoint: str
+    rows: list[Row]
+
+
+class Served(TypedDict):
+    endpoint: str
+    requests: int
+
+
+class Shift(TypedDict):
+    """A shared endpoint's share of the requests (percent) in A and B, and the move."""
+
+    endpoint: str
+    a: float
+    b: float
+    pp: float
+    material: bool
+
+
+class Mix(TypedDict):
+    only_a: list[Served]
+    only_b: list[Served]
+    shifts: list[Shift]
+    differs: bool
+
+
+class FindingDiff(TypedDict):
+    only_a: list[Finding]
+    only_b: list[Finding]
+    both: list[Finding]
+
+
+class Comparison(TypedDict):
+    """What ``compare`` returns and the compare renderers take."""
+
+    a: RunSection
+    b: RunSection
+    warnings: list[Warning]
+    headlines: list[Row]
+    endpoints: list[EndpointRows]
+    mix: Mix
+    findings: FindingDiff
 
 
 def _row(name: str, unit: str, va: float | None, vb: float | None) -> Row:
@@ -69,12 +149,12 @@ def _row(name: str, unit: str, va: float | None, vb: float | None) -> Row:
     return {"name": name, "unit": unit, "a": va, "b": vb, "delta": delta, "ratio": ratio}
 
 
-def headline_rows(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
+def headline_rows(a: Summary, b: Summary) -> list[Row]:
     """One row per headline figure: ``{name, unit, a, b, delta, ratio}`` (delta = b − a)."""
-    return [_row(name, unit, _get(a, path), _get(b, path)) for name, path, unit in HEADLINES]
+    return [_row(name, unit, figure(a), figure(b)) for name, figure, unit in HEADLINES]
 
 
-def endpoint_counts(summary: dict[str, Any]) -> dict[str, int]:
+def endpoint_counts(summary: Summary) -> dict[str, int]:
     """Requests per endpoint that served any (unfinished arrivals left out)."""
     return {
         name: int(fig.get("count") or 0)
@@ -83,7 +163,7 @@ def endpoint_counts(summary: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def endpoint_shares(summary: dict[str, Any]) -> dict[str, float]:
+def endpoint_shares(summary: Summary) -> dict[str, float]:
     """Each endpoint's share of the run's requests, in percent (unfinished arrivals left out)."""
     counts = endpoint_counts(summary)
     total = sum(counts.values())
@@ -101,25 +181,25 @@ def material_shift(share_a: float, share_b: float, *, n_a: int, n_b: int) -> boo
     return moved > MIX_NOISE_SE * noise
 
 
-def endpoint_rows(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per endpoint both runs served, by name: ``{endpoint, rows}`` with the rows of
-    ENDPOINT_FIGURES (same form as the headline rows)."""
+def endpoint_rows(a: Summary, b: Summary) -> list[EndpointRows]:
+    """Per endpoint both runs served, by name: ``{endpoint, rows}`` with its share of the
+    requests, then the rows of ENDPOINT_FIGURES (same form as the headline rows)."""
     shares_a, shares_b = endpoint_shares(a), endpoint_shares(b)
-    figures_a = a["requests"].get("endpoints") or {}
-    figures_b = b["requests"].get("endpoints") or {}
-    out = []
+    figures_a: dict[str, LatencyFigures] = a["requests"].get("endpoints") or {}
+    figures_b: dict[str, LatencyFigures] = b["requests"].get("endpoints") or {}
+    out: list[EndpointRows] = []
     for name in sorted(shares_a.keys() & shares_b.keys()):
-        fa = {**figures_a[name], "share_pct": shares_a[name]}
-        fb = {**figures_b[name], "share_pct": shares_b[name]}
-        rows = [
-            _row(label, unit, _get(fa, (key,)), _get(fb, (key,)))
+        fa, fb = figures_a[name], figures_b[name]
+        rows = [_row(*ENDPOINT_SHARE, shares_a[name], shares_b[name])]
+        rows += [
+            _row(label, unit, _number(fa.get(key)), _number(fb.get(key)))
             for label, key, unit in ENDPOINT_FIGURES
         ]
         out.append({"endpoint": name, "rows": rows})
     return out
 
 
-def endpoint_mix(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def endpoint_mix(a: Summary, b: Summary) -> Mix:
     """How the two runs' requests divide among endpoints.
 
     ``{only_a, only_b, shifts, differs}``: the endpoints one run served and the other did
@@ -133,15 +213,15 @@ def endpoint_mix(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     shares_a, shares_b = endpoint_shares(a), endpoint_shares(b)
     moves = {name: shares_b[name] - shares_a[name] for name in shares_a.keys() & shares_b.keys()}
     order = sorted(moves, key=lambda name: (-abs(moves[name]), name))
-    shifts = [
+    shifts: list[Shift] = [
         {"endpoint": name, "a": shares_a[name], "b": shares_b[name], "pp": moves[name],
          "material": material_shift(shares_a[name], shares_b[name], n_a=n_a, n_b=n_b)}
         for name in order
     ]  # fmt: skip
-    only_a = [
+    only_a: list[Served] = [
         {"endpoint": n, "requests": counts_a[n]} for n in sorted(counts_a.keys() - counts_b.keys())
     ]
-    only_b = [
+    only_b: list[Served] = [
         {"endpoint": n, "requests": counts_b[n]} for n in sorted(counts_b.keys() - counts_a.keys())
     ]
     material = any(s["material"] for s in shifts)
@@ -151,7 +231,7 @@ def endpoint_mix(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             "differs": bool(only_a or only_b or material)}  # fmt: skip
 
 
-def _served(endpoints: list[dict[str, Any]], limit: int = 3) -> str:
+def _served(endpoints: list[Served], limit: int = 3) -> str:
     """``GET /a (3 requests), POST /b (1 request) and 2 more``."""
     shown = ", ".join(
         f"{e['endpoint']} ({plural(e['requests'], 'request')})" for e in endpoints[:limit]
@@ -159,7 +239,7 @@ def _served(endpoints: list[dict[str, Any]], limit: int = 3) -> str:
     return shown + (f" and {len(endpoints) - limit} more" if len(endpoints) > limit else "")
 
 
-def mix_warning(mix: dict[str, Any]) -> list[Warning]:
+def mix_warning(mix: Mix) -> list[Warning]:
     """One line when the endpoint mix differs materially, naming what moved."""
     if not mix["differs"]:
         return []
@@ -182,12 +262,12 @@ def mix_warning(mix: dict[str, Any]) -> list[Warning]:
     }]  # fmt: skip
 
 
-def _load_model(summary: dict[str, Any]) -> str:
+def _load_model(summary: Summary) -> str:
     sender = summary.get("open_model")
     return "closed (--users)" if not sender else f"open (--rate {sender.get('rate')})"
 
 
-def comparability_warnings(a: dict[str, Any], b: dict[str, Any]) -> list[Warning]:
+def comparability_warnings(a: Summary, b: Summary) -> list[Warning]:
     """One warning per way the runs are not like for like: scenario, load model, length of
     the steady window, a game day. The comparison still stands; the reader is told."""
     warnings: list[Warning] = []
@@ -227,11 +307,11 @@ def comparability_warnings(a: dict[str, Any], b: dict[str, Any]) -> list[Warning
     return warnings
 
 
-def finding_key(finding: dict[str, Any]) -> tuple[str, str]:
+def finding_key(finding: Finding) -> tuple[str, str]:
     return str(finding.get("kind")), str(finding.get("location"))
 
 
-def finding_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def finding_diff(a: Summary, b: Summary) -> FindingDiff:
     """Findings only run A has (gone in B), only B has (new in B), and in both."""
     keys_a = {finding_key(f) for f in a.get("diagnosis") or []}
     keys_b = {finding_key(f) for f in b.get("diagnosis") or []}
@@ -242,7 +322,7 @@ def finding_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, list[dict[st
     }
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def compare(a: Summary, b: Summary) -> Comparison:
     """The comparison of run A with run B.
 
     ``{a, b, warnings, headlines, endpoints, mix, findings}``: ``a`` and ``b`` are the runs'

@@ -7,9 +7,10 @@ summary's ``environment`` section, the self-checks and the CLI's last line read 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 import pandas as pd
+from lagscope.reports.summary_types import EnvironmentSection, LoadDeath, OtherRuns, RunStop
 from lagscope.reports.window import Window
 
 
@@ -28,33 +29,34 @@ def _after(t: float, start: float | None) -> float | None:
     return None if start is None else round(max(0.0, t - start), 1)
 
 
-def stopped(events: pd.DataFrame) -> dict[str, Any] | None:
+def stopped(events: pd.DataFrame) -> RunStop | None:
     """Why the run ended before its load did: ``{reason, detail, after_s}`` or None.
 
     ``disk_full``: free space fell under what finishing needs (``disk_low``), or a write
     found no space; ``write_failed``: another OS error on the run directory.
     """
     low, failed = _rows(events, "disk_low"), _rows(events, "write_failed")
-    candidates = []
+    candidates: list[tuple[float, Literal["disk_full", "write_failed"], str]] = []
     if not low.empty:
         candidates.append((float(low["t"].iloc[0]), "disk_full", str(low["detail"].iloc[0])))
     if not failed.empty:
         first = failed.iloc[0]
         full = bool(first.get("no_space")) if "no_space" in failed else False
-        reason = "disk_full" if full else "write_failed"
-        candidates.append((float(first["t"]), reason, str(first["detail"])))
+        candidates.append(
+            (float(first["t"]), "disk_full" if full else "write_failed", str(first["detail"]))
+        )
     if not candidates:
         return None
     t, reason, detail = min(candidates)
     return {"reason": reason, "detail": detail, "after_s": _after(t, _load_start(events))}
 
 
-def load_deaths(events: pd.DataFrame, requests: pd.DataFrame) -> list[dict[str, Any]]:
+def load_deaths(events: pd.DataFrame, requests: pd.DataFrame) -> list[LoadDeath]:
     """Load-generator processes that died before the load's end: pid, role, how, after_s
     (seconds into the load), and ``requests``: how many of its requests were kept."""
     deaths = _rows(events, "load_generator_died")
     start = _load_start(events)
-    found = []
+    found: list[LoadDeath] = []
     for _, row in deaths.iterrows():
         pid = int(row["pid"])
         kept = int((requests["pid"] == pid).sum()) if "pid" in requests else 0
@@ -67,7 +69,7 @@ def load_deaths(events: pd.DataFrame, requests: pd.DataFrame) -> list[dict[str, 
     return found
 
 
-def other_runs(events: pd.DataFrame, window: Window) -> dict[str, Any] | None:
+def other_runs(events: pd.DataFrame, window: Window) -> OtherRuns | None:
     """Other lagscope runs seen during ``window``: their run directories and the mean CPU
     (% of one core) their processes used; None when none was seen."""
     seen = _rows(events, "other_runs")
@@ -83,7 +85,7 @@ def other_runs(events: pd.DataFrame, window: Window) -> dict[str, Any] | None:
     return {"runs": runs, "cpu_pct_mean": round(cpu, 1), "seconds": round(float(weights.sum()), 1)}
 
 
-def environment(events: pd.DataFrame, requests: pd.DataFrame, window: Window) -> dict[str, Any]:
+def environment(events: pd.DataFrame, requests: pd.DataFrame, window: Window) -> EnvironmentSection:
     """The summary's ``environment`` section."""
     return {
         "stopped": stopped(events),
@@ -92,6 +94,6 @@ def environment(events: pd.DataFrame, requests: pd.DataFrame, window: Window) ->
     }
 
 
-def cut_short(env: dict[str, Any]) -> bool:
+def cut_short(env: EnvironmentSection) -> bool:
     """The machine cost the run part of its load (exit code 3)."""
-    return bool(env.get("stopped") or env.get("load_deaths"))
+    return bool(env["stopped"] or env["load_deaths"])

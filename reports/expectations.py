@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from lagscope.reports.burnrate import Transition
+from lagscope.reports.summary_types import ExpectationResult
 
 from lagscope.errors import UsageError
 from lagscope.units import parse_seconds
@@ -162,7 +163,7 @@ def _about_alert(e: Expectation, m: Measured, start: float) -> tuple[bool, str]:
     return delay <= e.seconds, f"resolved {_s(delay)} s after {e.phase}"
 
 
-def judge(e: Expectation, m: Measured) -> dict[str, Any]:
+def judge(e: Expectation, m: Measured) -> ExpectationResult:
     """``{text, passed, actual}`` for one expectation."""
     if e.kind == "budget_below":
         assert e.percent is not None

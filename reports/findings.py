@@ -1,7 +1,8 @@
 """What the diagnosis rules read and write: ``Figures`` in, ``Finding``s out.
 
 A finding is ``{kind, severity, summary, evidence, location, remedy}`` plus details a rule
-adds (``cause``, ``endpoint``, ...); summary.json's ``diagnosis`` is a list of them.
+adds (``cause``, ``endpoint``, ...); summary.json's ``diagnosis`` is a list of them (the
+``Finding`` TypedDict of ``reports.summary_types``, re-exported here for the rules).
 Rules are pure functions ``Figures -> list[Finding]`` so they can be tested on data made
 by hand.  Kept apart from the registry (``reports.diagnosis``) so that rules and registry
 import this module, not each other.
@@ -10,9 +11,28 @@ import this module, not each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-Finding = dict[str, Any]
+from lagscope.reports.summary_types import (
+    AppSection,
+    Finding,
+    LoopSection,
+    RequestsSection,
+    RoleResources,
+    RunSection,
+    SafetySection,
+    StatusesSection,
+)
+
+__all__ = ["Figures", "Finding"]
+
+
+def _no_statuses() -> StatusesSection:
+    return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0,
+            "endpoints": {}, "shed_endpoints": {}}  # fmt: skip
+
+
+def _no_safety() -> SafetySection:
+    return {"memory_cap_mb": None, "cap_hit": False, "workers_at_cap": [], "rss_mb_max": None}
 
 
 @dataclass(frozen=True)
@@ -20,11 +40,12 @@ class Figures:
     """What the rules read: the processed sections of the summary."""
 
     seconds: float
-    run: dict[str, Any]
-    requests: dict[str, Any]
-    loop: dict[str, Any]
-    resources: dict[str, Any]
-    gauges: dict[str, Any] = field(default_factory=dict)  # reports.gauges.gauge_figures
-    statuses: dict[str, Any] = field(default_factory=dict)  # reports.statuses.status_figures
-    safety: dict[str, Any] = field(default_factory=dict)  # reports.gauges.memory_cap
+    run: RunSection
+    requests: RequestsSection
+    loop: LoopSection
+    resources: dict[str, RoleResources]
+    # Defaults for figures made by hand: sections that, read as rules read them, hold nothing.
+    gauges: AppSection = field(default_factory=lambda: AppSection(workers={}))
+    statuses: StatusesSection = field(default_factory=_no_statuses)
+    safety: SafetySection = field(default_factory=_no_safety)
     target_log: str | None = None  # the last line of logs/target.log

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,14 @@ from lagscope.reports.burnrate import Transition, alert_states, burn_rates, tran
 from lagscope.reports.expectations import Measured, judge
 from lagscope.reports.gameday_file import GameDay
 from lagscope.reports.sli import Objective, SliSeries, sli_series
+from lagscope.reports.summary_types import (
+    AlertFigures,
+    Finding,
+    GamedayFigures,
+    GamedaySlo,
+    PhaseFigures,
+    RunbookEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ def timeline_from_events(events: pd.DataFrame, requests: pd.DataFrame) -> Timeli
     return Timeline(t0=t0, phases=phases, end=max(end, max(phases.values()) + 1e-3))
 
 
-def runbook(diagnosis: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def runbook(diagnosis: list[Finding]) -> list[RunbookEntry]:
     """One runbook entry per finding: the symptom, how to confirm it in the data, the fix."""
     return [
         {
@@ -113,8 +120,8 @@ def _phase_with_role(game: GameDay, role: str, timeline: Timeline) -> str | None
     return next((p.name for p in game.phases if p.role == role and p.name in timeline.phases), None)
 
 
-def _alert_figures(game: GameDay, series: dict[str, SliSeries]) -> list[dict[str, Any]]:
-    figures = []
+def _alert_figures(game: GameDay, series: dict[str, SliSeries]) -> list[AlertFigures]:
+    figures: list[AlertFigures] = []
     for rule in game.rules:
         objective = game.objective(rule.slo)
         firing = alert_states(rule, series[rule.slo], budget=objective.budget)
@@ -155,7 +162,7 @@ def _time_to_detect(
     return round(min(fired) - injected, 3) if fired else None
 
 
-def gameday_figures(game: GameDay, requests: pd.DataFrame, timeline: Timeline) -> dict[str, Any]:
+def gameday_figures(game: GameDay, requests: pd.DataFrame, timeline: Timeline) -> GamedayFigures:
     """The ``gameday`` section of ``summary.json``."""
     series = {
         o.name: sli_series(requests, o, t0=timeline.t0, seconds=timeline.seconds)
@@ -202,7 +209,7 @@ def gameday_figures(game: GameDay, requests: pd.DataFrame, timeline: Timeline) -
     }
 
 
-def _phase_figures(game: GameDay, timeline: Timeline) -> list[dict[str, Any]]:
+def _phase_figures(game: GameDay, timeline: Timeline) -> list[PhaseFigures]:
     return [
         {
             "name": p.name, "role": p.role, "planned_at": p.at_s,
@@ -219,7 +226,7 @@ def _slo_figures(
     game: GameDay,
     fix_phase: str | None,
     recovered: dict[tuple[str, str], float | None],
-) -> dict[str, Any]:
+) -> GamedaySlo:
     total = int(series.total.sum())
     return {
         "name": o.name,

@@ -1,14 +1,22 @@
 """App-side gauge figures per worker (``workers/<pid>/gauges.csv``) over the steady window.
 
-Pure: data frames in, plain dicts out.  The rules in ``reports/rules/`` read these.
+Pure: data frames in, plain dicts out (typed in ``reports.summary_types``).  The rules in
+``reports/rules/`` read these.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+from lagscope.reports.summary_types import (
+    AppSection,
+    LogFigures,
+    PoolFigures,
+    RssFigures,
+    SafetySection,
+    TaskFigures,
+    WorkerGauges,
+)
 
 EDGE = 3  # samples averaged at each end of the window for start/end levels
 
@@ -36,7 +44,7 @@ def _has(frame: pd.DataFrame, column: str) -> bool:
     return bool(_num(frame, column).notna().any())
 
 
-def _tasks(g: pd.DataFrame) -> dict[str, Any]:
+def _tasks(g: pd.DataFrame) -> TaskFigures:
     if not _has(g, "tasks"):
         return {}
     tasks = _num(g, "tasks")
@@ -50,7 +58,7 @@ def _tasks(g: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def _saturation(busy: pd.Series, total: pd.Series, waiting: pd.Series) -> dict[str, Any]:
+def _saturation(busy: pd.Series, total: pd.Series, waiting: pd.Series) -> PoolFigures:
     known = total.notna() & (total > 0)
     if not known.any():
         return {"capacity": None}
@@ -92,7 +100,7 @@ def _request_waits(g: pd.DataFrame) -> dict[str, str]:
     return waits
 
 
-def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+def worker_gauges(g: pd.DataFrame, *, seconds: float) -> WorkerGauges:
     """The figures of one worker's gauge rows inside the window (sorted by ``t``).
 
     A section is empty (``{}``, or ``capacity: None``) when the file lacks its columns:
@@ -121,7 +129,7 @@ def worker_gauges(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     }
 
 
-def _logs(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+def _logs(g: pd.DataFrame, *, seconds: float) -> LogFigures:
     if not _has(g, "log_records"):
         return {}
     records, nbytes = _num(g, "log_records"), _num(g, "log_bytes").fillna(0)
@@ -137,7 +145,7 @@ def _logs(g: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     }
 
 
-def _rss(g: pd.DataFrame) -> dict[str, Any]:
+def _rss(g: pd.DataFrame) -> RssFigures:
     if not _has(g, "rss_mb"):
         return {}
     rss = _num(g, "rss_mb")
@@ -148,7 +156,7 @@ def _rss(g: pd.DataFrame) -> dict[str, Any]:
     }
 
 
-def gauge_figures(gauges: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+def gauge_figures(gauges: pd.DataFrame, *, seconds: float) -> AppSection:
     """``{"workers": {pid: figures}}`` for every worker with at least two samples."""
     workers = {
         str(pid): worker_gauges(group, seconds=seconds)
@@ -158,7 +166,7 @@ def gauge_figures(gauges: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
     return {"workers": workers}
 
 
-def memory_cap(gauges: pd.DataFrame, *, cap_mb: float | None) -> dict[str, Any]:
+def memory_cap(gauges: pd.DataFrame, *, cap_mb: float | None) -> SafetySection:
     """Whether any worker reached the seeded faults' memory cap during the whole run."""
     if gauges.empty or cap_mb is None or "rss_mb" not in gauges:
         return {"memory_cap_mb": cap_mb, "cap_hit": False, "workers_at_cap": [], "rss_mb_max": None}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+from lagscope.reports.summary_types import LatencyFigures, RequestsSection
 
 PERCENTILES: dict[str, float] = {
     "p50_ms": 50.0,
@@ -16,22 +15,25 @@ PERCENTILES: dict[str, float] = {
 }
 
 
-def latency_figures(latencies: pd.Series, *, failures: int, seconds: float) -> dict[str, Any]:
+def latency_figures(latencies: pd.Series, *, failures: int, seconds: float) -> LatencyFigures:
     """count, failures, rps and the exact percentiles of one set of requests."""
     values = latencies.to_numpy(dtype=float)
-    figures: dict[str, Any] = {
+    points: list[float | None] = [None] * (len(PERCENTILES) + 1)
+    if values.size:
+        points = [float(v) for v in np.percentile(values, list(PERCENTILES.values()))]
+        points.append(float(values.max()))
+    p50, p90, p95, p99, p999, top = points
+    return {
         "count": int(values.size),
         "failures": int(failures),
         "rps": round(values.size / seconds, 3) if seconds > 0 else 0.0,
+        "p50_ms": p50,
+        "p90_ms": p90,
+        "p95_ms": p95,
+        "p99_ms": p99,
+        "p999_ms": p999,
+        "max_ms": top,
     }
-    if values.size:
-        points = np.percentile(values, list(PERCENTILES.values()))
-        figures.update({key: float(v) for key, v in zip(PERCENTILES, points, strict=True)})
-        figures["max_ms"] = float(values.max())
-    else:
-        figures.update({key: None for key in PERCENTILES})
-        figures["max_ms"] = None
-    return figures
 
 
 def endpoint_key(requests: pd.DataFrame) -> pd.Series:
@@ -39,7 +41,7 @@ def endpoint_key(requests: pd.DataFrame) -> pd.Series:
     return requests["method"].astype(str) + " " + requests["name"].astype(str)
 
 
-def latency_table(requests: pd.DataFrame, *, seconds: float) -> dict[str, Any]:
+def latency_table(requests: pd.DataFrame, *, seconds: float) -> RequestsSection:
     """``{"aggregate": figures, "endpoints": {"GET /path": figures}}`` over ``requests``."""
     aggregate = latency_figures(
         requests["latency_ms"], failures=int((~requests["ok"]).sum()), seconds=seconds

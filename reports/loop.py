@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from lagscope.reports.summary_types import Blocker, LoopSection
 
 from lagscope import defaults
 
@@ -94,10 +95,10 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[dict[str, Any]]:
+def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[Blocker]:
     """Blocked time grouped by blamed location, worst (most total time) first."""
     shares = attributions(stalls)
-    blockers = []
+    blockers: list[Blocker] = []
     for location, group in shares.groupby("location", sort=False):
         worst = group.loc[group["ms"].idxmax()]
         blockers.append(
@@ -134,7 +135,7 @@ def unsampled_stalls(lag: pd.DataFrame, stalls: pd.DataFrame, *, threshold_ms: f
 
 def loop_figures(
     lag: pd.DataFrame, stalls: pd.DataFrame, *, workers: int, threshold_ms: float
-) -> dict[str, Any]:
+) -> LoopSection:
     """Lag percentiles over all workers' heartbeats and the stall totals."""
     values = lag["lag_ms"].to_numpy(dtype=float)
     p50: float | None

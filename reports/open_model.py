@@ -7,15 +7,18 @@ In rate mode every request has an intended send time (``intended_t``); its
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
-from lagscope.reports.latency import PERCENTILES, latency_table
+from lagscope.reports.latency import latency_table
+from lagscope.reports.summary_types import (
+    LatencyFigures,
+    OpenModelSection,
+    Percentiles,
+    RequestsSection,
+)
 from lagscope.reports.window import Window
 
 LATE_MS = 10.0  # a send later than this after its slot counts as late
-_KEYS = [*PERCENTILES, "max_ms"]
 
 
 def plan_events(events: pd.DataFrame) -> pd.DataFrame:
@@ -33,16 +36,28 @@ def plan_window(plans: pd.DataFrame) -> Window:
 
 
 def with_uncorrected(
-    table: dict[str, Any], requests: pd.DataFrame, *, seconds: float
-) -> dict[str, Any]:
+    table: RequestsSection, requests: pd.DataFrame, *, seconds: float
+) -> RequestsSection:
     """``table`` (from latency_table, corrected) with the uncorrected percentiles beside each
     figure set under ``"uncorrected"``."""
     raw = latency_table(requests.assign(latency_ms=requests["uncorrected_ms"]), seconds=seconds)
     pairs = [(table["aggregate"], raw["aggregate"])]
     pairs += [(table["endpoints"][key], raw["endpoints"][key]) for key in table["endpoints"]]
     for corrected, uncorrected in pairs:
-        corrected["uncorrected"] = {key: uncorrected[key] for key in _KEYS}
+        corrected["uncorrected"] = percentiles(uncorrected)
     return table
+
+
+def percentiles(figures: LatencyFigures) -> Percentiles:
+    """The latency figures of ``figures`` alone (P50 … max)."""
+    return {
+        "p50_ms": figures["p50_ms"],
+        "p90_ms": figures["p90_ms"],
+        "p95_ms": figures["p95_ms"],
+        "p99_ms": figures["p99_ms"],
+        "p999_ms": figures["p999_ms"],
+        "max_ms": figures["max_ms"],
+    }
 
 
 def _events(events: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -55,7 +70,7 @@ def _int_sum(frame: pd.DataFrame, column: str) -> int:
 
 def sender_figures(
     requests: pd.DataFrame, events: pd.DataFrame, *, seconds: float
-) -> dict[str, Any]:
+) -> OpenModelSection:
     """How the plan was kept: rate asked and sent, send lateness, the pool, the stragglers."""
     plans = plan_events(events)
     ends = _events(events, "plan_end")
@@ -89,11 +104,12 @@ def tails_differ(corrected: float, uncorrected: float) -> bool:
     return corrected - uncorrected > max(1.0, 0.1 * uncorrected)
 
 
-def gap_sentence(aggregate: dict[str, Any], sender: dict[str, Any]) -> str | None:
+def gap_sentence(aggregate: LatencyFigures, sender: OpenModelSection) -> str | None:
     """One sentence explaining why corrected and uncorrected P99 differ, or None if they agree
     (within 10 % or 1 ms)."""
     corrected = aggregate.get("p99_ms")
-    uncorrected = (aggregate.get("uncorrected") or {}).get("p99_ms")
+    figures = aggregate.get("uncorrected")
+    uncorrected = figures.get("p99_ms") if figures else None
     if corrected is None or uncorrected is None:
         return None
     if not tails_differ(corrected, uncorrected):

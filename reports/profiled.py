@@ -7,11 +7,20 @@ answered after it opened.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from lagscope.reports.latency import latency_figures
+from lagscope.reports.summary_types import ProfileFile, ProfileOverhead, ProfileSection
+
+
+class CpuPerRequest(TypedDict):
+    """The target's CPU time per request (ms), for ``profile.overhead``."""
+
+    cpu_ms_per_request_inside: float | None
+    cpu_ms_per_request_outside: float | None
 
 
 def profile_windows(events: pd.DataFrame) -> pd.DataFrame:
@@ -39,7 +48,7 @@ def under_profiler(requests: pd.DataFrame, span: tuple[float, float] | None) -> 
 
 
 def outside_span(
-    frame: pd.DataFrame, section: dict[str, Any] | None, column: str = "t"
+    frame: pd.DataFrame, section: ProfileSection | None, column: str = "t"
 ) -> pd.DataFrame:
     """The rows of ``frame`` whose ``column`` falls outside the profiled span (if any)."""
     if section is None or frame.empty:
@@ -54,8 +63,8 @@ def profile_figures(
     *,
     span: tuple[float, float],
     window: tuple[float, float],
-    files: list[dict[str, Any]],
-) -> dict[str, Any]:
+    files: list[ProfileFile],
+) -> ProfileSection:
     """The profiled requests' figures and the profiler's overhead on throughput and P50.
 
     ``requests`` are the steady window's; ``overhead`` compares requests/s sent inside
@@ -90,35 +99,35 @@ def profile_figures(
 
 def target_cpu_ms_per_request(
     resources: pd.DataFrame,
-    overhead: dict[str, Any],
+    overhead: ProfileOverhead,
     *,
     span: tuple[float, float],
     window: tuple[float, float],
     sample_s: float = 1.0,
-) -> dict[str, float | None]:
+) -> CpuPerRequest:
     """The target's CPU time per request inside and outside the span (ms).
 
     Under a closed-model load below capacity, throughput hides the profiler's cost;
     CPU per request shows it.  A sample reports the CPU of the ``sample_s`` before it,
     so only samples wholly inside (or wholly outside) the span count.
     """
-    empty: dict[str, float | None] = {"cpu_ms_per_request_inside": None,
-                                      "cpu_ms_per_request_outside": None}  # fmt: skip
     if resources.empty or "role" not in resources:
-        return empty
+        return {"cpu_ms_per_request_inside": None, "cpu_ms_per_request_outside": None}
     target = resources.loc[resources["role"] == "target"].groupby("t")["cpu_pct"].sum()
     t = target.index.to_numpy(dtype=float)
     steady = (t - sample_s >= window[0]) & (t <= window[1])
     inside = steady & (t - sample_s >= span[0]) & (t <= span[1])
     outside = steady & ((t <= span[0]) | (t - sample_s >= span[1]))
-    out = dict(empty)
-    for key, mask, rps in (
-        ("cpu_ms_per_request_inside", inside, overhead["rps_inside"]),
-        ("cpu_ms_per_request_outside", outside, overhead["rps_outside"]),
-    ):
+
+    def per_request(mask: npt.NDArray[np.bool_], rps: float | None) -> float | None:
         if mask.any() and rps:
-            out[key] = round(float(target[mask].mean()) * 10.0 / rps, 3)  # % of 1 s → ms
-    return out
+            return round(float(target[mask].mean()) * 10.0 / rps, 3)  # % of 1 s → ms
+        return None
+
+    return {
+        "cpu_ms_per_request_inside": per_request(inside, overhead["rps_inside"]),
+        "cpu_ms_per_request_outside": per_request(outside, overhead["rps_outside"]),
+    }
 
 
 def split_profiled(
@@ -127,7 +136,7 @@ def split_profiled(
     *,
     window: tuple[float, float],
     resources: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, float, dict[str, Any] | None]:
+) -> tuple[pd.DataFrame, float, ProfileSection | None]:
     """The headline requests, the seconds they span, and the profile section (or None).
 
     ``requests`` are the steady window's; without a profile window they all count.
@@ -138,15 +147,16 @@ def split_profiled(
     if span is None:
         return requests, seconds, None
     mask = under_profiler(requests, span)
-    files = [
+    files: list[ProfileFile] = [
         {"pid": int(row.pid), "html": row.html, "speedscope": row.speedscope}
         for row in windows.itertuples()
         if isinstance(row.html, str)
     ]
     section = profile_figures(requests, mask, span=span, window=window, files=files)
     if resources is not None:
-        section["overhead"].update(
-            target_cpu_ms_per_request(resources, section["overhead"], span=span, window=window)
-        )
+        overhead = section["overhead"]
+        cpu = target_cpu_ms_per_request(resources, overhead, span=span, window=window)
+        overhead["cpu_ms_per_request_inside"] = cpu["cpu_ms_per_request_inside"]
+        overhead["cpu_ms_per_request_outside"] = cpu["cpu_ms_per_request_outside"]
     inside_s = max(min(span[1], window[1]) - max(span[0], window[0]), 0.0)
     return requests[~mask], max(seconds - inside_s, 1e-9), section

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
+from lagscope.reports.summary_types import RoleResources
 
 
 def role_totals(resources: pd.DataFrame) -> pd.DataFrame:
@@ -14,11 +13,11 @@ def role_totals(resources: pd.DataFrame) -> pd.DataFrame:
     return resources.groupby(["role", "t"], sort=True)[present].sum().reset_index()
 
 
-def resource_figures(resources: pd.DataFrame) -> dict[str, dict[str, Any]]:
+def resource_figures(resources: pd.DataFrame) -> dict[str, RoleResources]:
     """start/end/peak RSS, mean/max CPU %, max fds and threads of each role's process tree."""
     if resources.empty:
         return {}
-    figures: dict[str, dict[str, Any]] = {}
+    figures: dict[str, RoleResources] = {}
     for role, series in role_totals(resources).groupby("role", sort=True):
         series = series.sort_values("t")
         rss = series["rss_mb"]

@@ -6,9 +6,13 @@ Each check is a pure function of processed figures and returns warnings
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
+from lagscope.reports.summary_types import (
+    EnvironmentSection,
+    LatencyFigures,
+    PercentileKey,
+    SelfCheck,
+)
 
 from lagscope import loopback
 
@@ -16,9 +20,12 @@ SATURATED_CPU_PCT = 90.0  # of one core: Locust runs on one core per process
 # A percentile q is supported by the data when at least this many requests lie above it.
 TAIL_SAMPLES = 1.0
 SHARED_CPU_PCT = 5.0  # other runs' processes above this share of a core compete for CPU
-QUOTED = {"p99_ms": ("P99", 0.99), "p999_ms": ("P99.9", 0.999)}
+QUOTED: dict[PercentileKey, tuple[str, float]] = {
+    "p99_ms": ("P99", 0.99),
+    "p999_ms": ("P99.9", 0.999),
+}
 
-Warning = dict[str, Any]
+Warning = SelfCheck
 
 
 def load_generator_saturated(resources: pd.DataFrame) -> list[Warning]:
@@ -42,10 +49,10 @@ def load_generator_saturated(resources: pd.DataFrame) -> list[Warning]:
     }]  # fmt: skip
 
 
-def too_few_requests(aggregate: dict[str, Any]) -> list[Warning]:
+def too_few_requests(aggregate: LatencyFigures) -> list[Warning]:
     """Warn for each quoted tail percentile with fewer than one request beyond it."""
     count = int(aggregate.get("count") or 0)
-    warnings = []
+    warnings: list[Warning] = []
     for key, (label, q) in QUOTED.items():
         needed = int(round(TAIL_SAMPLES / (1.0 - q)))
         if aggregate.get(key) is not None and count < needed:
@@ -108,9 +115,9 @@ def connection_failures(requests: pd.DataFrame) -> list[Warning]:
     }]  # fmt: skip
 
 
-def run_stopped(env: dict[str, Any], *, duration_s: float | None) -> list[Warning]:
+def run_stopped(env: EnvironmentSection, *, duration_s: float | None) -> list[Warning]:
     """Warn when a full disk or a failed write stopped the run before its load ended."""
-    stop = env.get("stopped")
+    stop = env["stopped"]
     if not stop:
         return []
     after, load = stop.get("after_s"), f"its {duration_s:g} s load" if duration_s else "the load"
@@ -129,10 +136,10 @@ def run_stopped(env: dict[str, Any], *, duration_s: float | None) -> list[Warnin
     }]  # fmt: skip
 
 
-def load_generator_died(env: dict[str, Any]) -> list[Warning]:
+def load_generator_died(env: EnvironmentSection) -> list[Warning]:
     """Warn for each load-generator process that died before the load's end."""
-    warnings = []
-    for death in env.get("load_deaths") or []:
+    warnings: list[Warning] = []
+    for death in env["load_deaths"]:
         after = death.get("after_s")
         when = f" {after:g} s into the load" if after is not None else " during the load"
         kept = f"{death['requests']:,} requests"
@@ -151,9 +158,9 @@ def load_generator_died(env: dict[str, Any]) -> list[Warning]:
     return warnings
 
 
-def machine_shared(env: dict[str, Any], *, cores: int | None) -> list[Warning]:
+def machine_shared(env: EnvironmentSection, *, cores: int | None) -> list[Warning]:
     """Warn when other lagscope runs' processes competed for the CPU during the window."""
-    others = env.get("other_runs")
+    others = env["other_runs"]
     if not others or others["cpu_pct_mean"] < SHARED_CPU_PCT:
         return []
     runs = others["runs"]
@@ -176,16 +183,18 @@ def self_checks(
     *,
     requests: pd.DataFrame,
     resources: pd.DataFrame,
-    aggregate: dict[str, Any],
+    aggregate: LatencyFigures,
     run_requests: pd.DataFrame,
-    environment: dict[str, Any] | None = None,
+    environment: EnvironmentSection | None = None,
     duration_s: float | None = None,
     cores: int | None = None,
 ) -> list[Warning]:
     """Every self-check's warnings over the steady window's data (``run_requests``: every
     request of the run, for the checks about the scenario itself; ``environment``: what
     the machine did to the run, reports.environment)."""
-    env = environment or {}
+    env: EnvironmentSection = environment or {
+        "stopped": None, "load_deaths": [], "other_runs": None,
+    }  # fmt: skip
     return [
         *run_stopped(env, duration_s=duration_s),
         *load_generator_died(env),

@@ -17,16 +17,24 @@ import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 from lagscope.reports.latency import endpoint_key
+from lagscope.reports.summary_types import (
+    Culprit,
+    LatencyFigures,
+    PercentileKey,
+    SloCheck,
+    SloSection,
+)
 
 from lagscope.errors import UsageError
 
 DEFAULT_SLOS = ("success>=99.9%", "p95<200ms", "p99<500ms")
-_LATENCY = {"p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
-            "p999": "p999_ms", "p99.9": "p999_ms", "max": "max_ms"}  # fmt: skip
+_LATENCY: dict[str, PercentileKey] = {
+    "p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
+    "p999": "p999_ms", "p99.9": "p999_ms", "max": "max_ms",
+}  # fmt: skip
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip
@@ -83,7 +91,7 @@ def parse_slos(texts: Iterable[str]) -> list[Slo]:
     return slos
 
 
-def actual_value(slo: Slo, aggregate: dict[str, Any]) -> float | None:
+def actual_value(slo: Slo, aggregate: LatencyFigures) -> float | None:
     """The measured value the check compares, in its unit; None when nothing was measured."""
     count = int(aggregate.get("count") or 0)
     if slo.metric in _LATENCY:
@@ -111,7 +119,7 @@ def _offending(slo: Slo, requests: pd.DataFrame) -> tuple[pd.Series, str] | None
     return None
 
 
-def culprit(slo: Slo, requests: pd.DataFrame) -> dict[str, Any] | None:
+def culprit(slo: Slo, requests: pd.DataFrame) -> Culprit | None:
     """The endpoint most of the requests that break ``slo`` came from.
 
     ``{endpoint, share, requests, of}``: its share of them, how many broke it in all, and
@@ -132,8 +140,8 @@ def culprit(slo: Slo, requests: pd.DataFrame) -> dict[str, Any] | None:
 
 
 def check_slos(
-    slos: list[Slo], aggregate: dict[str, Any], *, requests: pd.DataFrame | None = None
-) -> dict[str, Any] | None:
+    slos: list[Slo], aggregate: LatencyFigures, *, requests: pd.DataFrame | None = None
+) -> SloSection | None:
     """``{passed, checks: [{name, target, actual, unit, passed, culprit}]}``; None when no SLO
     was given. ``culprit`` (see ``culprit``) names, for a failed check, the endpoint most of
     the offending ``requests`` came from; null when it passed or no rows were given.
@@ -142,7 +150,7 @@ def check_slos(
     """
     if not slos:
         return None
-    checks = []
+    checks: list[SloCheck] = []
     for slo in slos:
         actual = actual_value(slo, aggregate)
         passed = actual is not None and _OPS[slo.op](actual, slo.target)

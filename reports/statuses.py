@@ -6,15 +6,14 @@ service answers on purpose when it sheds load, so it is counted apart.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 from lagscope.reports.latency import endpoint_key
+from lagscope.reports.summary_types import EndpointErrors, EndpointShed, StatusesSection
 
 SHEDDING = {503}
 
 
-def status_figures(requests: pd.DataFrame) -> dict[str, Any]:
+def status_figures(requests: pd.DataFrame) -> StatusesSection:
     """Counts of server errors (5xx but 503), 503s and no-response requests, per endpoint."""
     if requests.empty:
         return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0,
@@ -22,7 +21,7 @@ def status_figures(requests: pd.DataFrame) -> dict[str, Any]:
     status = requests["status"].astype(int)
     server = (status >= 500) & ~status.isin(SHEDDING)
     keys = endpoint_key(requests)
-    endpoints: dict[str, Any] = {}
+    endpoints: dict[str, EndpointErrors] = {}
     for key, rows in requests[server].groupby(keys[server], sort=True):
         errors = rows["error"].dropna().astype(str)
         endpoints[str(key)] = {
@@ -33,7 +32,7 @@ def status_figures(requests: pd.DataFrame) -> dict[str, Any]:
         }
     shed = status.isin(SHEDDING)
     answered = keys.value_counts()
-    shed_endpoints = {
+    shed_endpoints: dict[str, EndpointShed] = {
         str(key): {"shed_503": int(count), "requests": int(answered[key])}
         for key, count in keys[shed].value_counts().sort_index().items()
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 from lagscope.reports import open_model
@@ -21,12 +20,13 @@ from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
 from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
+from lagscope.reports.summary_types import Finding, GamedaySection, RunSection, Summary
 from lagscope.reports.window import Window, measurement_window
 
 from lagscope import rundir
 
 
-def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
+def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
     """The summary of a run: requests, loop, resources and diagnosis over the steady window.
 
     Requests that ran under the profiler are left out of ``requests`` (see ``profile``).
@@ -48,7 +48,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
     config = data.run.get("config", {})
     ends = data.events.loc[data.events["event"] == "run_end"]
     exits = data.events.loc[data.events["event"] == "target_exited"]
-    run = {
+    run: RunSection = {
         "dir": str(data.dir),
         "app": config.get("app"),
         "scenario": config.get("scenario"),
@@ -68,7 +68,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> dict[str, Any]:
         rate_mode=not plans.empty,
     )  # fmt: skip
     env = environment(data.events, data.requests, window)
-    summary: dict[str, Any] = {
+    summary: Summary = {
         "run": run,
         "window": {
             "start": window.start,
@@ -115,7 +115,7 @@ def window_figures(
     data: RunData,
     window: Window,
     *,
-    run: dict[str, Any],
+    run: RunSection,
     requests: pd.DataFrame,
     lag: pd.DataFrame,
     stalls: pd.DataFrame,
@@ -162,10 +162,10 @@ def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
 
 
 def phase_diagnosis(
-    data: RunData, timeline: Timeline, *, run: dict[str, Any], rate_mode: bool
-) -> list[dict[str, Any]]:
+    data: RunData, timeline: Timeline, *, run: RunSection, rate_mode: bool
+) -> list[Finding]:
     """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
-    found = []
+    found: list[Finding] = []
     for name, window in phase_windows(timeline):
         requests = window.clip(data.requests, "intended_t" if rate_mode else "t")
         if requests.empty:
@@ -187,9 +187,7 @@ def phase_diagnosis(
     return found
 
 
-def merge_findings(
-    whole: list[dict[str, Any]], by_phase: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def merge_findings(whole: list[Finding], by_phase: list[Finding]) -> list[Finding]:
     """The whole run's findings, then each (kind, location) only a phase showed, once (its
     first phase), critical before warning."""
     seen = {(f["kind"], f.get("location")) for f in whole}
@@ -216,8 +214,8 @@ def interrupted_after_s(events: pd.DataFrame) -> float | None:
 
 
 def gameday_section(
-    data: RunData, timeline: Timeline | None, diagnosis: list[dict[str, Any]]
-) -> dict[str, Any]:
+    data: RunData, timeline: Timeline | None, diagnosis: list[Finding]
+) -> GamedaySection:
     """The ``gameday`` section: the exercise's figures over its whole ``timeline`` (None when
     no phase started), and a runbook."""
     assert data.gameday_text is not None

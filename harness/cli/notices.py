@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lagscope.errors import TargetStartError
+
+if TYPE_CHECKING:
+    from lagscope.reports.summary_types import Summary
 
 CUT_SHORT_EXIT = 3  # the machine cut the run short: a full disk, a failed write, a dead load
 PROGRESS_AFTER_S = 5.0  # a start-up quicker than this says nothing
@@ -58,19 +61,18 @@ def print_start_error(exc: TargetStartError, stream: TextIO | None = None) -> No
         out.write(f"  | {line}\n")
 
 
-def cut_short_line(summary: dict[str, Any]) -> str | None:
+def cut_short_line(summary: Summary) -> str | None:
     """One line when the machine cut the run short (exit code 3), else None."""
     from lagscope.reports.environment import cut_short
 
-    env = summary.get("environment") or {}
+    env = summary["environment"]
     if not cut_short(env):
         return None
     run = summary["run"]
-    kept = (summary.get("requests") or {}).get("aggregate", {}).get("count", 0)
-    kept += (summary.get("window") or {}).get("requests_outside", 0)
+    kept = summary["requests"]["aggregate"]["count"] + summary["window"]["requests_outside"]
     report = f"{run['dir']}/report.html"
-    load = f"the {run['duration_s']:g} s load" if run.get("duration_s") else "the load"
-    stop = env.get("stopped")
+    load = f"the {run['duration_s']:g} s load" if run["duration_s"] else "the load"
+    stop = env["stopped"]
     if stop:
         after = f" {stop['after_s']:g} s into {load}" if stop["after_s"] is not None else ""
         fix = (

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from lagscope.reports.summary_types import Summary
 from lagscope.reports.wording import plural
 
 from lagscope.errors import UsageError
@@ -53,7 +54,7 @@ def slo_texts(args: argparse.Namespace) -> list[str]:
     return texts
 
 
-def exit_code(summary: dict[str, Any]) -> int:
+def exit_code(summary: Summary) -> int:
     """1 when an SLO failed, else 0; why is on stderr in one line (the summary printed just
     before it says which check failed, measured how)."""
     slo = summary.get("slo")

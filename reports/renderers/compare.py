@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
+from typing import Any, Literal
 
+from lagscope.reports.compare import Comparison, Row
 from lagscope.reports.renderers.charts import PALETTE, XLABEL, new_figure
 from lagscope.reports.renderers.html import CSS
 from lagscope.reports.series import Series
+from lagscope.reports.summary_types import Finding, RunSection
 from lagscope.reports.wording import NO_VALUE, change, delta, plural, quantity
 from matplotlib.figure import Figure
 from rich.console import Console
@@ -53,7 +55,7 @@ def compare_charts(a: tuple[str, Series], b: tuple[str, Series]) -> dict[str, Fi
     }
 
 
-def delta_text(row: dict[str, Any]) -> str:
+def delta_text(row: Row) -> str:
     """``+362 ms (+258%)``; a change of a percentage in points: ``+3.2 pp (+11%)``."""
     if row["delta"] is None:
         return NO_VALUE
@@ -61,17 +63,17 @@ def delta_text(row: dict[str, Any]) -> str:
     return delta(row["delta"], row["unit"]) + ratio
 
 
-def _cells(row: dict[str, Any]) -> list[str]:
+def _cells(row: Row) -> list[str]:
     """A row's A, B and B − A, as text."""
     return [quantity(row["a"], row["unit"]), quantity(row["b"], row["unit"]), delta_text(row)]
 
 
-def _run_line(label: str, run: dict[str, Any]) -> str:
+def _run_line(label: str, run: RunSection) -> str:
     faults = ", ".join(run.get("faults") or []) or "none"
     return f"{label}: {run['dir']} (faults: {faults})"
 
 
-def endpoints_note(result: dict[str, Any]) -> str:
+def endpoints_note(result: Comparison) -> str:
     """Under the per-endpoint table: what it shows and what it leaves out."""
     mix = result["mix"]
     left = len(mix["only_a"]) + len(mix["only_b"])
@@ -79,7 +81,7 @@ def endpoints_note(result: dict[str, Any]) -> str:
     return shown + (f"; {left} served in one run only (see the warning)" if left else "")
 
 
-def _finding_list(findings: list[dict[str, Any]], list_id: str) -> str:
+def _finding_list(findings: list[Finding], list_id: str) -> str:
     if not findings:
         return f'<ul id="{list_id}"><li>none</li></ul>'
     items = "".join(
@@ -90,7 +92,7 @@ def _finding_list(findings: list[dict[str, Any]], list_id: str) -> str:
     return f'<ul id="{list_id}">{items}</ul>'
 
 
-def _endpoint_table(result: dict[str, Any]) -> str:
+def _endpoint_table(result: Comparison) -> str:
     body = []
     for group in result["endpoints"]:
         rows = group["rows"]
@@ -109,7 +111,7 @@ def _endpoint_table(result: dict[str, Any]) -> str:
     )
 
 
-def render_compare_html(result: dict[str, Any], charts: dict[str, str]) -> str:
+def render_compare_html(result: Comparison, charts: dict[str, str]) -> str:
     a, b = result["a"], result["b"]
     rows = "".join(
         f"<tr><td>{escape(r['name'])}</td>"
@@ -154,7 +156,7 @@ def _table(title: str, headers: list[str]) -> Table:
     return table
 
 
-def print_compare(result: dict[str, Any], *, console: Console | None = None) -> None:
+def print_compare(result: Comparison, *, console: Console | None = None) -> None:
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
@@ -180,7 +182,10 @@ def print_compare(result: dict[str, Any], *, console: Console | None = None) -> 
                             end_section=i == last)  # fmt: skip
         console.print(per)
     console.print(endpoints_note(result), highlight=False)
-    for key, label in (("only_a", "only in A (gone in B)"), ("only_b", "only in B (new in B)")):
+    sides: list[tuple[Literal["only_a", "only_b"], str]] = [
+        ("only_a", "only in A (gone in B)"), ("only_b", "only in B (new in B)"),
+    ]  # fmt: skip
+    for key, label in sides:
         for f in result["findings"][key]:
             console.print(
                 f"{label}: {f['severity'].upper()} {f['kind']} at {f['location']}",

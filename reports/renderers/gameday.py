@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
+from lagscope.reports.summary_types import AlertFigures, GamedaySection
 from rich.console import Console
 
 
@@ -12,7 +12,7 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} s"
 
 
-def headline(g: dict[str, Any]) -> str:
+def headline(g: GamedaySection) -> str:
     """``time to detect 6 s · time to mitigate 3 s · budget consumed latency 0.4%``."""
     budget = ", ".join(f"{name} {100 * v:.3g}%" for name, v in g["error_budget_consumed"].items())
     return (
@@ -22,7 +22,7 @@ def headline(g: dict[str, Any]) -> str:
     )
 
 
-def alert_line(alert: dict[str, Any]) -> str:
+def alert_line(alert: AlertFigures) -> str:
     changes = ", ".join(
         f"{'fired' if c['firing'] else 'resolved'} at {c['at']:g} s" for c in alert["transitions"]
     )
@@ -33,7 +33,7 @@ def alert_line(alert: dict[str, Any]) -> str:
     )
 
 
-def markdown_section(g: dict[str, Any]) -> list[str]:
+def markdown_section(g: GamedaySection) -> list[str]:
     out = ["## Game day", "", f"**{g['title']}** — {headline(g)}", ""]
     out += ["![phases, traffic, burn rates and alerts](gameday.png)", ""]
     verdict = "all expectations met" if g["passed"] else "**some expectations failed**"
@@ -56,7 +56,7 @@ def markdown_section(g: dict[str, Any]) -> list[str]:
     return out + [""]
 
 
-def print_gameday(g: dict[str, Any], *, console: Console) -> None:
+def print_gameday(g: GamedaySection, *, console: Console) -> None:
     console.print(f"[bold]game day: {g['title']}[/bold]", highlight=False)
     console.print(f"  {headline(g)}", highlight=False)
     for alert in g["alerts"]:
@@ -68,7 +68,7 @@ def print_gameday(g: dict[str, Any], *, console: Console) -> None:
         console.print(f"  runbook [{entry['kind']}]: {entry['fix']}", highlight=False, markup=False)
 
 
-def html_section(g: dict[str, Any], svg: str) -> list[str]:
+def html_section(g: GamedaySection, svg: str) -> list[str]:
     """The game day's section of ``report.html``: verdict, timeline chart, tables, runbook."""
     verdict = "all expectations met" if g["passed"] else "some expectations failed"
     rows = "".join(

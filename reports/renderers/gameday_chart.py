@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from lagscope.reports.burnrate import window_sums
+from lagscope.reports.summary_types import AlertFigures, GamedaySection, GamedaySlo
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -21,7 +22,7 @@ PHASE_SHADES = {"inject": "#D55E00", "fix": "#009E73", None: "#000000"}
 FIRING = "#D55E00"
 
 
-def burn_series(slo: dict[str, Any], *, window_s: int, budget: float) -> np.ndarray[Any, Any]:
+def burn_series(slo: GamedaySlo, *, window_s: int, budget: float) -> np.ndarray[Any, Any]:
     """Burn rate over the trailing ``window_s`` at each second, from the section's counts."""
     bad = window_sums(np.asarray(slo["bad_per_second"], dtype=np.int64), window_s)
     total = window_sums(np.asarray(slo["total_per_second"], dtype=np.int64), window_s)
@@ -29,26 +30,30 @@ def burn_series(slo: dict[str, Any], *, window_s: int, budget: float) -> np.ndar
     return share / budget
 
 
-def shade_phases(ax: Axes, gameday: dict[str, Any], *, label: bool, offset: float = 0.0) -> None:
+def shade_phases(ax: Axes, gameday: GamedaySection, *, label: bool, offset: float = 0.0) -> None:
     """Shade each phase that started, from its start to the next one's (or the end).
 
     ``offset`` shifts the exercise's seconds onto the axis' own origin.
     """
-    started = [p for p in gameday["phases"] if p["started_at"] is not None and p["name"] != "end"]
-    for i, phase in enumerate(started):
-        end = started[i + 1]["started_at"] if i + 1 < len(started) else gameday["seconds"]
+    started = [
+        (phase, at)
+        for phase in gameday["phases"]
+        if (at := phase["started_at"]) is not None and phase["name"] != "end"
+    ]
+    for i, (phase, at) in enumerate(started):
+        end = started[i + 1][1] if i + 1 < len(started) else gameday["seconds"]
         colour = PHASE_SHADES.get(phase["role"], "#000000")
-        ax.axvspan(phase["started_at"] + offset, end + offset, color=colour,
+        ax.axvspan(at + offset, end + offset, color=colour,
                    alpha=0.08 if phase["role"] else 0.02, lw=0)  # fmt: skip
-        ax.axvline(phase["started_at"] + offset, color="#555555", lw=0.8, ls=":")
+        ax.axvline(at + offset, color="#555555", lw=0.8, ls=":")
         if label:
             ax.text(
-                phase["started_at"] + offset + 0.5, 1.0, phase["name"],
+                at + offset + 0.5, 1.0, phase["name"],
                 transform=ax.get_xaxis_transform(), fontsize=8, va="top",
             )  # fmt: skip
 
 
-def mark_gameday(figures: dict[str, Figure], gameday: dict[str, Any], *, offset: float) -> None:
+def mark_gameday(figures: dict[str, Figure], gameday: GamedaySection, *, offset: float) -> None:
     """Shade the phases and mark each alert's firing and resolving on every chart of a run."""
     for figure in figures.values():
         for i, ax in enumerate(figure.axes):
@@ -59,7 +64,7 @@ def mark_gameday(figures: dict[str, Figure], gameday: dict[str, Any], *, offset:
                                color=FIRING if change["firing"] else "#009E73")  # fmt: skip
 
 
-def gameday_figure(gameday: dict[str, Any]) -> Figure:
+def gameday_figure(gameday: GamedaySection) -> Figure:
     fig = Figure(figsize=(11.0, 6.0))
     fig.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.09, hspace=0.25)
     traffic, burn = fig.subplots(2, 1, sharex=True)
@@ -97,7 +102,7 @@ def gameday_figure(gameday: dict[str, Any]) -> Figure:
     return fig
 
 
-def _mark_firing(ax: Axes, alert: dict[str, Any], *, end: float) -> None:
+def _mark_firing(ax: Axes, alert: AlertFigures, *, end: float) -> None:
     fired: float | None = None
     for change in alert["transitions"]:
         ax.axvline(change["at"], color=FIRING if change["firing"] else "#009E73", lw=1.2)
@@ -110,7 +115,7 @@ def _mark_firing(ax: Axes, alert: dict[str, Any], *, end: float) -> None:
         ax.axvspan(fired, end, ymin=0.95, ymax=1.0, color=FIRING, alpha=0.6)
 
 
-def gameday_png(gameday: dict[str, Any]) -> bytes:
+def gameday_png(gameday: GamedaySection) -> bytes:
     """``gameday.png``'s bytes."""
     buffer = io.BytesIO()
     gameday_figure(gameday).savefig(buffer, format="png", dpi=100)

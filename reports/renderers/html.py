@@ -13,6 +13,7 @@ from lagscope.reports.renderers.gameday import html_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from lagscope.reports.renderers.tables import HEADERS, loop_line, percentile_rows
+from lagscope.reports.summary_types import LoopSection, ProfileSection, SloSection, Summary
 from lagscope.reports.wording import change, plural
 
 CSS = """
@@ -47,7 +48,7 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:,.1f} ms"
 
 
-def verdict(summary: dict[str, Any]) -> tuple[str, str]:
+def verdict(summary: Summary) -> tuple[str, str]:
     """(css class, one sentence): the worst finding, a failed SLO, or all clear."""
     findings = summary.get("diagnosis") or []
     slo = summary.get("slo")
@@ -60,7 +61,7 @@ def verdict(summary: dict[str, Any]) -> tuple[str, str]:
     return "ok", f"No findings. P99 {_ms(agg.get('p99_ms'))} over {agg['count']:,} requests."
 
 
-def _findings(summary: dict[str, Any]) -> list[str]:
+def _findings(summary: Summary) -> list[str]:
     out = []
     for f in summary.get("diagnosis") or []:
         out.append(
@@ -79,7 +80,7 @@ def _table(headers: list[str], rows: list[list[str]], *, table_id: str) -> str:
     return f'<table id="{table_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def _slo(slo: dict[str, Any] | None) -> list[str]:
+def _slo(slo: SloSection | None) -> list[str]:
     if not slo:
         return []
     rows = [
@@ -95,7 +96,7 @@ def _slo(slo: dict[str, Any] | None) -> list[str]:
             _table(SLO_HEADERS, rows, table_id="slo")]  # fmt: skip
 
 
-def _profile(profile: dict[str, Any] | None) -> list[str]:
+def _profile(profile: ProfileSection | None) -> list[str]:
     if not profile:
         return []
     over = profile["overhead"]
@@ -125,7 +126,7 @@ def _cpu(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f} ms"
 
 
-def _blockers(loop: dict[str, Any]) -> list[str]:
+def _blockers(loop: LoopSection) -> list[str]:
     out = ['<h2 id="blockers">Top blockers</h2>', f"<p>{escape(loop_line(loop))}</p>"]
     if not loop["top_blockers"]:
         return [*out, "<p>No stalls in the steady window.</p>"]
@@ -157,7 +158,7 @@ OPEN_MODEL_CAPTIONS = {
 }
 
 
-def _latency(summary: dict[str, Any]) -> list[str]:
+def _latency(summary: Summary) -> list[str]:
     """The percentile table and, in rate mode, the uncorrected row and how the plan was kept."""
     rows = percentile_rows(summary["requests"])
     uncorrected = uncorrected_row(summary)
@@ -191,7 +192,7 @@ def redacted(value: Any) -> Any:
 
 
 def render_html(
-    summary: dict[str, Any],
+    summary: Summary,
     charts: dict[str, str],
     *,
     config: dict[str, Any] | None = None,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
 from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.summary_types import Summary
 from lagscope.reports.wording import named
 
 
@@ -17,7 +16,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
+def render_markdown(summary: Summary) -> str:
     run, window, loop = summary["run"], summary["window"], summary["loop"]
     faults = ", ".join(run.get("faults") or []) or "none"
     interrupted = interruption_line(run)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.open_model import gap_sentence
+from lagscope.reports.summary_types import PERCENTILE_KEYS, Summary
 from lagscope.reports.wording import plural
 
-_KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
 CORRECTED_NOTE = "corrected: counted from each request's intended send time"
 
 
@@ -18,7 +16,7 @@ def _ms(value: float | None) -> str:
 LATENCY_TITLE = "Latency (ms, exact, steady window)"
 
 
-def latency_title(summary: dict[str, Any]) -> str:
+def latency_title(summary: Summary) -> str:
     """The percentile table's title, the same in every output: its unit, and in rate mode
     which latency it shows."""
     if not summary.get("open_model"):
@@ -26,16 +24,16 @@ def latency_title(summary: dict[str, Any]) -> str:
     return f"{LATENCY_TITLE[:-1]}; {CORRECTED_NOTE})"
 
 
-def uncorrected_row(summary: dict[str, Any]) -> list[str] | None:
+def uncorrected_row(summary: Summary) -> list[str] | None:
     """The aggregate's uncorrected percentiles as a table row (count columns left blank)."""
     aggregate = summary["requests"].get("aggregate") or {}
     uncorrected = aggregate.get("uncorrected")
     if not summary.get("open_model") or not uncorrected:
         return None
-    return ["all, uncorrected", "", "", ""] + [_ms(uncorrected.get(k)) for k in _KEYS]
+    return ["all, uncorrected", "", "", ""] + [_ms(uncorrected.get(k)) for k in PERCENTILE_KEYS]
 
 
-def sender_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
+def sender_lines(summary: Summary) -> list[tuple[str, str]]:
     """``(level, text)`` lines on the plan and how it was kept; level is info or warning."""
     sender = summary.get("open_model")
     if not sender:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from typing import Any
+
+from lagscope.reports.summary_types import SloCheck, SloSection
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -17,7 +18,7 @@ def _decimals(number: str) -> int:
     return len(number.split(".")[1]) if "." in number else 0
 
 
-def actual_text(check: dict[str, Any]) -> str:
+def actual_text(check: SloCheck) -> str:
     """The measured value with its unit, to one decimal more than the target is written
     with (``501.9 ms`` against ``< 200 ms``, ``99.95 %`` against ``>= 99.9 %``), trailing
     zeros dropped; more decimals when rounding would make a failure read as a pass (or the
@@ -39,7 +40,7 @@ def actual_text(check: dict[str, Any]) -> str:
     return f"{text} {unit}"
 
 
-def culprit_text(check: dict[str, Any]) -> str | None:
+def culprit_text(check: SloCheck) -> str | None:
     """``GET /slow made 71% of the 240 requests over 200 ms``; None when none is blamed."""
     culprit = check.get("culprit")
     if not culprit:
@@ -50,7 +51,7 @@ def culprit_text(check: dict[str, Any]) -> str | None:
     )
 
 
-def check_line(check: dict[str, Any]) -> str:
+def check_line(check: SloCheck) -> str:
     """``p95<200ms: FAIL, actual 501.9 ms (target < 200 ms); GET /slow made 71% of …``."""
     verdict = "pass" if check["passed"] else "FAIL"
     line = f"{check['name']}: {verdict}, actual {actual_text(check)} (target {check['target']})"
@@ -58,5 +59,5 @@ def check_line(check: dict[str, Any]) -> str:
     return line + (f"; {blamed}" if blamed else "")
 
 
-def failed_names(slo: dict[str, Any]) -> list[str]:
+def failed_names(slo: SloSection) -> list[str]:
     return [c["name"] for c in slo["checks"] if not c["passed"]]

@@ -3,19 +3,17 @@ line, what an interruption means for the figures."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from lagscope.reports.summary_types import PERCENTILE_KEYS, LoopSection, RequestsSection, RunSection
 from lagscope.reports.wording import plural
 
 HEADERS = ["endpoint", "count", "fail", "rps", "p50", "p90", "p95", "p99", "p99.9", "max"]
-_KEYS = ["p50_ms", "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms"]
 
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
-def percentile_rows(requests: dict[str, Any]) -> list[list[str]]:
+def percentile_rows(requests: RequestsSection) -> list[list[str]]:
     """One row per endpoint, then the aggregate; latencies in ms."""
     rows = []
     items = [*sorted(requests.get("endpoints", {}).items()), ("all", requests.get("aggregate"))]
@@ -24,12 +22,12 @@ def percentile_rows(requests: dict[str, Any]) -> list[list[str]]:
             continue
         rows.append(
             [name, str(fig["count"]), str(fig["failures"]), f"{fig['rps']:.1f}"]
-            + [_ms(fig.get(k)) for k in _KEYS]
+            + [_ms(fig.get(k)) for k in PERCENTILE_KEYS]
         )
     return rows
 
 
-def loop_line(loop: dict[str, Any]) -> str:
+def loop_line(loop: LoopSection) -> str:
     if not loop.get("heartbeats"):
         return "event loop not observed (the probe was off or recorded nothing)"
     unsampled = loop.get("unsampled_stalls") or 0
@@ -43,7 +41,7 @@ def loop_line(loop: dict[str, Any]) -> str:
     )  # fmt: skip
 
 
-def interruption_line(run: dict[str, Any]) -> str | None:
+def interruption_line(run: RunSection) -> str | None:
     """One sentence when the run was interrupted (Ctrl-C, SIGTERM), else None."""
     if run.get("outcome") != "interrupted":
         return None

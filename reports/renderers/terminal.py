@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.renderers.gameday import print_gameday
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import check_line
 from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.summary_types import Summary
 from lagscope.reports.wording import named
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 
-def print_summary(summary: dict[str, Any], *, console: Console | None = None) -> None:
+def print_summary(summary: Summary, *, console: Console | None = None) -> None:
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
@@ -61,7 +60,8 @@ def print_summary(summary: dict[str, Any], *, console: Console | None = None) ->
             f"{over.get('cpu_ms_per_request_outside')} ms",
             highlight=False,
         )
-    for check in (summary.get("slo") or {}).get("checks", []):
+    slo = summary.get("slo")
+    for check in slo["checks"] if slo else []:
         text = Text(f"SLO {check_line(check)}")
         at = len(f"SLO {check['name']}: ")  # the verdict word, pass or FAIL, coloured
         text.stylize("green" if check["passed"] else "bold red", at, at + 4)

@@ -6,9 +6,8 @@ them on a busy two-core machine, while each seeded fault crosses them within sec
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures
+from lagscope.reports.summary_types import LatencyFigures, PoolFigures, WorkerGauges
 
 # A pool (DB or threads) counts as exhausted when it was full, with callers waiting,
 # in at least this share of the samples.
@@ -17,12 +16,12 @@ SATURATED_SHARE = 0.5
 LOOP_BLOCKED_SHARE = 0.05
 
 
-def workers(fig: Figures) -> list[tuple[str, dict[str, Any]]]:
+def workers(fig: Figures) -> list[tuple[str, WorkerGauges]]:
     """(pid, gauge figures) of every worker that reported gauges."""
     return sorted(fig.gauges.get("workers", {}).items())
 
 
-def exhausted(pool: dict[str, Any]) -> bool:
+def exhausted(pool: PoolFigures) -> bool:
     """The pool was full with callers waiting for a large share of the window."""
     return bool(
         pool.get("capacity")
@@ -37,7 +36,7 @@ def loop_blocked_share(fig: Figures) -> float:
     return float(fig.loop.get("stall_total_ms") or 0.0) / loop_ms if loop_ms > 0 else 0.0
 
 
-def endpoints(fig: Figures) -> dict[str, dict[str, Any]]:
+def endpoints(fig: Figures) -> dict[str, LatencyFigures]:
     return dict(fig.requests.get("endpoints", {}))
 
 

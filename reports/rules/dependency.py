@@ -43,17 +43,18 @@ def slow_dependency(fig: Figures) -> list[Finding]:
     if any(exhausted(w.get("db", {})) or exhausted(w.get("threads", {})) for _, w in workers(fig)):
         return []  # a pool explains it
     eps = endpoints(fig)
-    findings = []
+    findings: list[Finding] = []
     for name, e in sorted(eps.items()):
         p50 = e.get("p50_ms") or 0.0
         if e.get("count", 0) < MIN_COUNT or p50 < SLOW_P50_MS:
             continue
-        others = [o["p50_ms"] for k, o in eps.items() if k != name and o.get("p50_ms") is not None]
+        others = [p for k, o in eps.items() if k != name and (p := o.get("p50_ms")) is not None]
         base = statistics.median(others) if others else None
         if base is not None and p50 < RATIO * max(base, 1.0):
             continue
         site = _wait_site(fig, name)
-        cpu = fig.resources.get("target", {}).get("cpu_pct_mean")
+        target = fig.resources.get("target")
+        cpu = target.get("cpu_pct_mean") if target else None
         findings.append(
             {
                 "kind": "slow_dependency",

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from lagscope.reports.findings import Figures, Finding
 from lagscope.reports.rules.common import size
 
@@ -19,27 +17,33 @@ REMEDY = (
 )
 
 
-def _frequent(
-    statuses: dict[str, Any], key: str, per_endpoint: str
-) -> tuple[int, int, float, str | None, dict[str, Any]] | None:
-    """(count, requests, share, worst endpoint, its figures) of the responses counted under
-    ``key``, or None when they are too few to be a finding."""
-    count, total = int(statuses.get(key, 0)), int(statuses.get("requests", 0))
+def _frequent(fig: Figures, count: int) -> tuple[int, float] | None:
+    """(requests, share) when ``count`` of the window's responses are enough to be a
+    finding, else None."""
+    total = int(fig.statuses.get("requests", 0))
     share = count / total if total else 0.0
     if count < MIN_ERRORS or share < MIN_SHARE:
         return None
-    eps = statuses.get(per_endpoint, {})
-    endpoint = max(eps, key=lambda k: eps[k][key]) if eps else None
-    return count, total, share, endpoint, eps.get(endpoint, {}) if endpoint else {}
+    return total, share
+
+
+def _most(counts: dict[str, int]) -> str | None:
+    """The endpoint with the largest count (the first of a tie), or None."""
+    return max(counts, key=lambda k: counts[k]) if counts else None
 
 
 def server_errors(fig: Figures) -> list[Finding]:
-    found = _frequent(fig.statuses, "server_errors", "endpoints")
+    count = int(fig.statuses.get("server_errors", 0))
+    found = _frequent(fig, count)
     if found is None:
         return []
-    count, total, share, endpoint, worst = found
-    statuses = ", ".join(f"{n}×{s}" for s, n in sorted(worst.get("statuses", {}).items()))
-    mean_bytes = float(worst.get("mean_bytes") or 0.0)
+    total, share = found
+    eps = fig.statuses.get("endpoints", {})
+    endpoint = _most({k: e["server_errors"] for k, e in eps.items()})
+    worst = eps.get(endpoint) if endpoint else None
+    statuses = ", ".join(f"{n}×{s}" for s, n in sorted(worst["statuses"].items())) if worst else ""
+    mean_bytes = float(worst["mean_bytes"] or 0.0) if worst else 0.0
+    example = worst["example_error"] if worst else None
     leak = (
         f"; their bodies average {size(mean_bytes)}: check they carry no stack trace"
         if mean_bytes >= LEAKY_BYTES
@@ -52,8 +56,8 @@ def server_errors(fig: Figures) -> list[Finding]:
             "summary": f"{count} requests ended in a server error, most on {endpoint}.",
             "evidence": (
                 f"{count} of {total:,} responses ({share:.1%}) were 5xx other than 503; "
-                f"{endpoint}: {worst.get('server_errors', 0)} ({statuses}){leak}"
-                + (f"; e.g. {worst['example_error']!r}" if worst.get("example_error") else "")
+                f"{endpoint}: {worst['server_errors'] if worst else 0} ({statuses}){leak}"
+                + (f"; e.g. {example!r}" if example else "")
                 + "."
             ),
             "location": endpoint or "<unknown>",
@@ -73,10 +77,14 @@ SHED_REMEDY = (
 
 def load_shedding(fig: Figures) -> list[Finding]:
     """Requests refused with 503: backpressure or a circuit breaker at work, never silence."""
-    found = _frequent(fig.statuses, "shed_503", "shed_endpoints")
+    count = int(fig.statuses.get("shed_503", 0))
+    found = _frequent(fig, count)
     if found is None:
         return []
-    count, total, share, endpoint, worst = found
+    total, share = found
+    eps = fig.statuses.get("shed_endpoints", {})
+    endpoint = _most({k: e["shed_503"] for k, e in eps.items()})
+    worst = eps.get(endpoint) if endpoint else None
     of_endpoint = (
         f"; {endpoint}: {worst['shed_503']} of its {worst['requests']:,} "
         f"({worst['shed_503'] / worst['requests']:.0%})"

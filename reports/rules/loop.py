@@ -36,7 +36,7 @@ def event_loop_blocking(fig: Figures) -> list[Finding]:
     """One finding per code location that stalled the event loop."""
     workers = max(int(fig.loop.get("workers") or 1), 1)
     loop_ms = fig.seconds * 1000.0 * workers
-    findings = []
+    findings: list[Finding] = []
     for blocker in fig.loop.get("top_blockers", []):
         share = blocker["total_ms"] / loop_ms if loop_ms > 0 else 0.0
         recurring = blocker["count"] >= MIN_STALLS or blocker["max_ms"] >= LONG_STALL_MS

@@ -14,7 +14,7 @@ REMEDY = (
 
 
 def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for pid, w in workers(fig):
         db = w.get("db", {})
         if not exhausted(db):

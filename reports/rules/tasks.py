@@ -15,7 +15,7 @@ REMEDY = (
 
 
 def unbounded_background_tasks(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for pid, w in workers(fig):
         tasks, rss = w.get("tasks") or {}, w.get("rss_mb") or {}
         if not tasks:
@@ -23,7 +23,7 @@ def unbounded_background_tasks(fig: Figures) -> list[Finding]:
         growth = tasks["end"] - tasks["start"]
         if growth < MIN_GROWTH or tasks["growth_per_s"] < MIN_GROWTH_PER_S:
             continue
-        cap = fig.safety if fig.safety.get("cap_hit") else {}
+        cap = fig.safety if fig.safety.get("cap_hit") else None
         findings.append(
             {
                 "kind": "unbounded_background_tasks",

@@ -18,13 +18,14 @@ def _slowest(fig: Figures) -> str | None:
 
 
 def threadpool_saturation(fig: Figures) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for pid, w in workers(fig):
         threads = w.get("threads", {})
         if not exhausted(threads):
             continue
         endpoint = _slowest(fig)
-        p50 = endpoints(fig).get(endpoint or "", {}).get("p50_ms")
+        slowest = endpoints(fig).get(endpoint or "")
+        p50 = slowest.get("p50_ms") if slowest else None
         findings.append(
             {
                 "kind": "threadpool_saturation",

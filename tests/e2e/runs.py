@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from lagscope.harness.cli.main import main
+from lagscope.reports.summary_types import Summary
+
+from tests.reports.summary_shape import shape_errors
 
 DURATION = "5s"
 
@@ -17,6 +20,7 @@ def lagscope_run(out: Path, *args: str) -> dict[str, Any]:
     argv = ["run", "--duration", DURATION, "--out", str(out), *args]
     assert main(argv) == 0, f"lagscope {shlex.join(argv)} failed"
     summary: dict[str, Any] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert shape_errors(summary, Summary) == []  # what summary_types declares, no more
     return summary
 
 

@@ -65,7 +65,8 @@ def test_a_write_without_space_counts_as_a_full_disk_and_another_error_as_itself
     other = events({"t": T0 + 1, "event": "write_failed", "detail": "d", "no_space": False})
     stop = environment(other, NO_REQUESTS, WINDOW)["stopped"]
     assert stop["reason"] == "write_failed"
-    assert "make the run directory writable" in checks({"stopped": stop})[0]["message"]
+    env = {"stopped": stop, "load_deaths": [], "other_runs": None}
+    assert "make the run directory writable" in checks(env)[0]["message"]
 
 
 def test_a_dead_locust_worker_is_named_with_the_requests_it_left() -> None:
