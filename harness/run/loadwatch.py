@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from lagscope.harness.run.processes import Child
 
 GRACE_S = 5.0  # a worker gone this long while its master runs on died
+SCAN_EVERY_S = 0.5  # listing the load's process tree reads all of /proc (~2 ms)
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,14 @@ class LoadWatch:
         load: Child,
         *,
         grace_s: float = GRACE_S,
+        scan_every_s: float = SCAN_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.load = load
         self.grace_s = grace_s
+        self.scan_every_s = scan_every_s
+        self._scanned = -float("inf")
         self._clock = clock
         self._wall = wall
         self._seen: set[int] = set()
@@ -72,10 +76,13 @@ class LoadWatch:
                 return []
             self._reported.add(self.load.pid)
             return [Death(self.load.pid, "locust", code, self._wall())]
+        now = self._clock()
+        if now - self._scanned < self.scan_every_s:
+            return []
+        self._scanned = now
         alive = set(self.load.pids())
         if not alive:
             return []  # the master ended between the two reads: the next poll sees its code
-        now = self._clock()
         for pid in self._seen - alive:
             self._gone.setdefault(pid, (now, self._wall()))
         self._seen = alive

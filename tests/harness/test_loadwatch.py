@@ -51,7 +51,7 @@ def test_a_worker_killed_mid_load_is_reported_once(tmp_path: Path) -> None:
     try:
         first, second = workers(child)
         now = [0.0]
-        watch = LoadWatch(child, grace_s=5.0, clock=lambda: now[0])
+        watch = LoadWatch(child, grace_s=5.0, scan_every_s=0.0, clock=lambda: now[0])
         assert watch.poll() == []
         killed_at = time.time()
         os.kill(first, signal.SIGKILL)
@@ -87,7 +87,7 @@ def test_workers_that_go_with_their_master_are_its_shutdown(tmp_path: Path) -> N
     try:
         first, second = workers(child)
         now = [0.0]
-        watch = LoadWatch(child, grace_s=5.0, clock=lambda: now[0])
+        watch = LoadWatch(child, grace_s=5.0, scan_every_s=0.0, clock=lambda: now[0])
         watch.poll()
         os.kill(first, signal.SIGKILL)  # the first worker quits as the load ends
         time.sleep(0.3)
