@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast check lint typecheck bench bench-report clean
+.PHONY: install demo test test-fast test-versions check lint typecheck bench bench-report ops-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Prometheus and promtool (the rules' checks, the Prometheus end-to-end tests) and
+# docker-compose (validates docker-compose.yml; no Docker engine needed), from Debian.
+ops-tools:
+	@if command -v promtool >/dev/null && command -v prometheus >/dev/null \
+	    && command -v docker-compose >/dev/null; then echo "ops-tools: installed"; else \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends prometheus docker-compose; fi
 
 demo: $(STAMP)
 	$(BIN)/lagscope run --app shop --fault blocking_io --users 20 --duration 10s
@@ -23,9 +31,13 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e"
 
+# The installed-wheel checks on Python 3.11, 3.12 and 3.13 (each one this machine has).
+test-versions: $(STAMP)
+	tools/test_versions.sh
+
 lint: $(STAMP)
-	$(BIN)/ruff check lagscope harness reports target_apps scenarios tests benchmarks
-	$(BIN)/ruff format --check lagscope harness reports target_apps scenarios tests benchmarks
+	$(BIN)/ruff check lagscope harness reports target_apps scenarios tests benchmarks deploy
+	$(BIN)/ruff format --check lagscope harness reports target_apps scenarios tests benchmarks deploy
 
 typecheck: $(STAMP)
 	MYPY=$(CURDIR)/$(BIN)/mypy tools/typecheck.sh

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -58,9 +59,10 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def inspect_app(import_string: str) -> dict[str, str]:
+def inspect_app(import_string: str, code: Sequence[str] = ()) -> dict[str, str]:
     """The child's verdict: ``{"ok": ""}`` or ``{<problem>: detail}``, where the problem is
-    ``not_found``, ``import_failed``, ``no_attribute`` or ``not_asgi``."""
+    ``not_found``, ``import_failed``, ``no_attribute``, ``not_asgi`` or ``code_not_found``
+    (a package of ``code`` that cannot be found once the app is imported)."""
     module_name, _, attr = import_string.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
@@ -76,13 +78,28 @@ def inspect_app(import_string: str) -> dict[str, str]:
             return {"no_attribute": attr}
         obj = getattr(obj, part)
     got = not_asgi(obj)
-    return {"not_asgi": got} if got else {"ok": ""}
+    if got:
+        return {"not_asgi": got}
+    for package in code:
+        try:
+            found = importlib.util.find_spec(package) is not None
+        except BaseException:  # a parent package that fails to import, or is not one
+            found = False
+        if not found:
+            return {"code_not_found": package}
+    return {"ok": ""}
 
 
 def check_app(
-    import_string: str, *, what: str = "--app", where: str = "", wait_s: float = CHECK_WAIT_S
+    import_string: str,
+    *,
+    what: str = "--app",
+    where: str = "",
+    code: Sequence[str] = (),
+    wait_s: float = CHECK_WAIT_S,
 ) -> bool:
-    """Raise UsageError unless ``import_string`` imports, in a child process, to an ASGI app.
+    """Raise UsageError unless ``import_string`` imports, in a child process, to an ASGI app
+    (and each package of ``code`` can be found there).
 
     The message starts with ``where`` (e.g. a game-day file) and names the input ``what``
     (``--app``, or a file's key).  Returns False when the import took longer than
@@ -90,7 +107,7 @@ def check_app(
     """
     app, module = import_string, import_string.partition(":")[0]
     named = f"{where}{what} {app!r}"  # e.g. --app 'main:app'
-    verdict = _ask_child(import_string, named=named, wait_s=wait_s)
+    verdict = _ask_child(import_string, named=named, code=code, wait_s=wait_s)
     if verdict is None:
         return False
     ((problem, detail),) = verdict.items()
@@ -103,19 +120,23 @@ def check_app(
         f"{what} at your FastAPI() instance",
         "not_asgi": f"{where}{app!r} is not an ASGI app (got {detail}); point {what} at "
         "your FastAPI() instance",
+        "code_not_found": f"--code {detail!r}: cannot find package {detail!r} next to "
+        f"{module!r}; run lagscope from the folder that contains it, or install it",
     }
     if problem in messages:
         raise UsageError(messages[problem])
     return True
 
 
-def _ask_child(import_string: str, *, named: str, wait_s: float) -> dict[str, str] | None:
+def _ask_child(
+    import_string: str, *, named: str, code: Sequence[str], wait_s: float
+) -> dict[str, str] | None:
     """Run ``python -m lagscope.app_import``; its verdict (UsageError when it gave none),
     None when it did not answer within ``wait_s`` (the child is killed)."""
     module = import_string.partition(":")[0]
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "lagscope.app_import", import_string],
+            [sys.executable, "-m", "lagscope.app_import", import_string, *code],
             capture_output=True,
             text=True,
             timeout=wait_s,
@@ -133,8 +154,8 @@ def _ask_child(import_string: str, *, named: str, wait_s: float) -> dict[str, st
 
 
 def main(argv: Sequence[str]) -> None:
-    (import_string,) = argv
-    verdict = inspect_app(import_string)
+    import_string, *code = argv
+    verdict = inspect_app(import_string, code)
     with contextlib.suppress(Exception):  # the app's module may have broken sys.stdout
         sys.stdout.flush()  # what it printed goes before the answer
     os.write(1, f"\n{_ANSWER}{json.dumps(verdict)}\n".encode())

@@ -5,7 +5,9 @@
     ├── RunDirError          the run directory cannot be created or written (permissions,
     │                        a read-only filesystem, a file in the way, no space left)
     ├── TargetStartError     the target server did not come up (its log says why)
-    └── RunDataError         a run directory is missing files or holds unreadable data
+    ├── RunDataError         a run directory is missing files or holds unreadable data
+    └── MetricsSetupError    the probe's metrics cannot be right as the server is set up
+                             (several workers without PROMETHEUS_MULTIPROC_DIR)
 
 Anything else escaping the CLI is a bug in lagscope and keeps its traceback.
 """
@@ -38,3 +40,7 @@ class TargetStartError(LagscopeError):
 
 class RunDataError(LagscopeError):
     """A run directory cannot be read as lagscope data."""
+
+
+class MetricsSetupError(LagscopeError):
+    """Metrics served as configured would be wrong; the message says what to set."""

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from lagscope.reports.summary_types import (
     AppSection,
+    ClientErrorsSection,
     Finding,
+    GcSection,
     LoopSection,
     RequestsSection,
     RoleResources,
@@ -22,6 +24,7 @@ from lagscope.reports.summary_types import (
     SafetySection,
     StatusesSection,
 )
+from lagscope.reports.workers import WorkerLives, no_lives
 
 __all__ = ["Figures", "Finding"]
 
@@ -29,6 +32,10 @@ __all__ = ["Figures", "Finding"]
 def _no_statuses() -> StatusesSection:
     return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0,
             "endpoints": {}, "shed_endpoints": {}}  # fmt: skip
+
+
+def _no_client_errors() -> ClientErrorsSection:
+    return {"requests": 0, "client_errors": 0, "left_out": {}, "endpoints": {}}
 
 
 def _no_safety() -> SafetySection:
@@ -48,4 +55,9 @@ class Figures:
     gauges: AppSection = field(default_factory=lambda: AppSection(workers={}))
     statuses: StatusesSection = field(default_factory=_no_statuses)
     safety: SafetySection = field(default_factory=_no_safety)
+    gc: GcSection = field(default_factory=lambda: GcSection(recorded=False, threshold_ms=0.0))
+    client_errors: ClientErrorsSection = field(default_factory=_no_client_errors)
     target_log: str | None = None  # the last line of logs/target.log
+    # Server workers that ran: [{pid, started, last_beat}] (unix s) and the window's bounds
+    # (reports.workers.worker_lives); a worker that died and one that replaced it show here.
+    processes: WorkerLives = field(default_factory=no_lives)

@@ -23,6 +23,7 @@ from lagscope.reports.sli import Objective, parse_objective
 
 from lagscope import defaults
 from lagscope.errors import UsageError
+from lagscope.injection import Injection, from_mapping
 from lagscope.units import parse_milliseconds, parse_seconds
 
 Role = Literal["inject", "fix"]
@@ -39,12 +40,16 @@ class Phase:
     role: Role | None = None
     faults: tuple[str, ...] | None = None  # exactly these on from here; None: unchanged
     downstream: dict[str, float] | None = None  # latency_ms / error_rate of the downstream
+    inject: tuple[Injection, ...] | None = None  # exactly these injected from here; None: unchanged
 
     def describe(self) -> list[str]:
         """The phase's actions in words, e.g. ``faults on: blocking_io``."""
         actions = []
         if self.faults is not None:
             actions.append(f"faults on: {', '.join(self.faults)}" if self.faults else "faults off")
+        if self.inject is not None:
+            injected = "; ".join(i.describe() for i in self.inject)
+            actions.append(f"inject: {injected}" if self.inject else "injections cleared")
         if self.downstream:
             actions.append(
                 "downstream " + " ".join(f"{k}={v:g}" for k, v in sorted(self.downstream.items()))
@@ -253,7 +258,7 @@ def _rule(
 
 def _phase(source: str, index: int, table: dict[str, Any]) -> Phase:
     r = _Reader(source, table, f"[[phase]] #{index + 1} ")
-    r.unknown({"name", "at", "role", "faults", "downstream"})
+    r.unknown({"name", "at", "role", "faults", "downstream", "inject", "clear"})
     name = _name(r, "name")
     r.where = f"[[phase]] {name}: "
     role = r.get("role", str)
@@ -282,7 +287,26 @@ def _phase(source: str, index: int, table: dict[str, Any]) -> Phase:
         role=role,
         faults=faults,
         downstream=downstream,
+        inject=_inject(r),
     )
+
+
+def _inject(r: _Reader) -> tuple[Injection, ...] | None:
+    """``inject = [{ kind = "...", ... }, ...]`` (exactly these from here; [] clears them all)
+    or ``clear = true``; None when the phase says neither."""
+    clear = r.get("clear", bool, False)
+    if "inject" not in r.table:
+        return () if clear else None
+    if clear:
+        raise r.fail("clear = true and inject together: give one (inject = [] clears too)")
+    tables = r.get("inject", list)
+    found = []
+    for n, table in enumerate(tables, 1):
+        where = f"{r.source}: {r.where}inject #{n}"
+        if not isinstance(table, dict):
+            raise UsageError(f'{where}: expected a table like {{ kind = "loop_block", ... }}')
+        found.append(from_mapping(table, where=where))
+    return tuple(dict.fromkeys(found))
 
 
 def _check_timeline(source: str, phases: list[Phase]) -> None:
@@ -301,7 +325,10 @@ def _check_timeline(source: str, phases: list[Phase]) -> None:
                 f"{where}{after.name} at {after.at_s:g}s must come after {before.name}"
             )
     end = phases[-1]
-    if end.name != "end" or end.faults is not None or end.downstream or end.role:
+    if (
+        end.name != "end" or end.faults is not None or end.downstream or end.role
+        or end.inject is not None
+    ):  # fmt: skip
         raise UsageError(
             f'{where}the last phase must be name = "end" with no actions (its at is the length)'
         )
@@ -384,7 +411,8 @@ def load_gameday(path: Path) -> GameDay:
     """Read and validate the game-day file at ``path``."""
     if not path.is_file():
         raise UsageError(
-            f"game-day file {path} does not exist; see scenarios/gamedays/ for examples"
+            f"game-day file {path} does not exist; 'lagscope gameday --list' lists the "
+            "built-in exercises, which run by name"
         )
     try:
         text = path.read_text(encoding="utf-8")

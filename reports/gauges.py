@@ -6,19 +6,27 @@ Pure: data frames in, plain dicts out (typed in ``reports.summary_types``).  The
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from lagscope.reports.summary_types import (
     AppSection,
+    GrowthFigures,
+    HeldTrend,
     LogFigures,
     PoolFigures,
     RssFigures,
     SafetySection,
+    SiteTrend,
     TaskFigures,
+    Trend,
     WorkerGauges,
 )
+from lagscope.reports.trend import trend
 
 EDGE = 3  # samples averaged at each end of the window for start/end levels
+SITES_KEPT = 5  # growing wait sites kept per worker (the most risen first)
 
 
 def _num(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -100,11 +108,78 @@ def _request_waits(g: pd.DataFrame) -> dict[str, str]:
     return waits
 
 
-def worker_gauges(g: pd.DataFrame, *, seconds: float) -> WorkerGauges:
+def _trend(g: pd.DataFrame, values: pd.Series) -> Trend | None:
+    found = trend(g["t"].to_numpy(float), values.to_numpy(float))
+    return None if found is None else found.to_json()
+
+
+def _site_counts(g: pd.DataFrame) -> pd.DataFrame:
+    """Tasks waiting at each site per sample (0 where a site was not among the kept ones):
+    from ``tasks_wait_sites``, else (an older probe) from the top site alone."""
+    if "tasks_wait_sites" in g:
+        rows = [
+            json.loads(cell) if isinstance(cell, str) and cell.startswith("{") else {}
+            for cell in g["tasks_wait_sites"]
+        ]
+        return pd.DataFrame(rows, index=g.index, dtype=float).fillna(0.0)
+    if "tasks_wait_top" not in g:
+        return pd.DataFrame(index=g.index)
+    counts = _num(g, "tasks_wait_count").fillna(0.0)
+    tops = g["tasks_wait_top"].fillna("").astype(str)
+    return pd.DataFrame(
+        {site: counts.where(tops == site, 0.0) for site in tops.unique() if site}, index=g.index
+    )
+
+
+def growth(g: pd.DataFrame) -> GrowthFigures:
+    """The shape (reports.trend) of each gauge a leak grows: pending tasks, the tasks at
+    each wait site (only the sites that grow), RSS, DB connections checked out, sessions
+    held (with the site most of them were opened at) and the threadpool's queue.
+
+    A series the file lacks is None.  Rules decide what is a leak (relative to the load).
+    """
+    sites: list[SiteTrend] = []
+    for site, counts in _site_counts(g).items():
+        found = _trend(g, counts)
+        if found is not None and found["shape"] == "growing":
+            sites.append(SiteTrend(site=str(site), **found))
+    sites.sort(key=lambda s: s["rise"], reverse=True)
+    held: HeldTrend | None = None
+    if _has(g, "db_held_count"):
+        counts = _num(g, "db_held_count").fillna(0.0)
+        found = _trend(g, counts)
+        if found is not None:
+            where = _mode(g.loc[counts > 0, "db_held_top"]) if "db_held_top" in g else None
+            held = HeldTrend(site=where, **found)
+    return {
+        "tasks": _trend(g, _num(g, "tasks")) if _has(g, "tasks") else None,
+        "task_sites": sites[:SITES_KEPT],
+        "rss_mb": _trend(g, _num(g, "rss_mb")) if _has(g, "rss_mb") else None,
+        "db_checked_out": (
+            _trend(g, _num(g, "db_checked_out")) if _has(g, "db_checked_out") else None
+        ),
+        "db_held": held,
+        "threads_waiting": (
+            _trend(g, _num(g, "threads_waiting")) if _has(g, "threads_waiting") else None
+        ),
+    }
+
+
+def before_cap(g: pd.DataFrame, cap_mb: float | None) -> pd.DataFrame:
+    """The rows before the worker's RSS first reached ``cap_mb``: a seeded leak stops
+    growing there, and its levelling off is the cap's, not the leak's."""
+    if cap_mb is None or not _has(g, "rss_mb"):
+        return g
+    over = (_num(g, "rss_mb") >= cap_mb).to_numpy()
+    return g if not over.any() else g.iloc[: int(np.argmax(over))]
+
+
+def worker_gauges(g: pd.DataFrame, *, seconds: float, cap_mb: float | None = None) -> WorkerGauges:
     """The figures of one worker's gauge rows inside the window (sorted by ``t``).
 
     A section is empty (``{}``, or ``capacity: None``) when the file lacks its columns:
-    a gauges.csv may come from another probe or hold other gauges.
+    a gauges.csv may come from another probe or hold other gauges.  ``growth`` is judged
+    on the rows before the worker reached ``cap_mb`` (the seeded leaks' memory cap).
     """
     g = g.sort_values("t")
     threads = _saturation(
@@ -126,6 +201,7 @@ def worker_gauges(g: pd.DataFrame, *, seconds: float) -> WorkerGauges:
         "db": db,
         "logs": _logs(g, seconds=seconds),
         "rss_mb": _rss(g),
+        "growth": growth(before_cap(g, cap_mb)),
     }
 
 
@@ -156,10 +232,12 @@ def _rss(g: pd.DataFrame) -> RssFigures:
     }
 
 
-def gauge_figures(gauges: pd.DataFrame, *, seconds: float) -> AppSection:
+def gauge_figures(
+    gauges: pd.DataFrame, *, seconds: float, cap_mb: float | None = None
+) -> AppSection:
     """``{"workers": {pid: figures}}`` for every worker with at least two samples."""
     workers = {
-        str(pid): worker_gauges(group, seconds=seconds)
+        str(pid): worker_gauges(group, seconds=seconds, cap_mb=cap_mb)
         for pid, group in gauges.groupby("pid", sort=True)
         if len(group) >= 2
     } if not gauges.empty else {}  # fmt: skip

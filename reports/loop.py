@@ -9,46 +9,12 @@ import pandas as pd
 from lagscope.reports.summary_types import Blocker, LoopSection
 
 from lagscope import defaults
+from lagscope.stalls import short_stack
 
 # A stack seen in less than this share of a stall's samples is a transition, not a blocker.
 MIN_STACK_SHARE = 0.1
 # For a run.json that does not record its ``stall_threshold_ms`` (the harness always does).
 DEFAULT_STALL_THRESHOLD_MS = defaults.STALL_THRESHOLD_MS
-
-
-def format_stack(frames: list[list[Any]]) -> list[str]:
-    """A stack's frames as ``"path:line in function"`` lines, outermost first."""
-    return [f"{frame[0]}:{frame[1]} in {frame[2]}" for frame in frames]
-
-
-CALLEE_HEAD, CALLEE_TAIL = 3, 2  # library frames shown below the innermost user frame
-FOREIGN_TAIL = 8  # frames shown of a stack with no user frame at all
-
-
-def short_stack(frames: list[list[Any]]) -> list[str]:
-    """The part of a stack a reader needs: from the caller of the outermost user frame to
-    the innermost frame, the server/framework frames above it and a long run of library
-    frames below the innermost user frame each folded into one ``… N frames …`` line.
-
-    ``frames`` are ``[path, line, function, is_user]``, outermost first (stalls.jsonl
-    keeps them whole).
-    """
-    user = [i for i, frame in enumerate(frames) if len(frame) > 3 and frame[3]]
-    if not user:
-        hidden = max(0, len(frames) - FOREIGN_TAIL)
-        return ([f"… {hidden} frames above …"] if hidden else []) + format_stack(frames[hidden:])
-    start = max(0, user[0] - 1)
-    lines = [f"… {start} frames of the server and framework …"] if start else []
-    lines += format_stack(frames[start : user[-1] + 1])
-    below = frames[user[-1] + 1 :]
-    if len(below) > CALLEE_HEAD + CALLEE_TAIL + 1:
-        folded = len(below) - CALLEE_HEAD - CALLEE_TAIL
-        lines += format_stack(below[:CALLEE_HEAD])
-        lines.append(f"… {folded} library frames …")
-        lines += format_stack(below[-CALLEE_TAIL:])
-    else:
-        lines += format_stack(below)
-    return lines
 
 
 def _mode(series: pd.Series) -> Any:
@@ -89,9 +55,16 @@ def attributions(stalls: pd.DataFrame) -> pd.DataFrame:
                     "cause": entry.get("cause") or stall.cause,
                     "ms": float(stall.duration_ms) * share,
                     "frames": entry.get("frames", []),
+                    # A stall put on the collector keeps the line the watchdog saw.
+                    "context": entry.get("context"),
+                    # The injector's fault that stalled (or lengthened) this stack, if any.
+                    "injected": entry.get("injected"),
                 }
             )
-    columns = ["location", "function", "endpoint", "in_user_code", "cause", "ms", "frames"]
+    columns = [
+        "location", "function", "endpoint", "in_user_code", "cause", "ms", "frames", "context",
+        "injected",
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -101,19 +74,24 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[Blocker]:
     blockers: list[Blocker] = []
     for location, group in shares.groupby("location", sort=False):
         worst = group.loc[group["ms"].idxmax()]
-        blockers.append(
-            {
-                "location": str(location),
-                "function": _mode(group["function"]),
-                "endpoint": _mode(group["endpoint"]),
-                "cause": _mode(group["cause"]),
-                "in_user_code": bool(group["in_user_code"].any()),
-                "count": int(len(group)),
-                "total_ms": round(float(group["ms"].sum()), 3),
-                "max_ms": round(float(group["ms"].max()), 3),
-                "stack": short_stack(worst["frames"]),
-            }
-        )
+        context = _mode(group["context"])
+        blocker: Blocker = {
+            "location": str(location),
+            "function": _mode(group["function"]),
+            "endpoint": _mode(group["endpoint"]),
+            "cause": _mode(group["cause"]),
+            "in_user_code": bool(group["in_user_code"].any()),
+            "count": int(len(group)),
+            "total_ms": round(float(group["ms"].sum()), 3),
+            "max_ms": round(float(group["ms"].max()), 3),
+            "stack": short_stack(worst["frames"]),
+        }
+        if context is not None:
+            blocker["context"] = str(context)
+        injected = _mode(group["injected"])
+        if injected is not None:
+            blocker["injected"] = str(injected)
+        blockers.append(blocker)
     blockers.sort(key=lambda b: b["total_ms"], reverse=True)
     return blockers[:limit]
 

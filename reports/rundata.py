@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from lagscope import rundir
 from lagscope.errors import RunDataError
+from lagscope.openapi_plan import Plan, read_plan
 from lagscope.request_schema import SCHEMA
 
 STALL_COLUMNS = list(rundir.STALL_COLUMNS)
@@ -30,8 +31,18 @@ class RunData:
     resources: pd.DataFrame  # t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
     workers: list[dict[str, Any]]
     gauges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"t": [], "pid": []}))
+    gc: pd.DataFrame = field(default_factory=lambda: empty_gc())  # pid, GC_COLUMNS
+    # error-bodies.jsonl: a sample of 4xx bodies (ERROR_BODY_COLUMNS)
+    error_bodies: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(rundir.ERROR_BODY_COLUMNS))
+    )
     gameday_text: str | None = None  # gameday.toml: the exercise a `lagscope gameday` ran
+    # What the probe's injector applied, every worker's injected.jsonl (INJECTED_COLUMNS).
+    injections: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(rundir.INJECTED_COLUMNS))
+    )
     target_log: str | None = None  # the last non-blank line of logs/target.log
+    openapi_plan: Plan | None = None  # the openapi scenario's requests (lagscope.openapi_plan)
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -94,6 +105,42 @@ def _read_gauges(run_dir: Path) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({"t": pd.Series(dtype=float), "pid": pd.Series(dtype=int)})
     return pd.concat(frames, ignore_index=True)
+
+
+def _read_injections(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``injected.jsonl``, with ``pid``, in time order."""
+    rows = [
+        {"pid": int(worker.name), **row}
+        for worker in sorted((run_dir / rundir.WORKERS).glob("*"))
+        if worker.name.isdigit()
+        for row in _read_jsonl(worker / rundir.INJECTED)
+    ]
+    frame = pd.DataFrame(rows, columns=list(rundir.INJECTED_COLUMNS))
+    return frame.sort_values("t", ignore_index=True) if rows else frame
+
+
+def empty_gc() -> pd.DataFrame:
+    return pd.DataFrame({"pid": pd.Series(dtype=int), **{
+        c: pd.Series(dtype=float) for c in rundir.GC_COLUMNS
+    }})  # fmt: skip
+
+
+def _read_gc(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``gc.csv`` (one row per collection), with ``pid``; an older run has none."""
+    frames = []
+    for path in sorted((run_dir / rundir.WORKERS).glob(f"*/{rundir.GC}")):
+        if path.stat().st_size == 0:
+            continue
+        frame = pd.read_csv(path, on_bad_lines="skip")
+        if "cpu_ms" not in frame:  # an early gc.csv: pauses are then judged on duration alone
+            frame["cpu_ms"] = float("nan")
+        if set(rundir.GC_COLUMNS) <= set(frame.columns):
+            frame = frame[list(rundir.GC_COLUMNS)].apply(pd.to_numeric, errors="coerce")
+            frame = frame.dropna(subset=[c for c in rundir.GC_COLUMNS if c != "cpu_ms"])
+            frames.append(frame.assign(pid=int(path.parent.name)))
+    if not frames:
+        return empty_gc()
+    return pd.concat(frames, ignore_index=True)[["pid", *rundir.GC_COLUMNS]]
 
 
 def _sweep_message(path: Path) -> str:
@@ -165,6 +212,21 @@ def load_run(run_dir: str | Path) -> RunData:
         resources=resources,
         workers=workers,
         gauges=_read_gauges(path),
+        gc=_read_gc(path),
+        error_bodies=pd.DataFrame(
+            _read_jsonl(path / rundir.ERROR_BODIES), columns=list(rundir.ERROR_BODY_COLUMNS)
+        ),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
+        injections=_read_injections(path),
         target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
+        openapi_plan=_read_plan(path / rundir.OPENAPI_PLAN),
     )
+
+
+def _read_plan(path: Path) -> Plan | None:
+    if not path.is_file():
+        return None
+    try:
+        return read_plan(path)
+    except (ValueError, OSError) as exc:
+        raise RunDataError(f"{path} cannot be read ({exc})") from exc

@@ -6,10 +6,12 @@ charts line up.  Percentiles per second are exact (linear interpolation, as nump
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from lagscope.reports.gcpauses import attribute_to_gc, pause_events
+from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS
 from lagscope.reports.profiled import profile_span, profile_windows
 from lagscope.reports.rundata import RunData
 from lagscope.reports.window import Window, measurement_window
@@ -29,6 +31,10 @@ class Series:
     resources: pd.DataFrame  # process, role, pid, second, rss_mb, cpu_pct, fds
     gauges: pd.DataFrame  # pid, second, one column per numeric gauge
     profile: tuple[float, float] | None  # the profile window, relative to t0
+    # collections as long as the stall threshold: pid, at, duration_ms, generation
+    gc: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["pid", "at", "duration_ms", "generation"])
+    )
 
 
 def time_origin(events: pd.DataFrame, window: Window) -> float:
@@ -117,13 +123,16 @@ def run_series(data: RunData) -> Series:
     window = measurement_window(data.events, data.requests)
     t0 = time_origin(data.events, window)
     span = profile_span(profile_windows(data.events))
+    config = data.run.get("config", {})
+    threshold_ms = float(config.get("stall_threshold_ms", DEFAULT_STALL_THRESHOLD_MS))
     return Series(
         t0=t0,
         window=(window.start - t0, window.end - t0),
         requests=request_series(data.requests, t0=t0),
         lag=lag_series(data.lag, t0=t0),
-        stalls=stall_events(data.stalls, t0=t0),
+        stalls=stall_events(attribute_to_gc(data.stalls, data.gc), t0=t0),
         resources=resource_series(data.resources, t0=t0),
         gauges=gauge_series(data.gauges, t0=t0),
         profile=None if span is None else (span[0] - t0, span[1] - t0),
+        gc=pause_events(data.gc, threshold_ms=threshold_ms, t0=t0),
     )

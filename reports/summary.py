@@ -6,12 +6,16 @@ from collections.abc import Sequence
 
 import pandas as pd
 from lagscope.reports import open_model
+from lagscope.reports.client_errors import client_error_figures
+from lagscope.reports.coverage import coverage
 from lagscope.reports.diagnosis import diagnose
 from lagscope.reports.environment import environment
 from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
 from lagscope.reports.gauges import gauge_figures, memory_cap
+from lagscope.reports.gcpauses import attribute_to_gc, gc_figures
+from lagscope.reports.injected import active, injection_windows, label
 from lagscope.reports.latency import latency_table
 from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
 from lagscope.reports.profiled import outside_span, split_profiled
@@ -20,8 +24,15 @@ from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
 from lagscope.reports.slo import Slo, check_slos
 from lagscope.reports.statuses import status_figures
-from lagscope.reports.summary_types import Finding, GamedaySection, RunSection, Summary
+from lagscope.reports.summary_types import (
+    Finding,
+    GamedaySection,
+    Injected,
+    RunSection,
+    Summary,
+)
 from lagscope.reports.window import Window, measurement_window
+from lagscope.reports.workers import worker_lives
 
 from lagscope import rundir
 
@@ -53,6 +64,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         "app": config.get("app"),
         "scenario": config.get("scenario"),
         "faults": config.get("faults", []),
+        "conditions": config.get("conditions", []),  # what the faults set (run.json)
         "workers": config.get("workers"),
         "loop": sorted({w.get("loop", "?") for w in data.workers}) or [config.get("loop")],
         "probe": config.get("probe"),
@@ -67,6 +79,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         seconds=seconds,  # the steady window less the profiled span, as the figures cover
         rate_mode=not plans.empty,
     )  # fmt: skip
+    injected = injection_windows(data.injections, end=run_end(data.events))
     env = environment(data.events, data.requests, window)
     summary: Summary = {
         "run": run,
@@ -78,12 +91,19 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             "requests_outside": int(len(data.requests) - len(in_window)),
         },
         "requests": figures.requests,
+        "scenario": {
+            "name": config.get("scenario"),
+            "coverage": coverage(data.openapi_plan, data.requests),
+        },
         "loop": figures.loop,
         "resources": figures.resources,
         "app": figures.gauges,
+        "gc": figures.gc,
         "statuses": figures.statuses,
+        "client_errors": figures.client_errors,
         "safety": figures.safety,
-        "diagnosis": diagnose(figures),
+        "diagnosis": label(diagnose(figures), active(injected, window.start, window.end)),
+        "injected": injected,
         "profile": profile,
         "self_checks": self_checks(
             requests=in_window,
@@ -105,7 +125,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         # phase is diagnosed on its own too, and what it alone shows joins the diagnosis.
         timeline = timeline_from_events(data.events, data.requests)
         if timeline is not None:
-            by_phase = phase_diagnosis(data, timeline, run=run, rate_mode=not plans.empty)
+            by_phase = phase_diagnosis(
+                data, timeline, run=run, rate_mode=not plans.empty, injected=injected
+            )
             summary["diagnosis"] = merge_findings(summary["diagnosis"], by_phase)
         summary["gameday"] = gameday_section(data, timeline, summary["diagnosis"])
     return summary
@@ -134,16 +156,31 @@ def window_figures(
     if rate_mode:
         table = open_model.with_uncorrected(table, requests, seconds=seconds)
     threshold_ms = float(config.get("stall_threshold_ms", DEFAULT_STALL_THRESHOLD_MS))
+    # A stall the garbage collector explains is the collector's, not the line it interrupted.
+    collections = window.clip(data.gc)
+    stalls = attribute_to_gc(stalls, collections)
     return Figures(
         seconds=seconds,
         run=run,
         requests=table,
         loop=loop_figures(lag, stalls, workers=workers, threshold_ms=threshold_ms),
+        gc=gc_figures(
+            collections,
+            stalls,
+            requests,
+            threshold_ms=threshold_ms,
+            seconds=seconds,
+            workers=workers,
+        ),  # fmt: skip
         resources=resource_figures(resources),
-        gauges=gauge_figures(window.clip(data.gauges), seconds=window.seconds),
+        gauges=gauge_figures(
+            window.clip(data.gauges), seconds=window.seconds, cap_mb=config.get("memory_cap_mb")
+        ),
         statuses=status_figures(requests),
+        client_errors=client_error_figures(requests, window.clip(data.error_bodies)),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,
+        processes=worker_lives(data.workers, data.lag, start=window.start, end=window.end),
     )
 
 
@@ -162,7 +199,12 @@ def phase_windows(timeline: Timeline) -> list[tuple[str, Window]]:
 
 
 def phase_diagnosis(
-    data: RunData, timeline: Timeline, *, run: RunSection, rate_mode: bool
+    data: RunData,
+    timeline: Timeline,
+    *,
+    run: RunSection,
+    rate_mode: bool,
+    injected: Sequence[Injected] = (),
 ) -> list[Finding]:
     """The findings of each game-day phase diagnosed alone, each tagged with its phase."""
     found: list[Finding] = []
@@ -176,7 +218,7 @@ def phase_diagnosis(
             rate_mode=rate_mode,
         )  # fmt: skip
         start, end = window.start - timeline.t0, window.end - timeline.t0
-        for finding in diagnose(figures):
+        for finding in label(diagnose(figures), active(injected, window.start, window.end)):
             if finding["kind"] in WHOLE_RUN_KINDS:
                 continue
             found.append({
@@ -199,6 +241,12 @@ def merge_findings(whole: list[Finding], by_phase: list[Finding]) -> list[Findin
             extra.append(finding)
     rank = {"critical": 0, "warning": 1}
     return sorted([*whole, *extra], key=lambda f: rank.get(f["severity"], 2))
+
+
+def run_end(events: pd.DataFrame) -> float | None:
+    """When the run ended (its ``run_end`` event), or None for a run still going."""
+    ends = events.loc[events["event"] == "run_end"] if "event" in events else events
+    return float(ends["t"].iloc[-1]) if not ends.empty else None
 
 
 def interrupted_after_s(events: pd.DataFrame) -> float | None:

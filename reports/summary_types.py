@@ -20,6 +20,14 @@ PERCENTILE_KEYS: tuple[PercentileKey, ...] = (
 Severity = Literal["critical", "warning"]
 
 
+class Condition(TypedDict):
+    """``run.conditions[]``: a run condition a fault set (a flag not given)."""
+
+    fault: str
+    flag: str
+    value: str
+
+
 class RunSection(TypedDict):
     """``run``: what ran (from run.json's config and the events)."""
 
@@ -27,6 +35,7 @@ class RunSection(TypedDict):
     app: str | None
     scenario: str | None
     faults: list[str]
+    conditions: list[Condition]
     workers: int | None
     loop: list[str | None]  # as the workers reported; run.json's when none did
     probe: bool | None
@@ -92,6 +101,8 @@ class Blocker(TypedDict):
     total_ms: float
     max_ms: float
     stack: list[str]
+    context: NotRequired[str]  # a stall put on the collector: the line the watchdog saw
+    injected: NotRequired[str]  # the injector's fault that stalled (or lengthened) it
 
 
 class LoopSection(TypedDict):
@@ -168,6 +179,49 @@ class RssFigures(TypedDict, total=False):
     max: float
 
 
+Shape = Literal["growing", "levelling", "draining", "flat"]
+
+
+class Trend(TypedDict):
+    """A gauge's shape over the window (``reports.trend``)."""
+
+    points: int
+    seconds: float
+    start: float
+    end: float
+    peak: float
+    slope_per_s: float
+    early_slope_per_s: float
+    late_slope_per_s: float
+    rise: float
+    noise: float
+    p_value: float
+    shape: Shape
+
+
+class SiteTrend(Trend):
+    """``growth.task_sites[]``: the tasks waiting at one site."""
+
+    site: str
+
+
+class HeldTrend(Trend):
+    """``growth.db_held``: sessions held 2 s and more, and where most were opened."""
+
+    site: str | None
+
+
+class GrowthFigures(TypedDict):
+    """``app.workers[pid].growth``: the shape of each gauge a leak grows (None: no gauge)."""
+
+    tasks: Trend | None
+    task_sites: list[SiteTrend]  # only the sites whose tasks grow, most risen first
+    rss_mb: Trend | None
+    db_checked_out: Trend | None
+    db_held: HeldTrend | None
+    threads_waiting: Trend | None
+
+
 class WorkerGauges(TypedDict):
     """``app.workers[pid]``: one worker's gauges over the window."""
 
@@ -178,6 +232,7 @@ class WorkerGauges(TypedDict):
     db: PoolFigures
     logs: LogFigures
     rss_mb: RssFigures
+    growth: GrowthFigures
 
 
 class AppSection(TypedDict):
@@ -211,6 +266,74 @@ class StatusesSection(TypedDict):
     no_response: int
     endpoints: dict[str, EndpointErrors]
     shed_endpoints: dict[str, EndpointShed]
+
+
+class GenerationFigures(TypedDict):
+    """``gc.generations[gen]``."""
+
+    collections: int
+    total_ms: float
+    pauses: int
+    pauses_ms: float
+    max_ms: float
+
+
+class GcTail(TypedDict):
+    """``gc.tail``: the requests at or above P99 that overlapped a pause."""
+
+    p99_ms: float | None
+    requests: int
+    overlapping: int
+    share: float | None
+
+
+class GcSection(TypedDict):
+    """``gc``: the garbage collector over the window; only ``recorded`` (False) and
+    ``threshold_ms`` for a run without gc.csv."""
+
+    recorded: bool
+    threshold_ms: float
+    collections: NotRequired[int]
+    total_ms: NotRequired[float]
+    share: NotRequired[float]
+    generations: NotRequired[dict[str, GenerationFigures]]
+    pauses: NotRequired[int]
+    held_up: NotRequired[int]
+    pauses_ms: NotRequired[float]
+    pauses_share: NotRequired[float]
+    max_ms: NotRequired[float]
+    stalls: NotRequired[int]
+    stalls_ms: NotRequired[float]
+    context: NotRequired[str | None]
+    tail: NotRequired[GcTail]
+
+
+class Validation(TypedDict):
+    """The most common validation error of an endpoint's sampled 422 bodies."""
+
+    loc: str
+    msg: str
+    bodies: int
+    of: int
+
+
+class EndpointClientErrors(TypedDict):
+    """``client_errors.endpoints[endpoint]``."""
+
+    client_errors: int
+    requests: int
+    share: float
+    statuses: dict[str, int]
+    validation: Validation | None
+
+
+class ClientErrorsSection(TypedDict):
+    """``client_errors``: 4xx per endpoint, with what was left out by reason."""
+
+    requests: int
+    client_errors: int
+    left_out: dict[str, int]  # expected, missing_resource, rate_limited
+    endpoints: dict[str, EndpointClientErrors]
 
 
 class SafetySection(TypedDict):
@@ -327,8 +450,29 @@ class Finding(TypedDict):
     location: str
     remedy: str
     endpoint: NotRequired[str | None]  # rules that blame an endpoint
-    cause: NotRequired[str]  # event_loop_blocking: "cpu" or "wait"
+    cause: NotRequired[str]  # event_loop_blocking: "cpu" or "wait"; gc_pauses: "gc"
     phase: NotRequired[str]  # game days: the first phase that alone showed it
+    injected: NotRequired[list[str]]  # the injected faults (specs) that explain it
+
+
+class InjectedCrash(TypedDict):
+    pid: int
+    t: float
+    signal: str | None
+
+
+class Injected(TypedDict):
+    """One of ``injected``: a fault the probe's injector applied, and what it did."""
+
+    kind: str
+    spec: str  # as --inject writes it
+    start: float  # unix s: the first worker that switched it on
+    end: float | None  # the last worker that switched it off, else the run's end
+    workers: list[int]
+    matched: int  # calls or statements that matched it (dependency and db faults)
+    affected: int  # of which it delayed or failed
+    crashes: list[InjectedCrash]
+    capped: list[int]  # workers where memory_leak reached the memory cap
 
 
 class OpenModelSection(TypedDict):
@@ -448,6 +592,47 @@ class GamedaySection(TypedDict):
     runbook: list[RunbookEntry]
 
 
+class SkippedOperation(TypedDict):
+    key: str  # "METHOD /path"
+    reason: str  # why it was not sent, and how to send it when the user can
+
+
+# Functional syntax: the status classes are not identifiers.
+OperationCoverage = TypedDict(
+    "OperationCoverage",
+    {
+        "requests": int,
+        "2xx": int,
+        "3xx": int,
+        "4xx": int,
+        "5xx": int,
+        "no_response": int,
+        "weight": float,
+        "linked": list[str],  # parameters that take values from earlier answers
+    },
+)
+
+
+class CoverageSection(TypedDict):
+    """``scenario.coverage``: what the openapi scenario covered (lagscope.reports.coverage)."""
+
+    found: int
+    planned: int
+    exercised: int
+    not_exercised: list[str]
+    skipped: list[SkippedOperation]
+    methods: list[str]
+    generation_ms: float
+    operations: dict[str, OperationCoverage]
+
+
+class ScenarioSection(TypedDict):
+    """``scenario``: the scenario's name and, for the openapi scenario, its coverage."""
+
+    name: str | None
+    coverage: CoverageSection | None
+
+
 class Summary(TypedDict):
     """``summary.json``."""
 
@@ -457,12 +642,16 @@ class Summary(TypedDict):
     loop: LoopSection
     resources: dict[str, RoleResources]  # by role: target, load_generator, downstream
     app: AppSection
+    gc: GcSection
     statuses: StatusesSection
+    client_errors: ClientErrorsSection
     safety: SafetySection
     diagnosis: list[Finding]
+    injected: list[Injected]  # empty without injection
     profile: ProfileSection | None
     self_checks: list[SelfCheck]
     environment: EnvironmentSection
     slo: SloSection | None
     open_model: OpenModelSection | None
     gameday: NotRequired[GamedaySection]
+    scenario: NotRequired[ScenarioSection]  # absent from summaries written before it existed

@@ -7,6 +7,10 @@ percent (``%``); counts carry their noun in the right number (``1 stall``, ``2 s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from lagscope.reports.summary_types import Condition
+
 MINUS = "\u2212"
 NO_VALUE = "–"  # an en dash: nothing measured
 
@@ -62,3 +66,14 @@ def named(noun: str, names: list[str], plural_form: str | None = None) -> str:
     """``worker 4242``, ``workers 4242, 4243``."""
     word = noun if len(names) == 1 else (plural_form or f"{noun}s")
     return f"{word} {', '.join(names)}"
+
+
+def conditions(applied: Sequence[Condition]) -> str:
+    """The run conditions faults set (run.json's ``conditions``) in words:
+    ``slow_downstream sets --downstream-latency 3s; ...``."""
+    by_fault: dict[str, list[str]] = {}
+    for condition in applied:
+        by_fault.setdefault(condition["fault"], []).append(
+            f"{condition['flag']} {condition['value']}"
+        )
+    return "; ".join(f"{fault} sets {' '.join(flags)}" for fault, flags in by_fault.items())

@@ -1,7 +1,9 @@
 """The shop's realistic mix: mostly browsing, some orders (which call payments), logins, stock.
 
 One order in three carries a coupon, and a third of those coupons have expired: the
-shop must answer those with 422, which this scenario counts as expected.
+shop must answer those with 422, which this scenario counts as expected.  Logins come
+from an old client that still sends ``username``, a field the API has since renamed
+``email`` (it accepts both; the seeded fault ``schema_drift`` accepts only the new name).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class ShopUser(FastHttpUser):
 
     @task(1)
     def login(self) -> None:
+        # An old client: `username`, not `email`.
         self.client.post("/login", json={"username": "alice", "password": "wonderland"})
 
     @task(1)

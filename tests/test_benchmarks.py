@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -38,6 +40,34 @@ def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:
 def test_session_hook_benchmark_prints_the_cost_per_session() -> None:
     out = run("session_hook.py", "--sessions", "50", "--rounds", "1")
     assert re.search(r"session \+ one query: [\d.]+ µs without the hook, [\d.]+ µs with it", out)
+
+
+def test_openapi_generator_benchmark_prints_both_throughputs_and_their_ratio() -> None:
+    out = run("openapi_generator.py", "--rounds", "1", "--seconds", "2", "--users", "2")
+    assert re.search(r"median +openapi: +\d+ req/s, generator +\d+ µs CPU per request", out), out
+    assert re.search(r"median hand-written: +\d+ req/s", out), out
+    assert re.search(r"openapi / hand-written throughput: [\d.]+ \([+−-][\d.]+ %\)", out), out
+
+
+def test_gc_callback_benchmark_prints_the_cost_per_collection() -> None:
+    out = run("gc_callback.py", "--collections", "200", "--rounds", "1")
+    assert re.search(r"callback alone: [\d.]+ µs per collection", out), out
+    assert re.search(
+        r"young collection: [\d.]+ µs without a callback, [\d.]+ µs with an empty", out
+    )
+
+
+def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
+    out = run("pytest_plugin.py", "--tests", "20", "--rounds", "1")
+    assert re.search(r"--lagscope +CPU +[\d.]+ s \([+-][\d.]+ s, [+-][\d.]+ ms per test\)", out)
+
+
+@pytest.mark.e2e
+def test_inject_overhead_benchmark_prints_the_paired_ratios() -> None:
+    out = run("inject_overhead.py", "--rounds", "1", "--duration", "2s", "--users", "4")
+    assert re.search(r"throughput with the injector idle: [+−-][\d.]+% of the probe alone", out), (
+        out
+    )
 
 
 def test_run_dir_bytes_benchmark_prints_bytes_per_request() -> None:

@@ -4,6 +4,7 @@ Layers, bottom up (docs/architecture.md draws them):
 
     ground     lagscope.<module>                errors, units, rundir, defaults, ...
     probe      lagscope.harness.probe           inside each server worker
+    testing    lagscope.harness.testing         the pytest plugin, inside the user's test run
     loadgen    lagscope.harness.loadgen         inside Locust's gevent-patched process
     analysis   lagscope.reports (not below)     pure steps and rules over a RunData
     render     lagscope.reports.renderers       typed summary in, output out
@@ -37,6 +38,7 @@ FOLDERS = {
 ALLOWED: dict[str, set[str]] = {
     "ground": {"ground"},
     "probe": {"ground", "probe"},
+    "testing": {"ground", "probe", "testing"},
     "loadgen": {"ground", "loadgen"},
     "analysis": {"ground", "analysis"},
     "render": {"ground", "analysis", "render"},
@@ -189,6 +191,9 @@ def test_the_cycle_check_can_fail() -> None:
         ("lagscope.harness.run.orchestrator", "lagscope.harness.cli.main", False),
         ("lagscope.harness.cli.main", "lagscope.reports.build", True),
         ("lagscope.reports.slo", "lagscope.errors", True),
+        ("lagscope.harness.testing.watch", "lagscope.harness.probe.watchdog", True),
+        ("lagscope.harness.testing.verdict", "lagscope.reports.loop", False),
+        ("lagscope.harness.testing.plugin", "lagscope.harness.run.target", False),
     ],
 )
 def test_the_layer_rule_reads_as_documented(source: str, target: str, allowed: bool) -> None:

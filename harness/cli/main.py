@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 from lagscope.harness.cli import gameday as gameday_cli
 from lagscope.harness.cli import notices
 from lagscope.harness.cli import reports as cli_reports
+from lagscope.harness.cli import slo as slo_cli
 from lagscope.harness.cli import sweep as sweep_cli
 from lagscope.harness.run import config as cfg
 from lagscope.harness.run.load_model import (
@@ -23,12 +24,15 @@ from lagscope.harness.run.load_model import (
     DEFAULT_USERS,
     load_model,
 )
+from lagscope.harness.run.openapi import options as openapi_options
 from lagscope.harness.run.profiling import check_profile
+from lagscope.reports import wording
 from lagscope.reports.slo import parse_slos
 
-from lagscope import defaults
+from lagscope import defaults, rundir
 from lagscope.arrivals import ARRIVALS
 from lagscope.errors import LagscopeError, RunDirError, TargetStartError, UsageError
+from lagscope.injection import KINDS, parse_spec
 from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
 
 if TYPE_CHECKING:
@@ -36,10 +40,14 @@ if TYPE_CHECKING:
 
 DESCRIPTION = (
     "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
-    "event loop. Commands: run, report, compare, apps, sweep, gameday; "
+    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo; "
     "'lagscope COMMAND --help' describes each."
 )
 _NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
+# The flags a fault's conditions may set (lagscope.target_apps.shop.faults.Fault.conditions).
+CONDITION_FLAGS = (
+    "--downstream-latency", "--downstream-stock-latency", "--relay-latency", "--threadpool",
+)  # fmt: skip
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,13 +158,36 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--threadpool",
         type=int,
-        help="threads for sync endpoints (anyio's limiter; default: anyio's 40)",
+        help="threads for sync endpoints (anyio's limiter; default: anyio's 40, unless a "
+        "--fault sets it)",
     )
     p.add_argument(
         "--fault",
         action="append",
         default=[],
         help="switch on a fault of shop, repeatable ('lagscope apps' lists them)",
+    )
+    p.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        metavar="'KIND KEY=VALUE ...'",
+        help="inject a fault into the app from the start, through the probe (repeatable), "
+        "e.g. 'dependency_latency host=127.0.0.1:8765 latency=1.5s'; kinds: " + ", ".join(KINDS),
+    )
+    p.add_argument(
+        "--injector",
+        action="store_true",
+        help="turn the probe's fault injector on without injecting anything yet: faults are "
+        f"then switched with PUT {rundir.INJECT_PATH} and the run's token (run.json: admin)",
+    )
+    p.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="PKG",
+        help="a further package whose frames are your code (the app's own package always is), "
+        "e.g. a shared library of yours; repeatable",
     )
     p.add_argument(
         "--stall-threshold",
@@ -169,6 +200,13 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="heartbeat interval of the probe; a bare number is ms (default: %(default)s)",
     )
     p.add_argument("--no-probe", action="store_true", help="serve the app without the probe")
+    p.add_argument(
+        "--metrics",
+        action="store_true",
+        help=f"the probe also answers Prometheus scrapes at {defaults.METRICS_PATH} on the "
+        "target's port (printed once it serves; multiprocess mode over the workers); the "
+        f"last scrape is kept as {rundir.METRICS_SCRAPE}",
+    )
     p.add_argument(
         "--out",
         type=Path,
@@ -188,14 +226,18 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
     )
     p.add_argument(
         "--downstream-latency",
-        default=f"{defaults.DOWNSTREAM_LATENCY_MS:g}ms",
-        help="latency of shop's payments downstream; a bare number is ms (default: %(default)s)",
+        help="latency of shop's payments downstream; a bare number is ms "
+        f"(default: {defaults.DOWNSTREAM_LATENCY_MS:g}ms, unless a --fault sets it)",
     )
     p.add_argument(
         "--downstream-stock-latency",
-        default=f"{defaults.DOWNSTREAM_STOCK_LATENCY_MS:g}ms",
         help="latency of shop's warehouse (stock) downstream; a bare number is ms "
-        "(default: %(default)s)",
+        f"(default: {defaults.DOWNSTREAM_STOCK_LATENCY_MS:g}ms, unless a --fault sets it)",
+    )
+    p.add_argument(
+        "--relay-latency",
+        help="time shop's mail relay takes per receipt, two at a time; a bare number is ms "
+        f"(default: {defaults.RELAY_LATENCY_MS:g}ms, unless a --fault sets it)",
     )
     p.add_argument(
         "--memory-cap",
@@ -206,6 +248,24 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--allow-remote-target",
         action="store_true",
         help="let a scenario send to absolute URLs that are not 127.0.0.1/localhost",
+    )
+    p.add_argument(
+        "--methods",
+        help="openapi scenario: HTTP methods sent, e.g. GET,POST, or all (default: GET,HEAD: "
+        "nothing that writes)",
+    )
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="openapi scenario: a header sent with every request, repeatable, e.g. "
+        "'Authorization: Bearer …' (run.json records it masked)",
+    )
+    p.add_argument(
+        "--weights",
+        help="openapi scenario: relative weights, 'GET /items=3,/health=0' or a .toml file "
+        "of such lines (default: every operation alike)",
     )
     cli_reports.add_slo_args(p)
     cli_reports.add_profile_arg(p)
@@ -219,10 +279,17 @@ def build_parser() -> _Parser:
     report.add_argument("run_dir", type=Path)
     cli_reports.add_slo_args(report)
     cli_reports.add_compare(sub)
-    sub.add_parser("apps", help="list the built-in apps and their faults")
+    sub.add_parser("apps", help="list the built-in apps, their faults and the game days")
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
+    slo_cli.add_parser(sub)
     return parser
+
+
+def _given(args: argparse.Namespace, flag: str) -> str | None:
+    """The value of ``flag`` as given on the command line, None when absent."""
+    value = getattr(args, flag[2:].replace("-", "_"))
+    return None if value is None else str(value)
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
@@ -241,15 +308,37 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     check_profile(profile_s, duration_s=duration_s)
     if profile_s and args.no_probe:
         raise UsageError("--profile runs inside the probe; drop --no-probe to profile")
+    if args.metrics and args.no_probe:
+        raise UsageError("--metrics come from the probe; drop --no-probe to serve them")
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
     faults = cfg.resolve_faults(args.fault, app=args.app)
+    inject = tuple(dict.fromkeys(parse_spec(text) for text in args.inject))
+    if (inject or args.injector) and args.no_probe:
+        raise UsageError("--inject and --injector work through the probe; drop --no-probe")
+    # A fault brings the conditions it needs, for the flags not given.
+    given = {flag: _given(args, flag) for flag in CONDITION_FLAGS}
+    values, conditions = cfg.fault_conditions(faults, given)
+    chosen = {flag: given[flag] or values.get(flag) for flag in CONDITION_FLAGS}
     scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
+    openapi_given = [flag for flag, value in zip(openapi_options.FLAGS, (args.methods,
+                     args.header, args.weights), strict=True) if value]  # fmt: skip
+    openapi_options.check_scenario(scenario, openapi_given)
+    methods = openapi_options.parse_methods(args.methods)
+    headers = tuple(openapi_options.parse_header(h) for h in args.header)
+    weights = openapi_options.parse_weights(args.weights)
     stall_threshold_ms = parse_milliseconds(args.stall_threshold, what="--stall-threshold")
     interval_ms = parse_milliseconds(args.probe_interval, what="--probe-interval")
-    downstream_ms = parse_milliseconds(args.downstream_latency, what="--downstream-latency")
-    stock_ms = parse_milliseconds(args.downstream_stock_latency, what="--downstream-stock-latency")
+    downstream_ms, stock_ms, relay_ms = (
+        parse_milliseconds(chosen[flag] or f"{default:g}ms", what=flag)
+        for flag, default in (
+            ("--downstream-latency", defaults.DOWNSTREAM_LATENCY_MS),
+            ("--downstream-stock-latency", defaults.DOWNSTREAM_STOCK_LATENCY_MS),
+            ("--relay-latency", defaults.RELAY_LATENCY_MS),
+        )
+    )
+    threadpool = int(chosen["--threadpool"]) if chosen["--threadpool"] is not None else None
     memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
     out = args.out or cfg.default_out(args.app, scenario)
     from lagscope.harness.run.diskspace import check_room  # pyarrow: only for a run
@@ -258,7 +347,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
 
     check_new(out)
     check_writable(out)
-    app_import = cfg.resolve_app(args.app)
+    code = cfg.check_code(args.code)
+    app_import = cfg.resolve_app(args.app, code=code)
     config = cfg.RunConfig(
         app=args.app,
         app_import=app_import,
@@ -269,8 +359,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         workers=args.workers,
         server=args.server,
         loop=args.loop,
-        threadpool=args.threadpool,
+        threadpool=threadpool,
         faults=faults,
+        code=code,
         stall_threshold_ms=stall_threshold_ms,
         interval_ms=interval_ms,
         probe=not args.no_probe,
@@ -278,12 +369,20 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         out=out,
         downstream_latency_ms=downstream_ms,
         downstream_stock_latency_ms=stock_ms,
+        relay_latency_ms=relay_ms,
+        conditions=conditions,
         memory_cap_mb=memory_cap_mb,
         allow_remote_target=args.allow_remote_target,
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
         startup_timeout_s=startup_timeout_s,
+        metrics=args.metrics,
+        injector=bool(inject) or args.injector,
+        inject=inject,
+        methods=methods,
+        headers=headers,
+        weights=weights,
     )
     check_room(config)  # a filesystem too small for the run is refused before it starts
     return config
@@ -295,9 +394,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
+    if config.conditions:
+        print(f"lagscope: {wording.conditions(config.to_json()['conditions'])} (give a flag "
+              "to choose another value)", file=sys.stderr, flush=True)  # fmt: skip
     progress = notices.StartupProgress()
     try:
-        run_dir = run(config, progress=progress)
+        run_dir = run(config, on_ready=_announce_metrics, progress=progress)
     finally:
         progress.done()
     return report_run(run_dir, slos=config.slos)
@@ -324,6 +426,12 @@ def report_run(run_dir: Path, *, slos: Sequence[str]) -> int:
     return cli_reports.exit_code(summary)
 
 
+def _announce_metrics(urls: dict[str, str]) -> None:
+    if "metrics" in urls:
+        print(f"lagscope: metrics at {urls['metrics']} while the load runs",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from lagscope.reports.build import build
     from lagscope.reports.renderers.terminal import print_summary
@@ -348,17 +456,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return cli_reports.exit_code(summary)
 
 
-REPRODUCE_DURATION = "10s"  # what the README's measured fault runs use
+REPRODUCE_DURATION = "12s"  # what the README's measured fault runs use
 
 
 def reproduce_command(fault: Fault) -> str:
-    """The ``lagscope run`` that shows ``fault``'s finding (as quoted in the README)."""
-    flags = " ".join(["--fault", fault.name, *fault.reproduce.split()])
-    return f"lagscope run --app shop {flags} --duration {REPRODUCE_DURATION}"
+    """The ``lagscope run`` that shows ``fault``'s finding (as quoted in the README): the
+    fault's flag alone (it sets the conditions it needs)."""
+    return f"lagscope run --app shop --fault {fault.name} --duration {REPRODUCE_DURATION}"
 
 
 def _cmd_apps(args: argparse.Namespace) -> int:
-    from lagscope.target_apps.shop.faults import CATALOGUE
+    from lagscope.target_apps.shop.faults import CATALOGUE, condition_flags
 
     print(
         "shop — catalogue, orders and logins in a real DB (SQLite file, or DATABASE_URL), "
@@ -368,6 +476,10 @@ def _cmd_apps(args: argparse.Namespace) -> int:
     for fault in CATALOGUE.values():
         print(f"  --fault {fault.name:<22} {fault.summary}")
         print(f"  {'':<30} finding: {fault.finding}; reproduce: {reproduce_command(fault)}")
+        if fault.conditions:
+            print(f"  {'':<30} sets {condition_flags(fault)} unless given: {fault.why}")
+    print("game days (lagscope gameday NAME; a scripted incident on shop):")
+    print("\n".join(gameday_cli.list_gamedays()))
     return 0
 
 
@@ -378,6 +490,7 @@ COMMANDS = {
     "compare": cli_reports.cmd_compare,
     "sweep": sweep_cli.cmd_sweep,
     "gameday": gameday_cli.cmd_gameday,
+    "slo": slo_cli.cmd_slo,
 }
 
 

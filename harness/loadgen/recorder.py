@@ -4,6 +4,7 @@ Locust's own statistics round response times into buckets; lagscope keeps each
 request's exact float milliseconds instead, through Locust's ``request`` event.
 In rate mode (lagscope.harness.loadgen.open_model) a request's latency counts from its intended send
 time, and the row keeps the uncorrected figure beside it.
+A sample of 4xx bodies goes to ``error-bodies.jsonl`` (lagscope.harness.loadgen.error_bodies).
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
 A part that cannot be written (a full disk) leaves no file behind and its rows stay in
@@ -25,6 +26,7 @@ import gevent
 import pyarrow as pa
 import pyarrow.parquet as pq
 from lagscope.harness.loadgen import send_slots
+from lagscope.harness.loadgen.error_bodies import ErrorBodies
 from locust import events
 from locust.env import Environment
 
@@ -108,6 +110,7 @@ def log_event(run_dir: Path, event: str, **detail: Any) -> None:
 def install(run_dir: Path) -> None:
     """Hook the spool into Locust's events."""
     spool = RequestSpool(run_dir)
+    bodies = ErrorBodies(run_dir)
 
     @events.request.add_listener
     def on_request(
@@ -138,6 +141,7 @@ def install(run_dir: Path) -> None:
             error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
             pid=spool.pid,
         )
+        bodies.add(sent, request_type, name, int(status), response)
 
     def flusher() -> None:
         while True:

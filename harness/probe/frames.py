@@ -1,7 +1,8 @@
 """Stacks of the loop thread: capture, classification of frames, and the blamed location.
 
-A *user frame* is one whose file lies under the app's root and not in the standard
-library, site-packages or lagscope itself.  The location of a stall is the innermost
+A *user frame* is one of the user's code (``user_code``: the app's own package, or one
+named with ``--code``, wherever it is installed); lagscope's frames and the libraries'
+(standard library, site-packages) never are.  The location of a stall is the innermost
 user frame of its most frequent stack: the line of the user's code that was running
 (or waiting on a call) when the loop stalled.
 """
@@ -9,18 +10,24 @@ user frame of its most frequent stack: the line of the user's code that was runn
 from __future__ import annotations
 
 import os
-import sys
-import sysconfig
-from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from types import CodeType, FrameType
+
+from lagscope.harness.probe.user_code import (
+    PACKAGE_MARKERS,
+    Kind,
+    Place,
+    app_package,
+    folder_places,
+    lagscope_places,
+    library_places,
+    user_places,
+)
 
 Frame = tuple[str, int, str]  # (absolute filename, line number, function name)
 Stack = tuple[Frame, ...]  # outermost first
 MAX_DEPTH = 200
-
-_HARNESS_DIR = str(Path(__file__).resolve().parents[1]) + os.sep
 
 
 def capture(
@@ -40,49 +47,82 @@ def capture(
     return tuple(frames), endpoint
 
 
-def _library_dirs() -> tuple[str, ...]:
-    paths = sysconfig.get_paths()
-    dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    dirs.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
-    return tuple(sorted(str(Path(d).resolve()) + os.sep for d in dirs))
-
-
-def _library_label(directory: str) -> str:
-    packages = os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep
-    return "site-packages" if directory.endswith(packages) else "stdlib"
+def _in_packages(filename: str) -> str | None:
+    """The path after a ``site-packages`` folder in ``filename`` (any environment's)."""
+    for marker in PACKAGE_MARKERS:
+        if marker in filename:
+            return filename.split(marker, 1)[1]
+    return None
 
 
 @dataclass(frozen=True)
 class FrameFilter:
-    """Decides which frames belong to the user's code, and names them relative to the root."""
+    """Decides which frames belong to the user's code, and names every frame.
 
-    app_root: str
-    library_dirs: tuple[str, ...] = ()
+    ``places`` are tried longest prefix first; a file under none of them is neither the
+    user's nor lagscope's, and keeps its absolute path (or ``<site-packages>/…`` when it
+    lies in another environment's site-packages).
+    """
+
+    places: tuple[Place, ...]
+    _seen: dict[str, tuple[Kind | None, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @classmethod
+    def build(
+        cls, *, packages: Iterable[str] = (), folders: Iterable[str | os.PathLike[str]] = ()
+    ) -> FrameFilter:
+        """The user's code is ``packages`` (import names) and everything under ``folders``."""
+        places = [*library_places(), *lagscope_places(), *user_places(packages)]
+        places += folder_places(folders)
+        # Longest first; at equal length the user's place wins (a package in a folder).
+        ranked = sorted(places, key=lambda p: (len(p.prefix), p.kind == "user"), reverse=True)
+        return cls(places=tuple(ranked))
+
+    @classmethod
+    def for_app(cls, module: str, *, code: Iterable[str] = ()) -> FrameFilter:
+        """The user's code is the package of the app's ``module`` and the ``code`` packages."""
+        package = app_package(module)
+        return cls.build(packages=[*([package] if package else []), *code])
 
     @classmethod
     def for_root(cls, app_root: str | os.PathLike[str]) -> FrameFilter:
-        return cls(app_root=str(Path(app_root).resolve()) + os.sep, library_dirs=_library_dirs())
+        """Every file under ``app_root`` is the user's (libraries and lagscope excepted)."""
+        return cls.build(folders=[app_root])
+
+    def _classify(self, filename: str) -> tuple[Kind | None, str]:
+        known = self._seen.get(filename)
+        if known is not None:
+            return known
+        found: tuple[Kind | None, str] = (None, filename)
+        for place in self.places:
+            if filename == place.prefix or (
+                place.prefix.endswith(os.sep) and filename.startswith(place.prefix)
+            ):
+                rest = filename[len(place.prefix) :]
+                found = (place.kind, place.name + rest)
+                break
+        if found[0] in (None, "user"):
+            # A virtualenv inside the user's folder, or another environment's packages.
+            inside = _in_packages(filename if found[0] is None else found[1])
+            if inside is not None:
+                found = ("library", "<site-packages>/" + inside)
+        self._seen[filename] = found
+        return found
+
+    def kind(self, filename: str) -> Kind | None:
+        """``user``, ``library``, ``lagscope``, or None for a file of none of them."""
+        return self._classify(filename)[0]
 
     def is_user(self, filename: str) -> bool:
-        if not filename.startswith(self.app_root) or filename.startswith(_HARNESS_DIR):
-            return False
-        if any(filename.startswith(d) for d in self.library_dirs):
-            return False
-        return os.sep + "site-packages" + os.sep not in filename
+        return self._classify(filename)[0] == "user"
 
     def relative(self, filename: str) -> str:
-        """``filename`` as a report shows it: relative to the app root for the user's code,
-        ``<stdlib>/…`` or ``<site-packages>/…`` for a library (wherever it is installed,
-        a virtualenv under the app root included), else the absolute path."""
-        for directory in sorted(self.library_dirs, key=len, reverse=True):
-            if filename.startswith(directory):
-                return f"<{_library_label(directory)}>/{filename[len(directory) :]}"
-        marker = os.sep + "site-packages" + os.sep
-        if marker in filename:
-            return "<site-packages>/" + filename.split(marker, 1)[1]
-        if filename.startswith(self.app_root):
-            return filename[len(self.app_root) :]
-        return filename
+        """``filename`` as a report shows it: from its top-level package's folder on for the
+        user's code (``mysvc/api/orders.py``), ``<stdlib>/…`` or ``<site-packages>/…`` for
+        a library, ``<lagscope>/…`` for lagscope's own, else the absolute path."""
+        return self._classify(filename)[1]
 
     def blame(self, stack: Stack) -> tuple[Frame | None, bool]:
         """Return the frame to blame in ``stack`` and whether it is user code.
@@ -94,6 +134,6 @@ class FrameFilter:
             if self.is_user(frame[0]):
                 return frame, True
         for frame in reversed(stack):
-            if not frame[0].startswith(_HARNESS_DIR):
+            if self.kind(frame[0]) != "lagscope":
                 return frame, False
         return None, False

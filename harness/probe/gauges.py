@@ -4,6 +4,8 @@ Every ``interval_s`` (default 250 ms) a task on the event loop reads:
 
     tasks            pending asyncio tasks (``asyncio.all_tasks()``)
     tasks_wait_top   where most of the pending tasks wait (innermost user frame), and how many
+    tasks_wait_sites the ``SITES_KEPT`` sites most tasks wait at, with their counts (JSON), so
+                     a slow leak at one site is followed even while requests outnumber it
     requests_wait_*  the same over the tasks that serve a request, with that request's endpoint
     threads_*        anyio's default thread limiter (FastAPI's threadpool): busy, total, waiting
     db_*             SQLAlchemy queue pools: checked out, capacity, callers waiting; of the
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import time
 from collections import Counter
@@ -40,14 +43,20 @@ from lagscope.appends import PendingLines
 
 COLUMNS = list(rundir.GAUGE_COLUMNS)
 FLUSH_EVERY_S = 1.0
+SITES_KEPT = 5  # wait sites written per sample (tasks_wait_sites)
 HELD_S = 2.0  # a session holding a connection this long holds it, not merely uses it
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def rss_bytes() -> int:
+    """Resident memory of this process in bytes."""
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[1]) * _PAGE
+
+
 def rss_mb() -> float:
     """Resident memory of this process in MB (10^6 bytes)."""
-    with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * _PAGE / 1e6
+    return rss_bytes() / 1e6
 
 
 def thread_limiter() -> tuple[int, int, int] | None:
@@ -86,7 +95,8 @@ def sample(
     hooks.install_sqlalchemy()  # no-op once installed, or while the app has not imported it
     tasks = asyncio.all_tasks()
     sites, requests = wait_sites(tasks, frame_filter.is_user, endpoints)
-    top = sites.most_common(1)
+    kept = sites.most_common(SITES_KEPT)
+    top = kept[:1]
     req = requests.most_common(1)
     threads = thread_limiter() or ("", "", "")
     checked_out, capacity, waiting, dialects = hooks.pool_figures()
@@ -96,6 +106,7 @@ def sample(
     return [
         round(wall(), 3), len(tasks),
         _site(frame_filter, top[0][0]) if top else "", top[0][1] if top else 0,
+        json.dumps({_site(frame_filter, site): n for site, n in kept}) if kept else "",
         req[0][0][0] if req else "", _site(frame_filter, req[0][0][1]) if req else "",
         req[0][1] if req else 0,
         *threads,

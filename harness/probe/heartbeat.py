@@ -45,16 +45,20 @@ class Heartbeat:
         self.last_beat = self._clock()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-heartbeat")
 
-    def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+    def stop(self) -> asyncio.Task[None] | None:
+        """Cancel the beating task; return it (await it to let it finish), if it ran."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+        return task
 
     async def _run(self) -> None:
         interval = self.interval_s
-        expected = self._clock() + interval
+        # Due an interval after start(), not after this task first runs: a coroutine that
+        # blocks before it ever yields (a test's first statements) is a stall like any other.
+        expected = self.last_beat + interval
         while True:
-            await asyncio.sleep(interval)
+            await asyncio.sleep(max(0.0, expected - self._clock()))
             self.beat(expected)
             expected = self.last_beat + interval
 

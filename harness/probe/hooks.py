@@ -34,6 +34,11 @@ OPENED_DEPTH = 8  # frames kept of where a session was opened, innermost first
 class DbCounters:
     pools: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
     connecting: int = 0  # calls inside Pool.connect(): waiting for (or opening) a connection
+    # The same per pool, and each pool's name for the metrics' ``engine`` label.
+    connecting_by_pool: weakref.WeakKeyDictionary[Any, int] = field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+    names: weakref.WeakKeyDictionary[Any, str] = field(default_factory=weakref.WeakKeyDictionary)
     # Every live Session: where it was opened (innermost frame first) and when (monotonic).
     sessions: weakref.WeakKeyDictionary[Any, tuple[tuple[RawFrame, ...], float]] = field(
         default_factory=weakref.WeakKeyDictionary
@@ -71,10 +76,13 @@ def install_sqlalchemy() -> bool:
     def connect(self: Any) -> Any:
         DB.pools.add(self)
         DB.connecting += 1
+        waiting = DB.connecting_by_pool
+        waiting[self] = waiting.get(self, 0) + 1
         try:
             return original(self)
         finally:
             DB.connecting -= 1
+            waiting[self] -= 1
 
     connect.__wrapped__ = original  # type: ignore[attr-defined]
     Pool.connect = connect  # type: ignore[method-assign]
@@ -142,13 +150,43 @@ def pool_figures() -> tuple[int, int, int, str]:
         overflow = int(getattr(pool, "_max_overflow", 0))
         unbounded = unbounded or overflow < 0
         capacity += int(pool.size()) + max(overflow, 0)
-        dialects.add(str(getattr(getattr(pool, "_dialect", None), "name", "") or "?"))
+        dialects.add(_dialect(pool))
     return (
         checked_out,
         0 if unbounded else capacity,
         max(DB.connecting, 0),
         "+".join(sorted(dialects)),
     )
+
+
+def _dialect(pool: Any) -> str:
+    return str(getattr(getattr(pool, "_dialect", None), "name", "") or "?")
+
+
+def pool_name(pool: Any) -> str:
+    """A stable name for ``pool``: its dialect, numbered from the second pool of a dialect
+    (``sqlite``, ``postgresql``, ``postgresql#2``)."""
+    name = DB.names.get(pool)
+    if name is None:
+        dialect = _dialect(pool)
+        same = sum(1 for n in list(DB.names.values()) if n.split("#")[0] == dialect)
+        name = dialect if same == 0 else f"{dialect}#{same + 1}"
+        DB.names[pool] = name
+    return name
+
+
+def pools_by_engine() -> list[tuple[str, int, int, int]]:
+    """(name, checked out, capacity, waiting) of every queue pool seen so far."""
+    found = []
+    for pool in list(DB.pools):
+        checkedout = getattr(pool, "checkedout", None)
+        if checkedout is None:
+            continue
+        overflow = int(getattr(pool, "_max_overflow", 0))
+        capacity = 0 if overflow < 0 else int(pool.size()) + overflow
+        waiting = max(DB.connecting_by_pool.get(pool, 0), 0)
+        found.append((pool_name(pool), int(checkedout()), capacity, waiting))
+    return sorted(found)
 
 
 def install_logging() -> None:

@@ -8,17 +8,18 @@ doing (with sample counts), where to blame, and whether it was on CPU or waiting
 
 from __future__ import annotations
 
+import collections
 import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from types import CodeType
-from typing import Any
+from typing import Any, Protocol
 
 from lagscope.harness.probe.frames import FrameFilter, Stack, capture
 from lagscope.harness.probe.heartbeat import Heartbeat
-from lagscope.harness.probe.recorder import Recorder
+from lagscope.harness.probe.inject import labels
 
 # A stall whose loop thread spent at least this share of the time it could run on the
 # CPU is CPU-bound ("cpu"); below it the thread was blocked in a system call ("wait").
@@ -31,6 +32,17 @@ MAX_SAMPLED_STALL_S = 60.0
 WAKE_MARGIN_S = 0.0005  # wake this long after the threshold is crossed, not just before
 
 Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
+
+
+class StallSink(Protocol):
+    """Where the watchdog hands what it measured, always from its own thread: a worker's
+    files (``recorder.Recorder``) or one test's memory (``lagscope.harness.testing``)."""
+
+    def flush_lag(self, samples: collections.deque[tuple[float, float]]) -> None: ...
+
+    def write_stall(self, event: dict[str, Any]) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def build_stall_event(
@@ -57,7 +69,8 @@ def build_stall_event(
         total[1] += could_run
     merged = [
         {"count": count, **_blame(frame_filter, stack), "endpoint": endpoints[stack],
-         "cause": _cause(spent[stack][0] / spent[stack][1]) if spent[stack][1] > 0 else None,
+         "injected": labels.injected_kind(stack),
+         "cause": _stack_cause(*spent[stack]),
          "frames": [[frame_filter.relative(f), line, fn, frame_filter.is_user(f)]
                     for f, line, fn in stack]}
         for stack, count in stacks.most_common()
@@ -65,6 +78,7 @@ def build_stall_event(
     # The stall as a whole is blamed on its most frequent stack.  (One stall can span
     # several blocking calls back to back; each stack keeps its own blame and endpoint.)
     top = merged[0] if merged else {"location": None, "function": None, "in_user_code": False}
+    injected = next((m["injected"] for m in merged if m["injected"]), None)
     cause = None if cpu_share is None else _cause(cpu_share)
     return {
         "start": round(start, 6),
@@ -78,6 +92,7 @@ def build_stall_event(
         "in_user_code": top["in_user_code"],
         "endpoint": top.get("endpoint"),
         "stacks": merged,
+        "injected": injected,  # a fault of the injector stalled (or lengthened) it
     }
 
 
@@ -85,7 +100,17 @@ def _cause(cpu_share: float) -> str:
     return "cpu" if cpu_share >= CPU_CAUSE_SHARE else "wait"
 
 
+def _stack_cause(cpu_s: float, could_run_s: float) -> str | None:
+    """The cause of one stack from its intervals' summed CPU and could-run seconds (as
+    ``_cpu_share`` does for the whole stall), or None when nothing was measured."""
+    could_run_s = max(could_run_s, cpu_s)
+    return _cause(min(1.0, cpu_s / could_run_s)) if could_run_s > 0 else None
+
+
 def _blame(frame_filter: FrameFilter, stack: Stack) -> dict[str, Any]:
+    kind = labels.injected_kind(stack)
+    if kind in labels.BLAMED_ON_INJECTOR:  # the injector blocked the loop, not the app
+        return {"location": labels.location(kind), "function": kind, "in_user_code": False}
     blamed, in_user_code = frame_filter.blame(stack)
     if blamed is None:
         return {"location": None, "function": None, "in_user_code": False}
@@ -114,7 +139,7 @@ class Watchdog(threading.Thread):
     def __init__(
         self,
         heartbeat: Heartbeat,
-        recorder: Recorder,
+        recorder: StallSink,
         *,
         loop_thread_id: int,
         loop_native_id: int | None = None,
@@ -160,6 +185,10 @@ class Watchdog(threading.Thread):
                 due = self.heartbeat.last_beat + self.heartbeat.interval_s
                 until = due + self.threshold_s
                 if now > until:
+                    if self._stopping.is_set():
+                        # stop() is called from the loop thread, so the beat it waits for
+                        # cannot come while it does: follow nothing more, or spin till then.
+                        break
                     self._follow_stall(beats, due=due)
                     continue
                 if now - last_flush >= FLUSH_EVERY_S:
@@ -195,7 +224,7 @@ class Watchdog(threading.Thread):
         endpoints = self._endpoints()
         samples: Counter[Sample] = Counter()
         # CPU and could-run seconds of the loop thread in the interval after each sample,
-        # charged to the stack sampled: one stall can hold a CPU-bound and a waiting call.
+        # summed for the stack sampled: one stall can hold a CPU-bound and a waiting call.
         usage: dict[Sample, list[float]] = {}
         while hb.beats == beats and not self._stopping.is_set():
             frame = sys._current_frames().get(self.loop_thread_id)
@@ -210,11 +239,12 @@ class Watchdog(threading.Thread):
                 # the next callbacks', not this stack's.  Charge only whole intervals.
                 break
             if previous is not None and now is not None:
-                cpu = now[0] - previous[0]
-                could_run = max(now_t - previous_t - (now[1] - previous[1]), cpu, 0.0)
+                # Not clamped per interval: the kernel credits the time spent waiting for a
+                # CPU only once the thread runs again, in one lump, so an interval can show
+                # more of it than it lasted.  Summed, the lumps net out (_stack_cause).
                 spent = usage.setdefault(key, [0.0, 0.0])
-                spent[0] += cpu
-                spent[1] += could_run
+                spent[0] += now[0] - previous[0]
+                spent[1] += now_t - previous_t - (now[1] - previous[1])
             previous, previous_t = now, now_t
         ended = self._clock()
         if hb.beats == beats:

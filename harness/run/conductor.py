@@ -12,6 +12,7 @@ report can be rebuilt from the directory alone.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -40,11 +41,14 @@ ACTION_RETRY_PAUSE_S = 1.0
 ADMIN_DEFAULT_PATH = "/_lagscope/faults"
 
 
-def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
+def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cfg.RunConfig:
     """The RunConfig of the exercise's load (raises UsageError for what cannot run).
 
-    Every check runs before the game day's banner; errors name the file and the key.
+    ``app`` (``--app``) replaces the file's ``[load] app``.  Every check runs before the
+    game day's banner; errors name the file and the key.
     """
+    if app is not None:
+        game = dataclasses.replace(game, load=dataclasses.replace(game.load, app=app))
     load, where = game.load, f"{game.source}: "
     scenario, scenario_file = cfg.resolve_scenario(
         load.scenario, app=load.app, what=f"{where}[load] scenario"
@@ -55,9 +59,18 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
     runfiles.check_new(out)
     runfiles.check_writable(out)
+    if app is not None:
+        app_import = cfg.resolve_app(app, what="--app")
+    else:
+        try:
+            app_import = cfg.resolve_app(load.app, what="[load] app", where=where)
+        except UsageError as exc:
+            if "cannot find module" not in str(exc):
+                raise
+            raise UsageError(f"{exc}; or name your app with --app module:attr") from exc
     config = cfg.RunConfig(
         app=load.app,
-        app_import=cfg.resolve_app(load.app, what="[load] app", where=where),
+        app_import=app_import,
         scenario=scenario,
         scenario_file=scenario_file,
         **_load_model(game),
@@ -67,6 +80,8 @@ def run_config(game: GameDay, *, out: Path | None) -> cfg.RunConfig:
         seed=load.seed,
         out=out,
         downstream_latency_ms=load.downstream_latency_ms,
+        # The probe's injector is on only for an exercise that injects.
+        injector=any(p.inject is not None for p in game.phases),
     )
     diskspace.check_room(config)
     return config
@@ -138,6 +153,9 @@ class Conductor:
     """Applies the phases at their times and shows the live view (see module docstring)."""
 
     def __init__(self, game: GameDay, *, console: Console | None = None) -> None:
+        # One client for every action, made now: a client's TLS set-up costs tenths of a
+        # second, which a phase's first action would otherwise pay late.
+        self.http = httpx.Client(timeout=ACTION_TIMEOUT_S)
         self.game = game
         self.console = console or _console()
         self.t0: float | None = None
@@ -170,6 +188,7 @@ class Conductor:
             self.live.stop()
             self.live = None
             self.console.print()
+        self.http.close()
         started = [p.name for p in self.game.phases if p not in self.pending]
         runfiles.log_event(run.dir, "gameday_end", phases_started=started)
 
@@ -202,10 +221,21 @@ class Conductor:
         actions: list[tuple[str, Callable[[], None]]] = []
         if phase.faults is not None:
             wanted = list(phase.faults)
-            actions.append((f"faults on: {wanted}", lambda: switch_faults(run, wanted)))
+            actions.append(
+                (f"faults on: {wanted}", lambda: switch_faults(run, wanted, client=self.http))
+            )
+        if phase.inject is not None:
+            tables = [i.to_user() for i in phase.inject]
+            said = "; ".join(i.describe() for i in phase.inject) or "cleared"
+            actions.append((f"inject: {said}", lambda: inject(run, tables, client=self.http)))
         if phase.downstream:
             change = dict(phase.downstream)
-            actions.append((f"downstream {change}", lambda: reconfigure_downstream(run, change)))
+            actions.append(
+                (
+                    f"downstream {change}",
+                    lambda: reconfigure_downstream(run, change, client=self.http),
+                )
+            )
         return actions
 
     def _refresh(self, run: Run, now: float) -> None:
@@ -249,7 +279,7 @@ def _retry_logger(run: Run, action: str) -> Callable[[str], None]:
     )
 
 
-def switch_faults(run: Run, enabled: list[str]) -> None:
+def switch_faults(run: Run, enabled: list[str], *, client: httpx.Client) -> None:
     """Switch exactly ``enabled`` on in the target, through its token-guarded admin endpoint."""
     admin = json.loads((run.dir / rundir.RUN_JSON).read_text(encoding="utf-8")).get("admin") or {}
     token = admin.get("token")
@@ -258,19 +288,34 @@ def switch_faults(run: Run, enabled: list[str]) -> None:
     url = run.urls["target"] + admin.get("path", ADMIN_DEFAULT_PATH)
     headers = {"Authorization": f"Bearer {token}"}
     _with_retries(
-        lambda: httpx.put(
+        lambda: client.put(
             url, json={"enabled": enabled}, headers=headers, timeout=ACTION_TIMEOUT_S
         ).raise_for_status(),
         on_retry=_retry_logger(run, f"faults on: {enabled}"),
     )
 
 
-def reconfigure_downstream(run: Run, change: dict[str, float]) -> None:
+def inject(run: Run, faults: list[dict[str, Any]], *, client: httpx.Client) -> None:
+    """Inject exactly ``faults`` into every worker, through the probe's token-guarded path."""
+    admin = json.loads((run.dir / rundir.RUN_JSON).read_text(encoding="utf-8")).get("admin") or {}
+    if not admin.get("token") or not admin.get("inject_path"):
+        raise ValueError("this run's probe has no injector: it cannot inject faults")
+    url = run.urls["target"] + admin["inject_path"]
+    headers = {"Authorization": f"Bearer {admin['token']}"}
+    _with_retries(
+        lambda: client.put(
+            url, json={"faults": faults}, headers=headers, timeout=ACTION_TIMEOUT_S
+        ).raise_for_status(),
+        on_retry=_retry_logger(run, f"inject: {faults}"),
+    )
+
+
+def reconfigure_downstream(run: Run, change: dict[str, float], *, client: httpx.Client) -> None:
     """Change the downstream's behaviour (``latency_ms``, ``error_rate``) keeping the rest."""
     url = run.urls["downstream"] + "/_config"
-    current = httpx.get(url, timeout=ACTION_TIMEOUT_S).raise_for_status().json()
+    current = client.get(url).raise_for_status().json()
     _with_retries(
-        lambda: httpx.put(
+        lambda: client.put(
             url, json={**current, **change}, timeout=ACTION_TIMEOUT_S
         ).raise_for_status(),
         on_retry=_retry_logger(run, f"downstream {change}"),

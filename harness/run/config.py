@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from lagscope.harness.run.openapi.options import mask
 
 from lagscope import defaults, scenarios, servers
 from lagscope.app_import import CHECK_WAIT_S, check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
+from lagscope.injection import Injection
 
 LoopKind = Literal["auto", "asyncio", "uvloop"]
 LOOPS: tuple[LoopKind, ...] = ("auto", "asyncio", "uvloop")
@@ -21,6 +24,7 @@ ServerKind = Literal["uvicorn", "gunicorn"]
 SERVERS: tuple[ServerKind, ...] = ("uvicorn", "gunicorn")
 
 BUILTIN_APPS = {"shop": servers.SHOP_APP}
+_PACKAGE = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _IMPORT_STRING = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -38,6 +42,7 @@ class RunConfig:
     loop: LoopKind = "auto"
     threadpool: int | None = None  # anyio's thread limiter tokens; None keeps its default (40)
     faults: tuple[str, ...] = ()
+    code: tuple[str, ...] = ()  # further packages of the user's code (--code), by import name
     stall_threshold_ms: float = defaults.STALL_THRESHOLD_MS
     interval_ms: float = defaults.PROBE_INTERVAL_MS
     probe: bool = True
@@ -46,6 +51,9 @@ class RunConfig:
     sample_interval_s: float = 1.0
     downstream_latency_ms: float = defaults.DOWNSTREAM_LATENCY_MS
     downstream_stock_latency_ms: float = defaults.DOWNSTREAM_STOCK_LATENCY_MS
+    relay_latency_ms: float = defaults.RELAY_LATENCY_MS  # shop's mail relay, per receipt
+    # The run conditions the faults set (flags not given): (fault, flag, value), in order.
+    conditions: tuple[tuple[str, str, str], ...] = ()
     memory_cap_mb: float = (
         defaults.MEMORY_CAP_MB
     )  # growing seeded faults stop at this RSS per worker
@@ -58,6 +66,16 @@ class RunConfig:
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
     startup_timeout_s: float = defaults.STARTUP_TIMEOUT_S  # for the target to serve
+    metrics: bool = False  # the probe answers Prometheus scrapes at defaults.METRICS_PATH
+    # The probe's fault injector: on for this run (switched with the run's token), and the
+    # faults injected from the start (--inject).
+    injector: bool = False
+    inject: tuple[Injection, ...] = ()
+    # The openapi scenario (lagscope.harness.run.openapi): methods sent, headers added to
+    # every request (run.json records them masked), weights by operation or path.
+    methods: tuple[str, ...] = defaults.OPENAPI_METHODS
+    headers: tuple[tuple[str, str], ...] = ()
+    weights: tuple[tuple[str, float], ...] = ()
 
     @property
     def open_model(self) -> bool:
@@ -72,19 +90,29 @@ class RunConfig:
         data["scenario_file"] = str(self.scenario_file)
         data["out"] = str(self.out)
         data["faults"] = list(self.faults)
+        data["code"] = list(self.code)
         data["slos"] = list(self.slos)
+        data["conditions"] = [
+            {"fault": fault, "flag": flag, "value": value} for fault, flag, value in self.conditions
+        ]
         data["rate"] = None if self.rate is None else str(self.rate)
+        data["inject"] = [i.describe() for i in self.inject]
+        data["methods"] = list(self.methods)
+        data["headers"] = [[name, mask(value)] for name, value in self.headers]
+        data["weights"] = dict(self.weights)
         return data
 
 
-def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
+def resolve_app(app: str, *, what: str = "--app", where: str = "", code: Sequence[str] = ()) -> str:
     """Return the import string for ``app`` (a built-in name or ``module:attr``).
 
     A user's app is imported in a child process to check that it names an ASGI app
-    (lagscope.app_import). Errors start with ``where`` (a file, for a game day) and name
-    the input as ``what``.
+    (lagscope.app_import), and that the ``code`` packages can be found next to it.
+    Errors start with ``where`` (a file, for a game day) and name the input as ``what``.
     """
     if app in BUILTIN_APPS:
+        if code:
+            check_app(BUILTIN_APPS[app], what=what, where=where, code=code)
         return BUILTIN_APPS[app]
     if not _IMPORT_STRING.match(app):
         names = ", ".join(sorted(BUILTIN_APPS))
@@ -92,7 +120,7 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
             f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
             "like 'package.module:app'"
         )
-    if not check_app(app, what=what, where=where):
+    if not check_app(app, what=what, where=where, code=code):
         module = app.partition(":")[0]
         print(
             f"lagscope: importing {module!r} takes over {CHECK_WAIT_S:g} s (loading a model?); "
@@ -101,6 +129,20 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "") -> str:
             flush=True,
         )
     return app
+
+
+def check_code(code: Sequence[str]) -> tuple[str, ...]:
+    """``code`` (``--code`` packages) without repeats, each an import name not lagscope's."""
+    for name in code:
+        if not _PACKAGE.match(name):
+            raise UsageError(
+                f"--code {name!r} is not a package's import name; give one like 'mycompany.shared'"
+            )
+        if name.split(".")[0] == "lagscope":
+            raise UsageError(
+                f"--code {name!r}: lagscope's own code is never the user's; name a package of yours"
+            )
+    return tuple(dict.fromkeys(code))
 
 
 def resolve_scenario(
@@ -133,6 +175,29 @@ def resolve_faults(faults: Sequence[str], *, app: str, what: str = "--fault") ->
             known = ", ".join(sorted(CATALOGUE))
             raise UsageError(f"{what} {fault!r} is not a fault of shop; choose from: {known}")
     return tuple(dict.fromkeys(faults))
+
+
+Condition = tuple[str, str, str]  # (fault, flag, value)
+
+
+def fault_conditions(
+    faults: Sequence[str], given: Mapping[str, str | None]
+) -> tuple[dict[str, str], tuple[Condition, ...]]:
+    """The values the faults' conditions give the flags ``given`` leaves out (``None``):
+    ``({flag: value}, ((fault, flag, value), ...))``.  An explicit flag wins; when two
+    faults set one flag, the first named wins."""
+    if not faults:
+        return {}, ()
+    from lagscope.target_apps.shop.faults import CATALOGUE
+
+    values: dict[str, str] = {}
+    applied: list[Condition] = []
+    for fault in faults:
+        for flag, value in CATALOGUE[fault].conditions:
+            if given.get(flag) is None and flag not in values:
+                values[flag] = value
+                applied.append((fault, flag, value))
+    return values, tuple(applied)
 
 
 def safe_name(text: str) -> str:

@@ -31,7 +31,7 @@ def open_model_options(config: RunConfig) -> PlanOptions:
 
 
 def start_load(
-    config: RunConfig, run_dir: Path, *, host: str, openapi_paths: list[str] | None = None
+    config: RunConfig, run_dir: Path, *, host: str, openapi_plan: Path | None = None
 ) -> Child:
     env = dict(os.environ)
     env.update({
@@ -42,8 +42,9 @@ def start_load(
     })  # fmt: skip
     if config.allow_remote_target:
         env[rundir.ENV_ALLOW_REMOTE] = "1"
-    if openapi_paths is not None:
-        env[rundir.ENV_OPENAPI_PATHS] = json.dumps(openapi_paths)
+    if openapi_plan is not None:
+        env[rundir.ENV_OPENAPI_PLAN] = str(openapi_plan.resolve())
+        env[rundir.ENV_OPENAPI_HEADERS] = json.dumps([list(pair) for pair in config.headers])
     if config.rate is not None:
         env[ENV_OPTIONS] = open_model_options(config).to_env()
         # One dispatcher per process; Locust's run-time leaves room for the plan to drain.

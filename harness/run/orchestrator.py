@@ -29,19 +29,23 @@ from lagscope.harness.run import diskspace
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.load import start_load
 from lagscope.harness.run.loadwatch import LoadWatch
+from lagscope.harness.run.openapi.options import masked_argv
+from lagscope.harness.run.openapi.plan import build_plan, refusal
+from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
 from lagscope.harness.run.target import (
     Progress,
     Startup,
-    openapi_get_paths,
+    save_scrape,
     start_downstream,
     start_target,
 )
 
-from lagscope import rundir, runfiles
+from lagscope import defaults, openapi_plan, rundir, runfiles
 from lagscope.errors import RunDirError, UsageError
+from lagscope.injection import encode_state
 
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
 LOAD_OVERRUN_S = 30.0  # Locust stops itself at --run-time; this is the harness's backstop
@@ -101,7 +105,9 @@ class Run:
         *,
         admin_token: str | None = None,
         progress: Progress | None = None,
+        on_ready: Callable[[dict[str, str]], None] | None = None,
     ) -> None:
+        self.on_ready = on_ready
         self.config = config
         self.admin_token = admin_token
         self.dir = run_dir
@@ -174,20 +180,38 @@ class Run:
         self.children["target"] = target
         self.urls["target"] = url
         self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
-        paths = None
-        if config.scenario == "openapi":
-            paths = openapi_get_paths(url, log=target.log_path)
-        if paths is not None:
-            self.log("openapi_paths", paths=paths)
-            if not paths:
-                raise UsageError(
-                    f"{config.app} has no GET operation without parameters in its OpenAPI "
-                    "schema; pass --scenario with a locustfile"
-                )
-        self.children["load"] = start_load(config, self.dir, host=url, openapi_paths=paths)
+        if config.metrics and config.probe:
+            self.urls["metrics"] = url + defaults.METRICS_PATH
+            self.log("metrics_ready", url=self.urls["metrics"])
+        if self.on_ready is not None:
+            self.on_ready(dict(self.urls))
+        plan = (
+            self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
+        )
+        self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
         self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+
+    def _openapi_plan(self, url: str, *, log: Path) -> Path:
+        """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
+        both into the run directory; UsageError when nothing can be sent."""
+        config = self.config
+        document = read_schema(url, headers=dict(config.headers), log=log)
+        runfiles.write_json(self.dir / rundir.OPENAPI_SCHEMA, document)
+        plan = build_plan(
+            document, methods=config.methods, weights=dict(config.weights), seed=config.seed
+        )
+        path = self.dir / rundir.OPENAPI_PLAN
+        openapi_plan.write_plan(path, plan)
+        runfiles.log_event(
+            self.dir, "openapi_plan", found=plan["found"], sent=len(plan["operations"]),
+            skipped=len(plan["skipped"]), generation_ms=plan["generation_ms"],
+        )  # fmt: skip
+        refused = refusal(plan, app=config.app)
+        if refused is not None:
+            raise UsageError(refused)
+        return path
 
     def _wait_for_load(self, until: float) -> None:
         load, target = self.children["load"], self.children["target"]
@@ -228,6 +252,15 @@ class Run:
             return True
         return False
 
+    def save_metrics(self) -> None:
+        """--metrics: keep the target's last scrape (metrics.prom) before it stops."""
+        url = self.urls.get("target")
+        if "metrics" not in self.urls or url is None or self.children["target"].exited():
+            return
+        error = save_scrape(url, self.dir)
+        if error is not None:
+            self.log("metrics_scrape_failed", error=error)
+
     def stop_all(self) -> None:
         for name in ("load", "target", "downstream"):
             child = self.children.get(name)
@@ -252,32 +285,42 @@ def run(
     conductor: Conductor | None = None,
     prepare: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
+    on_ready: Callable[[dict[str, str]], None] | None = None,
 ) -> Path:
     """Run the load test ``config`` describes; return the run directory (data merged).
 
     ``prepare`` writes extra files into the new run directory before anything starts;
-    ``conductor`` is ticked while the load runs (see Conductor); ``progress`` hears about
-    the wait for the servers to start.  RunDirError when the directory cannot be set up;
-    once the run has started, a failed write ends it with what it has (see the outcome).
+    ``conductor`` is ticked while the load runs (see Conductor); ``on_ready`` is told
+    where the servers answer (``target``, ``downstream``, ``metrics``) once they do;
+    ``progress`` hears about the wait for the servers to start.  RunDirError when the
+    directory cannot be set up; once the run has started, a failed write ends it with what
+    it has (see the outcome).
     """
     run_dir = runfiles.create(config.out)
     if prepare is not None:
         prepare(run_dir)
     admin_token = secrets.token_urlsafe(24)  # per run: game days switch faults with it
+    admin: dict[str, Any] = {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS}
+    if config.injector:
+        # Every worker's injector reads this before it serves: --inject is on from the start.
+        (run_dir / rundir.INJECT).write_bytes(encode_state(config.inject, switch_id="start"))
+        admin.update(inject_path=rundir.INJECT_PATH, inject_state_file=rundir.INJECT)
     runfiles.write_json(
         run_dir / rundir.RUN_JSON,
         {
             "config": config.to_json(),
-            "argv": sys.argv,
+            "argv": masked_argv(sys.argv),
             "started": time.time(),
             "host": host_facts(),
             "versions": versions(),
-            "admin": {"path": ADMIN_PATH, "token": admin_token, "state_file": rundir.FAULTS},
+            "admin": admin,
         },
     )
     runfiles.hold_reserve(run_dir, diskspace.report_bytes(config.duration_s))
     runfiles.log_event(run_dir, "run_start")
-    current = Run(config, run_dir, conductor, admin_token=admin_token, progress=progress)
+    current = Run(
+        config, run_dir, conductor, admin_token=admin_token, progress=progress, on_ready=on_ready
+    )
     sampler = ResourceSampler(
         run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s
     )
@@ -300,6 +343,7 @@ def run(
             runfiles.release_reserve(run_dir)  # room for the last writes, even on a full disk
             current.flush_events()
             _close(conductor, current)
+            current.save_metrics()
             current.stop_all()
             sampler.stop()
             _merge(current)

@@ -40,7 +40,15 @@ def free_port() -> int:
 class Child:
     """A process group started by the harness, logging to ``log_path``."""
 
-    def __init__(self, name: str, argv: list[str], *, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        log_path: Path,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.argv = argv
         self.log_path = log_path
@@ -50,6 +58,7 @@ class Child:
         self.popen = subprocess.Popen(
             argv,
             env=env,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -16,6 +16,7 @@ from lagscope.harness.run.processes import Child, free_port
 
 from lagscope import defaults, rundir, servers
 from lagscope.errors import TargetStartError
+from lagscope.metric_names import MULTIPROC_ENV
 
 LOOPBACK = "127.0.0.1"
 PORT_ATTEMPTS = 3  # a port taken between choosing it and binding it is retried on another
@@ -96,10 +97,12 @@ def start_target(
     env = _base_env(config, run_dir, deadline)
     env.update({
         rundir.ENV_APP: config.app_import,
+        rundir.ENV_CODE: ",".join(config.code),
         rundir.ENV_PROBE: "1" if config.probe else "0",
         rundir.ENV_INTERVAL_MS: str(config.interval_ms),
         rundir.ENV_STALL_THRESHOLD_MS: str(config.stall_threshold_ms),
         rundir.ENV_MEMORY_CAP_MB: f"{config.memory_cap_mb:g}",
+        rundir.ENV_RELAY_LATENCY_MS: f"{config.relay_latency_ms:g}",
         rundir.ENV_PROFILE: "1" if config.profile_s else "0",
         "SHOP_FAULTS": ",".join(config.faults),
     })  # fmt: skip
@@ -108,10 +111,19 @@ def start_target(
         # A switch goes through this file, so it reaches every worker, not just the one
         # that answers the PUT.
         env[rundir.ENV_FAULT_FILE] = str((run_dir / rundir.FAULTS).resolve())
+    if config.injector and admin_token:  # the probe's injector, on for this run only
+        env[rundir.ENV_INJECT_TOKEN] = admin_token
+        env[rundir.ENV_INJECT_FILE] = str((run_dir / rundir.INJECT).resolve())
     if downstream_url is not None:
         env["SHOP_DOWNSTREAM_URL"] = downstream_url
     if config.threadpool is not None:
         env[rundir.ENV_THREADPOOL] = str(config.threadpool)
+    if config.metrics and config.probe:
+        # Every worker writes its values here; each scrape merges them (multiprocess mode).
+        multiproc = run_dir / rundir.PROMETHEUS_MULTIPROC
+        multiproc.mkdir(exist_ok=True)
+        env[rundir.ENV_METRICS_PATH] = defaults.METRICS_PATH
+        env[MULTIPROC_ENV] = str(multiproc.resolve())
     log = run_dir / rundir.LOGS / rundir.TARGET_LOG
     workers = config.workers if config.probe else 0
     return _start_server(
@@ -249,39 +261,11 @@ def server_argv(config: RunConfig, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def openapi_get_paths(url: str, *, log: Path) -> list[str]:
-    """Paths of the app's GET operations that need no parameter, from /openapi.json.
-
-    Errors say what the app answered and where to look (``log``: the target's log),
-    never the HTTP library's text (which links to its documentation).
-    """
+def save_scrape(url: str, run_dir: Path) -> str | None:
+    """Scrape the target's metrics once into the run directory; the error, if it failed."""
     try:
-        schema = httpx.get(url + "/openapi.json", timeout=5.0).raise_for_status().json()
-    except httpx.HTTPStatusError as exc:
-        code = exc.response.status_code
-        advice = (
-            "there is no schema to take GET paths from; pass --scenario with a locustfile"
-            if code == 404
-            else f"its log says why: {log}"
-        )
-        raise TargetStartError(
-            f"the app answered HTTP {code} to GET /openapi.json; {advice}"
-        ) from exc
+        response = httpx.get(url + defaults.METRICS_PATH, timeout=5.0).raise_for_status()
     except httpx.HTTPError as exc:
-        raise TargetStartError(
-            f"GET /openapi.json failed ({type(exc).__name__}); the target's log: {log}"
-        ) from exc
-    except ValueError as exc:
-        raise TargetStartError(
-            "the app's /openapi.json is not JSON; pass --scenario with a locustfile"
-        ) from exc
-    paths = []
-    for path, item in sorted(schema.get("paths", {}).items()):
-        get = item.get("get")
-        if get is None or "{" in path:
-            continue
-        params = [*item.get("parameters", []), *get.get("parameters", [])]
-        if any(p.get("required") for p in params):
-            continue
-        paths.append(path)
-    return paths
+        return f"{type(exc).__name__}: {exc}"
+    (run_dir / rundir.METRICS_SCRAPE).write_text(response.text, encoding="utf-8")
+    return None

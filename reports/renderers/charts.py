@@ -23,6 +23,7 @@ XLABEL = "seconds since load start"
 # Colours that stay apart for readers with the commonest colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
 STALL_COLOUR = "#D55E00"
+GC_COLOUR = "#009E73"
 
 
 MIN_SPAN_S = 1.0
@@ -146,6 +147,11 @@ def chart_loop_lag(series: Series, xlim: tuple[float, float], *, top: str | None
                 arrowprops={"arrowstyle": "->", "color": "#333333"},
                 bbox={"boxstyle": "round", "fc": "#FFF5E6", "ec": STALL_COLOUR},
             )  # fmt: skip
+    pauses = series.gc
+    if not pauses.empty:
+        # Each pause of the collector as long as a stall: its start, its length as height.
+        ax.scatter(pauses["at"], pauses["duration_ms"], marker="D", s=16, color=GC_COLOUR,
+                   zorder=4, label=f"GC pauses ({len(pauses)})")  # fmt: skip
     ax.set_ylabel("loop lag (ms)")
     ax.set_title("Event-loop lag and stalls", loc="left")
     if not series.lag.empty:

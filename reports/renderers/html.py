@@ -9,12 +9,20 @@ import json
 from html import escape
 from typing import Any
 
+from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, coverage_rows
 from lagscope.reports.renderers.gameday import html_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text, failed_names
 from lagscope.reports.renderers.tables import HEADERS, loop_line, percentile_rows
-from lagscope.reports.summary_types import LoopSection, ProfileSection, SloSection, Summary
-from lagscope.reports.wording import change, plural
+from lagscope.reports.summary_types import (
+    CoverageSection,
+    LoopSection,
+    ProfileSection,
+    SloSection,
+    Summary,
+)
+from lagscope.reports.wording import change, conditions, plural
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;
@@ -136,7 +144,13 @@ def _blockers(loop: LoopSection) -> list[str]:
             f" — {plural(b['count'], 'stall')}, {b['total_ms']:,.0f} ms total, "
             f"worst {b['max_ms']:,.0f} ms "
             f"({escape(str(b['cause']))}, {escape(str(b['endpoint'] or 'no endpoint'))})</h3>"
-            f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
+            + (
+                f"<p>The collector paused the loop; the line that ran next, which the stack "
+                f'shows, is context: <code class="loc">{escape(b["context"])}</code></p>'
+                if b.get("context")
+                else ""
+            )
+            + f"<pre>{escape(chr(10).join(b['stack']))}</pre>"
         )
     return out
 
@@ -146,7 +160,8 @@ CAPTIONS = {
     "pink: the profiled window (its requests are left out of the table).",
     "throughput": "Requests sent per second and failed requests per second.",
     "loop-lag": "Worst heartbeat lag per half second per worker; ▼ every stall of the whole run "
-    "(height: duration; the figures above count the steady window only).",
+    "(height: duration; the figures above count the steady window only); ◆ every garbage "
+    "collection at least as long as the stall threshold (height: its pause).",
     "resources": "RSS, CPU and open file descriptors of every process.",
     "gauges": "The app's gauges, per worker (whatever the probe recorded).",
 }
@@ -179,6 +194,21 @@ def _latency(summary: Summary) -> list[str]:
     return out
 
 
+def _coverage(cov: CoverageSection | None) -> list[str]:
+    """Which operations the openapi scenario exercised, how they answered, which it skipped."""
+    if not cov:
+        return []
+    lines = coverage_lines(cov)
+    rows = [[escape(cell) for cell in row] for row in coverage_rows(cov)]
+    return [
+        '<section id="coverage"><h2>Coverage (openapi scenario)</h2>',
+        f"<p>{escape(lines[0])}</p>",
+        *(f'<p class="info">{escape(line.strip())}</p>' for line in lines[1:]),
+        _table(COVERAGE_HEADERS, rows, table_id="coverage-table"),
+        "</section>",
+    ]
+
+
 SECRET_KEYS = {"token"}  # run.json's admin token switched faults during the run
 
 
@@ -202,6 +232,8 @@ def render_html(
     run, window = summary["run"], summary["window"]
     css_class, sentence = verdict(summary)
     faults = ", ".join(run.get("faults") or []) or "none"
+    if run.get("conditions"):
+        faults += f" ({conditions(run['conditions'])})"
     body = [
         f"<h1>lagscope: {escape(str(run.get('app')))} / {escape(str(run.get('scenario')))}</h1>",
         f'<div class="facts">faults: {escape(faults)} · workers: {run.get("workers")} · loop: '
@@ -214,6 +246,7 @@ def render_html(
         *_slo(summary.get("slo")),
         *(html_section(summary["gameday"], gameday_svg) if gameday_svg else []),
         *_latency(summary),
+        *_coverage(coverage_of(summary)),
         "<h2>Charts</h2>",
     ]  # fmt: skip
     captions = CAPTIONS | (OPEN_MODEL_CAPTIONS if summary.get("open_model") else {})

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from lagscope.reports.renderers.coverage import HEADERS as COVERAGE_HEADERS
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of, coverage_rows
 from lagscope.reports.renderers.gameday import markdown_section
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import SLO_HEADERS, actual_text, culprit_text
-from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.renderers.tables import (
+    HEADERS,
+    injected_lines,
+    interruption_line,
+    loop_line,
+    percentile_rows,
+)
 from lagscope.reports.summary_types import Summary
-from lagscope.reports.wording import named
+from lagscope.reports.wording import conditions, named
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -19,6 +27,8 @@ def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
 def render_markdown(summary: Summary) -> str:
     run, window, loop = summary["run"], summary["window"], summary["loop"]
     faults = ", ".join(run.get("faults") or []) or "none"
+    if run.get("conditions"):
+        faults += f" ({conditions(run['conditions'])})"
     interrupted = interruption_line(run)
     out = [
         f"# lagscope run: {run.get('app')} / {run.get('scenario')}",
@@ -28,6 +38,8 @@ def render_markdown(summary: Summary) -> str:
         f"Outcome: {run.get('outcome')}. Window: {window['seconds']:.1f} s ({window['basis']}).",
         "",
         *([interrupted, ""] if interrupted else []),
+        *[f"Injected: {line}." for line in injected_lines(summary)],
+        *([""] if summary.get("injected") else []),
         "## Diagnosis",
         "",
     ]
@@ -67,6 +79,19 @@ def render_markdown(summary: Summary) -> str:
     out += [""] + [
         line if level == "info" else f"**Warning:** {line}" for level, line in sender_lines(summary)
     ]
+    cov = coverage_of(summary)
+    if cov:
+        head, *gaps = coverage_lines(cov)
+        out += [
+            "",
+            "## Coverage (openapi scenario)",
+            "",
+            head,
+            "",
+            *(f"- {g.strip()}" for g in gaps),
+        ]
+        out += [""] if gaps else []
+        out += _table(COVERAGE_HEADERS, [[f"`{r[0]}`", *r[1:]] for r in coverage_rows(cov)])
     out += ["", "## Event loop", "", loop_line(loop), ""]
     if loop["top_blockers"]:
         out += _table(

@@ -3,7 +3,14 @@ line, what an interruption means for the figures."""
 
 from __future__ import annotations
 
-from lagscope.reports.summary_types import PERCENTILE_KEYS, LoopSection, RequestsSection, RunSection
+from lagscope.reports.injected import describe
+from lagscope.reports.summary_types import (
+    PERCENTILE_KEYS,
+    LoopSection,
+    RequestsSection,
+    RunSection,
+    Summary,
+)
 from lagscope.reports.wording import plural
 
 HEADERS = ["endpoint", "count", "fail", "rps", "p50", "p90", "p95", "p99", "p99.9", "max"]
@@ -52,3 +59,9 @@ def interruption_line(run: RunSection) -> str | None:
         return "Interrupted before the load started: there is nothing to measure."
     of = f" of the {planned:g} s load" if planned else ""
     return f"Interrupted after {after:g} s{of}: the report covers what was collected until then."
+
+
+def injected_lines(summary: Summary) -> list[str]:
+    """One line per fault the probe's injector applied, times from the window's start."""
+    t0 = summary["window"]["start"]
+    return [describe(w, t0=t0) for w in summary.get("injected") or []]

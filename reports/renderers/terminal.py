@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from lagscope.reports.renderers.coverage import coverage_lines, coverage_of
 from lagscope.reports.renderers.gameday import print_gameday
 from lagscope.reports.renderers.open_model import latency_title, sender_lines, uncorrected_row
 from lagscope.reports.renderers.slo import check_line
-from lagscope.reports.renderers.tables import HEADERS, interruption_line, loop_line, percentile_rows
+from lagscope.reports.renderers.tables import (
+    HEADERS,
+    injected_lines,
+    interruption_line,
+    loop_line,
+    percentile_rows,
+)
 from lagscope.reports.summary_types import Summary
-from lagscope.reports.wording import named
+from lagscope.reports.wording import conditions, named
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -21,6 +28,8 @@ def print_summary(summary: Summary, *, console: Console | None = None) -> None:
     interrupted = interruption_line(summary["run"])
     if interrupted is not None:
         console.print(f"[yellow]{interrupted}[/yellow]", highlight=False)
+    if summary["run"].get("conditions"):
+        console.print(f"conditions: {conditions(summary['run']['conditions'])}", highlight=False)
     title = latency_title(summary)
     table = Table(title=title, title_justify="left")
     for i, header in enumerate(HEADERS):
@@ -34,7 +43,11 @@ def print_summary(summary: Summary, *, console: Console | None = None) -> None:
     for level, line in sender_lines(summary):
         console.print(line if level == "info" else f"[yellow]WARNING[/yellow] {line}",
                       highlight=False)  # fmt: skip
+    for line in coverage_lines(coverage_of(summary)):
+        console.print(line, highlight=False, soft_wrap=True)
     console.print(loop_line(summary["loop"]), highlight=False)
+    for line in injected_lines(summary):
+        console.print(f"[magenta]injected:[/magenta] {line}", highlight=False)
     if not summary["diagnosis"]:
         console.print("[green]No findings.[/green]")
     for finding in summary["diagnosis"]:

@@ -1,9 +1,10 @@
 """``slow_dependency``: an endpoint is slow while the process itself is idle and unblocked.
 
-When the loop is not blocked, no pool is exhausted, and one endpoint's median latency
-is long and far above the others', the time goes to waiting on something outside the
-process: a downstream API or a database.  The probe shows where the waiting tasks are
-suspended (the innermost user frame of their await chain).
+When the loop is not blocked (in stalls long enough to explain it), no pool is
+exhausted, and one endpoint's median latency is long and far above the others', the time
+goes to waiting on something outside the process: a downstream API or a database.  The
+probe shows where the waiting tasks are suspended (the innermost user frame of their
+await chain).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lagscope.reports.rules.common import (
 SLOW_P50_MS = 1000.0
 RATIO = 5.0  # times the median p50 of the other endpoints
 MIN_COUNT = 10
+STALL_SHARE_OF_P50 = 0.5  # stalls this long against the median can account for it
 REMEDY = (
     "Give every outbound call a timeout below your own latency objective (httpx: `timeout=`), "
     "and fail fast when the dependency degrades: a circuit breaker answering 503 with "
@@ -37,16 +39,22 @@ def _wait_site(fig: Figures, endpoint: str) -> str | None:
     return statistics.mode(sites) if sites else None
 
 
+def _loop_explains(fig: Figures, p50_ms: float) -> bool:
+    """The loop was blocked often, in stalls long enough to make up a median request of
+    ``p50_ms``: event_loop_blocking says so.  (On a busy machine a loop blocked 5% of the
+    time in stalls of 100 ms does not make a 3 s median.)"""
+    longest = float(fig.loop.get("lag_max_ms") or 0.0)
+    return loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE and longest >= STALL_SHARE_OF_P50 * p50_ms
+
+
 def slow_dependency(fig: Figures) -> list[Finding]:
-    if loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE:
-        return []  # the loop explains the latency: event_loop_blocking says so
     if any(exhausted(w.get("db", {})) or exhausted(w.get("threads", {})) for _, w in workers(fig)):
         return []  # a pool explains it
     eps = endpoints(fig)
     findings: list[Finding] = []
     for name, e in sorted(eps.items()):
         p50 = e.get("p50_ms") or 0.0
-        if e.get("count", 0) < MIN_COUNT or p50 < SLOW_P50_MS:
+        if e.get("count", 0) < MIN_COUNT or p50 < SLOW_P50_MS or _loop_explains(fig, p50):
             continue
         others = [p for k, o in eps.items() if k != name and (p := o.get("p50_ms")) is not None]
         base = statistics.median(others) if others else None

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from lagscope.reports.findings import Figures, Finding
-from lagscope.reports.rules.common import exhausted, where, workers, worst_endpoint
+from lagscope.reports.rules.common import (
+    LOOP_BLOCKED_SHARE,
+    exhausted,
+    loop_blocked_share,
+    where,
+    workers,
+    worst_endpoint,
+)
 
 REMEDY = (
     "Close every session on every path: make the session dependency `yield` inside "
@@ -15,15 +22,24 @@ REMEDY = (
 
 def connection_pool_exhaustion(fig: Figures) -> list[Finding]:
     findings: list[Finding] = []
+    failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
+    loop_blocked = loop_blocked_share(fig) >= LOOP_BLOCKED_SHARE
     for pid, w in workers(fig):
         db = w.get("db", {})
         if not exhausted(db):
             continue
         never_back = db.get("busy_min_after_saturation") == db["capacity"]
+        if loop_blocked and not failures and not db.get("held_site"):
+            # Requests that hold a connection cannot finish while the loop is blocked, so
+            # the pool fills behind the stalls: event_loop_blocking names the cause, and a
+            # larger pool would not help.  A leak shows as sessions still open 2 s after
+            # they opened (held_site), or as requests failing for want of a connection;
+            # "never back" alone is no proof here: the sampler runs on the same loop, so
+            # it only looks between stalls, when the pool is at its fullest.
+            continue
         # Where the sessions that hold connections were opened names a leak; where
         # requests wait for a connection is only where it hurts.
         held_site = db.get("held_site") if never_back else None
-        failures = int(fig.requests.get("aggregate", {}).get("failures", 0))
         endpoint = worst_endpoint(fig)
         leak = (
             " Once full, the pool never had a connection back: they are leaked, not just busy"

@@ -1,9 +1,26 @@
-"""``threadpool_saturation``: every thread of anyio's default limiter busy, callers queued."""
+"""``threadpool_saturation``: every thread of anyio's default limiter busy, callers queued.
+
+Found when the pool was full with callers waiting in most samples, or when its queue grew
+steadily through the window (``reports.trend``): more calls arrive than its threads
+finish, whatever the share of samples so far.
+"""
 
 from __future__ import annotations
 
 from lagscope.reports.findings import Figures, Finding
-from lagscope.reports.rules.common import endpoints, exhausted, ms, where, workers
+from lagscope.reports.rules.common import (
+    endpoints,
+    exhausted,
+    grows,
+    ms,
+    rps,
+    trend_words,
+    where,
+    workers,
+)
+
+QUEUE_PER_REQUEST = 0.001  # callers added to the queue per request served
+QUEUE_MIN_RISE = 5.0
 
 REMEDY = (
     "Replace blocking calls in `def` endpoints and dependencies with async clients awaited in "
@@ -19,9 +36,13 @@ def _slowest(fig: Figures) -> str | None:
 
 def threadpool_saturation(fig: Figures) -> list[Finding]:
     findings: list[Finding] = []
+    load = rps(fig)
     for pid, w in workers(fig):
         threads = w.get("threads", {})
-        if not exhausted(threads):
+        growth = w.get("growth")
+        queue = growth["threads_waiting"] if growth else None
+        growing = grows(queue, per_request=QUEUE_PER_REQUEST, rps=load, min_rise=QUEUE_MIN_RISE)
+        if not threads.get("capacity") or not (exhausted(threads) or growing):
             continue
         endpoint = _slowest(fig)
         slowest = endpoints(fig).get(endpoint or "")
@@ -46,6 +67,11 @@ def threadpool_saturation(fig: Figures) -> list[Finding]:
                         if threads.get("wait_site")
                         else ""
                     )  # fmt: skip
+                    + (
+                        f"; the queue grew steadily, {trend_words(queue)}"
+                        if queue and growing
+                        else ""
+                    )
                     + "."
                 ),
                 "location": where(threads.get("wait_site"), endpoint),

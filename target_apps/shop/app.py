@@ -19,13 +19,15 @@ import httpx
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from lagscope.target_apps.shop import admin, fault_switch, faults
-from lagscope.target_apps.shop.catalogue import Product
+from lagscope.target_apps.shop.catalogue import SEED_PRODUCTS, Product
 from lagscope.target_apps.shop.db import Database, OrderRow, ProductRow, create_schema, make_engine
 from lagscope.target_apps.shop.faults import (
     blocking_io,
     connection_leak,
     cpu_bound,
+    gc_pressure,
     log_flood,
+    schema_drift,
     slow_downstream,
     threadpool_starvation,
     unbounded_tasks,
@@ -53,11 +55,6 @@ class Order(BaseModel):
     charge_id: str
 
 
-class Login(BaseModel):
-    username: str
-    password: str
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine()
@@ -76,6 +73,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ):
             app.state.downstream = client
             await _warm_up(app.state.db, client)
+            if faults.is_on("gc_pressure"):
+                gc_pressure.warm(SEED_PRODUCTS[:20])
             yield
     finally:
         app.state.outbox.stop()
@@ -152,6 +151,10 @@ async def list_products(request: Request, session: Session, limit: int = 20) -> 
         logs.products_broken({"limit": limit}, payload)
     else:
         logs.products_fixed({"limit": limit}, payload)
+    if faults.is_on("gc_pressure"):
+        gc_pressure.products_broken(payload)
+    else:
+        gc_pressure.products_fixed(payload)
     return products
 
 
@@ -171,8 +174,11 @@ async def get_stock(request: Request, product_id: int) -> dict[str, Any]:
 
 
 @app.post("/login")
-async def login(request: Request, body: Login) -> dict[str, str]:
-    stored = request.app.state.passwords.get(body.username)
+async def login(request: Request, body: schema_drift.Login) -> dict[str, str]:
+    name = body.email  # the fixed model accepts `email` and the old `username`
+    if faults.is_on("schema_drift"):
+        name = schema_drift.login_broken(await request.json()).email
+    stored = request.app.state.passwords.get(name)
     verify = cpu_bound.verify_broken if faults.is_on("cpu_bound") else cpu_bound.verify_fixed
     if stored is None or not await verify(body.password, stored):
         raise HTTPException(status_code=401, detail="wrong user name or password")

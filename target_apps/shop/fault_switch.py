@@ -34,7 +34,8 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 from lagscope.target_apps.shop import faults
-from lagscope.target_apps.shop.faults import connection_leak
+from lagscope.target_apps.shop.catalogue import SEED_PRODUCTS
+from lagscope.target_apps.shop.faults import connection_leak, gc_pressure
 
 from lagscope import rundir
 
@@ -121,7 +122,12 @@ def refresh() -> bool:
 
 
 async def settle() -> None:
-    """The side effect of a switch: with ``connection_leak`` off, close what it leaked."""
+    """The side effects of a switch: with ``connection_leak`` off, close what it leaked;
+    ``gc_pressure`` on warms its cache (one pause of the loop), off lets it go."""
+    if faults.is_on("gc_pressure"):
+        gc_pressure.warm(SEED_PRODUCTS[:20])
+    else:
+        gc_pressure.drop()
     if not faults.is_on("connection_leak"):
         await connection_leak.release_leaked()
 

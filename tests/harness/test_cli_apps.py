@@ -22,6 +22,22 @@ def test_apps_lists_shop_and_every_fault_with_its_description(
         )
 
 
+def test_apps_and_gameday_list_lists_every_built_in_game_day_by_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lagscope.scenarios import gamedays
+
+    assert main(["gameday", "--list"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["apps"]) == 0
+    apps = capsys.readouterr().out
+    assert set(gamedays()) == {"blocking_deploy", "connection_leak", "slow_dependency"}
+    for name in gamedays():
+        line = next(line for line in listed.splitlines() if line.split()[:1] == [name])
+        assert line in apps
+    assert "90s  Event-loop blocking after a deploy" in listed
+
+
 def test_catalogue_has_a_module_per_fault_with_broken_and_fixed_code() -> None:
     import importlib
     import inspect

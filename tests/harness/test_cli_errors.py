@@ -34,11 +34,28 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         (["run", "--stall-threshold", "abc"], "a bare number counts as milliseconds"),
         (["run", "--memory-cap", "-1GB"], "--memory-cap: '-1GB' must be greater than zero"),
         (["run", "--fault", "gremlins"], "not a fault of shop; choose from: blocking_io"),
+        (
+            ["run", "--inject", "loop_block block=1s"],
+            "--inject 'loop_block block=1s': loop_block needs every",
+        ),
+        (
+            ["run", "--inject", "dependency_latency host=a latency=9x"],
+            "--inject 'dependency_latency host=a latency=9x': latency: '9x' is not a duration",
+        ),
+        (["run", "--injector", "--no-probe"], "--inject and --injector work through the probe"),
         (["run", "--users", "0"], "--users must be greater than zero"),
         (["run", "--loop", "trio"], "invalid choice: 'trio'"),
         (["run", "--scenario", "nope"], "neither a built-in scenario"),
         (["run", "--stall-threshold", "fast"], "--stall-threshold"),
         (["run", "--app", "json:loads", "--fault", "blocking_io"], "applies to the built-in app"),
+        (["run", "--code", "my-lib"], "--code 'my-lib' is not a package's import name"),
+        (["run", "--code", "lagscope.harness"], "lagscope's own code is never the user's"),
+        (["run", "--code", "no_such_package_xyz"],
+         "--code 'no_such_package_xyz': cannot find package 'no_such_package_xyz'"),
+        (["gameday", "blocking_deploi"],
+         "game day 'blocking_deploi' is neither a game-day file nor a built-in exercise "
+         "(blocking_deploy, connection_leak, slow_dependency)"),
+        (["gameday"], "name a game day: lagscope gameday NAME|FILE"),
         (["report", "/nonexistent/run"], "not a lagscope run directory"),
         (["run", "--out", "/proc/forbidden"], "/proc does not take new files or directories"),
         (["run", "--out", "/etc/hostname/run"], "/etc/hostname is a file, not a directory"),
@@ -46,7 +63,7 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         (["run", "--startup-timeout", "0s"], "--startup-timeout: '0s' must be greater than"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
-)
+)  # fmt: skip
 def test_bad_input_is_one_line_exit_2(args: list[str], says: str) -> None:
     result = lagscope(*args)
     assert result.returncode == 2
@@ -178,7 +195,7 @@ def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: P
     error = result.stderr.splitlines()[-1]
     assert error == (
         "lagscope: error: the app answered HTTP 404 to GET /openapi.json; there is no schema to "
-        "take GET paths from; pass --scenario with a locustfile"
+        "take operations from; pass --scenario with a locustfile"
     )
 
 

@@ -48,7 +48,10 @@ def test_help_states_the_default_of_every_option_that_has_one(command: str) -> N
 def test_run_help_states_the_defaults_the_load_model_fills_in() -> None:
     actions = {a.option_strings[0]: a for a in subparser("run")._actions if a.option_strings}
     for flag, default in [("--users", "20"), ("--spawn-rate", "20"), ("--max-users", "1000"),
-                          ("--arrivals", "constant"), ("--threadpool", "anyio's 40")]:  # fmt: skip
+                          ("--arrivals", "constant"),
+                          ("--threadpool", "anyio's 40, unless a --fault sets it"),
+                          ("--downstream-latency", "50ms, unless a --fault sets it"),
+                          ("--relay-latency", "50ms, unless a --fault sets it")]:  # fmt: skip
         assert f"default: {default})" in help_of(actions[flag]), flag
 
 
@@ -59,8 +62,9 @@ def test_run_help_says_what_a_bare_number_means() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_apps_reproduce_commands_are_short_runs_quoted_by_the_readme(name: str) -> None:
+def test_apps_reproduce_commands_are_the_fault_flag_alone_quoted_by_the_readme(name: str) -> None:
     command = reproduce_command(CATALOGUE[name])
-    assert command.startswith(f"lagscope run --app shop --fault {name} ")
-    assert command.endswith(" --duration 10s")
+    assert (
+        command == f"lagscope run --app shop --fault {name} --duration 12s"
+    )  # conditions: its own
     assert f"$ {command}\n" in README.read_text(encoding="utf-8")

@@ -67,6 +67,18 @@ def requests(*, n: int = 1500, latency_ms: float = 5.0) -> pd.DataFrame:
     return frame
 
 
+def collections(rows: list[tuple[float, int, float]] | None = None) -> pd.DataFrame:
+    """gc.csv rows of worker 4242: (seconds into the window, generation, duration ms); by
+    default a healthy worker's: a 1 ms young collection every 50 ms."""
+    if rows is None:
+        rows = [(at, 0, 1.0) for at in np.arange(0.0, SECONDS, 0.05)]
+    return pd.DataFrame(
+        {"pid": 4242, "t": [T0 + at for at, _, _ in rows],
+         "generation": [gen for _, gen, _ in rows], "duration_ms": [ms for _, _, ms in rows],
+         "cpu_ms": [ms for _, _, ms in rows], "collected": 10, "uncollectable": 0, "on_loop": 1}
+    )  # fmt: skip
+
+
 def stalls(rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows or [], columns=STALL_COLUMNS)
 
@@ -76,6 +88,8 @@ def run_data(
     gauge_frame: pd.DataFrame | None = None,
     request_frame: pd.DataFrame | None = None,
     stall_frame: pd.DataFrame | None = None,
+    gc_frame: pd.DataFrame | None = None,
+    error_body_frame: pd.DataFrame | None = None,
     memory_cap_mb: float = 512.0,
 ) -> RunData:
     events = pd.DataFrame(
@@ -102,4 +116,6 @@ def run_data(
         resources=pd.DataFrame(columns=["t", "role", "pid", "rss_mb", "cpu_pct", "threads", "fds"]),
         workers=[{"pid": 4242, "loop": "asyncio"}],
         gauges=gauges() if gauge_frame is None else gauge_frame,
+        gc=collections() if gc_frame is None else gc_frame,
+        **({} if error_body_frame is None else {"error_bodies": error_body_frame}),
     )

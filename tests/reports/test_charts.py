@@ -60,3 +60,11 @@ def test_the_time_axis_is_at_least_a_second_wide() -> None:
     low, high = x_limits(one)
     assert high - low >= 1.0
     run_charts(one, top_blocker=None)  # and draws without a warning (warnings are errors)
+
+
+def test_gc_pauses_as_long_as_a_stall_are_marked_on_the_loop_lag_chart() -> None:
+    collections = frames.collections([(2.0, 2, 45.0), (5.0, 2, 60.0), (6.0, 0, 1.0)])
+    series = run_series(frames.run_data(gc_frame=collections))
+    assert series.gc["duration_ms"].tolist() == [45.0, 60.0]  # the young 1 ms one is not
+    legend = run_charts(series, top_blocker=None)["loop-lag"].axes[0].get_legend()
+    assert "GC pauses (2)" in [t.get_text() for t in legend.get_texts()]

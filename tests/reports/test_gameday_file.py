@@ -118,3 +118,41 @@ def test_an_slo_may_name_the_endpoints_it_covers() -> None:
     assert objective.threshold_ms == 100.0
     with pytest.raises(UsageError, match=r"\[slo\] latency: unknown key 'only'"):
         parse_gameday(text.replace("endpoints =", "only ="), source="tiny.toml")
+
+
+LOOP_BLOCK = 'inject = [{ kind = "loop_block", block = "100ms", every = "1s" }]'
+INJECTING = MINIMAL.replace('faults = ["blocking_io"]', LOOP_BLOCK).replace(
+    "faults = []", "clear = true"
+)
+
+
+def test_phases_inject_into_any_app_and_clear() -> None:
+    game = parse_gameday(INJECTING.replace("rate = 20", 'app = "mine.main:app"\nrate = 20'),
+                         source="g.toml")  # fmt: skip
+    inject, fix = game.phases[1], game.phases[2]
+    assert [i.describe() for i in inject.inject or ()] == ["loop_block block=100ms every=1s"]
+    assert inject.describe() == ["inject: loop_block block=100ms every=1s"]
+    assert fix.inject == ()
+    assert fix.describe() == ["injections cleared"]
+    assert game.phases[0].inject is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (('block = "100ms"', 'block = "100x"'),
+         "g.toml: [[phase]] inject: inject #1: block: '100x' is not a duration"),
+        (('kind = "loop_block"', 'kind = "loop_blok"'),
+         "g.toml: [[phase]] inject: inject #1: kind 'loop_blok' is unknown"),
+        (("clear = true", "clear = true\ninject = []"),
+         "g.toml: [[phase]] fix: clear = true and inject together"),
+        (("clear = true", 'clear = "yes"'), "g.toml: [[phase]] fix: clear must be a bool"),
+    ],
+)  # fmt: skip
+def test_a_bad_injection_names_the_file_the_phase_and_the_key(
+    edit: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_gameday(INJECTING.replace(*edit), source="g.toml")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)

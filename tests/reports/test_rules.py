@@ -12,6 +12,13 @@ from lagscope.reports.summary import summarize
 from tests.reports import frames
 
 N = len(frames.gauges())
+# A stall of the loop in the user's code, as the watchdog records it.
+CPU_STALL = {"pid": 4242, "duration_ms": 60.0, "lag_ms": 55.0, "samples": 20, "cpu_share": 0.95,
+             "cause": "cpu", "location": "app/auth.py:14", "function": "hash_password",
+             "in_user_code": True, "endpoint": "POST /login",
+             "stacks": [{"count": 20, "location": "app/auth.py:14", "function": "hash_password",
+                         "endpoint": "POST /login", "in_user_code": True,
+                         "frames": [["app/auth.py", 14, "hash_password", True]]}]}  # fmt: skip
 
 
 def kinds(summary: dict[str, Any]) -> list[str]:
@@ -60,6 +67,32 @@ def test_a_briefly_full_pool_is_not_exhaustion() -> None:
     busy = np.where(np.arange(N) < N // 5, 10, 2)  # full for the first fifth only
     data = frames.run_data(gauge_frame=frames.gauges(db_checked_out=busy, db_waiting=busy // 10))
     assert "connection_pool_exhaustion" not in kinds(summarize(data))
+
+
+@pytest.mark.parametrize("busy", [np.where(np.arange(N) % 3 == 0, 4, 10), np.full(N, 10)],
+                         ids=["comes back", "full whenever sampled"])  # fmt: skip
+def test_a_pool_that_fills_behind_a_blocked_loop_is_left_to_event_loop_blocking(
+    busy: np.ndarray[Any, Any],
+) -> None:
+    # Requests holding connections wait for the loop; once it runs, they give them back.
+    # The sampler runs on that loop too: between stalls it may find the pool always full.
+    rows = [{**CPU_STALL, "start": frames.T0 + 0.5 * i, "duration_ms": 120.0} for i in range(40)]
+    gauge_frame = frames.gauges(db_checked_out=busy, db_waiting=5)
+    data = frames.run_data(gauge_frame=gauge_frame, stall_frame=frames.stalls(rows))
+    assert kinds(summarize(data)) == ["event_loop_blocking"]
+    # The same pool with the loop free is exhaustion.
+    pool_only = summarize(frames.run_data(gauge_frame=gauge_frame))
+    assert kinds(pool_only) == ["connection_pool_exhaustion"]
+
+
+def test_a_leak_behind_a_blocked_loop_is_still_a_leak() -> None:
+    # Sessions still open 2 s after they opened: not requests waiting for the loop.
+    rows = [{**CPU_STALL, "start": frames.T0 + 0.5 * i, "duration_ms": 120.0} for i in range(40)]
+    gauge_frame = frames.gauges(db_checked_out=10, db_waiting=5, db_held_count=10,
+                                db_held_top="app/db.py:7 (get_session)")  # fmt: skip
+    data = frames.run_data(gauge_frame=gauge_frame, stall_frame=frames.stalls(rows))
+    leak = only(summarize(data), "connection_pool_exhaustion")
+    assert leak["location"] == "app/db.py:7 (get_session)"
 
 
 def test_steadily_growing_tasks_are_unbounded_background_tasks() -> None:
@@ -142,8 +175,10 @@ def test_500s_are_server_errors_with_a_hint_at_leaked_tracebacks() -> None:
 
 
 @pytest.mark.parametrize("status", [422, 404])
-def test_client_errors_are_no_finding(status: int) -> None:
-    assert kinds(summarize(frames.run_data(request_frame=with_status(status, 0.1)))) == []
+def test_client_errors_are_not_server_errors(status: int) -> None:
+    # a tenth of all requests, a third of POST /orders': client_errors says so (test_client_errors)
+    found = kinds(summarize(frames.run_data(request_frame=with_status(status, 0.1))))
+    assert found == ["client_errors"]
 
 
 def test_503s_are_load_shedding_not_server_errors() -> None:
@@ -162,13 +197,7 @@ def test_a_few_503s_are_no_finding() -> None:
 
 
 def test_cpu_bound_stalls_give_event_loop_blocking_with_cause_cpu() -> None:
-    stall = {"pid": 4242, "duration_ms": 60.0, "lag_ms": 55.0, "samples": 20, "cpu_share": 0.95,
-             "cause": "cpu", "location": "app/auth.py:14", "function": "hash_password",
-             "in_user_code": True, "endpoint": "POST /login",
-             "stacks": [{"count": 20, "location": "app/auth.py:14", "function": "hash_password",
-                         "endpoint": "POST /login", "in_user_code": True,
-                         "frames": [["app/auth.py", 14, "hash_password", True]]}]}  # fmt: skip
-    rows = [{**stall, "start": frames.T0 + 0.5 * i} for i in range(10)]
+    rows = [{**CPU_STALL, "start": frames.T0 + 0.5 * i} for i in range(10)]
     finding = only(
         summarize(frames.run_data(stall_frame=frames.stalls(rows))), "event_loop_blocking"
     )

@@ -19,7 +19,11 @@ class Fault:
     name: str
     summary: str  # one line: what the broken code does
     finding: str  # the diagnosis kind that recognises it
-    reproduce: str = ""  # the flags after `lagscope run --app shop --fault NAME`
+    # The run conditions the failure needs, as `lagscope run` flags and values: with the
+    # fault on, each applies unless the flag is given (explicit flags win), and the run
+    # says so.  The default mix and users do the rest.
+    conditions: tuple[tuple[str, str], ...] = ()
+    why: str = ""  # what the conditions stand for, in a few words
 
 
 CATALOGUE: dict[str, Fault] = {
@@ -44,19 +48,22 @@ CATALOGUE: dict[str, Fault] = {
             "unbounded_tasks",
             "POST /orders fires one asyncio task per order to e-mail a receipt, with no bound",
             "unbounded_background_tasks",
-            "--scenario orders",
+            (("--relay-latency", "250ms"),),
+            "the mail relay slows down: orders arrive faster than it delivers receipts",
         ),
         Fault(
             "threadpool_starvation",
             "GET /products/{id}/stock calls the warehouse with a blocking client in the threadpool",
             "threadpool_saturation",
-            "--scenario stock --users 60 --spawn-rate 30 --downstream-stock-latency 500ms",
+            (("--downstream-stock-latency", "800ms"), ("--threadpool", "3")),
+            "the warehouse slows down, in a small container (3 threads): the users fill them",
         ),
         Fault(
             "slow_downstream",
             "POST /orders calls the payments API without a timeout while it degrades",
             "slow_dependency",
-            "--downstream-latency 3s",
+            (("--downstream-latency", "3s"),),
+            "the payments API degrades to 3 s an answer",
         ),
         Fault(
             "log_flood",
@@ -68,12 +75,27 @@ CATALOGUE: dict[str, Fault] = {
             "POST /orders lets a rejected coupon escape as a bare 500 that leaks the traceback",
             "server_errors",
         ),
+        Fault(
+            "gc_pressure",
+            "GET /products caches rendered pages as object graphs with back-references",
+            "gc_pauses",
+        ),
+        Fault(
+            "schema_drift",
+            "POST /login renamed username to email; the scenario's old clients still send username",
+            "client_errors",
+        ),
     ]
 }
 
 enabled: set[str] = {
     name.strip() for name in os.environ.get("SHOP_FAULTS", "").split(",") if name.strip()
 }
+
+
+def condition_flags(fault: Fault) -> str:
+    """The fault's conditions as flags: ``--downstream-latency 3s``."""
+    return " ".join(f"{flag} {value}" for flag, value in fault.conditions)
 
 
 def is_on(name: str) -> bool:

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from lagscope.target_apps.shop.faults.cap import CAP
 
+from lagscope import defaults, rundir
+
 RELAY_CONNECTIONS = 2
-RELAY_SEND_S = 0.05  # per receipt: the relay delivers RELAY_CONNECTIONS / RELAY_SEND_S a second
+# Per receipt (--relay-latency): the relay delivers RELAY_CONNECTIONS / RELAY_SEND_S a second;
+# at the default 50 ms that is 40, more than the default mix orders.
+RELAY_SEND_S = (
+    float(os.environ.get(rundir.ENV_RELAY_LATENCY_MS) or defaults.RELAY_LATENCY_MS) / 1000
+)
 RECEIPT_BYTES = 256 * 1024  # a rendered receipt (HTML with inline images)
 QUEUE_SIZE = 64
 log = logging.getLogger("shop.receipts")

@@ -6,14 +6,16 @@ import asyncio
 import csv
 import gc
 import io
+import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 from lagscope.harness.probe import hooks
 from lagscope.harness.probe.frames import FrameFilter
-from lagscope.harness.probe.gauges import COLUMNS, GaugeSampler, thread_limiter
+from lagscope.harness.probe.gauges import COLUMNS, GaugeSampler, sample, thread_limiter
 from lagscope.harness.probe.tasks import wait_sites
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker, create_async_engine
@@ -147,3 +149,24 @@ def test_sampler_writes_every_column_to_gauges_csv(tmp_path: Path) -> None:
     assert list(rows[0]) == COLUMNS
     assert len(rows) >= 3
     assert all(int(row["threads_total"]) == 40 and float(row["rss_mb"]) > 10 for row in rows)
+
+
+def test_a_sample_counts_the_tasks_at_each_of_the_top_wait_sites() -> None:
+    line = next(
+        n for n, src in enumerate(HERE.read_text().splitlines(), 1) if src.endswith("# WAIT_LINE")
+    )
+    frame_filter = FrameFilter.for_root(ROOT)
+
+    async def main() -> list[Any]:
+        event = asyncio.Event()
+        tasks = [asyncio.create_task(parked(event)) for _ in range(7)]
+        await asyncio.sleep(0)
+        row = sample(frame_filter)
+        event.set()
+        await asyncio.gather(*tasks)
+        return row
+
+    row = dict(zip(COLUMNS, asyncio.run(main()), strict=True))
+    site = f"{frame_filter.relative(str(HERE))}:{line} (parked)"
+    assert json.loads(row["tasks_wait_sites"])[site] == 7  # and the running main() at its line
+    assert row["tasks_wait_top"] == site

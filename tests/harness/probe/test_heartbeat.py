@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from lagscope.harness.probe.heartbeat import RECENT, Heartbeat
 
 
@@ -47,3 +49,22 @@ def test_only_recent_beats_are_kept() -> None:
         beat.beat(clock.now)
     assert beat.lag_of(1) is None
     assert beat.lag_of(RECENT + 5) == 0.0
+
+
+def test_a_block_before_the_beating_task_first_runs_is_a_late_first_beat() -> None:
+    # A test's coroutine can block before it ever yields to the loop: the first beat is
+    # due an interval after start(), however late the beating task gets to run.
+    clock = Clock()
+    beat = Heartbeat(interval_s=0.010, clock=clock, wall=clock)
+
+    async def main() -> None:
+        beat.start()
+        clock.now += 0.060  # 60 ms of blocking before the first await
+        for _ in range(100):  # the beat is overdue: it comes in the next iterations
+            await asyncio.sleep(0)
+            if beat.beats:
+                break
+        beat.stop()
+
+    asyncio.run(main())
+    assert round(beat.lag_of(1) or 0.0, 3) == 0.050

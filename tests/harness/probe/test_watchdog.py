@@ -175,3 +175,77 @@ def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
     top = stall["stacks"][0]["frames"]
     assert top[-1][2] == "sleep" or top[-1][2] == "block_for"
     assert any(frame[2] == "block_for" and frame[3] for frame in top)  # user frame flagged
+
+
+def test_stopping_in_the_middle_of_a_stall_returns_at_once(tmp_path: Path) -> None:
+    # The server stops the probe from its loop thread: if that happens while a beat is
+    # overdue, no beat can end the stall until stop() returns.  The watchdog must not wait
+    # for one (nor spin on it and outlive stop()).
+    async def main() -> tuple[float, bool]:
+        heartbeat = Heartbeat(interval_s=0.010)
+        heartbeat.start()
+        watchdog = Watchdog(
+            heartbeat,
+            Recorder(tmp_path, pid=1),
+            loop_thread_id=threading.get_ident(),
+            threshold_s=0.020,
+            sample_s=0.002,
+            frame_filter=FrameFilter.for_root(ROOT),
+            endpoints=dict,
+        )
+        watchdog.start()
+        await asyncio.sleep(0.03)
+        block_for(0.06)  # the beat is now 50 ms overdue, and stays so until we return
+        started = time.perf_counter()
+        watchdog.stop()
+        took = time.perf_counter() - started
+        heartbeat.stop()
+        return took, watchdog.is_alive()
+
+    took, alive = asyncio.run(main())
+    assert not alive
+    assert took < 0.5, took  # join()'s timeout is 2 s
+
+
+class ScriptedTimes(Watchdog):
+    """A watchdog whose loop thread's (CPU s, waited-for-a-CPU s) readings are scripted, one
+    per 2 ms sampling interval; the loop comes back after the last one."""
+
+    def __init__(self, times: list[tuple[float, float]], clock: list[float], **kwargs: Any):
+        super().__init__(clock=lambda: clock[0], **kwargs)
+        self.script, self.now = list(times), clock
+
+    def _thread_times(self) -> tuple[float, float] | None:
+        reading = self.script.pop(0)
+        if not self.script:  # the loop is back: it beats
+            self.heartbeat.beat(0.010)
+        self.now[0] += 0.002  # the next reading is one sampling interval later
+        return reading
+
+
+def test_a_stack_is_charged_the_cpu_wait_the_kernel_credits_in_one_lump(tmp_path: Path) -> None:
+    # A CPU-bound call on a machine busy elsewhere: the loop thread waits 20 ms for a CPU,
+    # then computes.  The kernel credits the 20 ms of waiting when the thread gets the CPU,
+    # all in one interval; the stack's cause must net it out as the stall's own does
+    # (clamped per interval, it read "wait" under a stall that read 100% CPU).
+    waiting = [(0.0, 0.0)] * 10  # t = 0 .. 18 ms: runnable, not running, nothing credited
+    times = [*waiting, (0.0, 0.020), (0.002, 0.020), (0.002, 0.020)]  # then the lump, 2 ms CPU
+    clock = [0.0]
+    heartbeat = Heartbeat(interval_s=0.010, clock=lambda: clock[0])
+    watchdog = ScriptedTimes(
+        times,
+        clock,
+        heartbeat=heartbeat,
+        recorder=Recorder(tmp_path, pid=1),
+        loop_thread_id=threading.get_ident(),
+        threshold_s=0.020,
+        sample_s=0.002,
+        frame_filter=FrameFilter.for_root(ROOT),
+        endpoints=dict,
+    )
+    watchdog._follow_stall(0, due=0.0)
+    watchdog.recorder.close()
+    (line,) = (tmp_path / "workers" / "1" / "stalls.jsonl").read_text().splitlines()
+    stall = json.loads(line)
+    assert stall["cause"] == "cpu", stall["cpu_share"]
+    assert [stack["cause"] for stack in stall["stacks"]] == ["cpu"]

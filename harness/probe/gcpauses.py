@@ -1,0 +1,145 @@
+"""Every collection of the garbage collector, timed: ``workers/<pid>/gc.csv``.
+
+A collection holds the GIL from start to end, so the event loop stalls for as long as it
+runs, whichever thread triggered it; a full collection (generation 2) walks every
+tracked object of the heap and takes tens of milliseconds on a large one.  The watchdog
+cannot sample the loop meanwhile (it needs the GIL too): it only sees the line that ran
+next, usually the one whose allocation triggered the collection.  Timing each collection
+through ``gc.callbacks`` lets the report put such a stall on the collector instead.
+
+The callback appends one tuple per collection (two reads each of the wall clock and of
+the thread's CPU clock, no I/O); a task on the loop writes them out once a second.  The
+CPU time tells a collection that worked from one the machine held up (preempted while
+holding the GIL: on a busy machine a young collection of a millisecond can last 100).
+``benchmarks/gc_callback.py`` measures the cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import gc
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from lagscope import rundir
+
+FLUSH_EVERY_S = 1.0
+MAX_PENDING = 200_000  # collections kept while the writer is late (never reached in practice)
+
+# (start unix s, generation, duration ms, CPU ms, collected, uncollectable, on the loop thread)
+Collection = tuple[float, int, float, float, int, int, bool]
+
+
+class GcTimer:
+    """Times each collection into ``collections`` through ``callback``, the function it puts
+    in ``gc.callbacks``."""
+
+    def __init__(
+        self,
+        *,
+        loop_thread_id: int,
+        clock: Callable[[], float] = time.perf_counter,
+        wall: Callable[[], float] = time.time,
+        cpu: Callable[[], float] = time.thread_time,
+    ) -> None:
+        self.loop_thread_id = loop_thread_id
+        self.collections: collections.deque[Collection] = collections.deque(maxlen=MAX_PENDING)
+        self.callback = _timing(
+            self.collections.append, loop_thread_id, clock=clock, wall=wall, cpu=cpu
+        )
+
+    def install(self) -> None:
+        if self.callback not in gc.callbacks:
+            gc.callbacks.append(self.callback)
+
+    def uninstall(self) -> None:
+        if self.callback in gc.callbacks:
+            gc.callbacks.remove(self.callback)
+
+
+def _timing(
+    append: Callable[[Collection], None],
+    loop_thread_id: int,
+    *,
+    clock: Callable[[], float],
+    wall: Callable[[], float],
+    cpu: Callable[[], float],
+) -> Callable[[str, dict[str, int]], None]:
+    """The callback: a closure over locals, about twice as fast as a method (it runs twice
+    per collection, hundreds of times a second in a busy worker)."""
+    get_ident = threading.get_ident
+    # Collections never nest and never run in two threads at once (the GIL is held from
+    # "start" to "stop"), so one set of cells is enough.
+    started = [0.0, 0.0, 0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = wall()
+            started[2] = cpu()
+            started[1] = clock()
+            return
+        ended = clock()
+        append((
+            started[0], info["generation"], (ended - started[1]) * 1000.0,
+            (cpu() - started[2]) * 1000.0, info["collected"], info["uncollectable"],
+            get_ident() == loop_thread_id,
+        ))  # fmt: skip
+
+    return callback
+
+
+def rows(pending: collections.deque[Collection]) -> str:
+    """Move every collection out of ``pending`` into CSV lines (GC_COLUMNS)."""
+    lines = []
+    while True:
+        try:
+            t, gen, ms, cpu_ms, collected, uncollectable, on_loop = pending.popleft()
+        except IndexError:
+            break
+        lines.append(
+            f"{t:.6f},{gen},{ms:.3f},{cpu_ms:.3f},{collected},{uncollectable},{int(on_loop)}\n"
+        )
+    return "".join(lines)
+
+
+class GcLog:
+    """Times collections (``GcTimer``) and appends them to ``gc.csv`` once a second from a
+    task on the worker's loop."""
+
+    def __init__(self, path: Path, *, loop_thread_id: int) -> None:
+        self.path = path
+        self.timer = GcTimer(loop_thread_id=loop_thread_id)
+        self._file: TextIO | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        if self._file.tell() == 0:
+            self._file.write(",".join(rundir.GC_COLUMNS) + "\n")
+            self._file.flush()
+        self.timer.install()
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-gc")
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.write(rows(self.timer.collections))
+            self._file.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            self.flush()
+
+    def stop(self) -> None:
+        self.timer.uninstall()
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,1 @@
+"""The service's own ``harness`` package (a common name: lagscope must not shadow it)."""
