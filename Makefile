@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast test-versions check lint typecheck bench bench-report ops-tools clean
+.PHONY: layers install demo test test-fast test-versions check lint typecheck bench bench-report ops-tools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	MYPY=$(CURDIR)/$(BIN)/mypy tools/typecheck.sh
 
-check: lint typecheck
+# The import graph's layers (tests/test_layers.py): an upward import or a cycle fails.
+layers: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_layers.py
+
+check: lint typecheck layers
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/probe_overhead.py
