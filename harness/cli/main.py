@@ -30,6 +30,7 @@ from lagscope.reports import wording
 from lagscope.reports.slo import parse_slos
 
 from lagscope import defaults, rundir
+from lagscope.app_import import CHECK_WAIT_S
 from lagscope.arrivals import ARRIVALS
 from lagscope.errors import LagscopeError, RunDirError, TargetStartError, UsageError
 from lagscope.injection import KINDS, parse_spec
@@ -348,7 +349,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     check_new(out)
     check_writable(out)
     code = cfg.check_code(args.code)
-    app_import = cfg.resolve_app(args.app, code=code)
+    app_import = cfg.resolve_app(args.app, code=code, wait_s=min(CHECK_WAIT_S, startup_timeout_s))
     config = cfg.RunConfig(
         app=args.app,
         app_import=app_import,

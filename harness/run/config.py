@@ -103,8 +103,18 @@ class RunConfig:
         return data
 
 
-def resolve_app(app: str, *, what: str = "--app", where: str = "", code: Sequence[str] = ()) -> str:
+def resolve_app(
+    app: str,
+    *,
+    what: str = "--app",
+    where: str = "",
+    code: Sequence[str] = (),
+    wait_s: float = CHECK_WAIT_S,
+) -> str:
     """Return the import string for ``app`` (a built-in name or ``module:attr``).
+
+    The import check waits ``wait_s`` at most; a slower import is left to the server's
+    start-up (--startup-timeout).
 
     A user's app is imported in a child process to check that it names an ASGI app
     (lagscope.app_import), and that the ``code`` packages can be found next to it.
@@ -120,10 +130,10 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "", code: Sequenc
             f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
             "like 'package.module:app'"
         )
-    if not check_app(app, what=what, where=where, code=code):
+    if not check_app(app, what=what, where=where, code=code, wait_s=wait_s):
         module = app.partition(":")[0]
         print(
-            f"lagscope: importing {module!r} takes over {CHECK_WAIT_S:g} s (loading a model?); "
+            f"lagscope: importing {module!r} takes over {wait_s:g} s (loading a model?); "
             "not waiting for it here: the server's start-up says if it fails",
             file=sys.stderr,
             flush=True,
