@@ -23,6 +23,7 @@ THREADPOOL_WAITING = "lagscope_threadpool_waiting"
 DB_CHECKED_OUT = "lagscope_db_pool_checked_out"  # {worker, engine}
 DB_SIZE = "lagscope_db_pool_size"  # capacity: size + max overflow (0: unbounded)
 DB_WAITING = "lagscope_db_pool_waiting"
+GC_PAUSE = "lagscope_gc_pause_seconds"  # histogram {worker, generation}: each collection
 LOG_RECORDS = "lagscope_log_records_total"
 LOG_BYTES = "lagscope_log_bytes_total"
 RSS = "lagscope_resident_memory_bytes"
@@ -35,6 +36,7 @@ WORKER = "worker"
 LOCATION = "location"
 ENDPOINT = "endpoint"
 CAUSE = "cause"
+GENERATION = "generation"
 ENGINE = "engine"
 METHOD = "method"
 ROUTE = "route"
@@ -44,6 +46,7 @@ OTHER_LOCATION = "other"  # stalls past a worker's first STALL_LOCATIONS locatio
 UNKNOWN = "unknown"  # a stall with no blamed location, endpoint or cause
 UNMATCHED_ROUTE = "unmatched"  # a request no route matched (404s): never the raw path
 
+GC_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 LAG_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # An SLO's latency threshold must be one of these (the rules count requests under ``le``).
 HTTP_BUCKETS_S = (
@@ -62,9 +65,9 @@ def le_label(bound: float) -> str:
 EXPORTED = frozenset({
     LOOP_LAG, LOOP_STALLS, LOOP_BLOCKED, STALL_THRESHOLD, TASKS_PENDING, THREADPOOL_BUSY,
     THREADPOOL_TOTAL, THREADPOOL_WAITING, DB_CHECKED_OUT, DB_SIZE, DB_WAITING, LOG_RECORDS,
-    LOG_BYTES, RSS, HTTP_REQUESTS, HTTP_DURATION,
+    LOG_BYTES, RSS, HTTP_REQUESTS, HTTP_DURATION, GC_PAUSE,
 })  # fmt: skip
-HISTOGRAMS = frozenset({LOOP_LAG, HTTP_DURATION})
+HISTOGRAMS = frozenset({LOOP_LAG, HTTP_DURATION, GC_PAUSE})
 
 
 def scraped_names() -> frozenset[str]:

@@ -26,8 +26,16 @@ def run(script: str, *args: str) -> str:
 
 
 def test_report_benchmark_prints_wall_time_and_peak_memory() -> None:
-    out = run("report_1m.py", "--rows", "2000")
-    assert re.search(r"lagscope report on 2,000 requests: [\d.]+ s wall, peak RSS \d+ MB", out), out
+    # The script exits 1 over its time budget; on a tiny input that only says how busy the
+    # machine is, so the smoke run judges the figures line, not the clock (no timed tests).
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "report_1m.py"), "--rows", "2000"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    out = done.stdout
+    assert re.search(r"lagscope report on 2,000 requests: [\d.]+ s wall, peak RSS \d+ MB", out), (
+        out + done.stderr[-2000:]
+    )
 
 
 def test_probe_cpu_benchmark_prints_the_probes_own_cpu() -> None:

@@ -103,6 +103,7 @@ def test_the_panels_the_issue_asks_for_are_there() -> None:
         "DB pool",
         "Threadpool",
         "Pending asyncio tasks",
+        "GC pauses",
     ):
         assert part in titles  # fmt: skip
     table = next(p for p in load()["panels"] if p["title"].startswith("Stalls by location"))

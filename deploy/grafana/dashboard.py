@@ -166,12 +166,17 @@ def panels() -> list[dict[str, Any]]:
     ], unit="short"), w=8)  # fmt: skip
     p.add(timeseries("Pending asyncio tasks per worker", [
         ("lagscope_tasks_pending", "{{worker}}")], unit="short"), w=8)  # fmt: skip
+    p.add(timeseries("GC pauses by generation (P99)", [
+        (f"histogram_quantile(0.99, sum by (le, generation) "
+         f"(rate(lagscope_gc_pause_seconds_bucket[{RATE}])))", "gen {{generation}}")],
+        unit="s", description="Each collection holds the GIL: the loop stalls that long"),
+        w=8)  # fmt: skip
     p.add(timeseries("Resident memory per worker", [
-        ("lagscope_resident_memory_bytes", "{{worker}}")], unit="bytes"), w=12)  # fmt: skip
+        ("lagscope_resident_memory_bytes", "{{worker}}")], unit="bytes"), w=8)  # fmt: skip
     p.add(timeseries("Log output", [
         (f"sum(rate(lagscope_log_records_total[{RATE}]))", "records/s"),
         (f"sum(rate(lagscope_log_bytes_total[{RATE}]))", "bytes/s"),
-    ], unit="short"), w=12)  # fmt: skip
+    ], unit="short"), w=8)  # fmt: skip
     return p.numbered()
 
 

@@ -479,7 +479,7 @@ def _cmd_apps(args: argparse.Namespace) -> int:
         print(f"  {'':<30} finding: {fault.finding}; reproduce: {reproduce_command(fault)}")
         if fault.conditions:
             print(f"  {'':<30} sets {condition_flags(fault)} unless given: {fault.why}")
-    print("game days (lagscope gameday NAME; a scripted incident on shop):")
+    print("game days (lagscope gameday NAME [--app yours]; a scripted incident):")
     print("\n".join(gameday_cli.list_gamedays()))
     return 0
 

@@ -30,7 +30,7 @@ from lagscope.harness.probe.http_metrics import RequestMetrics
 from lagscope.harness.probe.inject import admin
 from lagscope.harness.probe.inject.injector import Injector
 from lagscope.harness.probe.metrics import MetricsSink, instruments, worker_label
-from lagscope.harness.probe.metrics_gauges import GaugeLoop, PromGauges, Publisher
+from lagscope.harness.probe.metrics_gauges import GaugeLoop, GcPauses, PromGauges, Publisher
 from lagscope.harness.probe.otel import OtelProbe, otel_meter
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
@@ -172,10 +172,16 @@ class _Probe:
                 stall_threshold_s=opts.stall_threshold_ms / 1000.0,
                 flush=self.requests.flush if self.requests is not None else None,
             ))  # fmt: skip
+        on_stop = [self.requests.flush] if self.requests is not None else []
+        if opts.metrics_path is not None:
+            gc_pauses = GcPauses(
+                instruments(), worker=worker_label(), loop_thread_id=threading.get_ident()
+            )
+            publishers.append(gc_pauses)
+            on_stop.append(gc_pauses.close)
         if self.otel is not None:
             publishers.append(self.otel)
         if publishers:
-            on_stop = [self.requests.flush] if self.requests is not None else []
             self.metric_gauges = GaugeLoop(publishers, on_stop=on_stop)
             self.metric_gauges.start()
         if opts.profile and opts.run_dir is not None:

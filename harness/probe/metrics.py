@@ -118,6 +118,7 @@ class Instruments:
     rss: Gauge
     http_requests: Counter
     http_duration: Histogram
+    gc_pause: Histogram
 
 
 _created: Instruments | None = None
@@ -182,6 +183,13 @@ def _create() -> Instruments:
             "HTTP request duration (until the app returned), by method and route template.",
             http_labels,
             buckets=names.HTTP_BUCKETS_S,
+        ),
+        gc_pause=Histogram(
+            names.GC_PAUSE,
+            "How long each garbage collection held the GIL (the loop stalls meanwhile), "
+            "by generation.",
+            [names.WORKER, names.GENERATION],
+            buckets=names.GC_BUCKETS_S,
         ),
     )
 

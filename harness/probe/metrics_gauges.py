@@ -17,9 +17,11 @@ from typing import Protocol
 
 from lagscope.harness.probe import hooks
 from lagscope.harness.probe.gauges import rss_bytes, thread_limiter
-from lagscope.harness.probe.metrics import Instruments
+from lagscope.harness.probe.gcpauses import GcTimer
+from lagscope.harness.probe.metrics import HistogramBatch, Instruments
 
 from lagscope import defaults
+from lagscope import metric_names as names
 
 Pool = tuple[str, int, int, int]  # engine, checked out, capacity, waiting
 
@@ -90,6 +92,34 @@ class PromGauges:
     def close(self) -> None:
         if self._flush is not None:
             self._flush()
+
+
+class GcPauses:
+    """Times every garbage collection (``gcpauses.GcTimer``, its own callback) and adds the
+    pauses to the histogram by generation at each reading."""
+
+    def __init__(self, instruments: Instruments, *, worker: str, loop_thread_id: int) -> None:
+        self.timer = GcTimer(loop_thread_id=loop_thread_id)
+        self._batches = [
+            HistogramBatch(instruments.gc_pause.labels(worker, str(g)), names.GC_BUCKETS_S)
+            for g in range(3)
+        ]
+        self.timer.install()
+
+    def publish(self, reading: GaugeReading) -> None:
+        pending = self.timer.collections
+        while True:
+            try:
+                collection = pending.popleft()
+            except IndexError:
+                break
+            generation, duration_ms = collection[1], collection[2]
+            self._batches[min(max(generation, 0), 2)].observe(duration_ms / 1000.0)
+        for batch in self._batches:
+            batch.flush()
+
+    def close(self) -> None:
+        self.timer.uninstall()
 
 
 class GaugeLoop:

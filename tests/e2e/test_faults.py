@@ -77,7 +77,7 @@ def test_growing_fault_stops_at_the_memory_cap_and_the_run_says_so(tmp_path: Pat
     cap_mb = 160.0
     summary = lagscope_run(
         tmp_path / "run", "--fault", "unbounded_tasks", "--scenario", "orders",
-        "--memory-cap", f"{cap_mb:g}MB",
+        "--memory-cap", f"{cap_mb:g}MB", "--duration", "10s",  # 5 s fell short on a busy machine
     )  # fmt: skip
     safety = summary["safety"]
     assert safety["cap_hit"] is True, describe(summary)

@@ -31,7 +31,9 @@ def test_apps_and_gameday_list_lists_every_built_in_game_day_by_name(
     listed = capsys.readouterr().out
     assert main(["apps"]) == 0
     apps = capsys.readouterr().out
-    assert set(gamedays()) == {"blocking_deploy", "connection_leak", "slow_dependency"}
+    assert set(gamedays()) == {
+        "blocking_deploy", "connection_leak", "dependency_slows_down", "slow_dependency",
+    }  # fmt: skip
     for name in gamedays():
         line = next(line for line in listed.splitlines() if line.split()[:1] == [name])
         assert line in apps

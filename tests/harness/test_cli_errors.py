@@ -54,7 +54,7 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
          "--code 'no_such_package_xyz': cannot find package 'no_such_package_xyz'"),
         (["gameday", "blocking_deploi"],
          "game day 'blocking_deploi' is neither a game-day file nor a built-in exercise "
-         "(blocking_deploy, connection_leak, slow_dependency)"),
+         "(blocking_deploy, connection_leak, dependency_slows_down, slow_dependency)"),
         (["gameday"], "name a game day: lagscope gameday NAME|FILE"),
         (["report", "/nonexistent/run"], "not a lagscope run directory"),
         (["run", "--out", "/proc/forbidden"], "/proc does not take new files or directories"),

@@ -70,8 +70,13 @@ def test_every_blocker_is_named_in_the_services_code(
     for location, endpoint in expected_blockers().items():
         assert blamed.get(location) == endpoint, (location, sorted(blamed))
     assert not [loc for loc in blamed if "slowlib" in loc or loc.startswith("<site-packages>/y")]
+    # The diagnosis names the service's code as the service's, and never the library for
+    # it (which blockers it reports depends on their share of the loop: a busy machine
+    # shifts those shares).
     diagnosed = {f["location"] for f in summary["diagnosis"] if f["kind"] == "event_loop_blocking"}
-    assert set(expected_blockers()) <= diagnosed
+    assert diagnosed & set(expected_blockers()), diagnosed
+    misnamed = ("<site-packages>/yourpkg", "<site-packages>/reports", "<site-packages>/slowlib")
+    assert not [loc for loc in diagnosed if loc.startswith(misnamed)], diagnosed
     # Where the service was imported from: the two runs really differ in that.
     prefixes = [Path(p["prefix"]) for p in meta["user_code"] if p["name"] == "yourpkg/"]
     assert prefixes

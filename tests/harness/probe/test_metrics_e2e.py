@@ -59,6 +59,12 @@ def test_plain_uvicorn_with_two_workers_exports_every_metric(tmp_path: Path) -> 
             timeout_s=20, what="both workers' gauges",
         )  # fmt: skip
         assert len(workers) == 2
+        # Each worker adds its requests to the files about once a second.
+        wait_until(
+            lambda: sum(v for n, lb, v in scrape(url)
+                        if n == names.HTTP_REQUESTS and lb[names.ROUTE] == "/fail") == 30,
+            timeout_s=10, what="every request counted",
+        )  # fmt: skip
         scraped = scrape(url)
         found = {name for name, _, _ in scraped}
         assert names.scraped_names() - found == set()
