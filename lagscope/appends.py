@@ -41,7 +41,8 @@ class PendingLines:
         self.error: OSError | None = None  # the last failed write, None after one succeeds
 
     def add(self, text: str) -> None:
-        self._lines.append(text)
+        if text:  # nothing to add: the next flush need not touch the file
+            self._lines.append(text)
 
     def __len__(self) -> int:
         return len(self._lines)
