@@ -115,6 +115,26 @@ def create(path: Path) -> Path:
     return path
 
 
+def create_numbered(path: Path) -> Path:
+    """Create ``path`` as an empty directory, or ``path-2``, ``path-3``... when it exists
+    (an atomic mkdir each): two runs started in the same second with the default --out get a
+    directory each.  Return the one created."""
+    n, candidate = 1, path
+    while True:
+        try:
+            candidate.parent.mkdir(parents=True, exist_ok=True)
+            candidate.mkdir()
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = path.with_name(f"{path.name}-{n}")
+        except OSError as exc:
+            raise RunDirError(
+                f"cannot create the run directory {candidate}: {explain(exc, candidate.parent)}; "
+                "choose another --out"
+            ) from exc
+
+
 def claim(path: Path) -> None:
     """Make the run directory ``path`` this run's by creating ``logs/`` (an atomic mkdir):
     of two runs started on one empty directory at once, the second is refused here instead

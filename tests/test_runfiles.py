@@ -69,6 +69,15 @@ def test_two_runs_cannot_claim_one_directory(tmp_path: Path) -> None:
     )
 
 
+def test_runs_started_in_the_same_second_get_a_default_directory_each(tmp_path: Path) -> None:
+    base = tmp_path / "runs" / "20261130-032600-shop-shop"
+    made = [runfiles.create_numbered(base) for _ in range(3)]  # each finds the last one there
+    assert made == [base, base.with_name(base.name + "-2"), base.with_name(base.name + "-3")]
+    assert all(path.is_dir() and not any(path.iterdir()) for path in made)
+    for path in made:
+        assert runfiles.create(path) == path  # an empty directory is a run's to fill
+
+
 @needs_root
 def test_a_merge_that_does_not_fit_keeps_every_part(tmp_path: Path) -> None:
     with tmpfs(tmp_path / "fs", size="2m") as fs:

@@ -6,6 +6,7 @@ User errors (LagscopeError, bad flags) print one line and exit 2; never a traceb
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Sequence
@@ -344,9 +345,10 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     out = args.out or cfg.default_out(args.app, scenario)
     from lagscope.harness.run.diskspace import check_room  # pyarrow: only for a run
 
-    from lagscope.runfiles import check_new, check_writable
+    from lagscope.runfiles import check_new, check_writable, create_numbered
 
-    check_new(out)
+    if args.out is not None:  # a default name already taken is numbered (create_numbered)
+        check_new(out)
     check_writable(out)
     code = cfg.check_code(args.code)
     app_import = cfg.resolve_app(args.app, code=code, wait_s=min(CHECK_WAIT_S, startup_timeout_s))
@@ -386,6 +388,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         weights=weights,
     )
     check_room(config)  # a filesystem too small for the run is refused before it starts
+    if args.out is None:  # another run may have taken the default name this same second
+        config = dataclasses.replace(config, out=create_numbered(config.out))
     return config
 
 

@@ -56,8 +56,10 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
     faults = _check_faults(game)
     if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
         raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
+    chosen = out is not None
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
-    runfiles.check_new(out)
+    if chosen:  # a default name already taken is numbered (create_numbered)
+        runfiles.check_new(out)
     runfiles.check_writable(out)
     if app is not None:
         app_import = cfg.resolve_app(app, what="--app")
@@ -84,6 +86,8 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
         injector=any(p.inject is not None for p in game.phases),
     )
     diskspace.check_room(config)
+    if not chosen:  # another run may have taken the default name this same second
+        config = dataclasses.replace(config, out=runfiles.create_numbered(config.out))
     return config
 
 

@@ -216,15 +216,11 @@ def safe_name(text: str) -> str:
 
 
 def default_out(app: str, scenario: str) -> Path:
-    """``runs/<time>-<app>-<scenario>``; ``-2``, ``-3``... when a run started in the same
-    second (two runs at once must not share a directory)."""
+    """``runs/<time>-<app>-<scenario>``: the name the CLI starts from when no --out is given
+    (lagscope.runfiles.create_numbered adds ``-2``, ``-3``... when a run started in the same
+    second has it)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
-    n, out = 1, base
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
+    return Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
 
 
 def check_positive(value: float, *, flag: str) -> None:
