@@ -1,12 +1,15 @@
-"""Small filesystems made by a test: a tmpfs of a given size, or read-only (root only).
+"""Hostile places for a run directory, made by a test: a tmpfs of a given size, or
+read-only, and a process that meets file permissions as a user would (root only).
 
-CI runs as root; elsewhere the tests that need a mount skip and say why.
+CI runs as root; elsewhere the tests that need these skip and say why.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +17,11 @@ from pathlib import Path
 import pytest
 
 needs_root = pytest.mark.skipif(
-    os.geteuid() != 0, reason="mounts a tmpfs: run the tests as root (CI does)"
+    os.geteuid() != 0,
+    reason="mounts a tmpfs or drops capabilities: run the tests as root (CI does)",
 )
+_PR_CAPBSET_DROP = 24
+_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 1, 2
 
 
 @contextlib.contextmanager
@@ -38,3 +44,15 @@ def fill(path: Path, *, leave: int = 0) -> int:
     with open(path, "wb") as f, contextlib.suppress(OSError):
         os.posix_fallocate(f.fileno(), 0, size)
     return size
+
+
+def as_a_user() -> None:
+    """``preexec_fn``: the program runs as root without root's power to ignore file
+    permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, dropped from the bounding set before
+    exec), so a directory it may not write refuses it as it would any user; SIGINT as at a
+    terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (_CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")

@@ -161,30 +161,6 @@ def test_an_app_that_is_not_an_asgi_app_is_one_line_before_anything_starts(
     assert not (tmp_path / "r").exists()  # nothing started, nothing written
 
 
-def test_an_app_that_fails_in_its_lifespan_says_why_and_keeps_the_log(tmp_path: Path) -> None:
-    # It imports (the check before the banner passes); its start-up fails in the server.
-    (tmp_path / "failing.py").write_text(
-        "from contextlib import asynccontextmanager\n"
-        "from fastapi import FastAPI\n"
-        "@asynccontextmanager\n"
-        "async def lifespan(app):\n"
-        "    raise RuntimeError('config missing: DB_URL')\n"
-        "    yield\n"
-        "app = FastAPI(lifespan=lifespan)\n"
-    )
-    result = lagscope("run", "--app", "failing:app", "--duration", "2s", "--out", "r",
-                      cwd=tmp_path)  # fmt: skip
-    assert result.returncode == 2
-    (error,) = [line for line in result.stderr.splitlines() if line.startswith("lagscope: error")]
-    assert "exited during start-up" in error
-    assert "RuntimeError: config missing: DB_URL" in error  # not the server's last words
-    assert (tmp_path / "r" / "logs" / "target.log").is_file()  # the evidence is kept
-    # Under it, the last lines of the log: the traceback's end, the server's last words.
-    tail = result.stderr.split(error, 1)[1].splitlines()[1:]
-    assert tail[-1] == "  | ERROR:    Application startup failed. Exiting."
-    assert "  | RuntimeError: config missing: DB_URL" in tail
-
-
 def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: Path) -> None:
     (tmp_path / "hidden.py").write_text(
         "from fastapi import FastAPI\napp = FastAPI(openapi_url=None)\n"

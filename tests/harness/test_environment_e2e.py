@@ -17,7 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +29,25 @@ import pytest
 from lagscope import runfiles
 from tests.harness.test_lifecycle import processes_of, wait_for_event, wait_until_gone
 from tests.interrupt import interruptible
-from tests.mounts import fill, needs_root, tmpfs
+from tests.mounts import as_a_user, fill, needs_root, tmpfs
 
 pytestmark = pytest.mark.e2e
 APPS = Path(__file__).resolve().parent / "apps"
 BANNERS = ("lagscope: running ", "lagscope: waiting for ", "lagscope: importing ")
 
 
-def start(out: Path, *args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+def start(
+    out: Path | None,
+    *args: str,
+    cwd: Path | None = None,
+    preexec_fn: Callable[[], None] = interruptible,
+) -> subprocess.Popen[str]:
+    """``lagscope run`` into ``out`` (None: the default, ``runs/...`` under ``cwd``)."""
+    where = ["--out", str(out)] if out is not None else []
     return subprocess.Popen(
-        [sys.executable, "-m", "lagscope", "run", "--out", str(out), *args],
+        [sys.executable, "-m", "lagscope", "run", *where, *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd,
-        preexec_fn=interruptible,
+        preexec_fn=preexec_fn,
     )  # fmt: skip
 
 
@@ -140,7 +148,8 @@ def test_a_filesystem_too_small_for_the_run_is_refused_before_anything_starts(
             "with more room"
         )
         assert "lagscope: running" not in stderr  # refused before the banner
-        assert not out.exists()
+        assert not out.exists()  # nothing left to read
+        assert processes_of(out) == []
 
 
 @needs_root
@@ -153,6 +162,26 @@ def test_a_read_only_run_directory_is_one_line_before_anything_starts(tmp_path: 
         f"lagscope: error: cannot create the run directory {ro}/run: {ro} is on a read-only "
         "filesystem; choose an --out on a writable filesystem"
     )
+    assert processes_of(ro / "run") == []
+
+
+@needs_root
+def test_a_run_directory_it_may_not_write_is_one_line_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    out = locked / "run"
+    proc = start(out, "--duration", "5s", preexec_fn=as_a_user)
+    _, stderr = finish(proc)
+    assert proc.returncode == 2
+    assert message(stderr) == (
+        f"lagscope: error: cannot create the run directory {out}: no permission to write in "
+        f"{locked}; choose an --out you can write to, or change the permissions of {locked}"
+    )
+    assert not out.exists()
+    assert processes_of(out) == []
 
 
 @needs_root
@@ -197,6 +226,7 @@ def test_a_disk_that_stays_full_ends_the_run_without_a_traceback(tmp_path: Path)
         assert proc.returncode == 3
         line = message(stderr)
         assert line.startswith("lagscope: the run "), line
+        assert f"; kept: {kept(out):,} requests " in line
         assert "free space there" in line
         for parquet in out.rglob("*.parquet"):  # whole or absent, never half-written
             pd.read_parquet(parquet)
@@ -214,41 +244,48 @@ def test_a_disk_that_stays_full_ends_the_run_without_a_traceback(tmp_path: Path)
 # --- start-up -----------------------------------------------------------------------------
 
 
-def test_an_app_that_takes_20s_to_import_is_waited_for_with_progress(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    proc = start(out, "--app", "sleepy.app:app", "--duration", "3s", "--users", "2", cwd=APPS)
-    stdout, stderr = finish(proc)
-    assert proc.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    assert "lagscope: importing 'sleepy.app' takes over 10 s" in stderr
-    waits = [line for line in stderr.splitlines() if line.startswith("lagscope: waiting for")]
-    assert waits, stderr
-    assert waits[0].startswith("lagscope: waiting for the target server to start: ")
-    assert waits[0].endswith(" of at most 180 s (--startup-timeout)")
-    assert wait_until_gone(out) == []
-    assert assert_readable(out)["requests"]["aggregate"]["count"] > 0
-
-
-def test_a_start_up_longer_than_the_timeout_ends_in_one_line_with_the_log(
+def test_a_slow_start_up_is_waited_for_with_progress_up_to_the_startup_timeout(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "run"
-    proc = start(out, "--app", "sleepy.app:app", "--startup-timeout", "5s", cwd=APPS)
-    _, stderr = finish(proc)
-    assert proc.returncode == 2
-    assert message(stderr) == (
-        "lagscope: error: the target server did not answer within 5s (--startup-timeout): it "
-        f"logged nothing; nothing was measured, its log is kept ({out}/logs/target.log); if "
-        "it loads something big at start, raise --startup-timeout"
-    )
-    assert wait_until_gone(out) == []
-    summary = assert_readable(out)
-    assert [f["kind"] for f in summary["diagnosis"]] == ["no_requests"]
+    # An app that takes 20 s to import, run twice at once (both mostly wait): with the
+    # default --startup-timeout it is waited for and measured; with 5 s it is one line.
+    slow, short = tmp_path / "slow", tmp_path / "short"
+    procs = [
+        start(slow, "--app", "sleepy.app:app", "--duration", "3s", "--users", "2", cwd=APPS),
+        start(short, "--app", "sleepy.app:app", "--startup-timeout", "5s", cwd=APPS),
+    ]
+    try:
+        _, stderr = finish(procs[1])
+        assert procs[1].returncode == 2
+        assert message(stderr) == (
+            "lagscope: error: the target server did not answer within 5s (--startup-timeout): "
+            f"it logged nothing; nothing was measured, its log is kept ({short}/logs/target.log);"
+            " if it loads something big at start, raise --startup-timeout"
+        )
+        assert wait_until_gone(short) == []
+        assert [f["kind"] for f in assert_readable(short)["diagnosis"]] == ["no_requests"]
+
+        _, stderr = finish(procs[0])
+        assert procs[0].returncode == 0, stderr
+        assert "Traceback" not in stderr
+        assert "lagscope: importing 'sleepy.app' takes over 10 s" in stderr
+        waits = [line for line in stderr.splitlines() if line.startswith("lagscope: waiting")]
+        assert waits, stderr
+        assert waits[0].startswith("lagscope: waiting for the target server to start: ")
+        assert waits[0].endswith(" of at most 180 s (--startup-timeout)")
+        assert wait_until_gone(slow) == []
+        assert assert_readable(slow)["requests"]["aggregate"]["count"] > 0
+    finally:
+        for proc in procs:  # a failed assertion: stop the other run as Ctrl-C does
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                finish(proc, timeout=60)
 
 
 def test_an_app_failing_in_its_lifespan_is_reported_with_its_logs_last_lines(
     tmp_path: Path,
 ) -> None:
+    # It imports (the check before the banner passes); its start-up fails in the server.
     out = tmp_path / "run"
     proc = start(out, "--app", "failing.app:app", "--duration", "3s", cwd=APPS)
     _, stderr = finish(proc)
@@ -263,6 +300,7 @@ def test_an_app_failing_in_its_lifespan_is_reported_with_its_logs_last_lines(
         "  | RuntimeError: config missing: DB_URL",
         "  | ERROR:    Application startup failed. Exiting.",
     ]
+    assert (out / "logs" / "target.log").is_file()  # the evidence is kept
     assert wait_until_gone(out) == []
     assert_readable(out)
 
@@ -330,17 +368,21 @@ def test_a_killed_locust_ends_the_load_and_keeps_what_it_sent(tmp_path: Path) ->
 def test_two_runs_at_once_keep_apart_and_each_says_the_machine_was_shared(
     tmp_path: Path,
 ) -> None:
-    outs = [tmp_path / "a", tmp_path / "b"]
-    procs = [start(out, "--duration", "8s", "--users", "5") for out in outs]
+    # Both with the default --out, started together: most often in the same second.
+    procs = [start(None, "--duration", "8s", "--users", "5", cwd=tmp_path) for _ in range(2)]
     for proc in procs:
         _, stderr = finish(proc)
         assert proc.returncode == 0, stderr
+    outs = sorted((tmp_path / "runs").iterdir())
+    assert len(outs) == 2  # a directory each
     urls = {next(e["url"] for e in events(out) if e["event"] == "target_ready") for out in outs}
     assert len(urls) == 2  # each its own port
-    for out, other in zip(outs, reversed(outs), strict=True):
-        summary = assert_readable(out)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the two reports are rendered at once
+        summaries = list(pool.map(assert_readable, outs))
+    for summary, other in zip(summaries, reversed(outs), strict=True):
         shared = [w for w in summary["self_checks"] if w["kind"] == "machine_shared"]
         assert shared, summary["self_checks"]
         assert str(other.resolve()) in shared[0]["message"]
         assert summary["requests"]["aggregate"]["count"] > 0
+    for out in outs:
         assert wait_until_gone(out) == []
