@@ -349,13 +349,18 @@ def test_a_killed_locust_ends_the_load_and_keeps_what_it_sent(tmp_path: Path) ->
     time.sleep(1.5)
     (locust,) = locust_processes(out)
     os.kill(locust.pid, signal.SIGKILL)
-    _, stderr = finish(proc)
+    stdout, stderr = finish(proc)
     assert proc.returncode == 3
     line = message(stderr)
     assert line.startswith(
         f"lagscope: the load generator (Locust, pid {locust.pid}) was killed by SIGKILL "
     ), line
     assert f"; kept: its {kept(out):,} requests until then, the run ended there" in line
+    assert line.endswith(
+        f"and the report ({out}/report.html); see {out}/logs/locust.log and run again for "
+        "the full load"
+    )
+    assert f"self-check: The load generator (Locust, pid {locust.pid}) was killed" in stdout
     summary = assert_readable(out)
     assert summary["run"]["outcome"] == "load_died"
     assert kept(out) > 0
