@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ def cmd_gameday(args: argparse.Namespace) -> int:
     from lagscope.reports.gameday_file import load_gameday
     from lagscope.reports.renderers.terminal import print_summary
 
+    from lagscope import runfiles
     from lagscope.errors import RunDirError
 
     if args.list:
@@ -83,6 +85,8 @@ def cmd_gameday(args: argparse.Namespace) -> int:
         raise UsageError("name a game day: lagscope gameday NAME|FILE ('--list' lists them)")
     game = load_gameday(resolve_gameday(args.file))
     config = run_config(game, out=args.out, app=args.app)
+    if args.out is None:  # another run may have taken the default name this same second
+        config = dataclasses.replace(config, out=runfiles.create_numbered(config.out))
     print(f"lagscope: game day {game.title!r} ({game.duration_s:g}s) → {config.out}",
           file=sys.stderr, flush=True)  # fmt: skip
     progress = notices.StartupProgress()

@@ -345,7 +345,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     out = args.out or cfg.default_out(args.app, scenario)
     from lagscope.harness.run.diskspace import check_room  # pyarrow: only for a run
 
-    from lagscope.runfiles import check_new, check_writable, create_numbered
+    from lagscope.runfiles import check_new, check_writable
 
     if args.out is not None:  # a default name already taken is numbered (create_numbered)
         check_new(out)
@@ -388,15 +388,17 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         weights=weights,
     )
     check_room(config)  # a filesystem too small for the run is refused before it starts
-    if args.out is None:  # another run may have taken the default name this same second
-        config = dataclasses.replace(config, out=create_numbered(config.out))
     return config
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from lagscope.harness.run.orchestrator import run
 
+    from lagscope.runfiles import create_numbered
+
     config = config_from_args(args)
+    if args.out is None:  # another run may have taken the default name this same second
+        config = dataclasses.replace(config, out=create_numbered(config.out))
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
     if config.conditions:

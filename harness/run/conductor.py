@@ -86,8 +86,6 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
         injector=any(p.inject is not None for p in game.phases),
     )
     diskspace.check_room(config)
-    if not chosen:  # another run may have taken the default name this same second
-        config = dataclasses.replace(config, out=runfiles.create_numbered(config.out))
     return config
 
 
