@@ -7,12 +7,17 @@ there), then run with no configuration::
 
     lagscope run --app module:NAME --duration 8s --users 5
 
-and its ``summary.json`` read: operations in the schema, GET operations exercised, and
-those whose answers were mostly not 5xx.  A Markdown table and the totals are printed;
-``--json`` writes the rows.  Nothing is written into the apps' folder but what the apps
-themselves write (a SQLite file, say); run directories go to a temporary folder.
+and its ``summary.json`` read: what was sent (GET and HEAD; the schema's other methods when
+it has no GET; the pages the app serves outside an empty schema), operations in the schema,
+GET operations exercised, and those whose answers were mostly not 5xx.  An app that is not
+run says why: ``nothing to load`` (no operation, no page: only WebSocket routes, say),
+``needs a service`` (its start-up could not connect to its database), or the error.  A
+Markdown table and the totals are printed; ``--json`` writes the rows.  Nothing is written
+into the apps' folder but what the apps themselves write (a SQLite file, an upload);
+run directories go to a temporary folder.
 
     .venv/bin/python benchmarks/openapi_survey.py /tmp/survey [--python PY] [--json out.json]
+    .venv/bin/python benchmarks/openapi_survey.py /tmp/survey --rows out.json  # table again
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 APP_LINE = re.compile(r"^(\w+)\s*(?::\s*\w+\s*)?=\s*FastAPI\(", re.MULTILINE)
 SKIP_PARTS = {"tests", "test", "venv", ".venv", "site-packages", "node_modules", "migrations"}
@@ -38,11 +45,16 @@ class Row:
     imports: bool = False
     why_not: str = ""  # the import's or the run's last error line
     runs: bool = False
+    outcome: str = ""  # "ran", "nothing to load", "needs a service", "failed", "import failed"
+    sent: str = ""  # "GET,HEAD", "POST (no GET)", "pages (no operation)"
     found: int = 0  # operations in the schema
+    planned: int = 0  # operations (or pages) sent
+    exercised: int = 0  # of those, with at least one request
+    non_5xx: int = 0  # of those, most answers not 5xx (nor without an answer)
     gets: int = 0  # GET operations in the schema
     gets_exercised: int = 0  # with at least one request
     gets_non_5xx: int = 0  # exercised, and most answers not 5xx (nor without an answer)
-    answers_2xx: float | None = None  # share of 2xx among the GETs' answers
+    answers_2xx: float | None = None  # share of 2xx among the answers
     skipped: list[str] = field(default_factory=list)
 
 
@@ -94,6 +106,7 @@ def survey(python: str, path: Path, attr: str, root: Path, *, duration: str, out
         errors.append(error)
     else:
         row.why_not = errors[0] if errors else "no importable module name"
+        row.outcome = "import failed"
         return row
     run_dir = out / re.sub(r"\W+", "_", row.app)
     argv = [python, "-m", "lagscope", "run", "--app", f"{module}:{attr}", "--duration", duration,
@@ -102,53 +115,106 @@ def survey(python: str, path: Path, attr: str, root: Path, *, duration: str, out
         done = subprocess.run(argv, cwd=folder, capture_output=True, text=True,
                               timeout=RUN_TIMEOUT_S)  # fmt: skip
     except subprocess.TimeoutExpired:
-        row.why_not = "run timed out"
+        row.why_not, row.outcome = "run timed out", "failed"
         return row
     summary_file = run_dir / "summary.json"
     if done.returncode not in (0, 1) or not summary_file.is_file():  # 1: a failed check
         lines = done.stderr.strip().splitlines()
         row.why_not = lines[-1] if lines else f"exit {done.returncode}"
+        row.outcome = (
+            "nothing to load" if "nothing to load" in row.why_not
+            else "needs a service" if "could not connect to" in row.why_not else "failed"
+        )  # fmt: skip
         return row
-    row.runs = True
-    cov = (json.loads(summary_file.read_text())["scenario"] or {}).get("coverage") or {}
+    row.runs, row.outcome = True, "ran"
+    read(row, (json.loads(summary_file.read_text())["scenario"] or {}).get("coverage") or {})
+    return row
+
+
+def read(row: Row, cov: dict[str, Any]) -> None:
+    """Fill ``row`` from a run's ``scenario.coverage``."""
     row.found = cov.get("found", 0)
-    gets = {k: op for k, op in (cov.get("operations") or {}).items() if k.startswith("GET ")}
+    ops = cov.get("operations") or {}
+    choice = cov.get("choice") or ""
+    methods = ",".join(cov.get("methods") or [])
+    row.sent = (
+        "pages (no operation)" if choice and not row.found
+        else f"{methods} (no GET)" if choice else methods
+    )  # fmt: skip
+    row.planned = len(ops)
+    row.exercised = sum(1 for op in ops.values() if op["requests"])
+    row.non_5xx = sum(1 for op in ops.values() if _mostly_answered(op))
+    # GET operations of the schema (pages outside it are not operations).
+    gets = {k: op for k, op in ops.items() if k.startswith("GET ")} if row.found else {}
     held = [s["key"] for s in cov.get("skipped", []) if s["key"].startswith("GET ")]
     row.skipped = [f"{s['key']}: {s['reason']}" for s in cov.get("skipped", [])
                    if s["key"].startswith("GET ")]  # fmt: skip
     row.gets = len(gets) + len(held)
     row.gets_exercised = sum(1 for op in gets.values() if op["requests"])
-    row.gets_non_5xx = sum(
-        1 for op in gets.values() if op["requests"] and op["5xx"] + op["no_response"]
-        < op["requests"] / 2
-    )  # fmt: skip
-    answers = sum(op["requests"] for op in gets.values())
-    row.answers_2xx = sum(op["2xx"] for op in gets.values()) / answers if answers else None
-    return row
+    row.gets_non_5xx = sum(1 for op in gets.values() if _mostly_answered(op))
+    answers = sum(op["requests"] for op in ops.values())
+    row.answers_2xx = sum(op["2xx"] for op in ops.values()) / answers if answers else None
+
+
+def _mostly_answered(op: dict[str, Any]) -> bool:
+    return bool(op["requests"]) and op["5xx"] + op["no_response"] < op["requests"] / 2
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| app | imports | runs | operations | GET | GET exercised, mostly non-5xx | "
-             "2xx of GET answers | why not |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| app | imports | runs | sent | operations | exercised (mostly non-5xx) | GET | "
+             "GET exercised | GET mostly non-5xx | 2xx of answers | why not |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in rows:
         share = "–" if r.answers_2xx is None else f"{r.answers_2xx:.0%}"
+        ran = "yes" if r.runs else r.outcome if r.imports else "no"
+        cells = (
+            [r.sent, str(r.found), f"{r.exercised} of {r.planned} ({r.non_5xx})", str(r.gets),
+             str(r.gets_exercised), str(r.gets_non_5xx), share]
+            if r.runs else ["–"] * 7
+        )  # fmt: skip
         lines.append(
-            f"| `{r.app}` | {'yes' if r.imports else 'no'} | {'yes' if r.runs else 'no'} | "
-            f"{r.found if r.runs else '–'} | {r.gets if r.runs else '–'} | "
-            f"{r.gets_non_5xx if r.runs else '–'} | {share if r.runs else '–'} | "
-            f"{r.why_not.replace('|', '/')[:90]} |"
+            f"| `{r.app}` | {'yes' if r.imports else 'no'} | {ran} | {' | '.join(cells)} | "
+            f"{r.why_not.replace('|', '/')[:110]} |"
         )
+    return "\n".join([*lines, "", *totals(rows)])
+
+
+WHY_NOT = {
+    "needs a service": "cannot start without a service (their start-up could not connect)",
+    "nothing to load": "have nothing HTTP to load",
+    "failed": "fail",
+}
+
+
+def totals(rows: list[Row]) -> list[str]:
+    """The totals, one line each."""
     imported = [r for r in rows if r.imports]
     ran = [r for r in rows if r.runs]
-    gets = sum(r.gets for r in ran)
+    fallback = Counter(
+        "by their pages outside an empty schema" if r.sent.startswith("pages")
+        else "by the other methods of a schema without GET"
+        for r in ran if " " in r.sent
+    )  # fmt: skip
+    outcomes = Counter(r.outcome for r in imported if not r.runs)
+    gets, exercised = sum(r.gets for r in ran), sum(r.gets_exercised for r in ran)
     ok = sum(r.gets_non_5xx for r in ran)
-    lines += [
-        "",
-        f"{len(rows)} apps: {len(imported)} import, {len(ran)} of them run with no "
-        f"configuration; GET operations exercised with mostly non-5xx answers: {ok} of {gets}"
-        + (f" ({ok / gets:.0%})" if gets else ""),
-    ]
-    return "\n".join(lines)
+    planned, sent, answered = (sum(r.planned for r in ran), sum(r.exercised for r in ran),
+                               sum(r.non_5xx for r in ran))  # fmt: skip
+
+    def share(part: int, whole: int) -> str:
+        return f" ({part / whole:.0%})" if whole else ""
+
+    return [
+        f"{len(rows)} apps: {len(imported)} import; {len(ran)} of them run with no "
+        "configuration"
+        + (f" ({', '.join(f'{n} {why}' for why, n in sorted(fallback.items()))})"
+           if fallback else "")
+        + "".join(f"; {n} {WHY_NOT.get(why, why)}" for why, n in sorted(outcomes.items())),
+        f"GET operations of the schemas of the apps that run: {gets}; exercised {exercised}"
+        f"{share(exercised, gets)}; exercised with mostly non-5xx answers {ok}{share(ok, gets)}",
+        f"everything planned (any method, pages): {planned}; exercised {sent}"
+        f"{share(sent, planned)}; mostly non-5xx {answered}{share(answered, planned)}",
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -159,14 +225,21 @@ def main() -> None:
     )
     parser.add_argument("--duration", default="8s", help="load per app (default: 8s)")
     parser.add_argument("--json", type=Path, help="write the rows here as JSON")
+    parser.add_argument(
+        "--rows", type=Path, help="print the table of rows --json wrote, run nothing"
+    )
     args = parser.parse_args()
+    if args.rows:
+        print(table([Row(**row) for row in json.loads(args.rows.read_text(encoding="utf-8"))]))
+        return
     root = args.folder.resolve()
     rows = []
     with tempfile.TemporaryDirectory(prefix="lagscope-survey-") as tmp:
         for path, attr in discover(root):
             row = survey(args.python, path, attr, root, duration=args.duration, out=Path(tmp))
-            print(f"{row.app}: imports={row.imports} runs={row.runs} GET {row.gets_non_5xx}/"
-                  f"{row.gets} {row.why_not}", file=sys.stderr, flush=True)  # fmt: skip
+            print(f"{row.app}: {row.outcome} {row.sent} GET {row.gets_exercised}/"
+                  f"{row.gets_non_5xx}/{row.gets} {row.why_not}", file=sys.stderr,
+                  flush=True)  # fmt: skip
             rows.append(row)
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1), encoding="utf-8")

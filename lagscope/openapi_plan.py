@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
@@ -60,10 +60,13 @@ class Skipped(TypedDict):
 
 class Plan(TypedDict):
     found: int  # operations in the schema
-    methods: list[str]  # the methods allowed (--methods)
+    methods: list[str]  # the methods allowed (--methods, or chosen without it)
     operations: list[Operation]  # the ones sent
     skipped: list[Skipped]
     generation_ms: float  # time spent generating the variants
+    # Without --methods, when the schema has no GET or HEAD operation, what lagscope chose
+    # to send instead and why, in one line (absent from plans that chose nothing).
+    choice: NotRequired[str]
 
 
 def write_plan(path: Path, plan: Plan) -> None:

@@ -72,6 +72,7 @@ STALL_COLUMNS = (
     "lag_ms",
     "samples",
     "cpu_share",
+    "cpu_wait_ms",
     "cause",
     "location",
     "function",

@@ -7,6 +7,7 @@ test plugin (a failing test) read the same events and say them the same way.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 Cause = Literal["cpu", "wait"]
@@ -76,3 +77,11 @@ def _folded(run: list[list[Any]], *, head: int, tail: int) -> list[str]:
 
 def _frames(count: int, kind: str = "") -> str:
     return f"{count} {kind}frame{'s' if count != 1 else ''}"
+
+
+def machine_made(stall: Mapping[str, Any], *, threshold_ms: float) -> bool:
+    """Whether a stall (an event of ``stalls.jsonl``) was the machine's rather than the
+    code's: once the time the loop thread waited for a CPU is taken out (``cpu_wait_ms``,
+    the machine busy with other work), less than the threshold remains."""
+    waited = stall.get("cpu_wait_ms") or 0.0
+    return float(stall["duration_ms"]) - float(waited) < threshold_ms

@@ -45,6 +45,7 @@ def coverage(plan: Plan | None, requests: pd.DataFrame) -> CoverageSection | Non
         not_exercised=[key for key in operations if key not in exercised],
         skipped=[SkippedOperation(key=s["key"], reason=s["reason"]) for s in plan["skipped"]],
         methods=list(plan["methods"]),
+        choice=plan.get("choice"),
         generation_ms=float(plan["generation_ms"]),
         operations=operations,
     )

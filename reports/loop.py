@@ -96,6 +96,14 @@ def top_blockers(stalls: pd.DataFrame, *, limit: int = 10) -> list[Blocker]:
     return blockers[:limit]
 
 
+def machine_made(stalls: pd.DataFrame, *, threshold_ms: float) -> pd.Series:
+    """Which stalls were the machine's rather than the code's: once the time the loop thread
+    waited for a CPU (``cpu_wait_ms``, the machine busy with other work) is taken out, less
+    than the threshold remains.  A stall with no such reading is the code's."""
+    waited = pd.to_numeric(stalls["cpu_wait_ms"], errors="coerce").fillna(0.0)
+    return (stalls["duration_ms"].astype(float) - waited) < threshold_ms
+
+
 def unsampled_stalls(lag: pd.DataFrame, stalls: pd.DataFrame, *, threshold_ms: float) -> int:
     """Beats later than the threshold that no stall record accounts for, over all workers.
 
@@ -116,6 +124,7 @@ def loop_figures(
 ) -> LoopSection:
     """Lag percentiles over all workers' heartbeats and the stall totals."""
     values = lag["lag_ms"].to_numpy(dtype=float)
+    machine = machine_made(stalls, threshold_ms=threshold_ms)
     p50: float | None
     p99: float | None
     lag_max: float | None
@@ -135,5 +144,8 @@ def loop_figures(
         "stall_threshold_ms": threshold_ms,
         "unsampled_stalls": unsampled_stalls(lag, stalls, threshold_ms=threshold_ms),
         "stall_total_ms": round(float(stalls["duration_ms"].sum()), 3) if len(stalls) else 0.0,
-        "top_blockers": top_blockers(stalls),
+        # Left out of the blockers: a line is not to blame for the machine's other work.
+        "machine_stalls": int(machine.sum()),
+        "machine_stall_ms": round(float(stalls.loc[machine, "duration_ms"].sum()), 3),
+        "top_blockers": top_blockers(stalls.loc[~machine]),
     }

@@ -10,6 +10,7 @@ import pandas as pd
 from lagscope.reports.summary_types import (
     EnvironmentSection,
     LatencyFigures,
+    LoopSection,
     PercentileKey,
     SelfCheck,
 )
@@ -45,6 +46,24 @@ def load_generator_saturated(resources: pd.DataFrame) -> list[Warning]:
             f"The load generator was CPU-saturated (mean {busy.max():.0f}% of a core, "
             f"≥ {SATURATED_CPU_PCT:.0f}%): latencies include its own queueing and throughput "
             "is capped by it, not by the target. Use fewer users or more load processes."
+        ),
+    }]  # fmt: skip
+
+
+def machine_stalls(loop: LoopSection) -> list[Warning]:
+    """Warn when stalls were the machine's: the loop thread waited for a CPU long enough to
+    push them over the threshold (they are left out of the blockers and the diagnosis)."""
+    count = int(loop.get("machine_stalls") or 0)
+    if not count:
+        return []
+    return [{
+        "kind": "machine_busy",
+        "message": (
+            f"{count:,} stall(s), {loop.get('machine_stall_ms', 0.0):,.0f} ms in all, were the "
+            "machine's: the loop thread was ready to run but waited for a CPU, and without "
+            "those waits they were under the stall threshold. They are not blamed on any "
+            "line; the loop-lag and latency figures still include them. Run on a quieter "
+            "machine, or with fewer users or load processes, for figures of the app alone."
         ),
     }]  # fmt: skip
 
@@ -185,6 +204,7 @@ def self_checks(
     resources: pd.DataFrame,
     aggregate: LatencyFigures,
     run_requests: pd.DataFrame,
+    loop: LoopSection | None = None,
     environment: EnvironmentSection | None = None,
     duration_s: float | None = None,
     cores: int | None = None,
@@ -203,4 +223,5 @@ def self_checks(
         *load_generator_saturated(resources),
         *too_few_requests(aggregate),
         *connection_failures(requests),
+        *(machine_stalls(loop) if loop is not None else []),
     ]

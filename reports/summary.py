@@ -110,6 +110,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             resources=window.clip(data.resources) if not data.resources.empty else data.resources,
             aggregate=figures.requests["aggregate"],
             run_requests=data.requests,
+            loop=figures.loop,
             environment=env,
             duration_s=config.get("duration_s"),
             cores=data.run.get("host", {}).get("cpu_count"),

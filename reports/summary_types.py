@@ -117,6 +117,10 @@ class LoopSection(TypedDict):
     stall_threshold_ms: float
     unsampled_stalls: int
     stall_total_ms: float
+    # Stalls that would be under the threshold but for the loop thread's waits for a CPU
+    # (absent from summaries written before the probe measured them).
+    machine_stalls: NotRequired[int]
+    machine_stall_ms: NotRequired[float]
     top_blockers: list[Blocker]
 
 
@@ -622,6 +626,7 @@ class CoverageSection(TypedDict):
     not_exercised: list[str]
     skipped: list[SkippedOperation]
     methods: list[str]
+    choice: str | None  # what lagscope chose to send without --methods, and why
     generation_ms: float
     operations: dict[str, OperationCoverage]
 

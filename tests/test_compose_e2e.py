@@ -84,6 +84,7 @@ def test_every_service_runs_natively_as_composed(tmp_path: Path) -> None:
         multiproc = tmp_path / "multiproc"  # the tmpfs: empty at each start
         multiproc.mkdir()
         target_env["PROMETHEUS_MULTIPROC_DIR"] = str(multiproc)
+        target_env["SHOP_LOG_DIR"] = str(tmp_path)  # not the machine's temporary folder
         postgres = os.environ.get("LAGSCOPE_TEST_POSTGRES_URL")
         if postgres:
             target_env["DATABASE_URL"] = postgres

@@ -406,7 +406,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               "to choose another value)", file=sys.stderr, flush=True)  # fmt: skip
     progress = notices.StartupProgress()
     try:
-        run_dir = run(config, on_ready=_announce_metrics, progress=progress)
+        run_dir = run(config, on_ready=_announce_metrics, on_note=_announce, progress=progress)
     finally:
         progress.done()
     return report_run(run_dir, slos=config.slos)
@@ -431,6 +431,10 @@ def report_run(run_dir: Path, *, slos: Sequence[str]) -> int:
         print(line, file=sys.stderr)
         return notices.CUT_SHORT_EXIT
     return cli_reports.exit_code(summary)
+
+
+def _announce(note: str) -> None:
+    print(f"lagscope: {note}", file=sys.stderr, flush=True)
 
 
 def _announce_metrics(urls: dict[str, str]) -> None:

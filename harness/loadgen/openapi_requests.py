@@ -1,6 +1,9 @@
 """Inside Locust: the next request of the ``openapi`` scenario, from the plan the harness built.
 
-Per request the work is a weighted choice, a random variant and, for an operation with
+Each operation goes out once first, in the plan's order, and then by weight: an app slow
+enough to answer only a few requests in the run (one that blocks its loop for a second
+per request) still shows every operation.  Per request the work is a weighted choice, a
+random variant and, for an operation with
 linked parameters, a look-up in the pools of values harvested from earlier answers
 (lagscope.harness.run.openapi.links).  Answers are parsed only for operations that are
 sources, and once a pool is full only one answer in ``HARVEST_EVERY``: the generator must
@@ -107,11 +110,15 @@ class Requests:
     pools: dict[tuple[str, str], Pool] = field(default_factory=dict)
     primed: dict[str, int] = field(default_factory=dict)
     even: bool = False  # every weight alike: a plain index picks the operation
+    unsent: list[OperationRun] = field(default_factory=list)  # sent once first, in order
 
     def next_request(self, rng: random.Random) -> Request:
-        """The next request: an operation by weight, one of its variants, linked values."""
+        """The next request: an operation not sent yet, else one by weight; one of its
+        variants; linked values."""
         ops = self.ops
-        if self.even:
+        if self.unsent:
+            op = self.unsent.pop(0)
+        elif self.even:
             op = ops[int(rng.random() * len(ops))]
         else:
             op = ops[bisect_right(self.weights, rng.random() * self.weights[-1])]
@@ -206,7 +213,7 @@ def load(plan: Plan, *, headers: dict[str, str]) -> Requests:
         cumulative.append(total)
     weights = {op["weight"] for op in plan["operations"]}
     return Requests(ops=ops, weights=cumulative, by_key={op.key: op for op in ops},
-                    even=len(weights) == 1)  # fmt: skip
+                    even=len(weights) == 1, unsent=list(ops))  # fmt: skip
 
 
 def _prepare(op: Operation, user_headers: dict[str, str]) -> OperationRun:

@@ -10,6 +10,7 @@ user frame of its most frequent stack: the line of the user's code that was runn
 from __future__ import annotations
 
 import os
+import selectors
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
@@ -27,7 +28,12 @@ from lagscope.harness.probe.user_code import (
 
 Frame = tuple[str, int, str]  # (absolute filename, line number, function name)
 Stack = tuple[Frame, ...]  # outermost first
+CodePath = tuple[tuple[str, str], ...]  # (filename, function), outermost first
 MAX_DEPTH = 200
+# Frames that are the loop waiting between callbacks: the selector's ``select`` (asyncio),
+# and the handle that runs a callback (asyncio's ``Handle._run``: part of the dispatch).
+_SELECTOR_FILE = selectors.__file__
+_DISPATCH = (os.path.join(os.path.dirname(selectors.__file__), "asyncio", "events.py"), "_run")
 
 
 def capture(
@@ -45,6 +51,27 @@ def capture(
         frame = frame.f_back
     frames.reverse()
     return tuple(frames), endpoint
+
+
+def loop_base(frame: FrameType | None) -> CodePath:
+    """The frames that drive the event loop, seen from a task's coroutine frame's caller
+    (``frame``): the runner and, on asyncio, the loop's own methods down to the handle
+    that ran the task (left out: a callback runs inside it)."""
+    path = [(f, fn) for f, _, fn in capture(frame)[0]]
+    if path and path[-1] == _DISPATCH:
+        path.pop()
+    return tuple(path)
+
+
+def is_loop_idle(stack: Stack, base: CodePath) -> bool:
+    """Whether ``stack`` shows the loop between callbacks rather than running one: nothing
+    but the frames of ``base`` (uvloop runs in C under them), or those and the selector's
+    ``select`` (asyncio waiting for I/O).  A stall's sample taken that late, once the
+    blocking call returned, must not be blamed on the runner."""
+    path = [(f, fn) for f, _, fn in stack]
+    while path and path[-1][0] == _SELECTOR_FILE:
+        path.pop()
+    return bool(path) and len(path) <= len(base) and tuple(path) == base[: len(path)]
 
 
 def _in_packages(filename: str) -> str | None:

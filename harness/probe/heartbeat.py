@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import os
+import sys
 import time
 from collections.abc import Callable
 
+from lagscope.harness.probe.frames import CodePath, loop_base
+
 RECENT = 1024  # beats kept for ``lag_of``: ten seconds at the default 10 ms interval
+# The loop thread's own scheduler figures (CPU ns, ns waiting on a run queue, timeslices):
+# read at every beat (~4 µs), so the wait for a CPU inside a stall is known to the beat.
+SCHEDSTAT = "/proc/thread-self/schedstat"
 
 
 class Heartbeat:
@@ -32,12 +40,19 @@ class Heartbeat:
         self._clock = clock
         self._wall = wall
         self.samples: collections.deque[tuple[float, float]] = collections.deque()
-        # (beat number, lag s) of the latest beats, so the watchdog can look up the beat
-        # that ended a stall even when it wakes after one or more beats have followed it.
-        self.recent: collections.deque[tuple[int, float]] = collections.deque(maxlen=RECENT)
+        # (beat number, lag s, the loop thread's run-queue wait so far s or None) of the latest
+        # beats, so the watchdog can look up the beat that ended a stall even when it wakes
+        # after more beats have followed it, and how long the thread waited for a CPU.
+        self.recent: collections.deque[tuple[int, float, float | None]] = collections.deque(
+            maxlen=RECENT
+        )
+        self._schedstat: int | None = None  # the loop thread's schedstat, open while beating
         self.last_beat = clock()
         self.last_lag_s = 0.0
         self.beats = 0
+        # The frames that drive the loop (known once the task first runs): a sample of the
+        # loop thread showing only these is the loop between callbacks (the watchdog's).
+        self.loop_base: CodePath = ()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -53,14 +68,31 @@ class Heartbeat:
         return task
 
     async def _run(self) -> None:
+        self.loop_base = loop_base(sys._getframe(1))
+        with contextlib.suppress(OSError):  # no /proc (or no schedstat): waits unknown
+            self._schedstat = os.open(SCHEDSTAT, os.O_RDONLY)  # this, the loop's, thread
         interval = self.interval_s
         # Due an interval after start(), not after this task first runs: a coroutine that
         # blocks before it ever yields (a test's first statements) is a stall like any other.
         expected = self.last_beat + interval
-        while True:
-            await asyncio.sleep(max(0.0, expected - self._clock()))
-            self.beat(expected)
-            expected = self.last_beat + interval
+        try:
+            while True:
+                await asyncio.sleep(max(0.0, expected - self._clock()))
+                self.beat(expected)
+                expected = self.last_beat + interval
+        finally:
+            fd, self._schedstat = self._schedstat, None
+            if fd is not None:
+                os.close(fd)
+
+    def _waited_s(self) -> float | None:
+        """Seconds the loop thread has waited for a CPU since it started (None: unknown)."""
+        if self._schedstat is None:
+            return None
+        try:
+            return int(os.pread(self._schedstat, 64, 0).split()[1]) / 1e9
+        except (OSError, ValueError, IndexError):
+            return None
 
     def beat(self, expected: float) -> None:
         """Record one beat that was due at ``expected`` (perf-counter seconds)."""
@@ -69,13 +101,20 @@ class Heartbeat:
         self.samples.append((self._wall(), lag * 1000.0))
         self.last_lag_s = lag
         self.last_beat = now
-        self.recent.append((self.beats + 1, lag))
+        self.recent.append((self.beats + 1, lag, self._waited_s()))
         # Written last: the watchdog treats a change of ``beats`` as "the loop is back".
         self.beats += 1
 
     def lag_of(self, number: int) -> float | None:
         """The lag (s) of beat ``number`` (the first beat is 1), if it is still recent."""
-        for seen, lag in reversed(list(self.recent)):  # list(): one atomic copy under the GIL
+        for seen, lag, _ in reversed(list(self.recent)):  # list(): one copy under the GIL
             if seen == number:
                 return lag
         return None
+
+    def cpu_wait(self, number: int) -> float | None:
+        """Seconds the loop thread waited for a CPU between beat ``number - 1`` and beat
+        ``number`` (the stall that beat ended, and the sleep before it), if known."""
+        waited = {seen: w for seen, _, w in list(self.recent)}
+        before, after = waited.get(number - 1), waited.get(number)
+        return None if before is None or after is None else max(0.0, after - before)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any, Protocol
 
-from lagscope.harness.probe.frames import FrameFilter, Stack, capture
+from lagscope.harness.probe.frames import FrameFilter, Stack, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.inject import labels
 
@@ -54,6 +54,7 @@ def build_stall_event(
     cpu_share: float | None,
     frame_filter: FrameFilter,
     usage: Mapping[Sample, list[float]] | None = None,
+    cpu_wait_ms: float | None = None,
 ) -> dict[str, Any]:
     """Turn the merged stack samples of one stall into the event written to stalls.jsonl."""
     stacks: Counter[Stack] = Counter()
@@ -86,6 +87,9 @@ def build_stall_event(
         "lag_ms": round(lag_ms, 3),
         "samples": sum(stacks.values()),
         "cpu_share": None if cpu_share is None else round(cpu_share, 3),
+        # Of the stall, the time the loop thread was ready to run but had no CPU (the
+        # machine's other work): at most this much of it was not the code's doing.
+        "cpu_wait_ms": None if cpu_wait_ms is None else round(cpu_wait_ms, 3),
         "cause": cause,
         "location": top["location"],
         "function": top["function"],
@@ -228,8 +232,12 @@ class Watchdog(threading.Thread):
         usage: dict[Sample, list[float]] = {}
         while hb.beats == beats and not self._stopping.is_set():
             frame = sys._current_frames().get(self.loop_thread_id)
-            key = capture(frame, endpoints)
-            samples[key] += 1
+            sampled = capture(frame, endpoints)
+            # Between callbacks: the blocking call returned before this sample (the
+            # watchdog got the GIL late) and the beat that ends the stall is on its way.
+            idle = is_loop_idle(sampled[0], hb.loop_base)
+            if not idle:
+                samples[sampled] += 1
             if self._clock() - detected > MAX_SAMPLED_STALL_S:
                 break
             self._stopping.wait(self.sample_s)
@@ -238,11 +246,11 @@ class Watchdog(threading.Thread):
                 # The stall ended inside this interval: the loop thread's CPU in it is partly
                 # the next callbacks', not this stack's.  Charge only whole intervals.
                 break
-            if previous is not None and now is not None:
+            if not idle and previous is not None and now is not None:
                 # Not clamped per interval: the kernel credits the time spent waiting for a
                 # CPU only once the thread runs again, in one lump, so an interval can show
                 # more of it than it lasted.  Summed, the lumps net out (_stack_cause).
-                spent = usage.setdefault(key, [0.0, 0.0])
+                spent = usage.setdefault(sampled, [0.0, 0.0])
                 spent[0] += now[0] - previous[0]
                 spent[1] += now_t - previous_t - (now[1] - previous[1])
             previous, previous_t = now, now_t
@@ -265,6 +273,11 @@ class Watchdog(threading.Thread):
         # The beat's lag misses the part of the stall that fell inside the sleep before
         # the beat was due: uniformly 0..interval, so add half an interval (error ±interval/2).
         duration_s = lag_s + hb.interval_s / 2
+        # How long of it the loop thread was ready to run but had no CPU (the heartbeat
+        # reads the thread's run-queue wait at every beat): the machine's, not the code's.
+        cpu_wait_s = hb.cpu_wait(beats + 1)
+        if cpu_wait_s is not None:
+            cpu_wait_s = min(cpu_wait_s, duration_s)
         start_wall = self._wall() - (self._clock() - due) - (hb.interval_s / 2)
         self.stall_count += 1
         self.recorder.write_stall(
@@ -274,6 +287,7 @@ class Watchdog(threading.Thread):
                 duration_ms=duration_s * 1000.0,
                 lag_ms=lag_s * 1000.0,
                 cpu_share=cpu_share,
+                cpu_wait_ms=None if cpu_wait_s is None else cpu_wait_s * 1000.0,
                 usage=usage,
                 frame_filter=self.frame_filter,
             )

@@ -71,9 +71,10 @@ class RunConfig:
     # faults injected from the start (--inject).
     injector: bool = False
     inject: tuple[Injection, ...] = ()
-    # The openapi scenario (lagscope.harness.run.openapi): methods sent, headers added to
-    # every request (run.json records them masked), weights by operation or path.
-    methods: tuple[str, ...] = defaults.OPENAPI_METHODS
+    # The openapi scenario (lagscope.harness.run.openapi): methods sent (None: not given,
+    # the plan chooses), headers added to every request (run.json records them masked),
+    # weights by operation or path.
+    methods: tuple[str, ...] | None = None
     headers: tuple[tuple[str, str], ...] = ()
     weights: tuple[tuple[str, float], ...] = ()
 
@@ -97,7 +98,7 @@ class RunConfig:
         ]
         data["rate"] = None if self.rate is None else str(self.rate)
         data["inject"] = [i.describe() for i in self.inject]
-        data["methods"] = list(self.methods)
+        data["methods"] = None if self.methods is None else list(self.methods)
         data["headers"] = [[name, mask(value)] for name, value in self.headers]
         data["weights"] = dict(self.weights)
         return data

@@ -30,7 +30,7 @@ from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.load import start_load
 from lagscope.harness.run.loadwatch import LoadWatch
 from lagscope.harness.run.openapi.options import masked_argv
-from lagscope.harness.run.openapi.plan import build_plan, refusal
+from lagscope.harness.run.openapi.plan import build_plan, pages_plan, refusal
 from lagscope.harness.run.openapi.schema import read_schema
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
@@ -44,6 +44,7 @@ from lagscope.harness.run.target import (
 )
 
 from lagscope import defaults, openapi_plan, rundir, runfiles
+from lagscope.app_routes import served_routes
 from lagscope.errors import RunDirError, UsageError
 from lagscope.injection import encode_state
 
@@ -106,8 +107,10 @@ class Run:
         admin_token: str | None = None,
         progress: Progress | None = None,
         on_ready: Callable[[dict[str, str]], None] | None = None,
+        on_note: Callable[[str], None] | None = None,
     ) -> None:
         self.on_ready = on_ready
+        self.on_note = on_note
         self.config = config
         self.admin_token = admin_token
         self.dir = run_dir
@@ -199,18 +202,27 @@ class Run:
         config = self.config
         document = read_schema(url, headers=dict(config.headers), log=log)
         runfiles.write_json(self.dir / rundir.OPENAPI_SCHEMA, document)
-        plan = build_plan(
-            document, methods=config.methods, weights=dict(config.weights), seed=config.seed
-        )
+        weights = dict(config.weights)
+        plan = build_plan(document, methods=config.methods, weights=weights, seed=config.seed)
+        served = None
+        if not plan["found"] and (config.methods is None or "GET" in config.methods):
+            # No operation in the schema: the pages the app serves outside it, if any.
+            paths = list(document.get("paths") or {})
+            served = served_routes(config.app_import, schema_paths=paths)
+            pages = None if served is None else pages_plan(served, weights=weights)
+            plan = pages or plan
         path = self.dir / rundir.OPENAPI_PLAN
         openapi_plan.write_plan(path, plan)
         runfiles.log_event(
             self.dir, "openapi_plan", found=plan["found"], sent=len(plan["operations"]),
             skipped=len(plan["skipped"]), generation_ms=plan["generation_ms"],
+            choice=plan.get("choice"),
         )  # fmt: skip
-        refused = refusal(plan, app=config.app)
+        refused = refusal(plan, app=config.app, served=served)
         if refused is not None:
             raise UsageError(refused)
+        if "choice" in plan and self.on_note is not None:
+            self.on_note(plan["choice"])
         return path
 
     def _wait_for_load(self, until: float) -> None:
@@ -286,15 +298,17 @@ def run(
     prepare: Callable[[Path], None] | None = None,
     progress: Progress | None = None,
     on_ready: Callable[[dict[str, str]], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Path:
     """Run the load test ``config`` describes; return the run directory (data merged).
 
     ``prepare`` writes extra files into the new run directory before anything starts;
     ``conductor`` is ticked while the load runs (see Conductor); ``on_ready`` is told
     where the servers answer (``target``, ``downstream``, ``metrics``) once they do;
-    ``progress`` hears about the wait for the servers to start.  RunDirError when the
-    directory cannot be set up; once the run has started, a failed write ends it with what
-    it has (see the outcome).
+    ``on_note`` is told, before the load, what lagscope chose to send when the user did
+    not say (the openapi plan's ``choice``); ``progress`` hears about the wait for the
+    servers to start.  RunDirError when the directory cannot be set up; once the run has
+    started, a failed write ends it with what it has (see the outcome).
     """
     run_dir = runfiles.create(config.out)
     if prepare is not None:
@@ -319,7 +333,13 @@ def run(
     runfiles.hold_reserve(run_dir, diskspace.report_bytes(config.duration_s))
     runfiles.log_event(run_dir, "run_start")
     current = Run(
-        config, run_dir, conductor, admin_token=admin_token, progress=progress, on_ready=on_ready
+        config,
+        run_dir,
+        conductor,
+        admin_token=admin_token,
+        progress=progress,
+        on_ready=on_ready,
+        on_note=on_note,
     )
     sampler = ResourceSampler(
         run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s

@@ -18,7 +18,9 @@ _PR_SET_PDEATHSIG = 1
 LOG_TAIL_LINES = 8  # of a server's log, shown under a start-up failure
 LOG_LINE_CHARS = 200
 # "RuntimeError: ...", "mypkg.errors.ConfigError: ...": the last line of a traceback.
-_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b(: |$)")
+_EXCEPTION_LINE = re.compile(
+    r"^[A-Za-z_][\w.]*(Error|Exception|Exit|error)\b(: |$)"
+)  # socket.gaierror
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -73,14 +75,18 @@ class Child:
     def exited(self) -> int | None:
         return self.popen.poll()
 
-    def log_lines(self) -> list[str]:
-        """The non-blank lines this process wrote to its log (cut to LOG_LINE_CHARS)."""
+    def log_text(self) -> str:
+        """What this process wrote to its log ("" when it cannot be read)."""
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(self.log_start)
-                text = f.read().decode("utf-8", errors="replace")
+                return f.read().decode("utf-8", errors="replace")
         except OSError:
-            return []
+            return ""
+
+    def log_lines(self) -> list[str]:
+        """The non-blank lines this process wrote to its log (cut to LOG_LINE_CHARS)."""
+        text = self.log_text()
         return [line.rstrip()[:LOG_LINE_CHARS] for line in text.splitlines() if line.strip()]
 
     def last_log_line(self) -> str:

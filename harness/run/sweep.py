@@ -72,9 +72,10 @@ def judge(summary: dict[str, Any], *, load_procs: int) -> dict[str, Any]:
         # verdict is the generator's, not the target's.
         reason = f"load generator sent late (p99 {send_lag:.1f} ms behind the plan)"
     count = agg.get("count") or 0
-    checks = (summary.get("slo") or {}).get("checks", [])
+    slo = summary.get("slo") or {}  # null when the run had no SLO to check
+    checks = slo.get("checks", [])
     return {
-        "passed": bool(summary.get("slo", {}).get("passed", False)),
+        "passed": bool(slo.get("passed", False)),
         "valid": reason is None,
         "reason": reason,
         "rps": agg.get("rps"),

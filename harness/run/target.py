@@ -13,6 +13,7 @@ from typing import Protocol
 import httpx
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child, free_port
+from lagscope.harness.run.startup_failure import service_failure
 
 from lagscope import defaults, rundir, servers
 from lagscope.errors import TargetStartError
@@ -183,12 +184,23 @@ def _failed(child: Child, what: str, fix: str) -> TargetStartError:
     )
 
 
-def _check_alive(child: Child) -> None:
+def check_alive(child: Child) -> None:
+    """Raise when ``child`` exited during its start-up: PortTaken when its port was taken,
+    else TargetStartError saying why (a service its app needs, named, or its log's last
+    exception) with the log's last lines."""
     code = child.exited()
     if code is None:
         return
     if any(marker in line for line in child.log_lines() for marker in _PORT_IN_USE):
         raise PortTaken
+    why = service_failure(child.log_text())  # a service its app needs did not answer: which
+    if why is not None:
+        tail = child.log_tail()
+        raise TargetStartError(
+            f"{why} (the {child.name} server exited, code {code}; full log: {child.log_path}"
+            f"{', last lines below' if tail else ''})",
+            log_tail=tail,
+        )
     raise _failed(
         child,
         f"the {child.name} server exited during start-up (exit code {code})",
@@ -215,7 +227,7 @@ def _wait_until_serving(
     """Wait until the server answers at ``url + path`` and is the one listening there."""
     last_note = 0.0
     while True:
-        _check_alive(child)
+        check_alive(child)
         try:
             httpx.get(url + path, timeout=1.0)
             if child.listens_on(port):
@@ -234,7 +246,7 @@ def _wait_for_workers(
     """Wait until every worker's probe has written its meta.json."""
     last_note = 0.0
     while len(list(run_dir.glob(f"{rundir.WORKERS}/*/{rundir.META}"))) < workers:
-        _check_alive(child)
+        check_alive(child)
         if time.monotonic() - last_note >= 1.0:
             last_note = time.monotonic()
             started = len(list(run_dir.glob(f"{rundir.WORKERS}/*/{rundir.META}")))

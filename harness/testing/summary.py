@@ -11,6 +11,7 @@ from lagscope.harness.testing.verdict import (
     Verdict,
     by_location,
     location,
+    machine_text,
     unsampled_text,
 )
 
@@ -84,6 +85,8 @@ def summary_lines(results: list[TestResult]) -> list[str]:
         lines.append(f"  allowed: {result.nodeid}: {count} at {', '.join(where)}")
     for result in (r for r in results if r.verdict.unsampled):
         lines.append(f"  {result.nodeid}: {unsampled_text(result.verdict)}")
+    for result in (r for r in results if r.verdict.machine):
+        lines.append(f"  {result.nodeid}: {machine_text(result.verdict)}")
     return lines
 
 

@@ -3,8 +3,10 @@
 A stall over the threshold fails (or warns) the test unless its location is allowed.  A
 stall that ended before the watchdog could sample it has a duration but no location: it
 is reported, never judged (nothing to name, nothing to allow; on a busy machine most are
-the machine's, barely over the threshold).  Pure functions of the stall events (the
-probe's ``build_stall_event``, as in ``stalls.jsonl``) and the test's options.
+the machine's, barely over the threshold).  So is a stall that would be under the threshold
+but for the loop thread's waits for a CPU: the machine's other work, not the test's.  Pure
+functions of the stall events (the probe's ``build_stall_event``, as in ``stalls.jsonl``)
+and the test's options.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from lagscope.stalls import DOING, REMEDY, short_stack
+from lagscope.stalls import DOING, REMEDY, machine_made, short_stack
 
 Stall = dict[str, Any]
 UNSAMPLED = "<not sampled>"  # the location of a stall over before its stack was sampled
@@ -27,9 +29,10 @@ class Verdict:
     stalls: list[Stall] = field(default_factory=list)
     allowed: list[Stall] = field(default_factory=list)
     unsampled: list[Stall] = field(default_factory=list)
+    machine: list[Stall] = field(default_factory=list)
 
     def any(self) -> bool:
-        return bool(self.stalls or self.allowed or self.unsampled)
+        return bool(self.stalls or self.allowed or self.unsampled or self.machine)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -37,6 +40,7 @@ class Verdict:
             "stalls": self.stalls,
             "allowed": self.allowed,
             "unsampled": self.unsampled,
+            "machine": self.machine,
         }
 
 
@@ -51,12 +55,15 @@ def is_allowed(stall: Stall, allow: tuple[str, ...]) -> bool:
 
 
 def judge(stalls: list[Stall], *, threshold_ms: float, allow: tuple[str, ...]) -> Verdict:
-    located = [s for s in stalls if s.get("location") is not None]
+    machine = [s for s in stalls if machine_made(s, threshold_ms=threshold_ms)]
+    own = [s for s in stalls if not machine_made(s, threshold_ms=threshold_ms)]
+    located = [s for s in own if s.get("location") is not None]
     return Verdict(
         threshold_ms=threshold_ms,
         stalls=[s for s in located if not is_allowed(s, allow)],
         allowed=[s for s in located if is_allowed(s, allow)],
-        unsampled=[s for s in stalls if s.get("location") is None],
+        unsampled=[s for s in own if s.get("location") is None],
+        machine=machine,
     )
 
 
@@ -125,6 +132,8 @@ def failure_text(verdict: Verdict) -> str:
         lines.append(f"allowed: {_times(group, threshold_ms=threshold_ms)} at {_named(group[0])}")
     if verdict.unsampled:
         lines.append(unsampled_text(verdict))
+    if verdict.machine:
+        lines.append(machine_text(verdict))
     return "\n".join(lines)
 
 
@@ -132,6 +141,13 @@ def unsampled_text(verdict: Verdict) -> str:
     return (
         f"not sampled: {_times(verdict.unsampled, threshold_ms=verdict.threshold_ms)}, "
         "each over before the watchdog could sample the loop's stack (not judged)"
+    )
+
+
+def machine_text(verdict: Verdict) -> str:
+    return (
+        f"the machine's: {_times(verdict.machine, threshold_ms=verdict.threshold_ms)}, each "
+        "under the threshold but for the loop thread's waits for a CPU (not judged)"
     )
 
 

@@ -42,6 +42,9 @@ def coverage_lines(cov: CoverageSection | None) -> list[str]:
         f"openapi: {plural(cov['found'], 'operation')} in the schema, {cov['exercised']} "
         f"exercised{answers}, {len(skipped)} skipped"
     ]
+    choice = cov.get("choice")  # absent from summaries written before it was
+    if choice:
+        lines.append(f"  sent without --methods: {choice}")
     held = [s["key"] for s in skipped if "--methods" in s["reason"]]
     if held:
         methods = ",".join(dict.fromkeys(key.split(" ")[0] for key in held))

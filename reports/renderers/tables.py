@@ -38,6 +38,7 @@ def loop_line(loop: LoopSection) -> str:
     if not loop.get("heartbeats"):
         return "event loop not observed (the probe was off or recorded nothing)"
     unsampled = loop.get("unsampled_stalls") or 0
+    machine = loop.get("machine_stalls") or 0
     workers = int(loop.get("workers") or 0)
     return (
         f"loop lag p50 {_ms(loop.get('lag_p50_ms'))} ms, p99 {_ms(loop.get('lag_p99_ms'))} ms, "
@@ -45,6 +46,9 @@ def loop_line(loop: LoopSection) -> str:
         f"{loop.get('stall_total_ms', 0):,.0f} ms blocked ({plural(workers, 'worker')})"
         + (f"; {plural(unsampled, 'more beat')} over the threshold ended before they could be "
            "sampled" if unsampled else "")
+        + (f"; {machine} of the stalls ({loop.get('machine_stall_ms', 0):,.0f} ms) were the "
+           "machine's: under the threshold but for the loop thread's waits for a CPU"
+           if machine else "")
     )  # fmt: skip
 
 

@@ -106,25 +106,91 @@ def test_headers_reach_the_app_and_are_recorded_masked(
     assert {"key": "GET /things", "reason": "weight 0 (--weights)"} in cov["skipped"]
     config = json.loads((out / "run.json").read_text())["config"]
     assert config["headers"] == [["Authorization", "Bearer ***"]]
-    assert config["methods"] == ["GET", "HEAD"]
+    assert config["methods"] is None  # not given: the plan chose GET and HEAD
     assert config["weights"] == {"GET /me": 4.0, "/things": 0.0}
     leaked = [p for p in out.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
     assert leaked == []
 
 
-def test_an_app_with_nothing_to_send_is_refused_naming_what_it_has(tmp_path: Path) -> None:
-    (tmp_path / "inbox.py").write_text(
-        "from fastapi import FastAPI\napp = FastAPI()\n"
-        "@app.post('/messages')\nasync def post() -> None: ...\n"
-        "@app.post('/drafts')\nasync def draft() -> None: ...\n"
-    )
+def run_in(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """``lagscope run`` in a child process from ``folder`` (its stderr is what a user reads)."""
     result = subprocess.run(
-        [sys.executable, "-m", "lagscope", "run", "--app", "inbox:app", "--duration", "2s",
-         "--out", "r"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        [sys.executable, "-m", "lagscope", "run", "--duration", "3s", "--users", "4",
+         "--out", "r", *args],
+        capture_output=True, text=True, timeout=180, cwd=folder,
     )  # fmt: skip
-    assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.splitlines()[-1] == (
+    summary_file = folder / "r" / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    return result, summary
+
+
+def test_an_app_with_only_writes_is_sent_them_and_told_so(tmp_path: Path) -> None:
+    (tmp_path / "inbox.py").write_text(
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel, Field\napp = FastAPI()\n"
+        "class Message(BaseModel):\n    to: str = Field(min_length=1)\n    priority: int = 1\n"
+        "@app.post('/messages', status_code=201)\n"
+        "async def post(message: Message) -> Message:\n    return message\n"
+        "@app.post('/drafts')\nasync def draft() -> dict[str, bool]:\n    return {'ok': True}\n"
+    )
+    result, summary = run_in(tmp_path, "--app", "inbox:app")
+    assert result.returncode == 0, result.stderr
+    choice = (
+        "the schema has no GET or HEAD operation, so its 2 operations (POST) are sent; "
+        "pass --methods to choose"
+    )
+    assert f"lagscope: {choice}" in result.stderr.splitlines()
+    cov = summary["scenario"]["coverage"]
+    assert (cov["methods"], cov["choice"], cov["exercised"]) == (["POST"], choice, 2)
+    for key, op in cov["operations"].items():
+        assert op["requests"] >= 2, (key, op)
+        assert op["2xx"] == op["requests"], (key, op)
+    assert f"sent without --methods: {choice}" in result.stdout
+    # An explicit --methods still wins: GET only, and there is none.
+    refused, _ = run_in(tmp_path, "--app", "inbox:app", "--methods", "GET", "--out", "r2")
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[-1] == (
         "lagscope: error: inbox:app: 2 operations, all POST: pass --methods POST to send them"
+    )
+
+
+def test_an_app_without_operations_is_loaded_through_its_pages(tmp_path: Path) -> None:
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "site.css").write_text("body { margin: 0 }")
+    (tmp_path / "pages.py").write_text(
+        "from fastapi import FastAPI, WebSocket\nfrom fastapi.responses import HTMLResponse\n"
+        "from fastapi.staticfiles import StaticFiles\napp = FastAPI()\n"
+        "@app.get('/', include_in_schema=False, response_class=HTMLResponse)\n"
+        "async def home() -> str:\n    return '<h1>chat</h1>'\n"
+        "@app.websocket('/ws/{room}')\nasync def ws(websocket: WebSocket, room: str) -> None: ...\n"
+        "app.mount('/assets', StaticFiles(directory='assets'), name='assets')\n"
+    )
+    result, summary = run_in(tmp_path, "--app", "pages:app")
+    assert result.returncode == 0, result.stderr
+    choice = (
+        "the schema has no operation, so the 1 GET route and 1 static file the app serves "
+        "outside it (/, /assets/site.css) are sent"
+    )
+    assert f"lagscope: {choice}" in result.stderr.splitlines()
+    cov = summary["scenario"]["coverage"]
+    assert (cov["found"], cov["choice"]) == (0, choice)
+    assert cov["operations"].keys() == {"GET /", "GET /assets/site.css"}
+    for key, op in cov["operations"].items():
+        assert op["requests"] >= 2, (key, op)
+        assert op["2xx"] == op["requests"], (key, op)
+
+
+def test_an_app_with_nothing_http_to_send_is_refused_naming_what_it_serves(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "chat.py").write_text(
+        "from fastapi import FastAPI, WebSocket\napp = FastAPI()\n"
+        "@app.websocket('/ws/{room}')\nasync def ws(websocket: WebSocket, room: str) -> None: ...\n"
+    )
+    result, _ = run_in(tmp_path, "--app", "chat:app")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "lagscope: error: chat:app: nothing to load: its OpenAPI schema has no operation and "
+        "outside it the app serves only 1 WebSocket route (/ws/{room}), nothing lagscope can "
+        "send; pass --scenario with a locustfile"
     )

@@ -12,9 +12,10 @@ import pytest
 from fastapi import FastAPI
 from lagscope.harness.loadgen import openapi_requests
 from lagscope.harness.run.openapi import options
-from lagscope.harness.run.openapi.plan import build_plan, refusal
+from lagscope.harness.run.openapi.plan import build_plan, pages_plan, refusal
 from lagscope.harness.run.openapi.values import narrow
 
+from lagscope.app_routes import Served
 from lagscope.errors import UsageError
 from lagscope.openapi_plan import Plan
 from tests.harness.apps.catalog import app as catalog
@@ -169,9 +170,65 @@ def test_nothing_to_send_is_refused_naming_what_was_found() -> None:
     )
     empty = build_plan(FastAPI().openapi(), methods=("GET",), weights={}, seed=0)
     assert refusal(empty, app="x:app") == (
-        "x:app's OpenAPI schema has no operation; pass --scenario with a locustfile"
+        "x:app: nothing to load: its OpenAPI schema has no operation and its routes could not "
+        "be read; pass --scenario with a locustfile"
     )
     assert refusal(build_plan(SCHEMA, methods=("GET",), weights={}, seed=0), app="c") is None
+
+
+def test_without_methods_a_schema_with_no_get_sends_the_operations_it_has() -> None:
+    plan = build_plan(writes_only(), methods=None, weights={}, seed=0)
+    assert plan["methods"] == ["POST", "DELETE"]
+    assert keys(plan) == ["DELETE /b/{x}", "POST /a", "POST /b"]
+    assert plan["choice"] == (
+        "the schema has no GET or HEAD operation, so its 3 operations (POST,DELETE) are sent; "
+        "pass --methods to choose"
+    )
+    assert refusal(plan, app="inbox:app") is None
+
+
+def test_without_methods_a_schema_with_a_get_sends_only_gets_and_heads() -> None:
+    plan = build_plan(SCHEMA, methods=None, weights={}, seed=0)
+    assert plan["methods"] == ["GET", "HEAD"]
+    assert keys(plan) == GETS
+    assert "choice" not in plan
+
+
+def served(**given: list[str]) -> Served:
+    found = Served(pages=[], static=[], with_params=[], websockets=[], other=[])
+    found.update(given)  # type: ignore[typeddict-item]
+    return found
+
+
+def test_an_empty_schema_sends_the_pages_the_app_serves_outside_it() -> None:
+    plan = pages_plan(served(pages=["/", "/about"], static=["/static/app.css"]),
+                      weights={"/about": 3})  # fmt: skip
+    assert plan is not None
+    assert (plan["found"], plan["methods"]) == (0, ["GET"])
+    assert [(op["key"], op["weight"]) for op in plan["operations"]] == [
+        ("GET /", 1.0), ("GET /about", 3.0), ("GET /static/app.css", 1.0),
+    ]  # fmt: skip
+    assert all(len(op["variants"]) == 1 for op in plan["operations"])
+    assert plan["choice"] == (
+        "the schema has no operation, so the 2 GET routes and 1 static file the app serves "
+        "outside it (/, /about, /static/app.css) are sent"
+    )
+    assert pages_plan(served(websockets=["/ws"]), weights={}) is None
+
+
+def test_an_app_with_nothing_http_to_send_is_refused_naming_what_it_serves() -> None:
+    empty = build_plan(FastAPI().openapi(), methods=None, weights={}, seed=0)
+    what = served(websockets=["/ws/{room}"], with_params=["/raw/{name}"], other=["POST /hook"])
+    assert refusal(empty, app="chat:app", served=what) == (
+        "chat:app: nothing to load: its OpenAPI schema has no operation and outside it the app "
+        "serves only 1 WebSocket route (/ws/{room}), 1 GET route that needs parameters "
+        "(/raw/{name}), 1 non-GET route (POST /hook), nothing lagscope can send; "
+        "pass --scenario with a locustfile"
+    )
+    assert refusal(empty, app="bare:app", served=served()) == (
+        "bare:app: nothing to load: its OpenAPI schema has no operation and the app serves "
+        "nothing but its documentation; pass --scenario with a locustfile"
+    )
 
 
 def test_one_kind_of_write_is_named_alone() -> None:
@@ -232,12 +289,12 @@ def test_a_float_above_an_exclusive_bound_is_not_a_hair_above_it() -> None:
 @pytest.mark.parametrize(
     ("given", "methods"),
     [
-        (None, ("GET", "HEAD")),
+        (None, None),  # not given: the plan chooses
         ("all", ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")),
         ("get, post,GET", ("GET", "POST")),
     ],
 )
-def test_methods_are_parsed(given: str | None, methods: tuple[str, ...]) -> None:
+def test_methods_are_parsed(given: str | None, methods: tuple[str, ...] | None) -> None:
     assert options.parse_methods(given) == methods
 
 

@@ -161,3 +161,13 @@ def test_weights_share_the_requests_and_user_headers_go_on_every_one() -> None:
     assert posted.body == '{"a": "é"}'.encode("latin-1")
     assert posted.headers == {"x-tenant": "abc", "Authorization": "B x",
                               "Content-Type": "application/json"}  # fmt: skip
+
+
+def test_every_operation_goes_out_once_before_the_weights_choose() -> None:
+    light = [op(f"GET /light{n}", [variant()], weight=0.001) for n in range(3)]
+    heavy = op("GET /heavy", [variant()], weight=1000)
+    ready = openapi_requests.load(plan(heavy, *light), headers={})
+    rng = random.Random(7)
+    first = [ready.next_request(rng).op.key for _ in range(4)]
+    assert first == ["GET /heavy", "GET /light0", "GET /light1", "GET /light2"]
+    assert {ready.next_request(rng).op.key for _ in range(20)} == {"GET /heavy"}

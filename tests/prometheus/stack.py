@@ -132,6 +132,7 @@ def start_shop(
         "PROMETHEUS_MULTIPROC_DIR": str(multiproc),
         "SHOP_DOWNSTREAM_URL": downstream,
         "SHOP_FAULTS": faults,
+        "SHOP_LOG_DIR": str(s.tmp),  # not the machine's temporary folder
         "DATABASE_URL": f"sqlite+aiosqlite:///{s.tmp / 'shop.sqlite3'}",
     }
     if server == "gunicorn":

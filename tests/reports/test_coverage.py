@@ -110,3 +110,15 @@ def test_a_summary_with_coverage_matches_the_types(tmp_path: Path) -> None:
     assert scenario["coverage"] is not None
     assert scenario["coverage"]["operations"]["GET /items"]["requests"] == 0  # rows are GET /a
     assert "## Coverage (openapi scenario)" in render_markdown(summary)
+
+
+def test_what_lagscope_chose_to_send_is_said() -> None:
+    chosen = Plan(**{**PLAN, "methods": ["POST"], "skipped": []})
+    chosen["choice"] = "the schema has no GET or HEAD operation, so its 1 operation (POST) is sent"
+    got = coverage(chosen, requests(("GET", "/items", 200)))
+    assert got is not None
+    assert got["choice"] == chosen["choice"]
+    assert coverage_lines(got)[1] == f"  sent without --methods: {chosen['choice']}"
+    plain = coverage(PLAN, requests())
+    assert plain is not None
+    assert plain["choice"] is None

@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from lagscope.reports.loop import top_blockers, unsampled_stalls
+from lagscope.reports.loop import loop_figures, top_blockers, unsampled_stalls
+from lagscope.reports.selfcheck import machine_stalls
 
 
 def stack(location: str, count: int, endpoint: str | None = None) -> dict[str, Any]:
@@ -65,3 +66,21 @@ def test_a_stall_record_per_late_beat_leaves_nothing_unsampled() -> None:
     stalls = pd.DataFrame({"pid": [1, 1], "duration_ms": [30.0, 36.0]})
     assert unsampled_stalls(lag, stalls, threshold_ms=20.0) == 0
     assert unsampled_stalls(lag.iloc[0:0], stalls.iloc[0:0], threshold_ms=20.0) == 0
+
+
+def test_a_stall_under_the_threshold_but_for_its_cpu_waits_is_the_machines_not_a_blocker() -> None:
+    rows = [
+        {**stall(45.0, stack("a.py:1", 10)), "cpu_wait_ms": 30.0},  # 15 ms its own: machine's
+        {**stall(45.0, stack("a.py:1", 10)), "cpu_wait_ms": 20.0},  # 25 ms its own: a.py's
+        {**stall(60.0, stack("b.py:2", 10)), "cpu_wait_ms": None},  # not measured: b.py's
+    ]
+    stalls = pd.DataFrame([{"pid": 1, **row} for row in rows])
+    lag = _lag(1, [40.0, 40.0, 55.0])
+    loop = loop_figures(lag, stalls, workers=1, threshold_ms=20.0)
+    assert (loop["machine_stalls"], loop["machine_stall_ms"]) == (1, 45.0)
+    assert (loop["stall_count"], loop["stall_total_ms"]) == (3, 150.0)  # all that was seen
+    blockers = {b["location"]: b["total_ms"] for b in loop["top_blockers"]}
+    assert blockers == {"a.py:1": 45.0, "b.py:2": 60.0}
+    (warning,) = machine_stalls(loop)
+    assert warning["kind"] == "machine_busy"
+    assert warning["message"].startswith("1 stall(s), 45 ms in all, were the machine's")

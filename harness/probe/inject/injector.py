@@ -77,6 +77,11 @@ class Injector:
         return self.run_dir / rundir.WORKERS / str(os.getpid())
 
     @property
+    def held_mb(self) -> float:
+        """What a ``memory_leak`` retains now (MB; RSS is the worker's whole memory)."""
+        return sum(map(len, self._retained)) / 1e6
+
+    @property
     def seed(self) -> int:
         return self._seed ^ os.getpid()
 

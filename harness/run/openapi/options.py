@@ -8,17 +8,17 @@ import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from lagscope import defaults
 from lagscope.errors import UsageError
 from lagscope.openapi_plan import METHODS
 
 FLAGS = ("--methods", "--header", "--weights")
 
 
-def parse_methods(text: str | None) -> tuple[str, ...]:
-    """``GET,POST`` -> ("GET", "POST"); ``all`` -> every method; None -> GET and HEAD."""
+def parse_methods(text: str | None) -> tuple[str, ...] | None:
+    """``GET,POST`` -> ("GET", "POST"); ``all`` -> every method; None (not given) -> None:
+    the plan chooses (lagscope.harness.run.openapi.plan.choose_methods)."""
     if text is None:
-        return defaults.OPENAPI_METHODS
+        return None
     if text.strip().lower() == "all":
         return METHODS
     methods = [m.strip().upper() for m in text.split(",") if m.strip()]

@@ -1,9 +1,11 @@
 """The request plan for an app's schema: which operations are sent, with what, how often.
 
-Every operation is sent unless its method is not allowed (only GET and HEAD by default:
-writes go only to an app the user asked to write to), its weight is 0, or no valid
+Every operation is sent unless its method is not allowed, its weight is 0, or no valid
 request can be built for it; each skipped one is listed with the reason and, where the
-user can change it, how.
+user can change it, how.  The methods allowed are those of ``--methods``; without it,
+GET and HEAD (writes go only to an app the user asked to write to), unless the schema has
+no GET or HEAD operation at all: then its operations are sent, as the plan's ``choice``
+says (the user ran lagscope on this app to load it, and there is nothing else to send).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from lagscope.harness.run.openapi.schema import OperationSpec, operations
 from lagscope.harness.run.openapi.values import Drawn, generate
 
 from lagscope import defaults
+from lagscope.app_routes import Served
 from lagscope.errors import UsageError
-from lagscope.openapi_plan import Operation, Plan, Skipped
+from lagscope.openapi_plan import METHODS, Operation, Plan, Skipped
 
 NO_VALUES = Drawn(path={}, query={}, headers={}, cookies={}, body=None, content_type=None)
 
@@ -28,13 +31,51 @@ NO_VALUES = Drawn(path={}, query={}, headers={}, cookies={}, body=None, content_
 def build_plan(
     document: dict[str, Any],
     *,
+    methods: Sequence[str] | None,
+    weights: Mapping[str, float],
+    seed: int,
+    count: int = defaults.OPENAPI_VARIANTS,
+) -> Plan:
+    """The plan for the OpenAPI ``document``; ``methods`` None: chosen as the module
+    docstring says (raises UsageError for a weight of no operation)."""
+    specs = operations(document)
+    choice = None
+    if methods is None:
+        methods, choice = choose_methods(specs)
+    plan = plan_specs(
+        specs, document, found=len(specs), methods=methods, weights=weights, seed=seed,
+        count=count,
+    )  # fmt: skip
+    if choice is not None:
+        plan["choice"] = choice
+    return plan
+
+
+def choose_methods(specs: Sequence[OperationSpec]) -> tuple[tuple[str, ...], str | None]:
+    """The methods sent without ``--methods``, and why when they are not GET and HEAD."""
+    have = {spec.method for spec in specs}
+    if not have or have & set(defaults.OPENAPI_METHODS):
+        return defaults.OPENAPI_METHODS, None
+    chosen = tuple(m for m in METHODS if m in have)
+    names, verb = ",".join(chosen), "is" if len(specs) == 1 else "are"
+    return chosen, (
+        f"the schema has no GET or HEAD operation, so its {plural(len(specs), 'operation')} "
+        f"({names}) {verb} sent; pass --methods to choose"
+    )
+
+
+def plan_specs(
+    specs: list[OperationSpec],
+    document: dict[str, Any],
+    *,
+    found: int,
     methods: Sequence[str],
     weights: Mapping[str, float],
     seed: int,
     count: int = defaults.OPENAPI_VARIANTS,
 ) -> Plan:
-    """The plan for the OpenAPI ``document`` (raises UsageError for a weight of no operation)."""
-    specs = operations(document)
+    """The plan for ``specs`` (operations of ``document``, or pages outside it); ``found``:
+    the operations in the schema."""
     weight_of = resolve_weights(weights, specs)
     skipped: list[Skipped] = []
     candidates = []
@@ -48,7 +89,7 @@ def build_plan(
     # An operation without parameters or body has one request: nothing to generate.
     bare = {s.key: [NO_VALUES] for s in candidates if not s.params and s.body is None}
     wanted = [s.key for s in candidates if s.key not in bare]
-    drawn = generate(document, wanted, count=count, seed_=seed) | bare
+    drawn = (generate(document, wanted, count=count, seed_=seed) if wanted else {}) | bare
     generation_ms = (time.perf_counter() - started) * 1000
     sendable = []
     for spec in candidates:
@@ -74,7 +115,7 @@ def build_plan(
     ]
     order = {spec.key: i for i, spec in enumerate(specs)}
     return Plan(
-        found=len(specs),
+        found=found,
         methods=list(methods),
         operations=sent,
         skipped=sorted(skipped, key=lambda s: order[s["key"]]),
@@ -92,8 +133,11 @@ def _static_skip(spec: OperationSpec, *, methods: Sequence[str], weight: float) 
 
 def resolve_weights(weights: Mapping[str, float], specs: list[OperationSpec]) -> dict[str, float]:
     """Each operation's weight: 1 unless ``weights`` names it (``"GET /items"``) or its path
-    (``"/items"``, every method); a name that matches nothing is a UsageError."""
+    (``"/items"``, every method); a name that matches nothing is a UsageError (unless there
+    is nothing: an empty schema's pages are weighed apart, lagscope.app_routes)."""
     out = {spec.key: 1.0 for spec in specs}
+    if not specs:
+        return out
     for name, weight in weights.items():
         matched = [s.key for s in specs if name in (s.key, s.path)]
         if not matched:
@@ -107,14 +151,48 @@ def resolve_weights(weights: Mapping[str, float], specs: list[OperationSpec]) ->
     return out
 
 
-def refusal(plan: Plan, *, app: str) -> str | None:
-    """Why nothing can be sent, naming what was found and what to do; None when something can."""
+def pages_plan(served: Served, *, weights: Mapping[str, float]) -> Plan | None:
+    """For an app whose schema has no operation: its GET pages outside the schema (routes
+    and static files, lagscope.app_routes), each with one request; None when it has none."""
+    paths = [*served["pages"], *served["static"]]
+    if not paths:
+        return None
+    specs = [OperationSpec(method="GET", path=path, params=(), body=None,
+                           answer_fields=frozenset()) for path in paths]  # fmt: skip
+    plan = plan_specs(specs, {}, found=0, methods=("GET",), weights=weights, seed=0)
+    routes, files = len(served["pages"]), len(served["static"])
+    what = " and ".join(
+        text for n, text in ((routes, plural(routes, "GET route")),
+                             (files, plural(files, "static file"))) if n
+    )  # fmt: skip
+    plan["choice"] = (
+        f"the schema has no operation, so the {what} the app serves outside it "
+        f"({_names(paths)}) {'is' if len(paths) == 1 else 'are'} sent"
+    )
+    return plan
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _names(items: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
+def refusal(plan: Plan, *, app: str, served: Served | None = None) -> str | None:
+    """Why nothing can be sent, naming what was found (in the schema, and ``served``
+    outside it) and what to do; None when something can."""
     if plan["operations"]:
         return None
-    if not plan["found"]:
-        return f"{app}'s OpenAPI schema has no operation; pass --scenario with a locustfile"
+    if not plan["found"] and not plan["skipped"]:
+        return (
+            f"{app}: nothing to load: its OpenAPI schema has no operation and "
+            f"{_outside(served)}; pass --scenario with a locustfile"
+        )
     held = Counter(s["key"].split(" ")[0] for s in plan["skipped"] if "--methods" in s["reason"])
-    found = f"{plan['found']} operation{'s' if plan['found'] != 1 else ''}"
+    found = plural(plan["found"], "operation")
     if sum(held.values()) == plan["found"]:
         kinds = ", ".join(f"{n} {m}" for m, n in held.items()) if len(held) > 1 else ""
         names = ",".join(held)
@@ -126,3 +204,17 @@ def refusal(plan: Plan, *, app: str) -> str | None:
         f"{app}: {found}, none can be sent ({reasons}{more}); "
         "pass --methods or --weights, or --scenario with a locustfile"
     )
+
+
+def _outside(served: Served | None) -> str:
+    if served is None:
+        return "its routes could not be read"
+    kinds = [
+        (served["websockets"], "WebSocket route"),
+        (served["with_params"], "GET route that needs parameters"),
+        (served["other"], "non-GET route"),
+    ]
+    found = [f"{plural(len(paths), noun)} ({_names(paths)})" for paths, noun in kinds if paths]
+    if not found:
+        return "the app serves nothing but its documentation"
+    return f"outside it the app serves only {', '.join(found)}, nothing lagscope can send"

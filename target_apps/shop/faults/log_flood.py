@@ -27,8 +27,11 @@ SAMPLE_EVERY = 100
 
 
 def log_path() -> Path:
+    """``shop-<pid>.log`` in ``SHOP_LOG_DIR``, else the run directory's ``logs/``, else the
+    temporary folder (shop started by hand)."""
     folder = os.environ.get(rundir.ENV_RUN_DIR)
     base = Path(folder) / rundir.LOGS if folder else Path(tempfile.gettempdir())
+    base = Path(os.environ.get("SHOP_LOG_DIR") or base)
     base.mkdir(parents=True, exist_ok=True)
     return base / f"shop-{os.getpid()}.log"
 

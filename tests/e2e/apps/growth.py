@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-_folder = os.environ.get("LAGSCOPE_RUN_DIR") or tempfile.mkdtemp(prefix="growth-")
+_folder = os.environ.get("LAGSCOPE_RUN_DIR") or tempfile.gettempdir()  # no mkdtemp at import
 engine = create_async_engine(
     f"sqlite+aiosqlite:///{Path(_folder, 'leaky.sqlite3')}", pool_size=20, max_overflow=10
 )

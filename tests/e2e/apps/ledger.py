@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 RATES_URL = os.environ.get("LEDGER_RATES_URL", "http://127.0.0.1:8765")
-_folder = os.environ.get("LAGSCOPE_RUN_DIR") or tempfile.mkdtemp(prefix="ledger-")
+_folder = os.environ.get("LAGSCOPE_RUN_DIR") or tempfile.gettempdir()  # no mkdtemp at import
 engine = create_async_engine(
     f"sqlite+aiosqlite:///{Path(_folder, f'ledger-{os.getpid()}.sqlite3')}",
     pool_size=40, max_overflow=0,

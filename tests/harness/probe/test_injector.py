@@ -4,6 +4,7 @@ the loop's own faults and their labels, and a clean app once it stops."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections import Counter
@@ -246,15 +247,20 @@ async def test_loop_block_blocks_for_the_asked_time_at_the_asked_rhythm() -> Non
 async def test_memory_leak_grows_at_the_rate_and_is_released_when_cleared(tmp_path: Path) -> None:
     injector = _injector(tmp_path, memory_cap_mb=rss_mb() + 500)
     injector.start()
+    gc.collect()  # this suite's own garbage, freed during the second, would offset the RSS
     before = rss_mb()
     injector.switch([parse_spec("memory_leak rate=100MB/s")])
     await asyncio.sleep(1.0)
-    grown = rss_mb() - before
+    held, grown = injector.held_mb, rss_mb() - before
     injector.switch([])
     await asyncio.sleep(0.05)
     after = rss_mb() - before
     injector.stop()
-    assert 80 <= grown <= 120, grown
+    assert 80 <= held <= 120, held  # on schedule: 100 MB a second
+    # Resident, not just reserved (the pages are written).  The process's other memory moves
+    # too (CI once saw RSS grow 39 MB in that second), so RSS is judged on half of it.
+    assert grown >= held / 2, (grown, held)
+    assert injector.held_mb == 0
     assert after < 20, after
 
 

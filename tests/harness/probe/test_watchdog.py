@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -15,10 +18,12 @@ from typing import Any
 import pandas as pd
 import pytest
 import uvloop
-from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.frames import FrameFilter, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.watchdog import Watchdog
+
+from lagscope.stalls import machine_made
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[3]  # the repository: locations are relative to it
@@ -99,8 +104,8 @@ def test_a_50ms_block_is_measured_as_50ms_and_blamed_on_its_line(
     durations = [s["duration_ms"] for s in stalls]
     assert abs(statistics.median(durations) - 50.0) <= 5.0, durations
     # The estimate's error is within ±interval/2 (5 ms) plus timer jitter; a CPU busy with
-    # other processes can delay a wake-up further, so allow two outliers in twelve.
-    assert sum(abs(d - 50.0) <= 5.5 for d in durations) >= 10, durations
+    # other processes can delay a wake-up further (CI saw 3 of 12 at 55.4..56 ms).
+    assert sum(abs(d - 50.0) <= 6.5 for d in durations) >= 9, durations
     line = _line_of("# the line a stall must be blamed on: BLOCK_LINE")
     assert {s["location"] for s in stalls} == {f"tests/harness/probe/test_watchdog.py:{line}"}
     assert {s["function"] for s in stalls} == {"block_for"}
@@ -165,6 +170,86 @@ def test_awaiting_is_never_a_stall(
     assert probe_run(tmp_path, body, loop_factory=loop_factory) == []
 
 
+@LOOPS
+def test_a_sample_of_the_loop_between_callbacks_is_told_from_a_stall(
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None,
+) -> None:
+    # A sample the watchdog takes just after a short stall ended shows the loop waiting for
+    # its next callback (asyncio's selector, or only the runner under uvloop): never blamed.
+    loop_thread = threading.get_ident()
+    seen: dict[str, bool] = {}
+
+    def sample(name: str, heartbeat: Heartbeat) -> None:
+        stack, _ = capture(sys._current_frames()[loop_thread])
+        seen[name] = is_loop_idle(stack, heartbeat.loop_base)
+
+    async def main() -> None:
+        heartbeat = Heartbeat(interval_s=0.010)
+        heartbeat.start()
+        await asyncio.sleep(0.03)  # the heartbeat has run: it knows the loop's frames
+        idle = threading.Timer(0.05, sample, ("idle", heartbeat))
+        idle.start()
+        await asyncio.sleep(0.2)
+        for name, block in (("coroutine", lambda: block_for(0.2)), ("callback", None)):
+            sampler = threading.Timer(0.05, sample, (name, heartbeat))
+            sampler.start()
+            if block is None:  # a C function as a plain callback: no frame of its own
+                asyncio.get_running_loop().call_soon(time.sleep, 0.2)
+                await asyncio.sleep(0)
+            else:
+                block()
+            sampler.join()
+        heartbeat.stop()
+
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(main())
+    # Under uvloop a C callback runs under the runner alone, like the idle loop: that stall
+    # has no Python frame to blame either way, and is left unlocated rather than misnamed.
+    uvloop_c_callback = loop_factory is uvloop.new_event_loop
+    assert seen == {"idle": True, "coroutine": False, "callback": uvloop_c_callback}
+
+
+SPINNER = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
+
+
+def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_path: Path) -> None:
+    # The loop thread shares one CPU with four spinning processes: 10 ms of computing takes
+    # tens of ms of wall time, a stall over the 20 ms threshold that is the machine's (the
+    # thread waited for the CPU), while a 60 ms sleep under the same contention is the code's.
+    cpu = max(os.sched_getaffinity(0))
+    spinners = [subprocess.Popen([sys.executable, "-c", SPINNER, str(cpu)]) for _ in range(4)]
+
+    async def body() -> None:
+        os.sched_setaffinity(0, {cpu})  # this thread only: the watchdog runs free
+        await asyncio.sleep(0.2)  # the spinners are running
+        for _ in range(20):
+            spin_for(0.010)
+            await asyncio.sleep(0.03)
+        block_for(0.060)
+        await asyncio.sleep(0.03)
+        block_for(0.060)
+
+    try:
+        stalls = probe_run(tmp_path, body)
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    computing = [s for s in stalls if s["function"] == "spin_for"]
+    sleeping = [s for s in stalls if s["function"] == "block_for"]
+    # Contention made stalls of many of the twenty; the wait is known for those the watchdog
+    # (itself on a busy machine) had read the thread's clocks just before.
+    measured = [s for s in computing if s["cpu_wait_ms"] is not None]
+    assert len(measured) >= 3, stalls
+    # Most, not all: the loop thread also waits, off the run queue, for the GIL the watchdog
+    # holds while it samples, and a watchdog on a busy CPU can hold it long (seen: 23 ms).
+    judged = [(s["duration_ms"], s["cpu_wait_ms"]) for s in measured
+              if not machine_made(s, threshold_ms=20.0)]  # fmt: skip
+    assert len(judged) <= len(measured) // 4, (judged, len(measured))
+    assert sleeping, stalls  # (a busy machine may keep the sampler off one of the two)
+    assert not any(machine_made(s, threshold_ms=20.0) for s in sleeping), sleeping
+
+
 def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
     async def body() -> None:
         block_for(0.100)
@@ -216,7 +301,9 @@ class ScriptedTimes(Watchdog):
         self.script, self.now = list(times), clock
 
     def _thread_times(self) -> tuple[float, float] | None:
-        reading = self.script.pop(0)
+        if not self.script:  # read again once the loop is back: as it was last
+            return self.last
+        self.last = reading = self.script.pop(0)
         if not self.script:  # the loop is back: it beats
             self.heartbeat.beat(0.010)
         self.now[0] += 0.002  # the next reading is one sampling interval later

@@ -93,3 +93,13 @@ def test_the_summary_ranks_locations_and_tests_by_their_worst_stall() -> None:
     assert title([], watched=1, threshold_ms=20.0) == (
         "lagscope: 1 watched async test, none stalled the event loop over 20 ms"
     )
+
+
+def test_a_stall_that_was_the_machines_is_reported_never_judged() -> None:
+    # 45 ms, 30 of them waiting for a CPU: 15 ms of its own, under the 20 ms threshold.
+    machine = {**stall("app.py:12", 45.0, cause="cpu"), "cpu_wait_ms": 30.0}
+    own = {**stall("app.py:30", 45.0, cause="cpu"), "cpu_wait_ms": 5.0}
+    verdict = judge([machine, own], threshold_ms=20.0, allow=())
+    assert [s["location"] for s in verdict.stalls] == ["app.py:30"]
+    assert verdict.machine == [machine]
+    assert "the machine's: 1 stall over the 20 ms threshold" in failure_text(verdict)
