@@ -6,8 +6,9 @@
     │                        a read-only filesystem, a file in the way, no space left)
     ├── TargetStartError     the target server did not come up (its log says why)
     ├── RunDataError         a run directory is missing files or holds unreadable data
-    └── MetricsSetupError    the probe's metrics cannot be right as the server is set up
-                             (several workers without PROMETHEUS_MULTIPROC_DIR)
+    ├── MetricsSetupError    the probe's metrics cannot be right as the server is set up
+    │                        (several workers without PROMETHEUS_MULTIPROC_DIR)
+    └── LoadWorkersError     --load-workers: not all of them connected to the master in time
 
 Anything else escaping the CLI is a bug in lagscope and keeps its traceback.
 """
@@ -44,3 +45,7 @@ class RunDataError(LagscopeError):
 
 class MetricsSetupError(LagscopeError):
     """Metrics served as configured would be wrong; the message says what to set."""
+
+
+class LoadWorkersError(LagscopeError):
+    """Fewer remote load workers connected than ``--load-workers`` asked for, in time."""

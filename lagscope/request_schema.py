@@ -21,5 +21,7 @@ SCHEMA = pa.schema(
         ("intended_t", pa.float64()),  # the slot the plan gave the request, unix seconds
         ("uncorrected_ms", pa.float64()),  # response time counted from the actual send (t)
         ("send_lag_ms", pa.float64()),  # how late the send was: t - intended_t
+        # --load-workers only (null otherwise): the remote load worker that sent it
+        ("load_worker", pa.string()),
     ]
 )

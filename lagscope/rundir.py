@@ -52,6 +52,12 @@ SWEEP_JSON = "sweep.json"
 SWEEP_HTML = "sweep.html"
 
 
+def loadgen_locustfile(run_id: str) -> str:
+    """The locustfile a --load-workers run's master sends its workers (unique per run: each
+    worker saves it under this name in its temporary folder)."""
+    return f"lagscope_loadgen_{run_id}.py"
+
+
 def request_part(pid: int, n: int) -> str:
     """The name of the ``n``-th spool part of load-generator process ``pid``."""
     return f"requests-{pid}-{n:05d}.parquet"
@@ -60,7 +66,7 @@ def request_part(pid: int, n: int) -> str:
 # Columns.
 REQUEST_COLUMNS = (
     "t", "latency_ms", "method", "name", "status", "ok", "bytes", "error", "pid",
-    "intended_t", "uncorrected_ms", "send_lag_ms",
+    "intended_t", "uncorrected_ms", "send_lag_ms", "load_worker",
 )  # fmt: skip
 EVENT_COLUMNS = ("t", "source", "event")  # each event adds its own fields
 ERROR_BODY_COLUMNS = ("t", "method", "name", "status", "body", "pid")
@@ -120,7 +126,10 @@ ENV_OPENAPI_PLAN = "LAGSCOPE_OPENAPI_PLAN"  # OPENAPI_PLAN's path, for the opena
 ENV_OPENAPI_HEADERS = "LAGSCOPE_OPENAPI_HEADERS"  # --header pairs, JSON (kept out of files)
 ENV_OPEN_MODEL = "LAGSCOPE_OPEN_MODEL"  # the arrival plan's options, JSON (Locust)
 ENV_METRICS_PATH = "LAGSCOPE_METRICS_PATH"  # the probe answers Prometheus scrapes here
+ENV_LOADGEN_NAME = "LAGSCOPE_LOADGEN_NAME"  # `lagscope loadgen --name`: its records' load_worker
 ENV_STALL_LOCATIONS = "LAGSCOPE_STALL_LOCATIONS"  # metrics: location labels per worker
 
 # The probe's injector answers here (only with LAGSCOPE_INJECT_TOKEN set, and the token).
 INJECT_PATH = "/_lagscope/inject"
+# The probe's data for a harness that did not start the server (instrument(probe_token=...)).
+PROBE_PATH = "/_lagscope/probe"

@@ -231,6 +231,15 @@ def make_dir(path: Path) -> None:
         raise write_failed(exc, path) from exc
 
 
+def count_events(run_dir: Path, event: str) -> int:
+    """How many ``event`` lines ``events.jsonl`` holds so far."""
+    try:
+        lines = (run_dir / rundir.EVENTS).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return 0
+    return sum(1 for line in lines if f'"event": "{event}"' in line)
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON to ``path``, whole or not at all."""
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")

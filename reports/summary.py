@@ -17,8 +17,10 @@ from lagscope.reports.gauges import gauge_figures, memory_cap
 from lagscope.reports.gcpauses import attribute_to_gc, gc_figures
 from lagscope.reports.injected import active, injection_windows, label
 from lagscope.reports.latency import latency_table
+from lagscope.reports.load_workers import load_worker_figures, load_workers_note
 from lagscope.reports.loop import DEFAULT_STALL_THRESHOLD_MS, loop_figures
 from lagscope.reports.profiled import outside_span, split_profiled
+from lagscope.reports.remote_checks import inside_view_missing, load_workers_lost
 from lagscope.reports.resources import resource_figures
 from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
@@ -81,6 +83,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
     )  # fmt: skip
     injected = injection_windows(data.injections, end=run_end(data.events))
     env = environment(data.events, data.requests, window)
+    workers = load_worker_figures(data.events, data.requests, start=run_start(data.events))
     summary: Summary = {
         "run": run,
         "window": {
@@ -114,13 +117,18 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             environment=env,
             duration_s=config.get("duration_s"),
             cores=data.run.get("host", {}).get("cpu_count"),
-        ),
+        )
+        + inside_view_missing(config, probed_workers=len(data.workers) + int(not data.lag.empty))
+        + load_workers_lost(data.events, start=run_start(data.events))
+        + load_workers_note(workers),
         "environment": env,
         "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
         if plans.empty
         else open_model.sender_figures(requests, data.events, seconds=seconds),
     }
+    if workers:
+        summary["load_workers"] = workers
     if data.gameday_text is not None:
         # An incident confined to one phase is diluted over the whole exercise: each
         # phase is diagnosed on its own too, and what it alone shows joins the diagnosis.
@@ -248,6 +256,12 @@ def run_end(events: pd.DataFrame) -> float | None:
     """When the run ended (its ``run_end`` event), or None for a run still going."""
     ends = events.loc[events["event"] == "run_end"] if "event" in events else events
     return float(ends["t"].iloc[-1]) if not ends.empty else None
+
+
+def run_start(events: pd.DataFrame) -> float | None:
+    """When the run started (its ``run_start`` event), or None."""
+    starts = events.loc[events["event"] == "run_start"] if "event" in events else events
+    return float(starts["t"].iloc[0]) if not starts.empty else None
 
 
 def interrupted_after_s(events: pd.DataFrame) -> float | None:

@@ -638,6 +638,17 @@ class ScenarioSection(TypedDict):
     coverage: CoverageSection | None
 
 
+class LoadWorker(TypedDict):
+    """A remote load worker (``--load-workers``): records, clock, fate."""
+
+    name: str
+    index: int
+    requests: int
+    clock_offset_ms: float | None  # its clock minus the master's
+    clock_uncertainty_ms: float | None  # ± half the shortest round trip
+    lost_after_s: float | None  # seconds into the run when Locust marked it missing
+
+
 class Summary(TypedDict):
     """``summary.json``."""
 
@@ -660,3 +671,4 @@ class Summary(TypedDict):
     open_model: OpenModelSection | None
     gameday: NotRequired[GamedaySection]
     scenario: NotRequired[ScenarioSection]  # absent from summaries written before it existed
+    load_workers: NotRequired[list[LoadWorker]]  # --load-workers runs only

@@ -85,3 +85,10 @@ def test_run_dir_bytes_benchmark_prints_bytes_per_request() -> None:
         r"spool [\d.]+ B per request",
         out,
     ), out
+
+
+@pytest.mark.e2e
+def test_loadgen_scale_benchmark_prints_throughput_and_the_masters_cpu_per_record() -> None:
+    out = run("loadgen_scale.py", "--duration", "2s", "--counts", "1")
+    assert re.search(r"1 loadgen\(s\): [\d,]+ req/s in total; master CPU [\d.]+% of a core", out)
+    assert re.search(r"records on the wire: \d+ bytes each", out), out

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from lagscope.harness.cli import gameday as gameday_cli
+from lagscope.harness.cli import loadgen as loadgen_cli
 from lagscope.harness.cli import notices
+from lagscope.harness.cli import remote as remote_cli
 from lagscope.harness.cli import reports as cli_reports
 from lagscope.harness.cli import slo as slo_cli
 from lagscope.harness.cli import sweep as sweep_cli
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
 DESCRIPTION = (
     "lagscope drives load at a FastAPI/asyncio service and names the code that blocks its "
-    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo; "
+    "event loop. Commands: run, report, compare, apps, sweep, gameday, slo, loadgen; "
     "'lagscope COMMAND --help' describes each."
 )
 _NEGATIVE = re.compile(r"^-\.?\d")  # "-5s", "-1", "-.5": a value, not an option
@@ -269,6 +271,7 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="openapi scenario: relative weights, 'GET /items=3,/health=0' or a .toml file "
         "of such lines (default: every operation alike)",
     )
+    remote_cli.add_args(p)
     cli_reports.add_slo_args(p)
     cli_reports.add_profile_arg(p)
 
@@ -285,6 +288,7 @@ def build_parser() -> _Parser:
     sweep_cli.add_parser(sub)
     gameday_cli.add_parser(sub)
     slo_cli.add_parser(sub)
+    loadgen_cli.add_parser(sub)
     return parser
 
 
@@ -315,6 +319,9 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     slos = cli_reports.slo_texts(args)
     parse_slos(slos)  # bad SLO text fails before any load runs
     load = load_model(args)
+    remote = remote_cli.remote_fields(
+        args, wait_s=parse_seconds(args.workers_wait, what="--workers-wait")
+    )
     faults = cfg.resolve_faults(args.fault, app=args.app)
     inject = tuple(dict.fromkeys(parse_spec(text) for text in args.inject))
     if (inject or args.injector) and args.no_probe:
@@ -323,7 +330,13 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     given = {flag: _given(args, flag) for flag in CONDITION_FLAGS}
     values, conditions = cfg.fault_conditions(faults, given)
     chosen = {flag: given[flag] or values.get(flag) for flag in CONDITION_FLAGS}
-    scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=args.app)
+    app = remote["target"] or args.app  # an external target is named by its URL
+    scenario, scenario_file = cfg.resolve_scenario(args.scenario, app=app)
+    if remote["load_workers"] and scenario == "openapi":
+        raise UsageError(
+            "--load-workers sends a locustfile to its workers; give --scenario "
+            "a built-in scenario or a locustfile (the openapi scenario runs locally)"
+        )
     openapi_given = [flag for flag, value in zip(openapi_options.FLAGS, (args.methods,
                      args.header, args.weights), strict=True) if value]  # fmt: skip
     openapi_options.check_scenario(scenario, openapi_given)
@@ -342,7 +355,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     )
     threadpool = int(chosen["--threadpool"]) if chosen["--threadpool"] is not None else None
     memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
-    out = args.out or cfg.default_out(args.app, scenario)
+    out = args.out or cfg.default_out(app, scenario)
     from lagscope.harness.run.diskspace import check_room  # pyarrow: only for a run
 
     from lagscope.runfiles import check_new, check_writable
@@ -351,9 +364,10 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         check_new(out)
     check_writable(out)
     code = cfg.check_code(args.code)
-    app_import = cfg.resolve_app(args.app, code=code, wait_s=min(CHECK_WAIT_S, startup_timeout_s))
+    wait_s = min(CHECK_WAIT_S, startup_timeout_s)
+    app_import = "" if remote["target"] else cfg.resolve_app(args.app, code=code, wait_s=wait_s)
     config = cfg.RunConfig(
-        app=args.app,
+        app=app,
         app_import=app_import,
         scenario=scenario,
         scenario_file=scenario_file,
@@ -367,7 +381,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         code=code,
         stall_threshold_ms=stall_threshold_ms,
         interval_ms=interval_ms,
-        probe=not args.no_probe,
+        probe=not args.no_probe and (remote["target"] is None or remote["probe_token"] is not None),
         seed=args.seed,
         out=out,
         downstream_latency_ms=downstream_ms,
@@ -386,6 +400,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         methods=methods,
         headers=headers,
         weights=weights,
+        **remote,
     )
     check_room(config)  # a filesystem too small for the run is refused before it starts
     return config
@@ -502,6 +517,7 @@ COMMANDS = {
     "sweep": sweep_cli.cmd_sweep,
     "gameday": gameday_cli.cmd_gameday,
     "slo": slo_cli.cmd_slo,
+    "loadgen": loadgen_cli.cmd_loadgen,
 }
 
 

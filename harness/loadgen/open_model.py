@@ -142,11 +142,22 @@ _DONE_MESSAGE = "lagscope_plan_done"  # worker → master: its share is sent and
 _shared_start = gevent.event.AsyncResult()
 
 
-def coordinate(options: arrivals.PlanOptions) -> Callable[..., None]:
+def coordinate(
+    options: arrivals.PlanOptions,
+    *,
+    offsets: Callable[[], dict[str, float]] | None = None,
+    lost: Callable[[], int] | None = None,
+    clocks_ready: tuple[Callable[[], bool], float] | None = None,
+) -> Callable[..., None]:
     """Locust ``init`` listener. With several processes the master tells every worker when
     the plan starts (once all have spawned their dispatcher), so that their shares
     interleave as planned, and ends the test when every share is done; a single
-    process ends itself. Locust's --run-time stays as the backstop."""
+    process ends itself. Locust's --run-time stays as the backstop.
+
+    Remote workers (``--load-workers``): ``offsets`` gives each worker's clock minus the
+    master's (client id → seconds), so each is told the start on its own clock; ``lost``
+    counts workers gone mid-run, whose shares will never report done; ``clocks_ready``
+    (test, at most seconds): the start waits until the offsets are good enough."""
 
     def on_init(environment: Any, **_: Any) -> None:
         runner = environment.runner
@@ -160,12 +171,42 @@ def coordinate(options: arrivals.PlanOptions) -> Callable[..., None]:
             done: set[int] = set()
 
             def on_spawned(**_: Any) -> None:
-                runner.send_message(_START_MESSAGE, {"start": time.time() + LEAD_S})
+                if lost is not None:
+                    gevent.spawn(watch_lost)
+                gevent.spawn(send_start)
+
+            def send_start() -> None:
+                if clocks_ready is not None:
+                    ready, wait_s = clocks_ready
+                    until = time.monotonic() + wait_s
+                    while not ready() and time.monotonic() < until:
+                        gevent.sleep(0.05)
+                start = time.time() + LEAD_S
+                if offsets is None:
+                    runner.send_message(_START_MESSAGE, {"start": start})
+                    return
+                skews = offsets()
+                for client_id in list(runner.clients):
+                    data = {"start": start + skews.get(client_id, 0.0)}
+                    runner.send_message(_START_MESSAGE, data, client_id=client_id)
+
+            quitting: list[bool] = []
+
+            def check_done() -> None:
+                if quitting:
+                    return
+                if len(done) >= options.procs - (lost() if lost is not None else 0):
+                    quitting.append(True)
+                    gevent.spawn(runner.quit)
+
+            def watch_lost() -> None:  # a lost worker's share never reports done
+                while True:
+                    gevent.sleep(0.5)
+                    check_done()
 
             def on_done(environment: Any, msg: Any, **_: Any) -> None:
                 done.add(int(msg.data["index"]))
-                if len(done) >= options.procs:
-                    gevent.spawn(runner.quit)
+                check_done()
 
             environment.events.spawning_complete.add_listener(on_spawned)
             runner.register_message(_DONE_MESSAGE, on_done)

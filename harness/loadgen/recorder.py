@@ -10,6 +10,8 @@ crash loses at most a second; the harness merges the parts into ``requests.parqu
 A part that cannot be written (a full disk) leaves no file behind and its rows stay in
 the buffer for the next flush, so space freed later (the harness releases its reserve as
 the run ends) still gets them.
+On a remote load worker (lagscope.harness.loadgen.distributed) each second's rows and
+every event are shipped to the master instead (``Ship``), which writes them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import io
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +40,17 @@ from lagscope.request_schema import SCHEMA
 FLUSH_EVERY_S = 1.0
 FINAL_TRIES = 5  # flushes tried as Locust quits, FINAL_RETRY_S apart
 FINAL_RETRY_S = 0.2
+Rows = dict[str, list[Any]]  # a batch of request rows, column by column (SCHEMA's names)
+Ship = Callable[[Rows], None]  # sends a batch elsewhere instead of writing a part
+EventSink = Callable[[str, dict[str, Any]], None]  # (event, detail) elsewhere
+_event_sink: list[EventSink] = []  # set once on a remote load worker
 
 
 class RequestSpool:
     """Buffers request rows and writes them as numbered parquet parts."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, *, ship: Ship | None = None) -> None:
+        self.ship = ship
         self.dir = run_dir / rundir.SPOOL
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rows: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
@@ -69,12 +77,15 @@ class RequestSpool:
         if not self.rows["t"]:
             return True
         rows, self.rows = self.rows, {name: [] for name in SCHEMA.names}
+        if self.ship is not None:
+            self.ship(rows)  # from a greenlet: the master's socket is gevent's
+            return True
         self.parts += 1
         final = self.dir / rundir.request_part(self.pid, self.parts)
         if off_loop:
-            error = gevent.get_hub().threadpool.apply(_write_part, (rows, final))
+            error = gevent.get_hub().threadpool.apply(_try_write_part, (rows, final))
         else:
-            error = _write_part(rows, final)
+            error = _try_write_part(rows, final)
         if error is None:
             return True
         self.parts -= 1
@@ -87,29 +98,46 @@ class RequestSpool:
         return False
 
 
-def _write_part(rows: dict[str, list[Any]], final: Path) -> OSError | None:
-    """Write one part whole (a temporary file renamed) or not at all; the error if not."""
+def write_part(rows: Rows, final: Path) -> None:
+    """Write one part whole (a temporary file renamed) or not at all (OSError)."""
     tmp = final.with_suffix(".tmp")
     try:
         pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
         tmp.replace(final)
-    except OSError as exc:
+    except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        raise
+
+
+def _try_write_part(rows: Rows, final: Path) -> OSError | None:
+    """``write_part``, returning its error instead (from gevent's threadpool)."""
+    try:
+        write_part(rows, final)
+    except OSError as exc:
         return exc
     return None
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
-    """Append one load-generator event to the run's ``events.jsonl`` (a full disk loses the
-    event, never the test: the harness watches the space and says so)."""
+    """Append one load-generator event to the run's ``events.jsonl`` (on a remote load
+    worker: send it to the master, which appends it).  A full disk loses the event, never
+    the test: the harness watches the space and says so."""
+    if _event_sink:
+        _event_sink[0](event, detail)
+        return
     with contextlib.suppress(RunDirError):
         runfiles.log_event(run_dir, event, source="load", **detail)
 
 
-def install(run_dir: Path) -> None:
-    """Hook the spool into Locust's events."""
-    spool = RequestSpool(run_dir)
+def send_events_to(sink: EventSink) -> None:
+    """From now on ``log_event`` hands every event to ``sink`` (a remote load worker)."""
+    _event_sink[:] = [sink]
+
+
+def install(run_dir: Path, *, ship: Ship | None = None) -> None:
+    """Hook the spool into Locust's events; ``ship``: batches go there, not to parts."""
+    spool = RequestSpool(run_dir, ship=ship)
     bodies = ErrorBodies(run_dir)
 
     @events.request.add_listener
@@ -140,6 +168,7 @@ def install(run_dir: Path) -> None:
             bytes=int(response_length or 0),
             error=None if exception is None else f"{type(exception).__name__}: {exception}"[:300],
             pid=spool.pid,
+            load_worker=None,  # a remote worker's rows are labelled by the master
         )
         bodies.add(sent, request_type, name, int(status), response)
 

@@ -11,17 +11,18 @@ import asyncio
 import atexit
 import os
 import platform
+import shutil
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import CodeType
 from typing import Any
 
 import anyio.to_thread
-from lagscope.harness.probe import exposition
+from lagscope.harness.probe import exposition, feed
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.gauges import GaugeSampler
 from lagscope.harness.probe.gcpauses import GcLog
@@ -68,6 +69,9 @@ class ProbeOptions:
     app_name: str = ""
     gauge_interval_ms: float = defaults.GAUGE_INTERVAL_MS
     profile: bool = False  # the window the harness asks for (probe.profiler)
+    # probe_token without run_dir: the files go to a temporary folder of this worker's,
+    # made when the probe starts and removed when it stops (harness.probe.feed)
+    private_files: bool = False
 
 
 class _Probe:
@@ -105,6 +109,8 @@ class _Probe:
         return self._endpoints
 
     def start(self) -> None:
+        if self.options.private_files and self.options.run_dir is None:
+            self.options = replace(self.options, run_dir=feed.private_dir())
         opts = self.options
         loop = asyncio.get_running_loop()
         folders = [opts.app_root] if opts.app_root else []
@@ -210,6 +216,8 @@ class _Probe:
         if self.metric_gauges is not None:
             self.metric_gauges.stop()
             self.metric_gauges = None
+        if self.options.private_files and self.options.run_dir is not None:
+            shutil.rmtree(self.options.run_dir, ignore_errors=True)
 
 
 class InstrumentedApp:
@@ -227,8 +235,10 @@ class InstrumentedApp:
         threadpool: int | None = None,
         injector: Injector | None = None,
         meter_provider: Any = None,
+        probe_token: str | None = None,
     ) -> None:
         self.app = app
+        self.probe_token = probe_token
         self._probe = (
             _Probe(app, options, meter_provider=meter_provider) if options is not None else None
         )
@@ -263,6 +273,11 @@ class InstrumentedApp:
         if self.injector is not None and scope.get("path") == INJECT_PATH:
             await admin.handle(self.injector, scope, receive, send)
             return
+        if self.probe_token is not None and scope.get("path") == rundir.PROBE_PATH:
+            options = self._probe.options if self._probe is not None else None
+            if options is not None and options.run_dir is not None:
+                await feed.handle(self.probe_token, Path(options.run_dir), scope, receive, send)
+                return
         probe = self._probe
         if scope["type"] != "http" or probe is None or not probe.measures_requests:
             await self.app(scope, receive, send)
@@ -321,6 +336,7 @@ def instrument(
     stall_locations: int = defaults.STALL_LOCATIONS,
     otel: bool = False,
     meter_provider: Any = None,
+    probe_token: str | None = None,
 ) -> InstrumentedApp:
     """Wrap ``app`` so that each worker serving it watches its event loop.
 
@@ -344,7 +360,13 @@ def instrument(
     switched with ``PUT /_lagscope/inject`` carrying ``Authorization: Bearer <token>``,
     shared by the workers through ``run_dir/inject.json``; ``memory_cap_mb`` bounds
     ``memory_leak``.
+    ``probe_token`` lets a harness that did not start the server (``lagscope run --target
+    URL --probe-token TOKEN``) collect each worker's lag, stalls, gauges and GC during its
+    run from ``POST /_lagscope/probe`` (harness.probe.feed); without ``run_dir`` each
+    worker then records into a temporary folder of its own, removed when it stops.
     """
+    if probe_token is not None and not probe_token.strip():
+        raise UsageError("probe_token is empty; give a secret, or None to turn the feed off")
     if run_dir is None and metrics_path is None and not otel:
         metrics_path = defaults.METRICS_PATH
     if metrics_path is not None and not metrics_path.startswith("/"):
@@ -371,6 +393,7 @@ def instrument(
         interval_ms=interval_ms,
         stall_threshold_ms=stall_threshold_ms,
         app_name=getattr(app, "title", "") or type(app).__name__,
+        private_files=probe_token is not None and run_dir is None,
     )
     injector = None
     if inject_token is not None and run_dir is not None:
@@ -380,4 +403,6 @@ def instrument(
             run_dir=Path(run_dir),
             memory_cap_mb=memory_cap_mb,
         )
-    return InstrumentedApp(app, options, injector=injector, meter_provider=meter_provider)
+    return InstrumentedApp(
+        app, options, injector=injector, meter_provider=meter_provider, probe_token=probe_token
+    )

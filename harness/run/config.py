@@ -77,6 +77,23 @@ class RunConfig:
     methods: tuple[str, ...] | None = None
     headers: tuple[tuple[str, str], ...] = ()
     weights: tuple[tuple[str, float], ...] = ()
+    # Beyond one machine (docs/scaling.md): a service lagscope did not start, the token of
+    # its probe's data (never written to run.json), and load from Locust workers elsewhere.
+    target: str | None = None
+    probe_token: str | None = None
+    load_workers: int = 0  # 0: local Locust processes (load_procs); N: remote workers
+    master_bind: str | None = None  # ADDR:PORT the Locust master listens on for them
+    workers_wait_s: float = 60.0  # how long the master waits for every load worker
+
+    @property
+    def external(self) -> bool:
+        """The target was started by someone else (``--target``)."""
+        return self.target is not None
+
+    @property
+    def load_processes(self) -> int:
+        """Locust processes sending load: the remote workers, or the local processes."""
+        return self.load_workers or self.load_procs
 
     @property
     def open_model(self) -> bool:
@@ -84,7 +101,7 @@ class RunConfig:
 
     @property
     def builtin_app(self) -> bool:
-        return self.app in BUILTIN_APPS
+        return self.app in BUILTIN_APPS and not self.external
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -101,6 +118,7 @@ class RunConfig:
         data["methods"] = None if self.methods is None else list(self.methods)
         data["headers"] = [[name, mask(value)] for name, value in self.headers]
         data["weights"] = dict(self.weights)
+        data["probe_token"] = None if self.probe_token is None else mask(self.probe_token)
         return data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -25,8 +26,8 @@ def open_model_options(config: RunConfig) -> PlanOptions:
     assert config.rate is not None
     return PlanOptions(
         rate=config.rate, arrivals=config.arrivals, duration_s=config.duration_s,
-        seed=config.seed, max_users=max(1, math.ceil(config.max_users / config.load_procs)),
-        procs=config.load_procs,
+        seed=config.seed, max_users=max(1, math.ceil(config.max_users / config.load_processes)),
+        procs=config.load_processes,
     )  # fmt: skip
 
 
@@ -48,13 +49,14 @@ def start_load(
     if config.rate is not None:
         env[ENV_OPTIONS] = open_model_options(config).to_env()
         # One dispatcher per process; Locust's run-time leaves room for the plan to drain.
-        users, spawn_rate = config.load_procs, float(config.load_procs)
+        users, spawn_rate = config.load_processes, float(config.load_processes)
         run_time = math.ceil(config.duration_s + RATE_MODE_EXTRA_S)
     else:
         users, spawn_rate = config.users or 1, config.spawn_rate
         run_time = max(1, math.ceil(config.duration_s))
+    locustfile = LOCUSTFILE if not config.load_workers else loadgen_locustfile(config, run_dir)
     argv = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless",
         "--users", str(users), "--spawn-rate", f"{spawn_rate:g}",
         "--run-time", f"{run_time}s", "--stop-timeout", "2",
         "--host", host, "--only-summary", "--loglevel", "WARNING",
@@ -68,4 +70,41 @@ def start_load(
             "--processes", str(config.load_procs), "--master-bind-host", "127.0.0.1",
             "--master-bind-port", port, "--master-host", "127.0.0.1", "--master-port", port,
         ]  # fmt: skip
+    if config.load_workers:
+        assert config.master_bind is not None  # checked with the flags
+        host, port = config.master_bind.rsplit(":", 1)
+        argv += [
+            "--master", "--master-bind-host", host.strip("[]"), "--master-bind-port", port,
+            "--expect-workers", str(config.load_workers),
+            "--expect-workers-max-wait", f"{config.workers_wait_s:g}",
+        ]  # fmt: skip
     return Child("load", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.LOCUST_LOG)
+
+
+def loadgen_locustfile(config: RunConfig, run_dir: Path) -> Path:
+    """Write the locustfile the master sends every ``lagscope loadgen`` (Locust's ``-f -``):
+    the scenario's source and the run's options, handed to harness.loadgen.distributed."""
+    options = {
+        "scenario": config.scenario,
+        "seed": config.seed,
+        "allow_remote": config.allow_remote_target,
+        "open_model": open_model_options(config).to_env() if config.rate is not None else None,
+    }
+    source = config.scenario_file.read_text(encoding="utf-8")
+    path = run_dir / rundir.loadgen_locustfile(secrets.token_hex(4))
+    path.write_text(
+        f"""\"\"\"Written by lagscope for the run in this folder: Locust's master sends it to each
+`lagscope loadgen --master HOST:PORT` (-f -).  The scenario is {config.scenario_file.name}.\"\"\"
+
+import json
+
+from lagscope.harness.loadgen import distributed
+
+SCENARIO = {source!r}
+OPTIONS = json.loads({json.dumps(options)!r})
+
+globals().update(distributed.setup(SCENARIO, OPTIONS, path=__file__))
+""",
+        encoding="utf-8",
+    )
+    return path

@@ -32,6 +32,7 @@ from lagscope.harness.run.loadwatch import LoadWatch
 from lagscope.harness.run.openapi.options import masked_argv
 from lagscope.harness.run.openapi.plan import build_plan, pages_plan, refusal
 from lagscope.harness.run.openapi.schema import read_schema
+from lagscope.harness.run.probe_feed import ProbeCollector
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
@@ -45,7 +46,7 @@ from lagscope.harness.run.target import (
 
 from lagscope import defaults, openapi_plan, rundir, runfiles
 from lagscope.app_routes import served_routes
-from lagscope.errors import RunDirError, UsageError
+from lagscope.errors import LoadWorkersError, RunDirError, UsageError
 from lagscope.injection import encode_state
 
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -121,6 +122,7 @@ class Run:
         self.progress = progress
         self.sampler: ResourceSampler | None = None
         self._unwritten: list[str] = []  # events a failed write held back
+        self.collector: ProbeCollector | None = None  # an external target's probe data
 
     def roots(self) -> dict[str, int]:
         roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
@@ -172,29 +174,39 @@ class Run:
             )
             self.children["downstream"] = downstream
             self.urls["downstream"] = downstream_url
-        target, url = start_target(
-            config,
-            self.dir,
-            deadline=deadline,
-            downstream_url=downstream_url,
-            admin_token=self.admin_token,
-            startup=startup,
-        )
-        self.children["target"] = target
-        self.urls["target"] = url
-        self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
+        if config.target is not None:  # someone else's service: nothing to start
+            url = config.target
+            self.urls["target"] = url
+            self.log("target_ready", url=url, external=True)
+            if config.probe_token is not None:
+                self.collector = ProbeCollector(url, config.probe_token, self.dir)
+                self.collector.start()
+        else:
+            target, url = start_target(
+                config,
+                self.dir,
+                deadline=deadline,
+                downstream_url=downstream_url,
+                admin_token=self.admin_token,
+                startup=startup,
+            )
+            self.children["target"] = target
+            self.urls["target"] = url
+            self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
         if config.metrics and config.probe:
             self.urls["metrics"] = url + defaults.METRICS_PATH
             self.log("metrics_ready", url=self.urls["metrics"])
         if self.on_ready is not None:
             self.on_ready(dict(self.urls))
-        plan = (
-            self._openapi_plan(url, log=target.log_path) if config.scenario == "openapi" else None
-        )
+        log = self.dir / rundir.LOGS / rundir.TARGET_LOG
+        plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
         self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
         if config.profile_s and config.probe:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
-        self._wait_for_load(time.monotonic() + config.duration_s + LOAD_OVERRUN_S)
+        waits = config.workers_wait_s if config.load_workers else 0.0
+        self._wait_for_load(time.monotonic() + waits + config.duration_s + LOAD_OVERRUN_S)
+        if config.load_workers:
+            check_load_workers(config, self.dir, self.children["load"])
 
     def _openapi_plan(self, url: str, *, log: Path) -> Path:
         """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
@@ -205,8 +217,10 @@ class Run:
         weights = dict(config.weights)
         plan = build_plan(document, methods=config.methods, weights=weights, seed=config.seed)
         served = None
-        if not plan["found"] and (config.methods is None or "GET" in config.methods):
-            # No operation in the schema: the pages the app serves outside it, if any.
+        wants_get = config.methods is None or "GET" in config.methods
+        if not plan["found"] and wants_get and not config.external:
+            # No operation in the schema: the pages the app serves outside it, if any
+            # (read by importing the app: not for a --target lagscope cannot import).
             paths = list(document.get("paths") or {})
             served = served_routes(config.app_import, schema_paths=paths)
             pages = None if served is None else pages_plan(served, weights=weights)
@@ -226,7 +240,7 @@ class Run:
         return path
 
     def _wait_for_load(self, until: float) -> None:
-        load, target = self.children["load"], self.children["target"]
+        load, target = self.children["load"], self.children.get("target")
         space = diskspace.SpaceWatch(self.dir)
         watch = LoadWatch(load)
         while True:
@@ -237,7 +251,7 @@ class Run:
                     self.outcome = "load_died"
             if ended or self.outcome != "completed":
                 return
-            if target.exited() is not None:
+            if target is not None and target.exited() is not None:
                 self.outcome = "target_crashed"
                 self.log("target_exited", code=target.exited())
                 return
@@ -266,8 +280,8 @@ class Run:
 
     def save_metrics(self) -> None:
         """--metrics: keep the target's last scrape (metrics.prom) before it stops."""
-        url = self.urls.get("target")
-        if "metrics" not in self.urls or url is None or self.children["target"].exited():
+        url, target = self.urls.get("target"), self.children.get("target")
+        if "metrics" not in self.urls or url is None or target is None or target.exited():
             return
         error = save_scrape(url, self.dir)
         if error is not None:
@@ -279,6 +293,23 @@ class Run:
             if child is not None:
                 code = child.stop()
                 self.log("stopped", process=name, code=code)
+
+
+def check_load_workers(config: RunConfig, run_dir: Path, load: Child) -> None:
+    """LoadWorkersError when the master gave up waiting for its workers (it says so in
+    its log), naming how many came and what to start on each load host."""
+    try:
+        log = load.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    if "Gave up waiting for workers" not in log:
+        return
+    joined = runfiles.count_events(run_dir, "load_worker_joined")
+    raise LoadWorkersError(
+        f"{joined} of {config.load_workers} load workers connected to {config.master_bind} "
+        f"within {config.workers_wait_s:g}s; start 'lagscope loadgen --master "
+        f"{config.master_bind}' on each load host, or lower --load-workers"
+    )
 
 
 def _close(conductor: Conductor | None, current: Run) -> None:
@@ -365,6 +396,8 @@ def run(
             _close(conductor, current)
             current.save_metrics()
             current.stop_all()
+            if current.collector is not None:
+                current.collector.stop()  # after the load: the workers' last lines
             sampler.stop()
             _merge(current)
             current.log("run_end", outcome=current.outcome)
