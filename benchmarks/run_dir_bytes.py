@@ -126,6 +126,7 @@ def synthetic(n: int, *, rps: float, rate_mode: bool) -> pa.Table:
         "intended_t": t - lag / 1000 if lag is not None else [None] * n,
         "uncorrected_ms": latency if rate_mode else [None] * n,
         "send_lag_ms": lag if lag is not None else [None] * n,
+        "load_worker": [None] * n,  # a local run's: null
     }
     return pa.table(columns, schema=SCHEMA)
 
