@@ -21,3 +21,4 @@ METRICS_PATH = "/metrics"  # where instrument(app) answers scrapes without a run
 STALL_LOCATIONS = 20  # metrics: locations a worker labels before the rest count as "other"
 OPENAPI_METHODS = ("GET", "HEAD")  # the openapi scenario sends only these unless --methods
 OPENAPI_VARIANTS = 12  # requests generated per operation before the load (openapi scenario)
+STARTUP_TIMEOUT_S = 180.0  # how long the target may take to serve (apps that load a model)

@@ -2,6 +2,8 @@
 
     LagscopeError            base: the CLI prints its message on one line, exit code 2
     ├── UsageError           bad input from the user (flag, app, scenario, run directory)
+    ├── RunDirError          the run directory cannot be created or written (permissions,
+    │                        a read-only filesystem, a file in the way, no space left)
     ├── TargetStartError     the target server did not come up (its log says why)
     ├── RunDataError         a run directory is missing files or holds unreadable data
     ├── MetricsSetupError    the probe's metrics cannot be right as the server is set up
@@ -22,8 +24,19 @@ class UsageError(LagscopeError):
     """A flag, name or path given by the user is wrong; the message says how to fix it."""
 
 
+class RunDirError(LagscopeError):
+    """An OS error on the run directory; the message names the path and what to do."""
+
+
 class TargetStartError(LagscopeError):
-    """The target server (or the downstream) exited or never answered during start-up."""
+    """The target server (or the downstream) exited or never answered during start-up.
+
+    ``log_tail`` holds the last lines of its log, which the CLI prints under the message.
+    """
+
+    def __init__(self, message: str, *, log_tail: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail or []
 
 
 class RunDataError(LagscopeError):

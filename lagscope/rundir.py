@@ -35,6 +35,7 @@ TARGET_LOG = "target.log"  # in LOGS, as are the next two
 DOWNSTREAM_LOG = "downstream.log"
 LOCUST_LOG = "locust.log"
 WORKERS = "workers"  # one folder per server worker pid
+RESERVE = ".reserve"  # room held while the run goes, released to write its end (a full disk)
 
 # In workers/<pid>/.
 META = "meta.json"

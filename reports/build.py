@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lagscope.reports.compare import Comparison, compare
-from lagscope.reports.renderers.charts import run_charts, save_png, to_svg
+from lagscope.reports.renderers.charts import run_charts, to_png, to_svg
 from lagscope.reports.renderers.compare import compare_charts, render_compare_html
-from lagscope.reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
+from lagscope.reports.renderers.gameday_chart import gameday_figure, gameday_png, mark_gameday
 from lagscope.reports.renderers.html import render_html
 from lagscope.reports.renderers.markdown import render_markdown
 from lagscope.reports.rundata import load_run
@@ -18,17 +18,21 @@ from lagscope.reports.slo import Slo
 from lagscope.reports.summary import summarize
 from lagscope.reports.summary_types import Summary
 
-from lagscope import rundir
+from lagscope import rundir, runfiles
 
 
 def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> Summary:
     """Write ``summary.json``, ``report.md``, ``report.html`` (and ``charts/*.png``) into
-    ``run_dir``; return the summary."""
+    ``run_dir``; return the summary.
+
+    Each file is written whole or not at all; RunDirError when one cannot be (a full disk,
+    a read-only directory).
+    """
     path = Path(run_dir)
     data = load_run(path)
     summary = summarize(data, slos=slos)
-    (path / rundir.SUMMARY).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (path / rundir.REPORT_MD).write_text(render_markdown(summary), encoding="utf-8")
+    runfiles.write_text(path / rundir.SUMMARY, json.dumps(summary, indent=2) + "\n")
+    runfiles.write_text(path / rundir.REPORT_MD, render_markdown(summary))
     blockers = summary["loop"]["top_blockers"]
     series = run_series(data)
     figures = run_charts(series, top_blocker=blockers[0]["location"] if blockers else None)
@@ -40,13 +44,13 @@ def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) ->
         summary, {name: to_svg(fig) for name, fig in figures.items()}, config=data.run,
         gameday_svg=to_svg(gameday_figure(gameday)) if gameday is not None else None,
     )  # fmt: skip
-    (path / rundir.REPORT_HTML).write_text(html, encoding="utf-8")
+    runfiles.write_text(path / rundir.REPORT_HTML, html)
     if png:
-        (path / rundir.CHARTS).mkdir(exist_ok=True)
+        runfiles.make_dir(path / rundir.CHARTS)
         for name, fig in figures.items():
-            save_png(fig, path / rundir.CHARTS / f"{name}.png")
+            runfiles.write_bytes(path / rundir.CHARTS / f"{name}.png", to_png(fig))
     if gameday is not None:
-        save_gameday_png(gameday, path / rundir.GAMEDAY_PNG)
+        runfiles.write_bytes(path / rundir.GAMEDAY_PNG, gameday_png(gameday))
     return summary
 
 
@@ -68,5 +72,5 @@ def build_compare(
     figures = compare_charts(("A", run_series(data_a)), ("B", run_series(data_b)))
     target = out or default_compare_out(path_a, path_b)
     html = render_compare_html(result, {name: to_svg(fig) for name, fig in figures.items()})
-    target.write_text(html, encoding="utf-8")
+    runfiles.write_text(target, html)
     return result, target

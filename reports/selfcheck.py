@@ -7,13 +7,20 @@ Each check is a pure function of processed figures and returns warnings
 from __future__ import annotations
 
 import pandas as pd
-from lagscope.reports.summary_types import LatencyFigures, LoopSection, PercentileKey, SelfCheck
+from lagscope.reports.summary_types import (
+    EnvironmentSection,
+    LatencyFigures,
+    LoopSection,
+    PercentileKey,
+    SelfCheck,
+)
 
 from lagscope import loopback
 
 SATURATED_CPU_PCT = 90.0  # of one core: Locust runs on one core per process
 # A percentile q is supported by the data when at least this many requests lie above it.
 TAIL_SAMPLES = 1.0
+SHARED_CPU_PCT = 5.0  # other runs' processes above this share of a core compete for CPU
 QUOTED: dict[PercentileKey, tuple[str, float]] = {
     "p99_ms": ("P99", 0.99),
     "p999_ms": ("P99.9", 0.999),
@@ -127,6 +134,70 @@ def connection_failures(requests: pd.DataFrame) -> list[Warning]:
     }]  # fmt: skip
 
 
+def run_stopped(env: EnvironmentSection, *, duration_s: float | None) -> list[Warning]:
+    """Warn when a full disk or a failed write stopped the run before its load ended."""
+    stop = env["stopped"]
+    if not stop:
+        return []
+    after, load = stop.get("after_s"), f"its {duration_s:g} s load" if duration_s else "the load"
+    when = f" {after:g} s into {load}" if after is not None else ""
+    fix = (
+        "free space there (or choose another --out) and run again"
+        if stop["reason"] == "disk_full"
+        else "make the run directory writable (or choose another --out) and run again"
+    )
+    return [{
+        "kind": "run_stopped",
+        "message": (
+            f"The run was stopped{when}: {stop['detail']}. The figures cover what was "
+            f"collected until then; {fix}."
+        ),
+    }]  # fmt: skip
+
+
+def load_generator_died(env: EnvironmentSection) -> list[Warning]:
+    """Warn for each load-generator process that died before the load's end."""
+    warnings: list[Warning] = []
+    for death in env["load_deaths"]:
+        after = death.get("after_s")
+        when = f" {after:g} s into the load" if after is not None else " during the load"
+        kept = f"{death['requests']:,} requests"
+        if death["role"] == "locust":
+            text = (
+                f"The load generator (Locust, pid {death['pid']}) {death['how']}{when}; the "
+                f"{kept} it sent until then are kept and the run ended there."
+            )
+        else:
+            text = (
+                f"Load-generator process {death['pid']} (a Locust worker) {death['how']}{when}; "
+                f"its {kept} until then are kept and the other processes ran on, so the load "
+                "was lighter from then on."
+            )
+        warnings.append({"kind": "load_generator_died", "message": text})
+    return warnings
+
+
+def machine_shared(env: EnvironmentSection, *, cores: int | None) -> list[Warning]:
+    """Warn when other lagscope runs' processes competed for the CPU during the window."""
+    others = env["other_runs"]
+    if not others or others["cpu_pct_mean"] < SHARED_CPU_PCT:
+        return []
+    runs = others["runs"]
+    who = f"another lagscope run ({runs[0]})" if len(runs) == 1 else (
+        f"{len(runs)} other lagscope runs ({', '.join(runs)})"
+    )  # fmt: skip
+    of = f" (of the {cores} cores here)" if cores else ""
+    return [{
+        "kind": "machine_shared",
+        "message": (
+            f"The machine was shared: {who} ran at the same time, and its processes used "
+            f"{others['cpu_pct_mean']:.0f}% of a core{of} on average during the window; "
+            "latency, throughput and CPU figures include that contention. Run alone for "
+            "clean figures."
+        ),
+    }]  # fmt: skip
+
+
 def self_checks(
     *,
     requests: pd.DataFrame,
@@ -134,10 +205,20 @@ def self_checks(
     aggregate: LatencyFigures,
     run_requests: pd.DataFrame,
     loop: LoopSection | None = None,
+    environment: EnvironmentSection | None = None,
+    duration_s: float | None = None,
+    cores: int | None = None,
 ) -> list[Warning]:
     """Every self-check's warnings over the steady window's data (``run_requests``: every
-    request of the run, for the checks about the scenario itself)."""
+    request of the run, for the checks about the scenario itself; ``environment``: what
+    the machine did to the run, reports.environment)."""
+    env: EnvironmentSection = environment or {
+        "stopped": None, "load_deaths": [], "other_runs": None,
+    }  # fmt: skip
     return [
+        *run_stopped(env, duration_s=duration_s),
+        *load_generator_died(env),
+        *machine_shared(env, cores=cores),
         *remote_target_refused(run_requests),
         *load_generator_saturated(resources),
         *too_few_requests(aggregate),

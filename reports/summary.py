@@ -9,6 +9,7 @@ from lagscope.reports import open_model
 from lagscope.reports.client_errors import client_error_figures
 from lagscope.reports.coverage import coverage
 from lagscope.reports.diagnosis import diagnose
+from lagscope.reports.environment import environment
 from lagscope.reports.findings import Figures
 from lagscope.reports.gameday import Timeline, gameday_figures, runbook, timeline_from_events
 from lagscope.reports.gameday_file import parse_gameday
@@ -81,6 +82,7 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         rate_mode=not plans.empty,
     )  # fmt: skip
     injected = injection_windows(data.injections, end=run_end(data.events))
+    env = environment(data.events, data.requests, window)
     workers = load_worker_figures(data.events, data.requests, start=run_start(data.events))
     summary: Summary = {
         "run": run,
@@ -112,10 +114,14 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
             aggregate=figures.requests["aggregate"],
             run_requests=data.requests,
             loop=figures.loop,
+            environment=env,
+            duration_s=config.get("duration_s"),
+            cores=data.run.get("host", {}).get("cpu_count"),
         )
         + inside_view_missing(config, probed_workers=len(data.workers) + int(not data.lag.empty))
         + load_workers_lost(data.events, start=run_start(data.events))
         + load_workers_note(workers),
+        "environment": env,
         "slo": check_slos(list(slos), figures.requests["aggregate"], requests=requests),
         "open_model": None
         if plans.empty

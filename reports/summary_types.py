@@ -385,6 +385,40 @@ class SelfCheck(TypedDict):
     message: str
 
 
+class RunStop(TypedDict):
+    """``environment.stopped``: why the run ended before its load did."""
+
+    reason: Literal["disk_full", "write_failed"]
+    detail: str
+    after_s: float | None  # seconds from load_start
+
+
+class LoadDeath(TypedDict):
+    """One of ``environment.load_deaths``: a load-generator process that died."""
+
+    pid: int
+    role: str  # "locust" or "locust worker"
+    how: str
+    after_s: float | None
+    requests: int  # of its requests, kept
+
+
+class OtherRuns(TypedDict):
+    """``environment.other_runs``: other lagscope runs seen during the window."""
+
+    runs: list[str]
+    cpu_pct_mean: float  # their processes' CPU, % of one core
+    seconds: float
+
+
+class EnvironmentSection(TypedDict):
+    """``environment``: what the machine did to the run (reports.environment)."""
+
+    stopped: RunStop | None
+    load_deaths: list[LoadDeath]
+    other_runs: OtherRuns | None
+
+
 class Culprit(TypedDict):
     """``slo.checks[].culprit``: the endpoint most offending requests came from."""
 
@@ -632,6 +666,7 @@ class Summary(TypedDict):
     injected: list[Injected]  # empty without injection
     profile: ProfileSection | None
     self_checks: list[SelfCheck]
+    environment: EnvironmentSection
     slo: SloSection | None
     open_model: OpenModelSection | None
     gameday: NotRequired[GamedaySection]

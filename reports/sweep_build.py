@@ -10,7 +10,7 @@ from lagscope.reports.renderers.sweep_html import render_sweep_html
 from lagscope.reports.sweep import recommend, results
 
 from lagscope import rundir
-from lagscope.runfiles import write_json
+from lagscope.runfiles import write_json, write_text
 
 
 def build_sweep(sweep_dir: Path) -> dict[str, Any]:
@@ -26,5 +26,5 @@ def build_sweep(sweep_dir: Path) -> dict[str, Any]:
     state["results"] = rows
     state["recommendation"] = advice
     write_json(path, state)
-    (sweep_dir / rundir.SWEEP_HTML).write_text(render_sweep_html(state), encoding="utf-8")
+    write_text(sweep_dir / rundir.SWEEP_HTML, render_sweep_html(state))
     return advice

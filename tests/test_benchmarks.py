@@ -78,6 +78,15 @@ def test_inject_overhead_benchmark_prints_the_paired_ratios() -> None:
     )
 
 
+def test_run_dir_bytes_benchmark_prints_bytes_per_request() -> None:
+    out = run("run_dir_bytes.py", "--synthetic", "2000", "--rps", "100")
+    assert re.search(
+        r"closed mode, 2,000 requests at 100/s: requests.parquet [\d.]+ B per request; "
+        r"spool [\d.]+ B per request",
+        out,
+    ), out
+
+
 @pytest.mark.e2e
 def test_loadgen_scale_benchmark_prints_throughput_and_the_masters_cpu_per_record() -> None:
     out = run("loadgen_scale.py", "--duration", "2s", "--counts", "1")

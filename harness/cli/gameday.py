@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ def add_parser(sub: Any) -> None:
         "faults switched at the timeline's times without a restart, SLO burn-rate alerts "
         "evaluated live; reports time to detect, time to mitigate and error budget consumed. "
         "Exit 0 when every expectation holds, 1 when one fails, 2 for a bad file, "
+        "3 when the machine cut it short (a full disk, a dead load generator), "
         "130 when interrupted.",
     )
     p.add_argument(
@@ -65,11 +67,15 @@ def list_gamedays() -> list[str]:
 
 
 def cmd_gameday(args: argparse.Namespace) -> int:
+    from lagscope.harness.cli import notices
     from lagscope.harness.run.conductor import Conductor, copy_file, run_config
     from lagscope.harness.run.orchestrator import run
     from lagscope.reports.build import build
     from lagscope.reports.gameday_file import load_gameday
     from lagscope.reports.renderers.terminal import print_summary
+
+    from lagscope import runfiles
+    from lagscope.errors import RunDirError
 
     if args.list:
         print("built-in game days (lagscope gameday NAME):")
@@ -79,13 +85,27 @@ def cmd_gameday(args: argparse.Namespace) -> int:
         raise UsageError("name a game day: lagscope gameday NAME|FILE ('--list' lists them)")
     game = load_gameday(resolve_gameday(args.file))
     config = run_config(game, out=args.out, app=args.app)
+    if args.out is None:  # another run may have taken the default name this same second
+        config = dataclasses.replace(config, out=runfiles.create_numbered(config.out))
     print(f"lagscope: game day {game.title!r} ({game.duration_s:g}s) → {config.out}",
           file=sys.stderr, flush=True)  # fmt: skip
-    run_dir = run(config, conductor=Conductor(game), prepare=copy_file(game))
-    summary = build(run_dir)
+    progress = notices.StartupProgress()
+    try:
+        run_dir = run(config, conductor=Conductor(game), prepare=copy_file(game), progress=progress)
+    finally:
+        progress.done()
+    try:
+        summary = build(run_dir)
+    except RunDirError as exc:
+        print(notices.report_failed_line(run_dir, exc), file=sys.stderr)
+        return notices.CUT_SHORT_EXIT
     print_summary(summary)
     if summary["run"]["outcome"] == "interrupted":
         return 130
+    cut_short = notices.cut_short_line(summary)
+    if cut_short is not None:
+        print(cut_short, file=sys.stderr)
+        return notices.CUT_SHORT_EXIT
     failed = [e for e in summary["gameday"]["expectations"] if not e["passed"]]
     for e in failed:
         print(f"lagscope: expectation failed: {e['text']} ({e['actual']})", file=sys.stderr)

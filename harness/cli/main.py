@@ -6,6 +6,7 @@ User errors (LagscopeError, bad flags) print one line and exit 2; never a traceb
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from lagscope.harness.cli import gameday as gameday_cli
 from lagscope.harness.cli import loadgen as loadgen_cli
+from lagscope.harness.cli import notices
 from lagscope.harness.cli import remote as remote_cli
 from lagscope.harness.cli import reports as cli_reports
 from lagscope.harness.cli import slo as slo_cli
@@ -31,8 +33,9 @@ from lagscope.reports import wording
 from lagscope.reports.slo import parse_slos
 
 from lagscope import defaults, rundir
+from lagscope.app_import import CHECK_WAIT_S
 from lagscope.arrivals import ARRIVALS
-from lagscope.errors import LagscopeError, UsageError
+from lagscope.errors import LagscopeError, RunDirError, TargetStartError, UsageError
 from lagscope.injection import KINDS, parse_spec
 from lagscope.units import parse_megabytes, parse_milliseconds, parse_seconds
 
@@ -214,6 +217,12 @@ def _add_run(sub: argparse._SubParsersAction[_Parser]) -> None:
         help="run directory, new or empty (default: runs/<time>-<app>-<scenario>)",
     )
     p.add_argument(
+        "--startup-timeout",
+        default=f"{defaults.STARTUP_TIMEOUT_S:g}s",
+        help="how long the app may take to start serving (an app that loads a model at start "
+        "needs long); a bare number is seconds (default: %(default)s)",
+    )
+    p.add_argument(
         "--seed",
         type=int,
         default=0,
@@ -300,6 +309,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     if args.threadpool is not None:
         cfg.check_positive(args.threadpool, flag="--threadpool")
     duration_s = parse_seconds(args.duration, what="--duration")
+    startup_timeout_s = parse_seconds(args.startup_timeout, what="--startup-timeout")
     profile_s = parse_seconds(args.profile, what="--profile") if args.profile else 0.0
     check_profile(profile_s, duration_s=duration_s)
     if profile_s and args.no_probe:
@@ -346,12 +356,17 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
     threadpool = int(chosen["--threadpool"]) if chosen["--threadpool"] is not None else None
     memory_cap_mb = parse_megabytes(args.memory_cap, what="--memory-cap")
     out = args.out or cfg.default_out(app, scenario)
-    from lagscope.runfiles import check_new  # pyarrow: imported only when a run is asked for
+    from lagscope.harness.run.diskspace import check_room  # pyarrow: only for a run
 
-    check_new(out)
+    from lagscope.runfiles import check_new, check_writable
+
+    if args.out is not None:  # a default name already taken is numbered (create_numbered)
+        check_new(out)
+    check_writable(out)
     code = cfg.check_code(args.code)
-    app_import = "" if remote["target"] else cfg.resolve_app(args.app, code=code)
-    return cfg.RunConfig(
+    wait_s = min(CHECK_WAIT_S, startup_timeout_s)
+    app_import = "" if remote["target"] else cfg.resolve_app(args.app, code=code, wait_s=wait_s)
+    config = cfg.RunConfig(
         app=app,
         app_import=app_import,
         scenario=scenario,
@@ -378,6 +393,7 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         profile_s=profile_s,
         slos=tuple(slos),
         load_procs=args.load_procs,
+        startup_timeout_s=startup_timeout_s,
         metrics=args.metrics,
         injector=bool(inject) or args.injector,
         inject=inject,
@@ -386,24 +402,49 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
         weights=weights,
         **remote,
     )
+    check_room(config)  # a filesystem too small for the run is refused before it starts
+    return config
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from lagscope.harness.run.orchestrator import run
-    from lagscope.reports.build import build
-    from lagscope.reports.renderers.terminal import print_summary
+
+    from lagscope.runfiles import create_numbered
 
     config = config_from_args(args)
+    if args.out is None:  # another run may have taken the default name this same second
+        config = dataclasses.replace(config, out=create_numbered(config.out))
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "
           f"→ {config.out}", file=sys.stderr, flush=True)  # fmt: skip
     if config.conditions:
         print(f"lagscope: {wording.conditions(config.to_json()['conditions'])} (give a flag "
               "to choose another value)", file=sys.stderr, flush=True)  # fmt: skip
-    run_dir = run(config, on_ready=_announce_metrics, on_note=_announce)
-    summary = build(run_dir, slos=parse_slos(config.slos))
+    progress = notices.StartupProgress()
+    try:
+        run_dir = run(config, on_ready=_announce_metrics, on_note=_announce, progress=progress)
+    finally:
+        progress.done()
+    return report_run(run_dir, slos=config.slos)
+
+
+def report_run(run_dir: Path, *, slos: Sequence[str]) -> int:
+    """Build and print the report of a finished run; the exit code: 130 interrupted, 3 cut
+    short by the machine (or its report could not be written), 1 an SLO failed, else 0."""
+    from lagscope.reports.build import build
+    from lagscope.reports.renderers.terminal import print_summary
+
+    try:
+        summary = build(run_dir, slos=parse_slos(slos))
+    except RunDirError as exc:
+        print(notices.report_failed_line(run_dir, exc), file=sys.stderr)
+        return notices.CUT_SHORT_EXIT
     print_summary(summary)
     if summary["run"]["outcome"] == "interrupted":
         return 130
+    line = notices.cut_short_line(summary)
+    if line is not None:
+        print(line, file=sys.stderr)
+        return notices.CUT_SHORT_EXIT
     return cli_reports.exit_code(summary)
 
 
@@ -425,7 +466,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     texts = cli_reports.slo_texts(args)
     if not texts:  # the SLOs the run was given, if any
         texts = list(read_run_json(args.run_dir).get("config", {}).get("slos", []))
-    summary = build(args.run_dir, slos=parse_slos(texts))
+    try:
+        summary = build(args.run_dir, slos=parse_slos(texts))
+    except RunDirError as exc:
+        cause = exc.__cause__
+        from lagscope.runfiles import no_space
+
+        fix = (
+            "free space there and run lagscope report again"
+            if isinstance(cause, OSError) and no_space(cause)
+            else "copy the run directory somewhere writable and run lagscope report on the copy"
+        )
+        raise RunDirError(f"{exc}; {fix}") from exc
     print_summary(summary)
     return cli_reports.exit_code(summary)
 
@@ -475,6 +527,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         given = sys.argv[1:] if argv is None else argv
         args = parser.parse_args(join_negative_values(given, parser))
         return COMMANDS[args.command](args)
+    except TargetStartError as exc:
+        notices.print_start_error(exc)
+        return 2
     except LagscopeError as exc:
         print(f"lagscope: error: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ A worker quits when the master's heartbeats stop for MASTER_SILENCE_S.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -43,6 +44,7 @@ from locust import User, events
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from lagscope import arrivals, clocks, rundir, runfiles
+from lagscope.errors import RunDirError
 
 PING_S = 0.5
 CLOCK_GOOD_S = 0.001  # ± this is good enough to start a plan on (a tenth of a 100 req/s slot)
@@ -222,8 +224,8 @@ class Master:
             detail["start"] -= offset
         line = {"t": float(data["t"]) - offset, "source": "load", "event": data["event"],
                 **detail, "load_worker": self.names[client]}  # fmt: skip
-        with open(self.dir / rundir.EVENTS, "a", encoding="utf-8") as f:
-            f.write(json.dumps(line) + "\n")
+        with contextlib.suppress(RunDirError):  # a full disk: the harness says so
+            runfiles.append_event_lines(self.dir, json.dumps(line) + "\n")
 
     def _offset(self, client: str) -> float:
         clock = self.clock.get(client)

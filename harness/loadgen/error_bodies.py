@@ -10,12 +10,14 @@ several load processes never interleave).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from lagscope import rundir
+from lagscope.appends import append_whole
 
 EVERY_S = 0.2
 MAX_CHARS = 2000
@@ -55,5 +57,5 @@ class ErrorBodies:
             return
         row = {"t": t, "method": method, "name": name, "status": status,
                "body": text[:MAX_CHARS], "pid": os.getpid()}  # fmt: skip
-        with open(self.path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
+        with contextlib.suppress(OSError):  # a full disk loses the sample, never the test
+            append_whole(self.path, (json.dumps(row) + "\n").encode())

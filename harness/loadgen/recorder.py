@@ -7,14 +7,19 @@ time, and the row keeps the uncorrected figure beside it.
 A sample of 4xx bodies goes to ``error-bodies.jsonl`` (lagscope.harness.loadgen.error_bodies).
 Rows are spooled every second to ``spool/requests-<pid>-<n>.parquet`` so that a
 crash loses at most a second; the harness merges the parts into ``requests.parquet``.
+A part that cannot be written (a full disk) leaves no file behind and its rows stay in
+the buffer for the next flush, so space freed later (the harness releases its reserve as
+the run ends) still gets them.
 On a remote load worker (lagscope.harness.loadgen.distributed) each second's rows and
 every event are shipped to the master instead (``Ship``), which writes them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,9 +35,12 @@ from locust import events
 from locust.env import Environment
 
 from lagscope import rundir, runfiles
+from lagscope.errors import RunDirError
 from lagscope.request_schema import SCHEMA
 
 FLUSH_EVERY_S = 1.0
+FINAL_TRIES = 5  # flushes tried as Locust quits, FINAL_RETRY_S apart
+FINAL_RETRY_S = 0.2
 Rows = dict[str, list[Any]]  # a batch of request rows, column by column (SCHEMA's names)
 Ship = Callable[[Rows], None]  # sends a batch elsewhere instead of writing a part
 EventSink = Callable[[str, dict[str, Any]], None]  # (event, detail) elsewhere
@@ -59,6 +67,7 @@ class RequestSpool:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.columns: tuple[list[Any], ...] = tuple([] for _ in ROW_COLUMNS)
         self.parts = 0
+        self.write_failures = 0
         # Held while a part is written: the last flush (test stop, quitting) waits for a part
         # still in the threadpool, else the process could exit with it half-written.
         self._writing = gevent.lock.Semaphore()
@@ -72,13 +81,14 @@ class RequestSpool:
         # installed the spool, and each worker must name its own parts (and rows).
         return os.getpid()
 
-    def flush(self, *, off_loop: bool = False) -> None:
+    def flush(self, *, off_loop: bool = False) -> bool:
         """Write the buffered rows as the next part; ``off_loop`` writes in a native thread
         so that the greenlets sending requests are not held up meanwhile.  Returns once
-        every part flushed so far is written."""
+        every part flushed so far is written: False when this one could not be (its rows
+        are kept for the next flush)."""
         with self._writing:
             if not self.columns[0]:
-                return
+                return True
             # Copied and cleared with no greenlet switch in between: no row lost or doubled.
             pairs = zip(ROW_COLUMNS, self.columns, strict=True)
             rows: Rows = {name: column.copy() for name, column in pairs}
@@ -89,28 +99,55 @@ class RequestSpool:
             rows["load_worker"] = [None] * n
             if self.ship is not None:
                 self.ship(rows)  # from a greenlet: the master's socket is gevent's
-                return
+                return True
             self.parts += 1
             final = self.dir / rundir.request_part(self.pid, self.parts)
             if off_loop:
-                gevent.get_hub().threadpool.apply(write_part, (rows, final))
+                error = gevent.get_hub().threadpool.apply(_try_write_part, (rows, final))
             else:
-                write_part(rows, final)
+                error = _try_write_part(rows, final)
+            if error is None:
+                return True
+            self.parts -= 1
+            for name, column in zip(ROW_COLUMNS, self.columns, strict=True):
+                column[:0] = rows[name]  # ahead of the rows added meanwhile, in place
+            if not self.write_failures:  # to locust.log, if that can still be written
+                with contextlib.suppress(OSError):
+                    sys.stderr.write(f"lagscope: writing {final} failed ({error}); rows kept\n")
+            self.write_failures += 1
+            return False
 
 
 def write_part(rows: Rows, final: Path) -> None:
+    """Write one part whole (a temporary file renamed) or not at all (OSError)."""
     tmp = final.with_suffix(".tmp")
-    pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
-    tmp.replace(final)  # a part is either whole or absent
+    try:
+        pq.write_table(pa.table(rows, schema=SCHEMA), tmp)
+        tmp.replace(final)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _try_write_part(rows: Rows, final: Path) -> OSError | None:
+    """``write_part``, returning its error instead (from gevent's threadpool)."""
+    try:
+        write_part(rows, final)
+    except OSError as exc:
+        return exc
+    return None
 
 
 def log_event(run_dir: Path, event: str, **detail: Any) -> None:
     """Append one load-generator event to the run's ``events.jsonl`` (on a remote load
-    worker: send it to the master, which appends it)."""
+    worker: send it to the master, which appends it).  A full disk loses the event, never
+    the test: the harness watches the space and says so."""
     if _event_sink:
         _event_sink[0](event, detail)
         return
-    runfiles.log_event(run_dir, event, source="load", **detail)
+    with contextlib.suppress(RunDirError):
+        runfiles.log_event(run_dir, event, source="load", **detail)
 
 
 def send_events_to(sink: EventSink) -> None:
@@ -199,7 +236,12 @@ def install(run_dir: Path, *, ship: Ship | None = None) -> None:
 
     @events.quitting.add_listener
     def on_quitting(environment: Environment, **_: Any) -> None:
-        spool.flush()
+        # The last chance for rows a full disk held back: the harness frees its reserve
+        # before it stops the load, so space may have come back.
+        for _attempt in range(FINAL_TRIES):
+            if spool.flush():
+                break
+            time.sleep(FINAL_RETRY_S)
 
 
 def _runs_users(environment: Environment) -> bool:

@@ -24,20 +24,22 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import io
 import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import CodeType
-from typing import Any, TextIO
+from typing import Any
 
 from lagscope.harness.probe import hooks
 from lagscope.harness.probe.frames import FrameFilter
 from lagscope.harness.probe.tasks import wait_sites
 
 from lagscope import rundir
+from lagscope.appends import PendingLines
 
 COLUMNS = list(rundir.GAUGE_COLUMNS)
 FLUSH_EVERY_S = 1.0
@@ -132,32 +134,34 @@ class GaugeSampler:
         self.interval_s = interval_s
         self.frame_filter = frame_filter
         self._endpoints = endpoints
-        self._file: TextIO | None = None
+        self._lines = PendingLines(path)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         hooks.install_sqlalchemy()
         hooks.install_logging()
-        self._file = open(self.path, "a", newline="", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
-        if self._file.tell() == 0:
-            csv.writer(self._file).writerow(COLUMNS)
+        if not self.path.exists() or not self.path.stat().st_size:
+            self._lines.add(_csv_line(COLUMNS))
+        self._lines.flush()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-gauges")
 
     async def _run(self) -> None:
-        assert self._file is not None
-        writer = csv.writer(self._file)
         last_flush = time.monotonic()
         while True:
             await asyncio.sleep(self.interval_s)
-            writer.writerow(sample(self.frame_filter, self._endpoints()))
+            self._lines.add(_csv_line(sample(self.frame_filter, self._endpoints())))
             if time.monotonic() - last_flush >= FLUSH_EVERY_S:
-                self._file.flush()
                 last_flush = time.monotonic()
+                self._lines.flush()  # whole rows or none; kept for later on a full disk
 
     def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        self._lines.flush()
+
+
+def _csv_line(row: Sequence[object]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(row)
+    return out.getvalue()

@@ -23,9 +23,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 from lagscope import rundir
+from lagscope.appends import PendingLines
 
 FLUSH_EVERY_S = 1.0
 MAX_PENDING = 200_000  # collections kept while the writer is late (never reached in practice)
@@ -108,26 +108,25 @@ def rows(pending: collections.deque[Collection]) -> str:
 
 class GcLog:
     """Times collections (``GcTimer``) and appends them to ``gc.csv`` once a second from a
-    task on the worker's loop."""
+    task on the worker's loop; whole rows or none (a full disk keeps them for the next
+    flush, lagscope.appends)."""
 
     def __init__(self, path: Path, *, loop_thread_id: int) -> None:
         self.path = path
         self.timer = GcTimer(loop_thread_id=loop_thread_id)
-        self._file: TextIO | None = None
+        self._lines = PendingLines(path)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
-        if self._file.tell() == 0:
-            self._file.write(",".join(rundir.GC_COLUMNS) + "\n")
-            self._file.flush()
+        if not self.path.exists() or not self.path.stat().st_size:
+            self._lines.add(",".join(rundir.GC_COLUMNS) + "\n")
+        self._lines.flush()
         self.timer.install()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-gc")
 
     def flush(self) -> None:
-        if self._file is not None:
-            self._file.write(rows(self.timer.collections))
-            self._file.flush()
+        self._lines.add(rows(self.timer.collections))
+        self._lines.flush()
 
     async def _run(self) -> None:
         while True:
@@ -140,6 +139,3 @@ class GcLog:
             self._task.cancel()
             self._task = None
         self.flush()
-        if self._file is not None:
-            self._file.close()
-            self._file = None

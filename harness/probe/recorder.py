@@ -3,6 +3,10 @@
 workers/<pid>/meta.json     who this worker is and how it was probed
 workers/<pid>/lag.csv       t (unix s), lag_ms: one row per heartbeat
 workers/<pid>/stalls.jsonl  one stall event per line (see docs/run-directory.md)
+
+A write that fails (a full disk) never stops the probe, nor leaves half a line: the lines
+are kept and appended whole with the next flush, once there is room again
+(lagscope.appends).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lagscope import rundir
+from lagscope.appends import PendingLines
 
 
 class Recorder:
@@ -23,10 +28,12 @@ class Recorder:
         self.pid = pid if pid is not None else os.getpid()
         self.dir = Path(run_dir) / rundir.WORKERS / str(self.pid)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._lag = open(self.dir / rundir.LAG, "a", buffering=1 << 16, encoding="utf-8")  # noqa: SIM115
-        if self._lag.tell() == 0:
-            self._lag.write(",".join(rundir.LAG_COLUMNS) + "\n")
-        self._stalls = open(self.dir / rundir.STALLS, "a", encoding="utf-8")  # noqa: SIM115
+        self._lag = PendingLines(self.dir / rundir.LAG)
+        if not self._lag.path.exists() or not self._lag.path.stat().st_size:
+            self._lag.add(",".join(rundir.LAG_COLUMNS) + "\n")
+        self._lag.flush()
+        self._stalls = PendingLines(self.dir / rundir.STALLS)
+        self._stalls.path.touch()
 
     def write_meta(self, meta: dict[str, Any]) -> None:
         tmp = self.dir / (rundir.META + ".tmp")
@@ -42,14 +49,14 @@ class Recorder:
             except IndexError:
                 break
             lines.append(f"{t:.6f},{lag_ms:.3f}\n")
-        if lines:
-            self._lag.write("".join(lines))
-            self._lag.flush()
+        self._lag.add("".join(lines))
+        self._lag.flush()  # kept for the next flush when it does not fit
 
     def write_stall(self, event: dict[str, Any]) -> None:
-        self._stalls.write(json.dumps(event) + "\n")
+        self._stalls.add(json.dumps(event) + "\n")
         self._stalls.flush()
 
     def close(self) -> None:
-        self._lag.close()
-        self._stalls.close()
+        """A last flush of both files (what still does not fit is lost with the worker)."""
+        self._lag.flush()
+        self._stalls.flush()

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from lagscope.harness.run import config as cfg
+from lagscope.harness.run import diskspace
 from lagscope.harness.run.live_view import LiveFeed, live_figures, render
 from lagscope.harness.run.orchestrator import Run
 from lagscope.reports.gameday_file import GameDay, Phase
@@ -55,8 +56,11 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
     faults = _check_faults(game)
     if any(p.downstream for p in game.phases) and load.app not in cfg.BUILTIN_APPS:
         raise UsageError(f"{where}downstream phases need the built-in app (app = 'shop')")
+    chosen = out is not None
     out = out or cfg.default_out(load.app, f"gameday-{Path(game.source).stem}")
-    runfiles.check_new(out)
+    if chosen:  # a default name already taken is numbered (create_numbered)
+        runfiles.check_new(out)
+    runfiles.check_writable(out)
     if app is not None:
         app_import = cfg.resolve_app(app, what="--app")
     else:
@@ -66,7 +70,7 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
             if "cannot find module" not in str(exc):
                 raise
             raise UsageError(f"{exc}; or name your app with --app module:attr") from exc
-    return cfg.RunConfig(
+    config = cfg.RunConfig(
         app=load.app,
         app_import=app_import,
         scenario=scenario,
@@ -81,6 +85,8 @@ def run_config(game: GameDay, *, out: Path | None, app: str | None = None) -> cf
         # The probe's injector is on only for an exercise that injects.
         injector=any(p.inject is not None for p in game.phases),
     )
+    diskspace.check_room(config)
+    return config
 
 
 def _check_faults(game: GameDay) -> tuple[str, ...]:

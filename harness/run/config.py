@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -12,7 +13,7 @@ from typing import Any, Literal
 from lagscope.harness.run.openapi.options import mask
 
 from lagscope import defaults, scenarios, servers
-from lagscope.app_import import check_app
+from lagscope.app_import import CHECK_WAIT_S, check_app
 from lagscope.arrivals import ArrivalKind, Rate
 from lagscope.errors import UsageError
 from lagscope.injection import Injection
@@ -64,6 +65,7 @@ class RunConfig:
     arrivals: ArrivalKind = "constant"
     max_users: int = defaults.MAX_USERS  # cap of the pool of users the arrivals are handed to
     load_procs: int = 1  # Locust processes (--processes), sharing the users or the plan
+    startup_timeout_s: float = defaults.STARTUP_TIMEOUT_S  # for the target to serve
     metrics: bool = False  # the probe answers Prometheus scrapes at defaults.METRICS_PATH
     # The probe's fault injector: on for this run (switched with the run's token), and the
     # faults injected from the start (--inject).
@@ -120,8 +122,18 @@ class RunConfig:
         return data
 
 
-def resolve_app(app: str, *, what: str = "--app", where: str = "", code: Sequence[str] = ()) -> str:
+def resolve_app(
+    app: str,
+    *,
+    what: str = "--app",
+    where: str = "",
+    code: Sequence[str] = (),
+    wait_s: float = CHECK_WAIT_S,
+) -> str:
     """Return the import string for ``app`` (a built-in name or ``module:attr``).
+
+    The import check waits ``wait_s`` at most; a slower import is left to the server's
+    start-up (--startup-timeout).
 
     A user's app is imported in a child process to check that it names an ASGI app
     (lagscope.app_import), and that the ``code`` packages can be found next to it.
@@ -137,7 +149,14 @@ def resolve_app(app: str, *, what: str = "--app", where: str = "", code: Sequenc
             f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
             "like 'package.module:app'"
         )
-    check_app(app, what=what, where=where, code=code)
+    if not check_app(app, what=what, where=where, code=code, wait_s=wait_s):
+        module = app.partition(":")[0]
+        print(
+            f"lagscope: importing {module!r} takes over {wait_s:g} s (loading a model?); "
+            "not waiting for it here: the server's start-up says if it fails",
+            file=sys.stderr,
+            flush=True,
+        )
     return app
 
 
@@ -216,6 +235,9 @@ def safe_name(text: str) -> str:
 
 
 def default_out(app: str, scenario: str) -> Path:
+    """``runs/<time>-<app>-<scenario>``: the name the CLI starts from when no --out is given
+    (lagscope.runfiles.create_numbered adds ``-2``, ``-3``... when a run started in the same
+    second has it)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{stamp}-{safe_name(app)}-{scenario}"
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from lagscope.harness.run.config import RunConfig
-from lagscope.harness.run.processes import Child
+from lagscope.harness.run.processes import Child, free_port
 
 from lagscope import rundir
 from lagscope.arrivals import ENV_OPTIONS, PlanOptions
@@ -63,7 +63,13 @@ def start_load(
         "--exit-code-on-error", "0",
     ]  # fmt: skip
     if config.load_procs > 1:
-        argv += ["--processes", str(config.load_procs)]
+        # The master and its workers talk over TCP, on every interface and port 5557 unless
+        # told: loopback only, and a free port so that two runs on one machine do not meet.
+        port = str(free_port())
+        argv += [
+            "--processes", str(config.load_procs), "--master-bind-host", "127.0.0.1",
+            "--master-bind-port", port, "--master-host", "127.0.0.1", "--master-port", port,
+        ]  # fmt: skip
     if config.load_workers:
         assert config.master_bind is not None  # checked with the flags
         host, port = config.master_bind.rsplit(":", 1)

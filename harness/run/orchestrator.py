@@ -1,7 +1,11 @@
 """One run from start to finish: servers up, load on, probes and sampler recording, all down.
 
 Every child is stopped in ``finally``: a Ctrl-C, a crash of the target or an error
-in the harness leaves no process behind and keeps what was collected.
+in the harness leaves no process behind and keeps what was collected.  While the load
+runs the harness also watches its environment: free space under the run directory (below
+what finishing needs, the load is stopped: outcome ``disk_full``), its own writes (one that
+fails: ``write_failed``) and the load generator's processes (a death is an event; the
+whole load generator gone early: ``load_died``).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from types import FrameType
 from typing import Any, Protocol
 
 import psutil
+from lagscope.harness.run import diskspace
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.load import start_load
+from lagscope.harness.run.loadwatch import LoadWatch
 from lagscope.harness.run.openapi.options import masked_argv
 from lagscope.harness.run.openapi.plan import build_plan, pages_plan, refusal
 from lagscope.harness.run.openapi.schema import read_schema
@@ -30,14 +36,19 @@ from lagscope.harness.run.probe_feed import ProbeCollector
 from lagscope.harness.run.processes import Child
 from lagscope.harness.run.profiling import request_profile
 from lagscope.harness.run.sampler import ResourceSampler
-from lagscope.harness.run.target import save_scrape, start_downstream, start_target
+from lagscope.harness.run.target import (
+    Progress,
+    Startup,
+    save_scrape,
+    start_downstream,
+    start_target,
+)
 
 from lagscope import defaults, openapi_plan, rundir, runfiles
 from lagscope.app_routes import served_routes
-from lagscope.errors import LoadWorkersError, UsageError
+from lagscope.errors import LoadWorkersError, RunDirError, UsageError
 from lagscope.injection import encode_state
 
-STARTUP_ALLOWANCE_S = 120.0
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
 LOAD_OVERRUN_S = 30.0  # Locust stops itself at --run-time; this is the harness's backstop
 _VERSIONED = ("lagscope", "fastapi", "starlette", "uvicorn", "uvloop", "locust", "pandas", "psutil")
@@ -95,6 +106,7 @@ class Run:
         conductor: Conductor | None = None,
         *,
         admin_token: str | None = None,
+        progress: Progress | None = None,
         on_ready: Callable[[dict[str, str]], None] | None = None,
         on_note: Callable[[str], None] | None = None,
     ) -> None:
@@ -107,24 +119,65 @@ class Run:
         self.outcome = "completed"
         self.conductor = conductor
         self.urls: dict[str, str] = {}  # "target", "downstream": where they serve
+        self.progress = progress
+        self.sampler: ResourceSampler | None = None
+        self._unwritten: list[str] = []  # events a failed write held back
         self.collector: ProbeCollector | None = None  # an external target's probe data
 
     def roots(self) -> dict[str, int]:
         roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
         return {roles[name]: child.pid for name, child in list(self.children.items())}
 
+    def log(self, event: str, **detail: Any) -> None:
+        """Log an event; one that cannot be written is kept (and tried again at the end)."""
+        line = runfiles.event_line(event, **detail)
+        try:
+            runfiles.append_event_lines(self.dir, "".join(self._unwritten) + line)
+            self._unwritten = []
+        except RunDirError as exc:
+            self._unwritten.append(line)
+            self.write_failed(exc)
+
+    def write_failed(self, exc: RunDirError) -> None:
+        """A write failed: the run ends (outcome ``disk_full`` or ``write_failed``) and a
+        ``write_failed`` event says which file and why."""
+        cause = exc.__cause__
+        full = isinstance(cause, OSError) and runfiles.no_space(cause)
+        if self.outcome == "completed":
+            self.outcome = "disk_full" if full else "write_failed"
+        self._unwritten.append(runfiles.event_line("write_failed", detail=str(exc), no_space=full))
+
+    def flush_events(self) -> None:
+        """Write the events held back (the reserve was released: there may be room now)."""
+        if self._unwritten:
+            with contextlib.suppress(RunDirError):
+                runfiles.append_event_lines(self.dir, "".join(self._unwritten))
+                self._unwritten = []
+
+    def _port_taken(self, server: str, port: int) -> None:
+        self.log("port_taken", server=server, port=port)
+
     def execute(self) -> None:
         config = self.config
-        deadline = time.time() + STARTUP_ALLOWANCE_S + config.duration_s + LOAD_OVERRUN_S
+        deadline = (
+            time.time() + 2 * config.startup_timeout_s + config.duration_s + LOAD_OVERRUN_S
+        )  # the workers' own stop, should the harness be gone
+        startup = Startup(
+            timeout_s=config.startup_timeout_s,
+            progress=self.progress,
+            on_port_taken=self._port_taken,
+        )
         downstream_url = None
         if config.builtin_app:
-            downstream, downstream_url = start_downstream(config, self.dir, deadline=deadline)
+            downstream, downstream_url = start_downstream(
+                config, self.dir, deadline=deadline, startup=startup
+            )
             self.children["downstream"] = downstream
             self.urls["downstream"] = downstream_url
         if config.target is not None:  # someone else's service: nothing to start
             url = config.target
             self.urls["target"] = url
-            runfiles.log_event(self.dir, "target_ready", url=url, external=True)
+            self.log("target_ready", url=url, external=True)
             if config.probe_token is not None:
                 self.collector = ProbeCollector(url, config.probe_token, self.dir)
                 self.collector.start()
@@ -135,13 +188,14 @@ class Run:
                 deadline=deadline,
                 downstream_url=downstream_url,
                 admin_token=self.admin_token,
+                startup=startup,
             )
             self.children["target"] = target
             self.urls["target"] = url
-            runfiles.log_event(self.dir, "target_ready", url=url, pid=target.pid, argv=target.argv)
+            self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
         if config.metrics and config.probe:
             self.urls["metrics"] = url + defaults.METRICS_PATH
-            runfiles.log_event(self.dir, "metrics_ready", url=self.urls["metrics"])
+            self.log("metrics_ready", url=self.urls["metrics"])
         if self.on_ready is not None:
             self.on_ready(dict(self.urls))
         log = self.dir / rundir.LOGS / rundir.TARGET_LOG
@@ -187,17 +241,42 @@ class Run:
 
     def _wait_for_load(self, until: float) -> None:
         load, target = self.children["load"], self.children.get("target")
-        while load.exited() is None:
+        space = diskspace.SpaceWatch(self.dir)
+        watch = LoadWatch(load)
+        while True:
+            ended = load.exited() is not None
+            for death in watch.poll():
+                self.log("load_generator_died", **death.to_json())
+                if death.role == "locust":
+                    self.outcome = "load_died"
+            if ended or self.outcome != "completed":
+                return
             if target is not None and target.exited() is not None:
                 self.outcome = "target_crashed"
-                runfiles.log_event(self.dir, "target_exited", code=target.exited())
+                self.log("target_exited", code=target.exited())
                 return
             if time.monotonic() > until:
                 self.outcome = "load_overran"
                 return
+            if self._environment_failed(space):
+                return
             if self.conductor is not None:
                 self.conductor.tick(self)
             time.sleep(0.1)
+
+    def _environment_failed(self, space: diskspace.SpaceWatch) -> bool:
+        """Stop the run (and say why) when free space ran low or a write failed."""
+        low = space.low()
+        if low is not None:
+            self.outcome = "disk_full"
+            self.log("disk_low", detail=low.words(), free=low.free, floor=low.floor)
+            return True
+        error = self.sampler.write_error if self.sampler is not None else None
+        if error is not None:
+            self.write_failed(runfiles.write_failed(error, self.dir / rundir.RESOURCES))
+            self.flush_events()
+            return True
+        return False
 
     def save_metrics(self) -> None:
         """--metrics: keep the target's last scrape (metrics.prom) before it stops."""
@@ -206,14 +285,14 @@ class Run:
             return
         error = save_scrape(url, self.dir)
         if error is not None:
-            runfiles.log_event(self.dir, "metrics_scrape_failed", error=error)
+            self.log("metrics_scrape_failed", error=error)
 
     def stop_all(self) -> None:
         for name in ("load", "target", "downstream"):
             child = self.children.get(name)
             if child is not None:
                 code = child.stop()
-                runfiles.log_event(self.dir, "stopped", process=name, code=code)
+                self.log("stopped", process=name, code=code)
 
 
 def check_load_workers(config: RunConfig, run_dir: Path, load: Child) -> None:
@@ -240,7 +319,7 @@ def _close(conductor: Conductor | None, current: Run) -> None:
     try:
         conductor.close(current)
     except Exception as exc:  # reported as an event; cleanup goes on
-        runfiles.log_event(current.dir, "conductor_failed", error=f"{type(exc).__name__}: {exc}")
+        current.log("conductor_failed", error=f"{type(exc).__name__}: {exc}")
 
 
 def run(
@@ -248,6 +327,7 @@ def run(
     *,
     conductor: Conductor | None = None,
     prepare: Callable[[Path], None] | None = None,
+    progress: Progress | None = None,
     on_ready: Callable[[dict[str, str]], None] | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> Path:
@@ -257,7 +337,9 @@ def run(
     ``conductor`` is ticked while the load runs (see Conductor); ``on_ready`` is told
     where the servers answer (``target``, ``downstream``, ``metrics``) once they do;
     ``on_note`` is told, before the load, what lagscope chose to send when the user did
-    not say (the openapi plan's ``choice``).
+    not say (the openapi plan's ``choice``); ``progress`` hears about the wait for the
+    servers to start.  RunDirError when the directory cannot be set up; once the run has
+    started, a failed write ends it with what it has (see the outcome).
     """
     run_dir = runfiles.create(config.out)
     if prepare is not None:
@@ -279,34 +361,55 @@ def run(
             "admin": admin,
         },
     )
+    runfiles.hold_reserve(run_dir, diskspace.report_bytes(config.duration_s))
     runfiles.log_event(run_dir, "run_start")
     current = Run(
-        config, run_dir, conductor, admin_token=admin_token, on_ready=on_ready, on_note=on_note
+        config,
+        run_dir,
+        conductor,
+        admin_token=admin_token,
+        progress=progress,
+        on_ready=on_ready,
+        on_note=on_note,
     )
     sampler = ResourceSampler(
         run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s
     )
+    current.sampler = sampler
     sampler.start()
     try:
         with _sigterm_as_interrupt():
             current.execute()
     except KeyboardInterrupt:
         current.outcome = "interrupted"
-        runfiles.log_event(run_dir, "interrupted")  # when: the cleanup below takes a while
+        current.log("interrupted")  # when: the cleanup below takes a while
+    except RunDirError as exc:  # a write in the run directory failed: end with what we have
+        current.write_failed(exc)
     except BaseException:
         current.outcome = "failed"
         raise
     finally:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must finish
         try:
+            runfiles.release_reserve(run_dir)  # room for the last writes, even on a full disk
+            current.flush_events()
             _close(conductor, current)
             current.save_metrics()
             current.stop_all()
             if current.collector is not None:
                 current.collector.stop()  # after the load: the workers' last lines
             sampler.stop()
-            runfiles.merge_request_parts(run_dir)
-            runfiles.log_event(run_dir, "run_end", outcome=current.outcome)
+            _merge(current)
+            current.log("run_end", outcome=current.outcome)
+            current.flush_events()
         finally:
             signal.signal(signal.SIGINT, previous)
     return run_dir
+
+
+def _merge(current: Run) -> None:
+    """Merge the request parts; when that cannot be written they stay, readable, in spool/."""
+    try:
+        runfiles.merge_request_parts(current.dir)
+    except RunDirError as exc:
+        current.write_failed(exc)

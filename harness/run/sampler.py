@@ -4,6 +4,10 @@ Runs as a thread of the harness (never inside the target or the load generator, 
 costs them nothing) and appends to ``resources.csv``:
 
     t, role, pid, ppid, name, rss_mb, cpu_pct, threads, fds, connections
+
+It also measures the CPU that other lagscope runs' processes take (``other_runs`` events,
+every few seconds while any is seen).  A failed write (a full disk) keeps the rows for the
+next try and is held in ``write_error`` for the control process to act on.
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+from lagscope.harness.run.neighbours import Neighbours
 
-from lagscope import rundir
+from lagscope import rundir, runfiles
+from lagscope.appends import PendingLines
+from lagscope.errors import RunDirError
 
 COLUMNS = ",".join(rundir.RESOURCE_COLUMNS) + "\n"
+OTHER_RUNS_EVERY_S = 5.0
 
 
 class ResourceSampler(threading.Thread):
@@ -36,6 +44,10 @@ class ResourceSampler(threading.Thread):
         self.interval_s = interval_s
         self._stopping = threading.Event()
         self._procs: dict[int, psutil.Process] = {}  # kept so cpu_percent has a baseline
+        self.write_error: OSError | None = None  # the first failed write, for the harness
+        self._rows = PendingLines(path)  # rows not yet written
+        self._neighbours = Neighbours(path.parent)
+        self._shared: list[tuple[float, list[str]]] = []  # other runs' CPU since the last event
 
     def stop(self) -> None:
         self._stopping.set()
@@ -43,13 +55,39 @@ class ResourceSampler(threading.Thread):
             self.join(timeout=5.0)
 
     def run(self) -> None:
-        with open(self.path, "a", encoding="utf-8") as out:
-            if out.tell() == 0:
-                out.write(COLUMNS)
-            self.sample()  # discarded: psutil's first cpu_percent of a process is 0.0
-            while not self._stopping.wait(self.interval_s):
-                out.write(self.sample())
-                out.flush()
+        if not self.path.exists() or not self.path.stat().st_size:
+            self._rows.add(COLUMNS)
+        self.sample()  # discarded: psutil's first cpu_percent of a process is 0.0
+        self._neighbours.sample()
+        last_event = time.monotonic()
+        while not self._stopping.wait(self.interval_s):
+            self._rows.add(self.sample())
+            self._write()
+            self._shared.append(self._neighbours.sample())
+            if time.monotonic() - last_event >= OTHER_RUNS_EVERY_S:
+                self._log_other_runs(time.monotonic() - last_event)
+                last_event = time.monotonic()
+        self._log_other_runs(time.monotonic() - last_event)
+        self._write()  # a last try for rows a full disk held back
+
+    def _write(self) -> None:
+        if not self._rows.flush():  # kept for the next try
+            self.write_error = self.write_error or self._rows.error
+
+    def _log_other_runs(self, seconds: float) -> None:
+        shared, self._shared = self._shared, []
+        runs = sorted({run for _, seen in shared for run in seen})
+        if not runs:
+            return
+        cpu = sum(c for c, _ in shared) / len(shared)
+        try:
+            runfiles.log_event(
+                self.path.parent, "other_runs", runs=runs, cpu_pct=round(cpu, 1),
+                seconds=round(seconds, 1),
+            )  # fmt: skip
+        except RunDirError as exc:
+            cause = exc.__cause__
+            self.write_error = self.write_error or (cause if isinstance(cause, OSError) else None)
 
     def _tree(self, pid: int) -> list[psutil.Process]:
         try:

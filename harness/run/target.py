@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from lagscope.harness.run.config import RunConfig
@@ -16,8 +19,8 @@ from lagscope import defaults, rundir, servers
 from lagscope.errors import TargetStartError
 from lagscope.metric_names import MULTIPROC_ENV
 
-START_TIMEOUT_S = 60.0
 LOOPBACK = "127.0.0.1"
+PORT_ATTEMPTS = 3  # a port taken between choosing it and binding it is retried on another
 
 
 def _base_env(config: RunConfig, run_dir: Path, deadline: float) -> dict[str, str]:
@@ -32,22 +35,49 @@ def _base_env(config: RunConfig, run_dir: Path, deadline: float) -> dict[str, st
     return env
 
 
-def start_downstream(config: RunConfig, run_dir: Path, *, deadline: float) -> tuple[Child, str]:
+class PortTaken(Exception):
+    """The server could not bind its port: another process took it after it was chosen."""
+
+
+# What uvicorn and gunicorn log when their port is taken.
+_PORT_IN_USE = ("address already in use", "Connection in use", "Errno 98")
+
+
+class Progress(Protocol):
+    def __call__(self, what: str, waited_s: float, timeout_s: float) -> None:
+        """Called about once a second while ``what`` is awaited."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Startup:
+    """How long a server may take to start, and who hears about the wait."""
+
+    timeout_s: float = defaults.STARTUP_TIMEOUT_S
+    progress: Progress | None = None
+    on_port_taken: Callable[[str, int], None] | None = None  # (server, port) before a retry
+    ports: Iterator[int] | None = None  # ports to try, in order (default: free ones)
+
+    def next_port(self) -> int:
+        return next(self.ports) if self.ports is not None else free_port()
+
+
+def start_downstream(
+    config: RunConfig, run_dir: Path, *, deadline: float, startup: Startup | None = None
+) -> tuple[Child, str]:
     """Start the payments service the built-in app calls; return it and its URL."""
-    port = free_port()
     env = _base_env(config, run_dir, deadline)
     env["DOWNSTREAM_LATENCY_MS"] = str(config.downstream_latency_ms)
     env["DOWNSTREAM_STOCK_LATENCY_MS"] = str(config.downstream_stock_latency_ms)
-    argv = [
-        sys.executable, "-m", "uvicorn", servers.DOWNSTREAM_APP,
-        "--host", LOOPBACK, "--port", str(port), "--loop", "asyncio",
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+
+    def argv(port: int) -> list[str]:
+        return [
+            sys.executable, "-m", "uvicorn", servers.DOWNSTREAM_APP,
+            "--host", LOOPBACK, "--port", str(port), "--loop", "asyncio",
+            "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+
     log = run_dir / rundir.LOGS / rundir.DOWNSTREAM_LOG
-    child = Child("downstream", argv, env=env, log_path=log)
-    url = f"http://{LOOPBACK}:{port}"
-    _wait_until_serving(child, url + "/_config")
-    return child, url
+    return _start_server("downstream", argv, env, log, "/_config", startup or Startup())
 
 
 def start_target(
@@ -57,9 +87,14 @@ def start_target(
     deadline: float,
     downstream_url: str | None,
     admin_token: str | None = None,
+    startup: Startup | None = None,
 ) -> tuple[Child, str]:
-    """Start uvicorn serving the user's app through the probe; return it and its URL."""
-    port = free_port()
+    """Start uvicorn serving the user's app through the probe; return it and its URL.
+
+    Waits until it answers and (with the probe) every worker's probe has started, up to
+    ``startup.timeout_s`` in all; a port taken at bind time is retried on another.
+    """
+    startup = startup or Startup()
     env = _base_env(config, run_dir, deadline)
     env.update({
         rundir.ENV_APP: config.app_import,
@@ -90,17 +125,135 @@ def start_target(
         multiproc.mkdir(exist_ok=True)
         env[rundir.ENV_METRICS_PATH] = defaults.METRICS_PATH
         env[MULTIPROC_ENV] = str(multiproc.resolve())
-    argv = server_argv(config, port)
-    child = Child("target", argv, env=env, log_path=run_dir / rundir.LOGS / rundir.TARGET_LOG)
-    url = f"http://{LOOPBACK}:{port}"
-    try:
-        _wait_until_serving(child, url + "/")
-        if config.probe:
-            _wait_for_workers(child, run_dir, config.workers)
-    except BaseException:
-        child.stop()
-        raise
-    return child, url
+    log = run_dir / rundir.LOGS / rundir.TARGET_LOG
+    workers = config.workers if config.probe else 0
+    return _start_server(
+        "target", lambda port: server_argv(config, port), env, log, "/", startup,
+        run_dir=run_dir, workers=workers,
+    )  # fmt: skip
+
+
+def _start_server(
+    name: str,
+    argv: Callable[[int], list[str]],
+    env: dict[str, str],
+    log: Path,
+    ready_path: str,
+    startup: Startup,
+    *,
+    run_dir: Path | None = None,
+    workers: int = 0,
+) -> tuple[Child, str]:
+    """Start a server on a free port and wait until it serves; another port if it was taken."""
+    deadline = time.monotonic() + startup.timeout_s
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = startup.next_port()
+        child = Child(name, argv(port), env=env, log_path=log)
+        url = f"http://{LOOPBACK}:{port}"
+        try:
+            _wait_until_serving(child, url, ready_path, port, startup, deadline)
+            if run_dir is not None and workers:
+                _wait_for_workers(child, run_dir, workers, startup, deadline)
+        except PortTaken:
+            child.stop()
+            if attempt == PORT_ATTEMPTS:
+                raise TargetStartError(
+                    f"the {name} server found each of {PORT_ATTEMPTS} free ports taken when it "
+                    f"bound them; another program is grabbing ports on {LOOPBACK}: stop it and "
+                    "run again",
+                    log_tail=child.log_tail(),
+                ) from None
+            if startup.on_port_taken is not None:
+                startup.on_port_taken(name, port)
+            continue
+        except BaseException:
+            child.stop()
+            raise
+        return child, url
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _failed(child: Child, what: str, fix: str) -> TargetStartError:
+    """The one-line error of a server that did not start, with its log's last lines."""
+    tail = child.log_tail()
+    kept = f"its log is kept ({child.log_path}{', last lines below' if tail else ''})"
+    return TargetStartError(
+        f"{what}: {child.last_log_line() or 'it logged nothing'}; nothing was measured, {kept}; "
+        f"{fix}",
+        log_tail=tail,
+    )
+
+
+def check_alive(child: Child) -> None:
+    """Raise when ``child`` exited during its start-up: PortTaken when its port was taken,
+    else TargetStartError saying why (a service its app needs, named, or its log's last
+    exception) with the log's last lines."""
+    code = child.exited()
+    if code is None:
+        return
+    if any(marker in line for line in child.log_lines() for marker in _PORT_IN_USE):
+        raise PortTaken
+    why = service_failure(child.log_text())  # a service its app needs did not answer: which
+    if why is not None:
+        tail = child.log_tail()
+        raise TargetStartError(
+            f"{why} (the {child.name} server exited, code {code}; full log: {child.log_path}"
+            f"{', last lines below' if tail else ''})",
+            log_tail=tail,
+        )
+    raise _failed(
+        child,
+        f"the {child.name} server exited during start-up (exit code {code})",
+        "fix what its log says and run again",
+    )
+
+
+def _waited(child: Child, startup: Startup, deadline: float, what: str) -> None:
+    """Report progress; raise when the start-up timeout has passed."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _failed(
+            child,
+            f"the {child.name} server {what} within {startup.timeout_s:g}s (--startup-timeout)",
+            "if it loads something big at start, raise --startup-timeout",
+        )
+    if startup.progress is not None:
+        startup.progress(f"the {child.name} server", startup.timeout_s - left, startup.timeout_s)
+
+
+def _wait_until_serving(
+    child: Child, url: str, path: str, port: int, startup: Startup, deadline: float
+) -> None:
+    """Wait until the server answers at ``url + path`` and is the one listening there."""
+    last_note = 0.0
+    while True:
+        check_alive(child)
+        try:
+            httpx.get(url + path, timeout=1.0)
+            if child.listens_on(port):
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() - last_note >= 1.0:
+            last_note = time.monotonic()
+            _waited(child, startup, deadline, "did not answer")
+        time.sleep(0.1)
+
+
+def _wait_for_workers(
+    child: Child, run_dir: Path, workers: int, startup: Startup, deadline: float
+) -> None:
+    """Wait until every worker's probe has written its meta.json."""
+    last_note = 0.0
+    while len(list(run_dir.glob(f"{rundir.WORKERS}/*/{rundir.META}"))) < workers:
+        check_alive(child)
+        if time.monotonic() - last_note >= 1.0:
+            last_note = time.monotonic()
+            started = len(list(run_dir.glob(f"{rundir.WORKERS}/*/{rundir.META}")))
+            _waited(
+                child, startup, deadline, f"started the probe in {started} of {workers} workers"
+            )
+        time.sleep(0.1)
 
 
 def server_argv(config: RunConfig, port: int) -> list[str]:
@@ -128,49 +281,3 @@ def save_scrape(url: str, run_dir: Path) -> str | None:
         return f"{type(exc).__name__}: {exc}"
     (run_dir / rundir.METRICS_SCRAPE).write_text(response.text, encoding="utf-8")
     return None
-
-
-def _wait_until_serving(child: Child, url: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        code = child.exited()
-        if code is not None:
-            raise TargetStartError(_exit_message(child, code))
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    child.stop()
-    raise TargetStartError(
-        f"the {child.name} server did not answer within {START_TIMEOUT_S:.0f}s "
-        f"(log: {child.log_path})"
-    )
-
-
-def _exit_message(child: Child, code: int) -> str:
-    """Why a server exited before it served: a service its app could not reach, named
-    (lagscope.harness.run.startup_failure), else the log's last exception."""
-    try:
-        log = child.log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        log = ""
-    why = service_failure(log)
-    if why is not None:
-        return f"{why} (the {child.name} server exited, code {code}; full log: {child.log_path})"
-    return (
-        f"the {child.name} server exited during start-up (exit code {code}): "
-        f"{child.last_log_line()} (full log: {child.log_path})"
-    )
-
-
-def _wait_for_workers(child: Child, run_dir: Path, workers: int) -> None:
-    """Wait until every worker's probe has written its meta.json."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while len(list(run_dir.glob("workers/*/meta.json"))) < workers:
-        if child.exited() is not None or time.monotonic() > deadline:
-            raise TargetStartError(
-                f"only {len(list(run_dir.glob('workers/*/meta.json')))} of {workers} workers "
-                f"started their probe: {child.last_log_line()} (log: {child.log_path})"
-            )
-        time.sleep(0.1)

@@ -1,14 +1,13 @@
 """Charts of one run on a shared time axis, drawn with matplotlib's object API.
 
 Never pyplot: no global figure state, safe in threads and tests.  Each ``chart_*``
-returns a Figure; ``to_svg`` and ``save_png`` turn it into something to embed or keep.
+returns a Figure; ``to_svg`` and ``to_png`` turn it into something to embed or keep.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from pathlib import Path
 
 import matplotlib as mpl
 import numpy as np
@@ -231,5 +230,8 @@ def to_svg(fig: Figure) -> str:
     return text[text.index("<svg") :]
 
 
-def save_png(fig: Figure, path: Path) -> None:
-    fig.savefig(path, format="png", dpi=80)
+def to_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (the caller writes them, whole or not at all)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()

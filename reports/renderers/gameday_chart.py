@@ -8,7 +8,7 @@ it fired and where it resolved.
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from typing import Any
 
 import numpy as np
@@ -115,5 +115,8 @@ def _mark_firing(ax: Axes, alert: AlertFigures, *, end: float) -> None:
         ax.axvspan(fired, end, ymin=0.95, ymax=1.0, color=FIRING, alpha=0.6)
 
 
-def save_gameday_png(gameday: GamedaySection, path: Path) -> None:
-    gameday_figure(gameday).savefig(path, dpi=100)
+def gameday_png(gameday: GamedaySection) -> bytes:
+    """``gameday.png``'s bytes."""
+    buffer = io.BytesIO()
+    gameday_figure(gameday).savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()

@@ -145,3 +145,42 @@ def test_the_last_flush_waits_for_a_part_still_being_written(tmp_path: Path) -> 
     names = done.stdout.strip()
     assert names.count(".parquet") == 2, names
     assert ".tmp" not in names
+
+
+FULL_DISK = textwrap.dedent(
+    """
+    import sys, gevent
+    from pathlib import Path
+    from lagscope.harness.loadgen import recorder
+
+    write = recorder.write_part
+    calls = []
+    def full_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        write(*args)
+    recorder.write_part = full_once
+    spool = recorder.RequestSpool(Path(sys.argv[1]))
+    def row(t):
+        for name, column in zip(recorder.ROW_COLUMNS, spool.columns):
+            column.append({"t": t, "method": "GET", "name": "/", "status": 200, "ok": True,
+                           "bytes": 0, "latency_ms": 1.0}.get(name))
+    row(1.0)
+    first = gevent.spawn(spool.flush, off_loop=True).get()
+    row(2.0)
+    second = spool.flush()
+    print(first, second, spool.parts)
+    """
+)
+
+
+def test_a_part_the_disk_refused_keeps_its_rows_for_the_next_flush(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(tmp_path)], capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    assert done.stdout.split() == ["False", "True", "1"]
+    assert "No space left on device" in done.stderr  # said once, to locust.log
+    (part,) = (tmp_path / rundir.SPOOL).iterdir()
+    assert pq.read_table(part).to_pydict()["t"] == [1.0, 2.0]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from lagscope.reports.gameday import Timeline, budget_consumed, gameday_figures, recovered_at
 from lagscope.reports.gameday_file import parse_gameday
-from lagscope.reports.renderers.gameday_chart import gameday_figure, mark_gameday, save_gameday_png
+from lagscope.reports.renderers.gameday_chart import gameday_figure, gameday_png, mark_gameday
 from lagscope.reports.sli import SliSeries
 from matplotlib.figure import Figure
 
@@ -128,7 +128,7 @@ def test_the_timeline_chart_is_drawn_from_the_summary_section(tmp_path: Path) ->
     assert [t.get_text() for t in traffic.texts] == ["warm-up", "inject", "fix"]
     fired_and_resolved = {line.get_xdata()[0] for line in burn.lines if line.get_xdata()[0] > 0}
     assert {22.0, 42.0} <= fired_and_resolved
-    save_gameday_png(section, tmp_path / "gameday.png")
+    (tmp_path / "gameday.png").write_bytes(gameday_png(section))
     assert (tmp_path / "gameday.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -140,7 +140,7 @@ def test_a_game_day_without_alerts_is_charted_too(tmp_path: Path) -> None:
     game = parse_gameday('title = "no alerts"\n' + slos + phases, source="no-alerts.toml")
     timeline = Timeline(t0=T0, phases={"warm-up": 0.0, "inject": 20.0, "fix": 40.0}, end=60.0)
     section = gameday_figures(game, requests(), timeline)
-    save_gameday_png(section, tmp_path / "gameday.png")  # warnings are errors here
+    (tmp_path / "gameday.png").write_bytes(gameday_png(section))  # warnings are errors here
     assert (tmp_path / "gameday.png").read_bytes().startswith(b"\x89PNG")
 
 

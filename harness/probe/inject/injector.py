@@ -27,6 +27,7 @@ from typing import Any
 from lagscope.harness.probe.inject import blockers, database, outbound, state
 
 from lagscope import defaults, rundir
+from lagscope.appends import append_whole
 from lagscope.injection import SIGNALS, Injection, encode_state
 
 log = logging.getLogger("lagscope.inject")
@@ -212,7 +213,6 @@ class Injector:
             "spec": injection.describe() if injection else None,
             "detail": detail or {},
         }
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError):  # a full disk loses the record, never the request
             self.record_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.record_dir / rundir.INJECTED, "a", encoding="utf-8") as out:
-                out.write(json.dumps(row) + "\n")
+            append_whole(self.record_dir / rundir.INJECTED, (json.dumps(row) + "\n").encode())
