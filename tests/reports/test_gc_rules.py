@@ -115,8 +115,13 @@ def test_a_collection_the_machine_held_up_is_not_a_pause_of_the_collector() -> N
 def test_a_collection_stall_never_sampled_has_no_context_rather_than_nan() -> None:
     # The watchdog recorded the stall's length but no stack (location null): once in a
     # frame the missing line is NaN, and summary.json must say null, not NaN.
-    unsampled = {**stall(1.0 - 0.002, 64.0), "location": float("nan"), "function": None,
-                 "samples": 0, "stacks": []}  # fmt: skip  (NaN: as read from stalls.jsonl)
+    unsampled = {
+        **stall(1.0 - 0.002, 64.0),
+        "location": float("nan"),
+        "function": None,
+        "samples": 0,
+        "stacks": [],
+    }  # fmt: skip  (NaN: as read from stalls.jsonl)
     stalls = [unsampled] + [stall(at - 0.002, 64.0) for at, _, _ in FULL_COLLECTIONS[1:]]
     data = frames.run_data(
         stall_frame=frames.stalls(stalls), gc_frame=frames.collections(FULL_COLLECTIONS)
