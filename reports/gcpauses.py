@@ -64,6 +64,8 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
     if stalls.empty or gc.empty:
         return stalls
     out = stalls.copy()
+    for column in ("location", "function", "endpoint", "cause", "stacks"):  # text, even if
+        out[column] = out[column].astype(object)  # every stall of the run is unsampled
     by_pid = {pid: _Collections(rows) for pid, rows in gc.groupby("pid")}
     for index, stall in stalls.iterrows():
         collections = by_pid.get(stall["pid"])
@@ -80,7 +82,8 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
         out.at[index, "stacks"] = [{
             "count": 1, "location": location, "function": GC_FUNCTION, "in_user_code": False,
             "endpoint": None, "cause": "gc", "frames": top.get("frames", []),
-            "context": stall["location"],
+            # (a stall over before it was sampled has no line: NaN in the frame)
+            "context": stall["location"] if isinstance(stall["location"], str) else None,
         }]  # fmt: skip
         out.loc[index, ["location", "function", "in_user_code", "endpoint", "cause"]] = [
             location, GC_FUNCTION, False, None, "gc"
@@ -156,7 +159,7 @@ def gc_figures(
     contexts = [
         s[0].get("context") for s in gc_stalls["stacks"] if isinstance(s, list) and s
     ]  # fmt: skip
-    contexts = [c for c in contexts if c]
+    contexts = [c for c in contexts if isinstance(c, str) and c]
     pause_ms = float(long["duration_ms"].sum())
     return {
         "recorded": True,

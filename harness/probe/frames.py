@@ -34,6 +34,9 @@ MAX_DEPTH = 200
 # and the handle that runs a callback (asyncio's ``Handle._run``: part of the dispatch).
 _SELECTOR_FILE = selectors.__file__
 _DISPATCH = (os.path.join(os.path.dirname(selectors.__file__), "asyncio", "events.py"), "_run")
+# The heartbeat's own frames: sampled while it runs, the loop is beating again (its first
+# callback after a stall is often the beat that ends it, which reads the clocks).
+_HEARTBEAT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heartbeat.py")
 
 
 def capture(
@@ -66,11 +69,16 @@ def loop_base(frame: FrameType | None) -> CodePath:
 def is_loop_idle(stack: Stack, base: CodePath) -> bool:
     """Whether ``stack`` shows the loop between callbacks rather than running one: nothing
     but the frames of ``base`` (uvloop runs in C under them), or those and the selector's
-    ``select`` (asyncio waiting for I/O).  A stall's sample taken that late, once the
-    blocking call returned, must not be blamed on the runner."""
+    ``select`` (asyncio waiting for I/O) or the heartbeat beating.  A stall's sample taken
+    that late, once the blocking call returned, must not be blamed on the runner."""
     path = [(f, fn) for f, _, fn in stack]
     while path and path[-1][0] == _SELECTOR_FILE:
         path.pop()
+    if path and path[-1][0] == _HEARTBEAT_FILE:
+        while path and path[-1][0] == _HEARTBEAT_FILE:
+            path.pop()
+        if path and path[-1] == _DISPATCH:  # asyncio's handle running the beat's step
+            path.pop()
     return bool(path) and len(path) <= len(base) and tuple(path) == base[: len(path)]
 
 

@@ -110,3 +110,27 @@ def test_a_collection_the_machine_held_up_is_not_a_pause_of_the_collector() -> N
     summary = summarize(frames.run_data(gc_frame=held))
     assert summary["diagnosis"] == []
     assert (summary["gc"]["pauses"], summary["gc"]["held_up"]) == (0, 4)
+
+
+def test_a_collection_stall_never_sampled_has_no_context_rather_than_nan() -> None:
+    # The watchdog recorded the stall's length but no stack (location null): once in a
+    # frame the missing line is NaN, and summary.json must say null, not NaN.
+    unsampled = {
+        **stall(1.0 - 0.002, 64.0),
+        "location": float("nan"),
+        "function": None,
+        "samples": 0,
+        "stacks": [],
+    }  # fmt: skip  (NaN: as read from stalls.jsonl)
+    stalls = [unsampled] + [stall(at - 0.002, 64.0) for at, _, _ in FULL_COLLECTIONS[1:]]
+    data = frames.run_data(
+        stall_frame=frames.stalls(stalls), gc_frame=frames.collections(FULL_COLLECTIONS)
+    )
+    summary = summarize(data)
+    assert summary["gc"]["context"] == ALLOCATING
+    (blocker,) = summary["loop"]["top_blockers"]
+    assert blocker["context"] == ALLOCATING
+    only_unsampled = frames.run_data(
+        stall_frame=frames.stalls([unsampled]), gc_frame=frames.collections(FULL_COLLECTIONS)
+    )
+    assert summarize(only_unsampled)["gc"]["context"] is None

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import uvloop
+from lagscope.harness.probe import heartbeat as heartbeat_module
 from lagscope.harness.probe.frames import FrameFilter, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.recorder import Recorder
@@ -207,6 +208,17 @@ def test_a_sample_of_the_loop_between_callbacks_is_told_from_a_stall(
     # has no Python frame to blame either way, and is left unlocated rather than misnamed.
     uvloop_c_callback = loop_factory is uvloop.new_event_loop
     assert seen == {"idle": True, "coroutine": False, "callback": uvloop_c_callback}
+
+
+def test_a_sample_of_the_heartbeat_beating_is_the_loop_back_not_a_stall() -> None:
+    # The beat that ends a stall is often the loop's first callback after it, and it lets
+    # go of the GIL to read the thread's clocks: a sample can land in it.
+    runner = ((__file__, 1, "main"), ("/usr/lib/python3.11/asyncio/runners.py", 118, "run"))
+    base = tuple((path, function) for path, _, function in runner)
+    beat = heartbeat_module.__file__
+    beating = (*runner, (beat, 81, "_run"), (beat, 104, "beat"), (beat, 93, "_waited_s"))
+    assert is_loop_idle(beating, base)
+    assert not is_loop_idle((*runner, (__file__, 30, "block_for")), base)
 
 
 SPINNER = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
