@@ -306,8 +306,14 @@ def _send(
         pending[arrival] = wall
         arrival.link(lambda done: pending.pop(done, None))
     group.join(timeout=DRAIN_S)
-    unfinished = sorted(pending.values())
+    running = dict(pending)
     group.kill(block=True, timeout=1.0)
+    # Killed, or still not done: no answer.  One that finished while the others were being
+    # killed recorded its request itself; counting it here too would count it twice.
+    unfinished = sorted(
+        wall for arrival, wall in running.items()
+        if not arrival.ready() or isinstance(arrival.value, gevent.GreenletExit)
+    )  # fmt: skip
     if unfinished:
         logger.warning("lagscope: %d arrivals had no response %gs after the plan",
                        len(unfinished), DRAIN_S)  # fmt: skip

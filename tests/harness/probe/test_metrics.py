@@ -116,13 +116,22 @@ async def test_requests_are_counted_by_route_template_and_status(anyio_backend: 
     assert delta(count, method="GET", route="/items/{item_id}") == 3
 
 
+def lag_counted(text: str) -> bool:
+    return any(v > 0 for (name, _), v in samples(text).items() if name == f"{names.LOOP_LAG}_count")
+
+
 @pytest.mark.anyio
 async def test_a_stall_is_counted_at_its_line_with_endpoint_and_cause(anyio_backend: str) -> None:
     app = instrument(make_app(), metrics_path="/metrics", app_root=ROOT)
     async with served(app) as client:
         await client.get("/block")
-        await asyncio.sleep(0.1)  # the watchdog records the stall when the loop is back
-        text = (await client.get("/metrics")).text
+        # The watchdog records the stall when the loop is back, and hands the heartbeat's
+        # lags over once a second: scrape until both are there (at most a few seconds).
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+            text = (await client.get("/metrics")).text
+            if f"{names.LOOP_LAG}_count" in text and lag_counted(text):
+                break
     stalls = {
         dict(labels)["location"]: (dict(labels), v)
         for (name, labels), v in samples(text).items()
