@@ -244,7 +244,7 @@ def test_a_disk_that_stays_full_ends_the_run_without_a_traceback(tmp_path: Path)
 def test_a_slow_start_up_is_waited_for_with_progress_up_to_the_startup_timeout(
     tmp_path: Path,
 ) -> None:
-    # An app that takes 20 s to import, run twice at once (both mostly wait): with the
+    # An app that takes 13 s to import, run twice at once (both mostly wait): with the
     # default --startup-timeout it is waited for and measured; with 5 s it is one line.
     slow, short = tmp_path / "slow", tmp_path / "short"
     procs = [
