@@ -160,18 +160,18 @@ def test_a_scenario_runs_open_with_its_task_weights_on_a_poisson_ramp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "run"
-    # Up to 200 req/s: at 250 shop's pool of 10 connections queued on this 2-core machine
-    # shared with the load generator (a CI run had 147 arrivals unanswered).
-    summary = run(out, monkeypatch, "--app", "shop", "--rate", "50:200", "--arrivals",
+    # Up to 160 req/s: shop with the probe takes ~4 ms of CPU a request here, and at 250
+    # (then 200, with other work on the machine) its pool of 10 connections queued.
+    summary = run(out, monkeypatch, "--app", "shop", "--rate", "40:160", "--arrivals",
                   "poisson", "--duration", "6s", "--seed", "3")  # fmt: skip
     agg, sender = summary["requests"]["aggregate"], summary["open_model"]
-    assert (sender["rate"], sender["arrivals"]) == ("50:200", "poisson")
+    assert (sender["rate"], sender["arrivals"]) == ("40:160", "poisson")
     assert agg["count"] == sender["planned"]  # every planned arrival is a request
-    assert 670 <= agg["count"] <= 830  # mean 750, σ ≈ 27
+    assert 530 <= agg["count"] <= 670  # mean 600, σ ≈ 24
     assert agg["failures"] == 0
     requests = pd.read_parquet(out / "requests.parquet")
     offset = requests["intended_t"] - requests["intended_t"].min()
-    first, last = (offset < 2).sum(), (offset >= 4).sum()  # means 150 and 350
+    first, last = (offset < 2).sum(), (offset >= 4).sum()  # means 120 and 280
     assert last > 1.8 * first
     # The shop scenario's weights are 4:3:2:1 (browse, view, order, health).
     share = requests.groupby("name").size() / len(requests)

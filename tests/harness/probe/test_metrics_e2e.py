@@ -59,12 +59,16 @@ def test_plain_uvicorn_with_two_workers_exports_every_metric(tmp_path: Path) -> 
             timeout_s=20, what="both workers' gauges",
         )  # fmt: skip
         assert len(workers) == 2
+
         # Each worker adds its requests to the files about once a second.
-        wait_until(
-            lambda: sum(v for n, lb, v in scrape(url)
-                        if n == names.HTTP_REQUESTS and lb[names.ROUTE] == "/fail") == 30,
-            timeout_s=10, what="every request counted",
-        )  # fmt: skip
+        def counted() -> bool:
+            by_route: dict[str, float] = {}
+            for n, lb, v in scrape(url):
+                if n == names.HTTP_REQUESTS:
+                    by_route[lb[names.ROUTE]] = by_route.get(lb[names.ROUTE], 0.0) + v
+            return by_route.get("/fail") == 30 and by_route.get("/items/{item_id}", 0) >= 30
+
+        wait_until(counted, timeout_s=10, what="every request counted")  # both workers' files
         scraped = scrape(url)
         found = {name for name, _, _ in scraped}
         assert names.scraped_names() - found == set()
