@@ -27,14 +27,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from lagscope.harness.probe.inject.admin import authorized
+from lagscope.harness.probe.inject.admin import authorized, read_body
 
 from lagscope import rundir
 
 Message = MutableMapping[str, Any]
 FILES = (rundir.LAG, rundir.STALLS, rundir.GAUGES, rundir.GC)
 CHUNK = 4 * 1024 * 1024  # per file per answer: a poll a second keeps far below it
-MAX_BODY = 64 * 1024
 
 
 def private_dir() -> str:
@@ -71,17 +70,6 @@ def answer(worker_dir: Path, offsets: dict[str, Any]) -> dict[str, Any]:
             "files": files}  # fmt: skip
 
 
-async def _read_body(receive: Callable[[], Awaitable[Message]]) -> bytes | None:
-    body = b""
-    while True:
-        message = await receive()
-        body += bytes(message.get("body", b""))
-        if len(body) > MAX_BODY:
-            return None
-        if not message.get("more_body"):
-            return body
-
-
 async def _reply(send: Callable[[Message], Awaitable[None]], status: int, data: Any) -> None:
     body = json.dumps(data).encode()
     await send({"type": "http.response.start", "status": status,
@@ -104,7 +92,7 @@ async def handle(
     if scope.get("method") != "POST":
         await _reply(send, 405, {"error": 'POST {"offsets": {...}}'})
         return
-    body = await _read_body(receive)
+    body = await read_body(receive)
     try:
         offsets = json.loads(body or b"{}").get("offsets", {}) if body is not None else None
     except (ValueError, AttributeError):

@@ -59,7 +59,8 @@ def parse_faults(body: bytes) -> list[Injection]:
     return found
 
 
-async def _read_body(receive: Callable[[], Awaitable[Message]]) -> bytes | None:
+async def read_body(receive: Callable[[], Awaitable[Message]]) -> bytes | None:
+    """An ASGI request's whole body, or None once it exceeds ``MAX_BODY``."""
     body = b""
     while True:
         message = await receive()
@@ -95,7 +96,7 @@ async def handle(
     if method != "PUT":
         await answer(405, {"detail": "use GET or PUT"})
         return
-    body = await _read_body(receive)
+    body = await read_body(receive)
     if body is None:
         await answer(413, {"detail": f"body over {MAX_BODY} bytes"})
         return
