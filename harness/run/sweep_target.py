@@ -64,10 +64,15 @@ class PointTarget:
                 why += " run by this process (--resume)"
         self.close()
         self.starts += 1
-        folder = self.dir / f"target-{self.starts:02d}"
+        folder = self._next_folder()
         config = step_config(self.plan, self.point, rate=self.plan.limits.start, out=folder)
         self.lease = Lease(config, folder, startup=Startup(timeout_s=config.startup_timeout_s))
         return self.lease, use, why or ""
+
+    def _next_folder(self) -> Path:
+        """``target-NN``, numbered on from those there (a resumed sweep keeps its own)."""
+        taken = [int(p.name[7:]) for p in self.dir.glob("target-*") if p.name[7:].isdigit()]
+        return self.dir / f"target-{max(taken, default=0) + 1:02d}"
 
     def finished(self, outcome: str) -> None:
         """A step on the lease ended with ``outcome`` (summary.json's ``run.outcome``)."""

@@ -22,6 +22,7 @@ class FakeLease:
 
     def __init__(self, config: Any, directory: Path, **_: Any) -> None:
         self.dir = directory
+        directory.mkdir(parents=True)  # as the real one, which refuses one that exists
         self.workers = config.workers
         self.healthy: str | None = None
         self.stopped = False
@@ -118,3 +119,11 @@ def test_a_file_s_end_is_taken_at_its_last_whole_line(tmp_path: Path) -> None:
     lag.write_bytes(b"t,lag_ms\n")
     assert last_time(lag) is None
     assert whole_lines_end(tmp_path / "absent.csv") == 0
+
+
+def test_a_resumed_configuration_numbers_its_target_after_those_kept(
+    servers: Any, tmp_path: Path
+) -> None:
+    (tmp_path / POINT.slug / "target-01").mkdir(parents=True)  # the interrupted sweep's
+    lease, _, _ = servers().acquire(first_ever=False)
+    assert lease.dir.name == "target-02"
