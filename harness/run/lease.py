@@ -122,8 +122,9 @@ class Lease:
         """Copy into ``run_dir`` what every worker and server wrote since ``mark``:
         ``workers/<pid>/`` (CSV files keep their header, meta.json whole) and the logs.
 
-        Waits (up to FLUSH_WAIT_S) until each worker's lag.csv reaches ``until``: the
-        probe flushes once a second.
+        Waits (up to FLUSH_WAIT_S) until each worker's lag.csv and gauges.csv reach
+        ``until`` (the probe flushes them once a second); gc.csv, written only when a
+        collection happened, may miss those of the last second.
         """
         self._wait_for_lines(until)
         for path in self._files():
@@ -148,11 +149,13 @@ class Lease:
     def _wait_for_lines(self, until: float) -> None:
         deadline = time.monotonic() + FLUSH_WAIT_S
         alive = self.workers & set(self.target.pids())
+        files = [self.dir / rundir.WORKERS / str(pid) / name for pid in alive
+                 for name in (rundir.LAG, rundir.GAUGES)]  # fmt: skip
         while time.monotonic() < deadline:
-            beats = [last_time(self.dir / rundir.WORKERS / str(p) / rundir.LAG) for p in alive]
-            if all(b is not None and b >= until for b in beats):
+            ends = [last_time(path) for path in files if path.exists()]
+            if all(t is not None and t >= until for t in ends):
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
 
 
 def whole_lines_end(path: Path) -> int:
@@ -184,14 +187,16 @@ def _header(path: Path) -> bytes:
         return f.readline()
 
 
-def last_time(lag_csv: Path) -> float | None:
-    """The ``t`` of the last whole line of a worker's lag.csv (None: no sample yet)."""
-    end = whole_lines_end(lag_csv)
+def last_time(csv: Path) -> float | None:
+    """The ``t`` (first column) of the last whole line of a worker's lag.csv or gauges.csv
+    (None: no row yet)."""
+    end = whole_lines_end(csv)
     if end == 0:
         return None
-    with open(lag_csv, "rb") as f:
-        f.seek(max(0, end - 256))
-        lines = f.read(end - max(0, end - 256)).splitlines()
+    with open(csv, "rb") as f:
+        start = max(0, end - 4096)  # a gauges row is a few hundred bytes
+        f.seek(start)
+        lines = f.read(end - start).splitlines()
     try:
         return float(lines[-1].split(b",")[0])
     except (IndexError, ValueError):

@@ -76,7 +76,9 @@ def versions() -> dict[str, str | None]:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt inside the block: the same cleanup as a Ctrl-C."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -115,6 +117,7 @@ class Run:
         self.on_ready = on_ready
         self.lease = lease  # servers started before this run, left running after it
         self.mark: Mark | None = None  # where the lease's files ended when the load started
+        self.load_ended: float | None = None  # unix time the load was seen to end
         self.on_note = on_note
         self.config = config
         self.admin_token = admin_token
@@ -186,6 +189,7 @@ class Run:
             request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
         waits = config.workers_wait_s if config.load_workers else 0.0
         self._wait_for_load(time.monotonic() + waits + config.duration_s + LOAD_OVERRUN_S)
+        self.load_ended = time.time()
         if config.load_workers:
             check_load_workers(config, self.dir, self.children["load"])
 
@@ -327,7 +331,8 @@ class Run:
         if self.lease is None or self.mark is None:
             return
         try:
-            self.lease.copy_window(self.mark, self.dir, until=time.time())
+            until = self.load_ended if self.load_ended is not None else time.time()
+            self.lease.copy_window(self.mark, self.dir, until=until)
         except OSError as exc:
             self.write_failed(runfiles.write_failed(exc, self.dir / rundir.WORKERS))
 
@@ -419,7 +424,7 @@ def run(
     current.sampler = sampler
     sampler.start()
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             current.execute()
     except KeyboardInterrupt:
         current.outcome = "interrupted"

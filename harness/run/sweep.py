@@ -225,8 +225,9 @@ class Sweep:
                     print(_step_line(point, len(steps), kind, rate, figures, use), flush=True)
 
     def run(self, *, echo: bool = True) -> None:
-        for point in self.plan.points:
-            self.run_point(point, echo=echo)
+        with orchestrator.sigterm_as_interrupt():  # a configuration's servers are stopped
+            for point in self.plan.points:
+                self.run_point(point, echo=echo)
         self.state["finished"] = True
         self.save()
 
