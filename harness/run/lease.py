@@ -36,7 +36,6 @@ class Mark:
     """Where each file of the lease ended when a run started (byte offsets, whole lines)."""
 
     offsets: dict[Path, int] = field(default_factory=dict)
-    t: float = 0.0
 
 
 class Lease:
@@ -116,7 +115,7 @@ class Lease:
     def mark(self) -> Mark:
         """Where every file of the lease ends now (at its last whole line)."""
         offsets = {path: whole_lines_end(path) for path in self._files()}
-        return Mark(offsets=offsets, t=time.time())
+        return Mark(offsets=offsets)
 
     def copy_window(self, mark: Mark, run_dir: Path, *, until: float) -> None:
         """Copy into ``run_dir`` what every worker and server wrote since ``mark``:
