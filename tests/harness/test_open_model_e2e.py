@@ -95,7 +95,8 @@ def test_enough_users_send_on_time_through_stalls_so_both_figures_agree(
     assert agg["uncorrected"]["p99_ms"] == pytest.approx(agg["p99_ms"], abs=5)
     assert sender["cap_reached"] is False
     assert sender["send_lag_p50_ms"] < 2.0, sender  # the generator's accuracy
-    assert sender["late_sends"] <= 0.04 * agg["count"], sender  # CI saw 1.4 % and, busy, 4.3 % with 2 senders
+    # CI saw 1.4 % late; busy, 4.3 % with two senders
+    assert sender["late_sends"] <= 0.04 * agg["count"], sender
     assert sender["pool_size"] >= 20  # ~20 arrivals wait in each stall, one user each
 
 

@@ -47,8 +47,15 @@ def test_blocking_io_is_found_at_the_seeded_line(
     _, summary = blocking_run
     seeded = REPO / "target_apps/shop/faults/blocking_io.py"
     line = marked_line(seeded, "# noqa: ASYNC210")  # the seeded line carries this
-    (finding,) = [f for f in summary["diagnosis"] if f["kind"] == "event_loop_blocking"]
+    blocking = [f for f in summary["diagnosis"] if f["kind"] == "event_loop_blocking"]
+    # The seeded line comes first, and critical. On a machine shared with other work a few
+    # near-threshold stalls of shop's own CPU work can add a warning (CI once saw 3 stalls,
+    # 33 ms in all, at list_products while another lagscope run used 44 % of a core); the
+    # healthy-shop tests are where the absence of such findings is specified.
+    finding = blocking[0]
     assert finding["location"] == f"target_apps/shop/faults/blocking_io.py:{line}"
+    assert finding["severity"] == "critical"
+    assert all(other["severity"] == "warning" for other in blocking[1:]), blocking
     assert finding["endpoint"] == "POST /orders"
     assert finding["cause"] == "wait"
     assert "stalls" in finding["evidence"]

@@ -40,6 +40,14 @@ def spin_for(seconds: float) -> None:
         hashlib.sha256(b"x" * 1024).digest()  # SPIN_LINE
 
 
+def compute_for(cpu_seconds: float) -> None:
+    """Spin until this thread has had ``cpu_seconds`` of CPU (longer in wall time when the
+    thread has to share its CPU)."""
+    end = time.thread_time() + cpu_seconds
+    while time.thread_time() < end:
+        hashlib.sha256(b"x" * 1024).digest()
+
+
 def _line_of(marker: str) -> int:
     for number, line in enumerate(HERE.read_text().splitlines(), start=1):
         if line.rstrip().endswith(marker) and "def _line_of" not in line:
@@ -225,7 +233,8 @@ SPINNER = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile Tr
 
 
 def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_path: Path) -> None:
-    # The loop thread shares one CPU with four spinning processes: 10 ms of computing takes
+    # The loop thread shares one CPU with four spinning processes: 10 ms of computing (CPU
+    # time: a wall-clock spin would end on time and only its last slice would wait) takes
     # tens of ms of wall time, a stall over the 20 ms threshold that is the machine's (the
     # thread waited for the CPU), while a 60 ms sleep under the same contention is the code's.
     cpu = max(os.sched_getaffinity(0))
@@ -235,7 +244,7 @@ def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_pa
         os.sched_setaffinity(0, {cpu})  # this thread only: the watchdog runs free
         await asyncio.sleep(0.2)  # the spinners are running
         for _ in range(20):
-            spin_for(0.010)
+            compute_for(0.010)  # ~50 ms of wall time: the thread gets a fifth of its CPU
             await asyncio.sleep(0.03)
         block_for(0.060)
         await asyncio.sleep(0.03)
@@ -247,7 +256,7 @@ def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_pa
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
-    computing = [s for s in stalls if s["function"] == "spin_for"]
+    computing = [s for s in stalls if s["function"] == "compute_for"]
     sleeping = [s for s in stalls if s["function"] == "block_for"]
     # Contention made stalls of many of the twenty; the wait is known for those the watchdog
     # (itself on a busy machine) had read the thread's clocks just before.
