@@ -21,6 +21,17 @@ from lagscope.reports.summary_types import Summary
 from lagscope import rundir, runfiles
 
 
+def build_summary(run_dir: str | Path, *, slos: Sequence[Slo] = ()) -> Summary:
+    """Write ``summary.json`` and ``report.md`` only (no pages, no charts: a sweep's step,
+    whose ``report.html`` and charts ``lagscope report`` renders when asked); return the
+    summary.  RunDirError as ``build``."""
+    path = Path(run_dir)
+    summary = summarize(load_run(path), slos=slos)
+    runfiles.write_text(path / rundir.SUMMARY, json.dumps(summary, indent=2) + "\n")
+    runfiles.write_text(path / rundir.REPORT_MD, render_markdown(summary))
+    return summary
+
+
 def build(run_dir: str | Path, *, slos: Sequence[Slo] = (), png: bool = True) -> Summary:
     """Write ``summary.json``, ``report.md``, ``report.html`` (and ``charts/*.png``) into
     ``run_dir``; return the summary.

@@ -86,6 +86,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--seed", type=int, default=0, help="seed of the scenario (default: %(default)s)"
     )
+    p.add_argument(
+        "--restart-each-step",
+        action="store_true",
+        help="start and stop the servers around every step, each step a full 'lagscope run' "
+        "with its report pages and charts (default: a configuration's steps share one target "
+        "while it stays healthy, and only the best step's report page is rendered)",
+    )
     p.add_argument("--out", type=Path, help="sweep directory (default runs/<time>-sweep-<app>)")
     p.add_argument("--resume", type=Path, metavar="DIR", help="continue an interrupted sweep")
 
@@ -125,6 +132,7 @@ def plan_from_args(args: argparse.Namespace) -> SweepPlan:
         load_procs=args.load_procs,
         faults=cfg.resolve_faults(args.fault, app=args.app),
         seed=args.seed,
+        restart_each_step=args.restart_each_step,
     )
 
 

@@ -2,8 +2,10 @@
 
 A run's servers and load generator carry their run directory in ``LAGSCOPE_RUN_DIR``, and
 its servers the harness's pid in ``LAGSCOPE_HARNESS_PID``; any process with another run
-directory belongs to another run.  Each process's environment is read once (when its pid
-is first seen), so a scan costs a directory listing of ``/proc`` and the new pids.
+directory belongs to another run, unless this process started it (a sweep lends the
+servers it started, with their own directory, to each of its steps).  Each process's
+environment is read once (when its pid is first seen), so a scan costs a directory
+listing of ``/proc`` and the new pids.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ class Neighbours:
         except (psutil.Error, OSError):
             return None
         run_dir = env.get(rundir.ENV_RUN_DIR)
-        if run_dir is None or run_dir == self.own:
-            return None
         harness = env.get(rundir.ENV_HARNESS_PID, "")
+        if run_dir is None or run_dir == self.own or harness == str(os.getpid()):
+            return None  # servers this process started are this run's (a sweep's lent target)
         if harness.isdigit() and int(harness) not in self._mine:
             self._known[int(harness)] = run_dir  # the other run's control process
         return run_dir

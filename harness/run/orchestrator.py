@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import psutil
 from lagscope.harness.run import diskspace
 from lagscope.harness.run.config import RunConfig
+from lagscope.harness.run.lease import Lease, Mark
 from lagscope.harness.run.load import start_load
 from lagscope.harness.run.loadwatch import LoadWatch
 from lagscope.harness.run.openapi.options import masked_argv
@@ -75,7 +76,9 @@ def versions() -> dict[str, str | None]:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt inside the block: the same cleanup as a Ctrl-C."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
@@ -109,8 +112,12 @@ class Run:
         progress: Progress | None = None,
         on_ready: Callable[[dict[str, str]], None] | None = None,
         on_note: Callable[[str], None] | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.on_ready = on_ready
+        self.lease = lease  # servers started before this run, left running after it
+        self.mark: Mark | None = None  # where the lease's files ended when the load started
+        self.load_ended: float | None = None  # unix time the load was seen to end
         self.on_note = on_note
         self.config = config
         self.admin_token = admin_token
@@ -126,7 +133,15 @@ class Run:
 
     def roots(self) -> dict[str, int]:
         roles = {"target": "target", "load": "load_generator", "downstream": "downstream"}
-        return {roles[name]: child.pid for name, child in list(self.children.items())}
+        borrowed = self.lease.children if self.lease is not None else {}
+        return {
+            roles[name]: child.pid for name, child in [*borrowed.items(), *self.children.items()]
+        }
+
+    def target(self) -> Child | None:
+        """The target process, this run's own or the lease's (None: an external target)."""
+        own = self.children.get("target")
+        return own if own is not None or self.lease is None else self.lease.target
 
     def log(self, event: str, **detail: Any) -> None:
         """Log an event; one that cannot be written is kept (and tried again at the end)."""
@@ -159,6 +174,36 @@ class Run:
 
     def execute(self) -> None:
         config = self.config
+        url = self._start_servers() if self.lease is None else self._borrow(self.lease)
+        if config.metrics and config.probe:
+            self.urls["metrics"] = url + defaults.METRICS_PATH
+            self.log("metrics_ready", url=self.urls["metrics"])
+        if self.on_ready is not None:
+            self.on_ready(dict(self.urls))
+        log = self.dir / rundir.LOGS / rundir.TARGET_LOG
+        plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
+        if self.lease is not None:
+            self.mark = self.lease.mark()
+        self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
+        if config.profile_s and config.probe:
+            request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
+        waits = config.workers_wait_s if config.load_workers else 0.0
+        self._wait_for_load(time.monotonic() + waits + config.duration_s + LOAD_OVERRUN_S)
+        self.load_ended = time.time()
+        if config.load_workers:
+            check_load_workers(config, self.dir, self.children["load"])
+
+    def _borrow(self, lease: Lease) -> str:
+        """A sweep's servers: already serving, and left running after this run."""
+        self.urls.update(lease.urls)
+        target = lease.target
+        self.log("target_ready", url=self.urls["target"], pid=target.pid, argv=target.argv,
+                 lease=str(lease.dir))  # fmt: skip
+        return self.urls["target"]
+
+    def _start_servers(self) -> str:
+        """Start the target (and the built-in app's downstream); return the target's URL."""
+        config = self.config
         deadline = (
             time.time() + 2 * config.startup_timeout_s + config.duration_s + LOAD_OVERRUN_S
         )  # the workers' own stop, should the harness be gone
@@ -181,32 +226,19 @@ class Run:
             if config.probe_token is not None:
                 self.collector = ProbeCollector(url, config.probe_token, self.dir)
                 self.collector.start()
-        else:
-            target, url = start_target(
-                config,
-                self.dir,
-                deadline=deadline,
-                downstream_url=downstream_url,
-                admin_token=self.admin_token,
-                startup=startup,
-            )
-            self.children["target"] = target
-            self.urls["target"] = url
-            self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
-        if config.metrics and config.probe:
-            self.urls["metrics"] = url + defaults.METRICS_PATH
-            self.log("metrics_ready", url=self.urls["metrics"])
-        if self.on_ready is not None:
-            self.on_ready(dict(self.urls))
-        log = self.dir / rundir.LOGS / rundir.TARGET_LOG
-        plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
-        self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
-        if config.profile_s and config.probe:
-            request_profile(self.dir, duration_s=config.duration_s, profile_s=config.profile_s)
-        waits = config.workers_wait_s if config.load_workers else 0.0
-        self._wait_for_load(time.monotonic() + waits + config.duration_s + LOAD_OVERRUN_S)
-        if config.load_workers:
-            check_load_workers(config, self.dir, self.children["load"])
+            return url
+        target, url = start_target(
+            config,
+            self.dir,
+            deadline=deadline,
+            downstream_url=downstream_url,
+            admin_token=self.admin_token,
+            startup=startup,
+        )
+        self.children["target"] = target
+        self.urls["target"] = url
+        self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
+        return url
 
     def _openapi_plan(self, url: str, *, log: Path) -> Path:
         """Read the app's schema, plan its requests (lagscope.harness.run.openapi) and write
@@ -240,7 +272,7 @@ class Run:
         return path
 
     def _wait_for_load(self, until: float) -> None:
-        load, target = self.children["load"], self.children.get("target")
+        load, target = self.children["load"], self.target()
         space = diskspace.SpaceWatch(self.dir)
         watch = LoadWatch(load)
         while True:
@@ -294,6 +326,16 @@ class Run:
                 code = child.stop()
                 self.log("stopped", process=name, code=code)
 
+    def copy_lease_window(self) -> None:
+        """A borrowed target: copy what its workers and logs wrote during this run."""
+        if self.lease is None or self.mark is None:
+            return
+        try:
+            until = self.load_ended if self.load_ended is not None else time.time()
+            self.lease.copy_window(self.mark, self.dir, until=until)
+        except OSError as exc:
+            self.write_failed(runfiles.write_failed(exc, self.dir / rundir.WORKERS))
+
 
 def check_load_workers(config: RunConfig, run_dir: Path, load: Child) -> None:
     """LoadWorkersError when the master gave up waiting for its workers (it says so in
@@ -330,6 +372,7 @@ def run(
     progress: Progress | None = None,
     on_ready: Callable[[dict[str, str]], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    lease: Lease | None = None,
 ) -> Path:
     """Run the load test ``config`` describes; return the run directory (data merged).
 
@@ -338,8 +381,10 @@ def run(
     where the servers answer (``target``, ``downstream``, ``metrics``) once they do;
     ``on_note`` is told, before the load, what lagscope chose to send when the user did
     not say (the openapi plan's ``choice``); ``progress`` hears about the wait for the
-    servers to start.  RunDirError when the directory cannot be set up; once the run has
-    started, a failed write ends it with what it has (see the outcome).
+    servers to start.  With ``lease`` the run loads servers started before it (a sweep's)
+    instead of starting its own, leaves them running and copies what their probe wrote
+    during the run into its directory.  RunDirError when the directory cannot be set up;
+    once the run has started, a failed write ends it with what it has (see the outcome).
     """
     run_dir = runfiles.create(config.out)
     if prepare is not None:
@@ -371,6 +416,7 @@ def run(
         progress=progress,
         on_ready=on_ready,
         on_note=on_note,
+        lease=lease,
     )
     sampler = ResourceSampler(
         run_dir / rundir.RESOURCES, roots=current.roots, interval_s=config.sample_interval_s
@@ -378,7 +424,7 @@ def run(
     current.sampler = sampler
     sampler.start()
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             current.execute()
     except KeyboardInterrupt:
         current.outcome = "interrupted"
@@ -396,6 +442,7 @@ def run(
             _close(conductor, current)
             current.save_metrics()
             current.stop_all()
+            current.copy_lease_window()  # after the load: the workers' lines up to its end
             if current.collector is not None:
                 current.collector.stop()  # after the load: the workers' last lines
             sampler.stop()

@@ -1,9 +1,14 @@
 """``lagscope sweep``: for each server configuration, the highest rate it sustains under the SLO.
 
-Every step is a normal ``lagscope run`` (its own run directory, re-renderable with
-``lagscope report``), driven in the open model (``--rate``).  ``sweep.json`` is rewritten
-after every step, so an interrupted sweep keeps its finished points and
-``lagscope sweep --resume DIR`` continues by replaying the recorded steps.
+Every step is a normal run (its own run directory, re-renderable with ``lagscope
+report``), driven in the open model (``--rate``).  The steps of one configuration load
+the same target while it stays healthy (``sweep_target``): each is a run in this process
+that borrows the servers (``orchestrator.run(lease=...)``) and writes ``summary.json`` and
+``report.md``; the report pages and charts are rendered later (``lagscope report``, and
+the sweep's end for each configuration's best step).  With ``--restart-each-step`` every
+step is a ``lagscope run`` child process that starts and stops its own servers.
+``sweep.json`` is rewritten after every step, so an interrupted sweep keeps its finished
+points and ``lagscope sweep --resume DIR`` continues by replaying the recorded steps.
 """
 
 from __future__ import annotations
@@ -16,9 +21,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lagscope.harness.run import orchestrator
+from lagscope.harness.run.diskspace import check_room
+from lagscope.harness.run.lease import Lease
 from lagscope.harness.run.orchestrator import host_facts
-from lagscope.harness.run.sweep_plan import Point, SweepPlan
+from lagscope.harness.run.sweep_plan import Point, SweepPlan, step_config
+from lagscope.harness.run.sweep_target import PointTarget
+from lagscope.reports.build import build_summary
 from lagscope.reports.rate_search import Step, next_step
+from lagscope.reports.slo import parse_slos
 
 from lagscope import rundir, runfiles
 from lagscope.errors import UsageError
@@ -131,6 +142,23 @@ def run_step(plan: SweepPlan, point: Point, rate: float, out: Path) -> dict[str,
     return judge(summary, load_procs=plan.load_procs)
 
 
+def run_leased_step(
+    plan: SweepPlan, point: Point, rate: float, out: Path, *, lease: Lease
+) -> tuple[dict[str, Any], str]:
+    """Run one step in this process on ``lease``'s servers; (its figures, its outcome).
+
+    KeyboardInterrupt when the step was interrupted (its directory is kept, unrecorded).
+    """
+    config = step_config(plan, point, rate=rate, out=out)
+    check_room(config)
+    orchestrator.run(config, lease=lease)
+    if runfiles.count_events(out, "interrupted"):
+        raise KeyboardInterrupt
+    summary = build_summary(out, slos=parse_slos(plan.slos))
+    figures = judge(dict(summary), load_procs=plan.load_procs)
+    return figures, summary["run"]["outcome"]
+
+
 class Sweep:
     """The sweep directory and its ``sweep.json`` state."""
 
@@ -174,29 +202,44 @@ class Sweep:
 
     def run_point(self, point: Point, *, echo: bool = True) -> None:
         steps = self.state["points"][point.slug]["steps"]
-        while (action := next_step(self.history(point), self.plan.limits)) is not None:
-            rate, kind = action
-            out = _step_dir(self.dir, point, len(steps) + 1, rate)
-            figures = run_step(self.plan, point, rate, out)
-            steps.append({"rate": rate, "kind": kind, "run_dir": str(out.relative_to(self.dir)),
-                          **figures})  # fmt: skip
-            self.save()
-            if echo:
-                print(_step_line(point, len(steps), kind, rate, figures), flush=True)
+        first_ever = not steps
+        with PointTarget(self.plan, point, self.dir / "points" / point.slug) as servers:
+            while (action := next_step(self.history(point), self.plan.limits)) is not None:
+                rate, kind = action
+                out = _step_dir(self.dir, point, len(steps) + 1, rate)
+                began = time.monotonic()
+                use: dict[str, Any]
+                if self.plan.restart_each_step:
+                    figures = run_step(self.plan, point, rate, out)
+                    use = {"target": "started", "target_reason": "--restart-each-step"}
+                else:
+                    lease, how, why = servers.acquire(first_ever=first_ever)
+                    use = {"target": how, "target_reason": why, "target_pid": lease.target.pid}
+                    figures, outcome = run_leased_step(self.plan, point, rate, out, lease=lease)
+                    servers.finished(outcome)
+                steps.append({"rate": rate, "kind": kind, "run_dir": str(out.relative_to(self.dir)),
+                              **figures, **use,
+                              "wall_s": round(time.monotonic() - began, 2)})  # fmt: skip
+                self.save()
+                if echo:
+                    print(_step_line(point, len(steps), kind, rate, figures, use), flush=True)
 
     def run(self, *, echo: bool = True) -> None:
-        for point in self.plan.points:
-            self.run_point(point, echo=echo)
+        with orchestrator.sigterm_as_interrupt():  # a configuration's servers are stopped
+            for point in self.plan.points:
+                self.run_point(point, echo=echo)
         self.state["finished"] = True
         self.save()
 
 
-def _step_line(point: Point, n: int, kind: str, rate: float, fig: dict[str, Any]) -> str:
+def _step_line(
+    point: Point, n: int, kind: str, rate: float, fig: dict[str, Any], use: dict[str, Any]
+) -> str:
     verdict = "pass" if fig["passed"] else "FAIL " + ",".join(fig["failed_checks"])
     if not fig["valid"]:
         verdict += f" (invalid: {fig['reason']})"
     p99 = "–" if fig["p99_ms"] is None else f"{fig['p99_ms']:.1f}"
     return (
         f"[{point.slug}] step {n} ({kind}) {rate:g} req/s → {verdict}; "
-        f"p99 {p99} ms, target CPU {fig['cpu_pct'] or 0:.0f}%"
+        f"p99 {p99} ms, target CPU {fig['cpu_pct'] or 0:.0f}%; target {use['target']}"
     )

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from itertools import product
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lagscope.harness.run import config as cfg
 from lagscope.reports.rate_search import SearchLimits
 
+from lagscope import defaults
+from lagscope.arrivals import parse_rate
 from lagscope.errors import UsageError
+from lagscope.units import parse_milliseconds
 
 T = TypeVar("T")
 _SERVERS: tuple[str, ...] = cfg.SERVERS
@@ -50,6 +54,9 @@ class SweepPlan:
     load_procs: int = 1
     faults: tuple[str, ...] = ()
     seed: int = 0
+    # True: every step is its own `lagscope run` that starts and stops the servers (the
+    # behaviour before targets were reused); False: a configuration's steps share them.
+    restart_each_step: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def estimate_s(self) -> float:
@@ -73,6 +80,7 @@ class SweepPlan:
             load_procs=data["load_procs"],
             faults=tuple(data["faults"]),
             seed=data["seed"],
+            restart_each_step=data.get("restart_each_step", True),  # older sweeps restarted
             extra=data.get("extra", {}),
         )
 
@@ -119,4 +127,42 @@ def matrix(*, workers: str, servers: str, loops: str, threadpools: str | None) -
             pools,
             parse_list(workers, flag="--workers", cast=_positive_int),
         )
+    )
+
+
+def step_config(plan: SweepPlan, point: Point, *, rate: float, out: Path) -> cfg.RunConfig:
+    """The RunConfig of one step: what ``lagscope run`` makes of the flags a step with its
+    own servers is given (``sweep.step_argv``), faults' conditions included."""
+    given = {"--threadpool": None if point.threadpool is None else str(point.threadpool)}
+    values, conditions = cfg.fault_conditions(plan.faults, given)
+
+    def ms(flag: str, default: float) -> float:
+        return parse_milliseconds(values[flag], what=flag) if flag in values else default
+
+    threadpool = values.get("--threadpool")
+    scenario, scenario_file = cfg.resolve_scenario(plan.scenario, app=plan.app)
+    return cfg.RunConfig(
+        app=plan.app,
+        app_import=cfg.BUILTIN_APPS.get(plan.app, plan.app),  # checked when the plan was made
+        scenario=scenario,
+        scenario_file=scenario_file,
+        users=None,
+        spawn_rate=defaults.SPAWN_RATE,
+        rate=parse_rate(f"{rate:g}"),
+        duration_s=plan.step_s,
+        workers=point.workers,
+        server=point.server,  # type: ignore[arg-type]  # a SERVERS value (parse_list)
+        loop=point.loop,  # type: ignore[arg-type]  # a LOOPS value
+        threadpool=point.threadpool if threadpool is None else int(threadpool),
+        faults=plan.faults,
+        seed=plan.seed,
+        out=out,
+        downstream_latency_ms=ms("--downstream-latency", defaults.DOWNSTREAM_LATENCY_MS),
+        downstream_stock_latency_ms=ms(
+            "--downstream-stock-latency", defaults.DOWNSTREAM_STOCK_LATENCY_MS
+        ),
+        relay_latency_ms=ms("--relay-latency", defaults.RELAY_LATENCY_MS),
+        conditions=conditions,
+        slos=plan.slos,
+        load_procs=plan.load_procs,
     )
