@@ -20,7 +20,7 @@ import httpx
 import psutil
 from lagscope.harness.run.config import RunConfig
 from lagscope.harness.run.processes import Child
-from lagscope.harness.run.target import Startup, start_downstream, start_target
+from lagscope.harness.run.target import Startup, start_servers
 
 from lagscope import rundir, runfiles
 
@@ -49,22 +49,11 @@ class Lease:
         self.urls: dict[str, str] = {}
         deadline = time.time() + LEASE_S
         try:
-            downstream_url = None
-            if config.builtin_app:
-                downstream, downstream_url = start_downstream(
-                    config, self.dir, deadline=deadline, startup=startup
-                )
-                self.children["downstream"] = downstream
-                self.urls["downstream"] = downstream_url
-            target, url = start_target(
-                config, self.dir, deadline=deadline, downstream_url=downstream_url,
-                startup=startup,
-            )  # fmt: skip
+            start_servers(config, self.dir, deadline=deadline, startup=startup,
+                          children=self.children, urls=self.urls)  # fmt: skip
         except BaseException:
             self.stop()
             raise
-        self.children["target"] = target
-        self.urls["target"] = url
         self.workers = self.worker_pids()  # as started: one that changes is a restart
 
     @property

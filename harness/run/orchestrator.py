@@ -41,8 +41,7 @@ from lagscope.harness.run.target import (
     Progress,
     Startup,
     save_scrape,
-    start_downstream,
-    start_target,
+    start_servers,
 )
 
 from lagscope import defaults, openapi_plan, rundir, runfiles
@@ -212,13 +211,6 @@ class Run:
             progress=self.progress,
             on_port_taken=self._port_taken,
         )
-        downstream_url = None
-        if config.builtin_app:
-            downstream, downstream_url = start_downstream(
-                config, self.dir, deadline=deadline, startup=startup
-            )
-            self.children["downstream"] = downstream
-            self.urls["downstream"] = downstream_url
         if config.target is not None:  # someone else's service: nothing to start
             url = config.target
             self.urls["target"] = url
@@ -227,16 +219,10 @@ class Run:
                 self.collector = ProbeCollector(url, config.probe_token, self.dir)
                 self.collector.start()
             return url
-        target, url = start_target(
-            config,
-            self.dir,
-            deadline=deadline,
-            downstream_url=downstream_url,
-            admin_token=self.admin_token,
-            startup=startup,
-        )
-        self.children["target"] = target
-        self.urls["target"] = url
+        start_servers(config, self.dir, deadline=deadline, startup=startup,
+                      children=self.children, urls=self.urls,
+                      admin_token=self.admin_token)  # fmt: skip
+        target, url = self.children["target"], self.urls["target"]
         self.log("target_ready", url=url, pid=target.pid, argv=target.argv)
         return url
 

@@ -133,6 +133,36 @@ def start_target(
     )  # fmt: skip
 
 
+def start_servers(
+    config: RunConfig,
+    run_dir: Path,
+    *,
+    deadline: float,
+    startup: Startup,
+    children: dict[str, Child],
+    urls: dict[str, str],
+    admin_token: str | None = None,
+) -> None:
+    """Start the built-in app's downstream (when the app has one), then the target.
+
+    Each goes into ``children`` and ``urls`` (``downstream``, ``target``) as soon as it
+    serves, so that whoever owns them stops it should a later start fail.
+    """
+    downstream_url = None
+    if config.builtin_app:
+        downstream, downstream_url = start_downstream(
+            config, run_dir, deadline=deadline, startup=startup
+        )
+        children["downstream"] = downstream
+        urls["downstream"] = downstream_url
+    target, url = start_target(
+        config, run_dir, deadline=deadline, downstream_url=downstream_url,
+        admin_token=admin_token, startup=startup,
+    )  # fmt: skip
+    children["target"] = target
+    urls["target"] = url
+
+
 def _start_server(
     name: str,
     argv: Callable[[int], list[str]],
