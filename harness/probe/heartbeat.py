@@ -1,6 +1,6 @@
-"""The loop-lag heartbeat: a task that sleeps a fixed interval and records how late it wakes.
+"""The loop-lag heartbeat: a timer callback due every interval, which records how late it ran.
 
-It relies on nothing but ``asyncio.sleep``, so it measures asyncio and uvloop alike
+It relies on nothing but ``loop.call_later``, so it measures asyncio and uvloop alike
 (uvloop's C handles cannot be patched, so no per-callback hook is used).
 """
 
@@ -50,40 +50,50 @@ class Heartbeat:
         self.last_beat = clock()
         self.last_lag_s = 0.0
         self.beats = 0
-        # The frames that drive the loop (known once the task first runs): a sample of the
-        # loop thread showing only these is the loop between callbacks (the watchdog's).
+        # The frames that drive the loop (known once the first callback runs): a sample of
+        # the loop thread showing only these is the loop between callbacks (the watchdog's).
         self.loop_base: CodePath = ()
-        self._task: asyncio.Task[None] | None = None
+        self._expected = self.last_beat + interval_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handle: asyncio.Handle | None = None
 
     def start(self) -> None:
-        """Start beating on the running loop (call from a coroutine)."""
+        """Start beating on the running loop (call on the loop's thread)."""
         self.last_beat = self._clock()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="lagscope-heartbeat")
-
-    def stop(self) -> asyncio.Task[None] | None:
-        """Cancel the beating task; return it (await it to let it finish), if it ran."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-        return task
-
-    async def _run(self) -> None:
-        self.loop_base = loop_base(sys._getframe(1))
+        # Due an interval after start(), not after the loop first gets to the beat: code
+        # that blocks before it ever yields (a test's first statements) is a stall like
+        # any other.
+        self._expected = self.last_beat + self.interval_s
         with contextlib.suppress(OSError):  # no /proc (or no schedstat): waits unknown
             self._schedstat = os.open(SCHEDSTAT, os.O_RDONLY)  # this, the loop's, thread
-        interval = self.interval_s
-        # Due an interval after start(), not after this task first runs: a coroutine that
-        # blocks before it ever yields (a test's first statements) is a stall like any other.
-        expected = self.last_beat + interval
-        try:
-            while True:
-                await asyncio.sleep(max(0.0, expected - self._clock()))
-                self.beat(expected)
-                expected = self.last_beat + interval
-        finally:
-            fd, self._schedstat = self._schedstat, None
-            if fd is not None:
-                os.close(fd)
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_soon(self._first)
+
+    def stop(self) -> None:
+        """Stop beating (call on the loop's thread)."""
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.cancel()
+        fd, self._schedstat = self._schedstat, None
+        if fd is not None:
+            os.close(fd)
+
+    def _first(self) -> None:
+        # The frames under a callback: what a sample of the loop between callbacks shows.
+        self.loop_base = loop_base(sys._getframe(1))
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self._loop is not None and self._handle is not None:
+            delay = max(0.0, self._expected - self._clock())
+            self._handle = self._loop.call_later(delay, self._on_time)
+
+    def _on_time(self) -> None:
+        # A timer callback, not a task sleeping in a loop: a beat makes no future and
+        # resumes no coroutine, so it costs the loop one timer handle and this call.
+        self.beat(self._expected)
+        self._expected = self.last_beat + self.interval_s
+        self._schedule()
 
     def _waited_s(self) -> float | None:
         """Seconds the loop thread has waited for a CPU since it started (None: unknown)."""

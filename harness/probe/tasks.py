@@ -18,20 +18,26 @@ MAX_DEPTH = 64
 MAX_TASKS = 5000  # beyond this the count is a sample, to bound the cost
 
 
-def _frame(obj: Any) -> FrameType | None:
-    for name in ("cr_frame", "gi_frame", "ag_frame"):
-        frame = getattr(obj, name, None)
-        if frame is not None:
-            return frame  # type: ignore[no-any-return]
+def _first(obj: Any, names: tuple[str, str, str]) -> Any:
+    """The first of ``names`` (a coroutine's, a generator's, an async generator's) that
+    ``obj`` has and is not None."""
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
     return None
+
+
+def _frame(obj: Any) -> FrameType | None:
+    return _first(obj, ("cr_frame", "gi_frame", "ag_frame"))  # type: ignore[no-any-return]
+
+
+def _code(obj: Any) -> CodeType | None:
+    return _first(obj, ("cr_code", "gi_code", "ag_code"))  # type: ignore[no-any-return]
 
 
 def _awaited(obj: Any) -> Any:
-    for name in ("cr_await", "gi_yieldfrom", "ag_await"):
-        inner = getattr(obj, name, None)
-        if inner is not None:
-            return inner
-    return None
+    return _first(obj, ("cr_await", "gi_yieldfrom", "ag_await"))
 
 
 Site = tuple[str, int, str]  # (filename, line, function)
@@ -46,33 +52,40 @@ def wait_site(
 ) -> tuple[Site | None, str | None]:
     """The innermost user frame in ``coro``'s await chain, and the endpoint the chain runs.
 
-    ``user_files`` memoises ``is_user`` over one sample's walks (a chain repeats the same
-    few files task after task)."""
-    site = None
+    The chain is walked by code objects (``cr_code``, ``cr_await``), not frames: on
+    Python 3.11+ reading a suspended coroutine's ``cr_frame`` makes a frame object for
+    it, which then costs again when the coroutine returns.  Only the innermost user
+    link's frame is read, for its line.  ``user_files`` memoises ``is_user`` over one
+    sample's walks (a chain repeats the same few files task after task)."""
+    innermost: tuple[Any, CodeType] | None = None  # the innermost user link so far
     endpoint = None
     known = {} if user_files is None else user_files
     obj = coro
     for _ in range(MAX_DEPTH):
         # Coroutines first, inline: nearly every link of a chain is one.
-        frame = getattr(obj, "cr_frame", None)
-        if frame is None:
-            frame = _frame(obj)
-            if frame is None:
+        code = getattr(obj, "cr_code", None)
+        if code is None:
+            code = _code(obj)
+            if code is None:
                 break
-        code = frame.f_code
         filename = code.co_filename
         user = known.get(filename)
         if user is None:
             user = known[filename] = is_user(filename)
         if user:
-            site = (filename, frame.f_lineno or 0, code.co_name)
+            innermost = (obj, code)
         if endpoint is None and endpoints:
             endpoint = endpoints.get(code)
         inner = getattr(obj, "cr_await", None)
         obj = inner if inner is not None else _awaited(obj)
         if obj is None:
             break
-    return site, endpoint
+    if innermost is None:
+        return None, endpoint
+    link, code = innermost
+    frame = _frame(link)  # None once it has returned: its first line then
+    line = frame.f_lineno if frame is not None else code.co_firstlineno
+    return (code.co_filename, line or 0, code.co_name), endpoint
 
 
 def wait_sites(

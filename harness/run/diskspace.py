@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lagscope.harness.run.config import RunConfig
 
-from lagscope import runfiles
+from lagscope import defaults, runfiles
 from lagscope.errors import RunDirError
 
 # Measured (benchmarks/run_dir_bytes.py), rounded up.
@@ -31,7 +31,7 @@ REQUEST_BYTES = 60  # a row of requests.parquet (18 B measured, 43 B in rate mod
 SPOOL_PART_BYTES = 5_000  # a spool part's own cost (footer, schema; 3.6 KB): one a second
 STALL_BYTES = 12_000  # a line of stalls.jsonl (merged stacks: 5-11 KB measured)
 HEARTBEAT_BYTES = 25  # a line of lag.csv (24 B)
-GAUGE_ROW_BYTES = 250  # a line of gauges.csv (145-230 B), 4 a second
+GAUGE_ROW_BYTES = 250  # a line of gauges.csv (145-230 B), one per GAUGE_INTERVAL_MS
 RESOURCE_ROW_BYTES = 70  # a line of resources.csv (62 B): one per process per second
 LOG_BYTES_PER_S = 1_000  # the servers' and Locust's logs, the events
 REPORT_BYTES = 1_000_000  # report.html, charts/*.png, summary.json, report.md (0.5 MB measured)
@@ -79,7 +79,9 @@ def estimate(config: RunConfig) -> Estimate:
         "spool": requests * REQUEST_BYTES + parts * SPOOL_PART_BYTES,
         "stalls": math.ceil(workers * seconds * STALLS_PER_S * STALL_BYTES),
         "heartbeats": math.ceil(workers * seconds * 1000 / config.interval_ms * HEARTBEAT_BYTES),
-        "gauges": math.ceil(workers * seconds * 4 * GAUGE_ROW_BYTES),
+        "gauges": math.ceil(
+            workers * seconds * 1000 / defaults.GAUGE_INTERVAL_MS * GAUGE_ROW_BYTES
+        ),
         "resources": math.ceil(processes * seconds * RESOURCE_ROW_BYTES),
         "logs": math.ceil(seconds * LOG_BYTES_PER_S),
         "report": report_bytes(seconds),

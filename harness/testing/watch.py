@@ -104,7 +104,6 @@ class LoopWatch:
         self._clock = clock
         self._frame_filter = frame_filter
         self._watchdog: Watchdog | None = None
-        self._beating: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start beating on the running loop and watching from a thread (call in a coroutine)."""
@@ -135,10 +134,7 @@ class LoopWatch:
                 await asyncio.sleep(0)
                 if hb.beats != beats:
                     break
-        stalls = self.stop()
-        if self._beating is not None:
-            await asyncio.wait([self._beating])  # its cancellation runs now, not after the test
-        return stalls
+        return self.stop()
 
     def stop(self) -> list[dict[str, Any]]:
         """Stop watching and beating; return the stall events of the test, sampled or not,
@@ -147,7 +143,7 @@ class LoopWatch:
             # Watchdog first: a heartbeat that stops beating would look like a stall.
             self._watchdog.stop()
             self._watchdog = None
-        self._beating = self.heartbeat.stop()
+        self.heartbeat.stop()
         found = self.sink.stalls + unsampled(
             self.sink.late, self.sink.stalls, interval_ms=self.interval_ms
         )

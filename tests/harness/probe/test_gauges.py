@@ -8,6 +8,7 @@ import gc
 import io
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,13 @@ from typing import Any
 import anyio.to_thread
 from lagscope.harness.probe import hooks
 from lagscope.harness.probe.frames import FrameFilter
-from lagscope.harness.probe.gauges import COLUMNS, GaugeSampler, sample, thread_limiter
+from lagscope.harness.probe.gauges import (
+    COLUMNS,
+    GaugeSampler,
+    TaskWalks,
+    sample,
+    thread_limiter,
+)
 from lagscope.harness.probe.tasks import wait_sites
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker, create_async_engine
@@ -82,6 +89,31 @@ def test_a_held_connection_is_traced_to_the_line_that_opened_its_session(tmp_pat
                 if text_.rstrip().endswith("# OPENED_HERE"))  # fmt: skip
     assert while_held == {f"tests/harness/probe/test_gauges.py:{line}"}
     assert after_close == set()  # checked in: no longer held
+
+
+def test_where_a_session_opened_is_kept_down_to_the_first_user_frame(tmp_path: Path) -> None:
+    # Frames past the one a report blames are not walked: each f_back makes a frame object.
+    frame_filter = FrameFilter.for_root(ROOT)
+    hooks.install_sqlalchemy()
+    hooks.note_user_code(frame_filter.is_user)
+
+    async def main() -> list[tuple[str, int, str]]:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+        session = async_sessionmaker(engine)()  # OPENED_AND_KEPT
+        kept = hooks.raw_frames(hooks.DB.sessions[session.sync_session][0])
+        await session.close()
+        await engine.dispose()
+        return list(kept)
+
+    try:
+        kept = asyncio.run(main())
+    finally:
+        hooks.note_user_code(None)  # OPENED_DEPTH frames again, for other tests
+    line = next(n for n, text_ in enumerate(HERE.read_text().splitlines(), 1)
+                if text_.rstrip().endswith("# OPENED_AND_KEPT"))  # fmt: skip
+    assert kept[-1] == (str(HERE), line, "main")  # the walk ended at the user's frame
+    assert 1 < len(kept) < hooks.OPENED_DEPTH  # SQLAlchemy's frames before it, nothing after
+    assert not any(frame_filter.is_user(filename) for filename, _, _ in kept[:-1])
 
 
 def test_log_hook_counts_records_and_bytes_written() -> None:
@@ -170,3 +202,61 @@ def test_a_sample_counts_the_tasks_at_each_of_the_top_wait_sites() -> None:
     site = f"{frame_filter.relative(str(HERE))}:{line} (parked)"
     assert json.loads(row["tasks_wait_sites"])[site] == 7  # and the running main() at its line
     assert row["tasks_wait_top"] == site
+
+
+class Clock:
+    """Reads advance it by 1 ms: a walk between two reads "takes" 1 ms."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        now = self.t
+        self.t += 0.001
+        return now
+
+
+def test_the_walk_of_the_tasks_is_reused_until_the_budget_has_paid_for_it() -> None:
+    # A 1 ms walk at a 1 % budget is reused for the next 100 ms: of samples 25 ms apart,
+    # the first walks, the next three reuse it, the fifth (at 105 ms) walks again.
+    clock = Clock()
+    walks = TaskWalks(budget=0.01, stale_s=2.0, clock=clock)
+    seen = []
+    for _ in range(8):
+        seen.append(walks.sites(set(), lambda f: True, None))
+        clock.t += 0.025
+    assert walks.walks == 2
+    assert all(walk is seen[0] for walk in seen[:4])
+    assert all(walk is seen[4] and walk is not seen[0] for walk in seen[4:])
+
+
+def test_a_costly_walk_is_never_reused_for_longer_than_stale_s() -> None:
+    # At a 0.1 % budget a 1 ms walk would be reused for 1 s; stale_s caps that at 0.5 s.
+    clock = Clock()
+    walks = TaskWalks(budget=0.001, stale_s=0.5, clock=clock)
+    first = walks.sites(set(), lambda f: True, None)  # reads 0 and 1 ms: due at 0.5 s
+    clock.t = 0.498
+    assert walks.sites(set(), lambda f: True, None) is first
+    clock.t = 0.5
+    assert walks.sites(set(), lambda f: True, None) is not first
+    assert walks.walks == 2
+
+
+def test_the_lines_of_where_a_session_opened_are_the_frames_own_lines() -> None:
+    # _opened_here keeps (code, offset) pairs; raw_frames names them later, as f_lineno would.
+    def noted() -> tuple[hooks.Opened, list[tuple[str, int, str]]]:
+        return inner()
+
+    def inner() -> tuple[hooks.Opened, list[tuple[str, int, str]]]:
+        return hooks._opened_here(depth=3), seen(sys._getframe(1))
+
+    def seen(frame: Any) -> list[tuple[str, int, str]]:
+        frames = []
+        for _ in range(3):
+            frames.append((frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name))
+            frame = frame.f_back
+        return frames
+
+    hooks.note_user_code(None)  # another test's probe may have noted its user code
+    opened, expected = (lambda: noted())()
+    assert list(hooks.raw_frames(opened)) == expected

@@ -68,3 +68,23 @@ def test_a_block_before_the_beating_task_first_runs_is_a_late_first_beat() -> No
 
     asyncio.run(main())
     assert round(beat.lag_of(1) or 0.0, 3) == 0.050
+
+
+def test_beats_come_from_a_timer_not_a_task_and_stop_when_told() -> None:
+    # A timer callback makes no future and resumes no coroutine at each beat, and adds no
+    # task to what the tasks gauge counts.
+    beat = Heartbeat(interval_s=0.005)
+
+    async def main() -> tuple[int, int, int]:
+        beat.start()
+        await asyncio.sleep(0.1)
+        tasks = len(asyncio.all_tasks())
+        beat.stop()
+        stopped_at = beat.beats
+        await asyncio.sleep(0.05)
+        return tasks, stopped_at, beat.beats
+
+    tasks, stopped_at, later = asyncio.run(main())
+    assert tasks == 1  # main() alone
+    assert stopped_at >= 5
+    assert later == stopped_at

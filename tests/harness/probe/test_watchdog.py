@@ -237,7 +237,8 @@ def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_pa
     # time: a wall-clock spin would end on time and only its last slice would wait) takes
     # tens of ms of wall time, a stall over the 20 ms threshold that is the machine's (the
     # thread waited for the CPU), while a 60 ms sleep under the same contention is the code's.
-    cpu = max(os.sched_getaffinity(0))
+    allowed = os.sched_getaffinity(0)
+    cpu = max(allowed)
     spinners = [subprocess.Popen([sys.executable, "-c", SPINNER, str(cpu)]) for _ in range(4)]
 
     async def body() -> None:
@@ -253,6 +254,9 @@ def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_pa
     try:
         stalls = probe_run(tmp_path, body)
     finally:
+        # The loop ran on this (pytest's) thread: give it every CPU back, or every process
+        # a later test starts would inherit the one CPU.
+        os.sched_setaffinity(0, allowed)
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
