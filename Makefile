@@ -14,13 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Prometheus and promtool (the rules' checks, the Prometheus end-to-end tests) and
-# docker-compose (validates docker-compose.yml; no Docker engine needed), from Debian.
+# Prometheus and promtool (the rules' checks, the Prometheus end-to-end tests),
+# docker-compose (validates docker-compose.yml; no Docker engine needed) and wrk (the
+# probe's cost under an external load, benchmarks/probe_overhead.py --wrk), from Debian.
 ops-tools:
 	@if command -v promtool >/dev/null && command -v prometheus >/dev/null \
-	    && command -v docker-compose >/dev/null; then echo "ops-tools: installed"; else \
+	    && command -v docker-compose >/dev/null && command -v wrk >/dev/null; then \
+	    echo "ops-tools: installed"; else \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq --no-install-recommends prometheus docker-compose; fi
+	    apt-get install -y -qq --no-install-recommends prometheus docker-compose wrk; fi
 
 demo: $(STAMP)
 	$(BIN)/lagscope run --app shop --fault blocking_io --users 20 --duration 10s

@@ -1,50 +1,31 @@
 """What the fault injector costs when it is on but injects nothing: the shop at saturation
-with the probe alone and with the probe plus ``--injector``, alternating.
+with the probe alone and with the probe plus ``--injector``, side by side.
 
-Each round runs both back to back (the order alternates), and prints throughput, P99 and
-the target's CPU per request; then the medians and each round's paired ratio (less
-exposed to the drift of a shared machine than the medians).  Budget: within 1 % of the
-probe alone in throughput.  What the injector does while idle: one string comparison
-per request (its admin path) and one read of ``inject.json`` every 50 ms per worker;
-nothing is hooked while nothing is injected.
+Each round runs both at once (``side_by_side``): both targets share one core, everything
+else the other, so both sides see the same moments of a shared machine.  It prints each
+round's throughput and the target's CPU per request on each side, then the paired ratios
+and their medians.  Budget: within 1 % of the probe alone in throughput.  What the
+injector does while idle: one string comparison per request (its admin path) and one read
+of ``inject.json`` every 50 ms per worker; nothing is hooked while nothing is injected.
+It first times those two costs in one process.
 
-    .venv/bin/python benchmarks/inject_overhead.py [--rounds 5] [--duration 10s]
+    .venv/bin/python benchmarks/inject_overhead.py [--rounds 8] [--window 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import statistics
-import subprocess
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import side_by_side
+
 HERE = Path(__file__).resolve().parent
-
-
-def one_run(out: Path, *, injector: bool, duration: str, users: int) -> dict[str, float]:
-    argv = [
-        sys.executable, "-m", "lagscope", "run", "--app", "shop",
-        "--scenario", str(HERE / "saturate.py"), "--users", str(users), "--spawn-rate", "100",
-        "--duration", duration, "--out", str(out),
-    ]  # fmt: skip
-    if injector:
-        argv.append("--injector")
-    subprocess.run(argv, check=True, capture_output=True)
-    summary = json.loads((out / "summary.json").read_text())
-    agg = summary["requests"]["aggregate"]
-    target_cpu = summary["resources"]["target"]["cpu_pct_mean"]
-    return {
-        "rps": agg["rps"],
-        "p99_ms": agg["p99_ms"],
-        "target_cpu": target_cpu,
-        "cpu_us_per_req": target_cpu / 100 * 1e6 / agg["rps"],
-    }
 
 
 def in_process(n: int = 200_000) -> None:
@@ -90,44 +71,44 @@ def in_process(n: int = 200_000) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--duration", default="10s")
-    parser.add_argument("--users", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--window", type=float, default=10.0, help="seconds measured a round")
+    parser.add_argument("--users", type=int, default=96, help="users per side")
     args = parser.parse_args()
     in_process()
-    results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for rnd in range(args.rounds):
-            for injector in (False, True) if rnd % 2 == 0 else (True, False):
-                out = Path(tmp) / f"r{rnd}-{'inject' if injector else 'probe'}"
-                r = one_run(out, injector=injector, duration=args.duration, users=args.users)
-                results[injector].append(r)
-                print(
-                    f"round {rnd + 1} {'probe + injector' if injector else 'probe alone     '}: "
-                    f"{r['rps']:8.1f} req/s  p99 {r['p99_ms']:6.2f} ms  target CPU "
-                    f"{r['target_cpu']:5.1f}% ({r['cpu_us_per_req']:6.1f} µs/req)",
-                    flush=True,
-                )
-    keys = ("rps", "p99_ms", "cpu_us_per_req")
-    on = {k: statistics.median(r[k] for r in results[True]) for k in keys}
-    off = {k: statistics.median(r[k] for r in results[False]) for k in keys}
-    paired = [
-        (a["rps"] / b["rps"] - 1, a["cpu_us_per_req"] / b["cpu_us_per_req"] - 1)
-        for a, b in zip(results[True], results[False], strict=True)
-    ]
-    print(f"median probe alone:      {off['rps']:.1f} req/s, p99 {off['p99_ms']:.2f} ms, "
-          f"{off['cpu_us_per_req']:.1f} µs of target CPU per request")  # fmt: skip
-    print(f"median probe + injector: {on['rps']:.1f} req/s, p99 {on['p99_ms']:.2f} ms, "
-          f"{on['cpu_us_per_req']:.1f} µs of target CPU per request")  # fmt: skip
+    side_by_side.begin()
+    base = [
+        sys.executable, "-m", "lagscope", "run", "--app", "shop",
+        "--scenario", str(HERE / "saturate.py"), "--users", str(args.users),
+        "--spawn-rate", "100",
+    ]  # fmt: skip
+    probe = side_by_side.Side("probe", base)
+    inject = side_by_side.Side("injector", [*base, "--injector"])
+    rounds: list[dict[str, side_by_side.Figures]] = []
+    pairs = side_by_side.alternating(
+        (probe, inject), rounds=args.rounds, window_s=args.window, cwd=HERE.parent
+    )
+    for rnd, r in pairs:
+        rounds.append(r)
+        print(
+            f"round {rnd + 1}: probe alone {r['probe'].rps:7.1f} req/s "
+            f"{r['probe'].cpu_us:6.1f} µs/req; probe + injector {r['injector'].rps:7.1f} "
+            f"req/s {r['injector'].cpu_us:6.1f} µs/req; throughput "
+            f"{r['injector'].rps / r['probe'].rps - 1:+.2%}, CPU per request "
+            f"{r['injector'].cpu_us / r['probe'].cpu_us - 1:+.2%}  (cores busy: targets' "
+            f"{r['probe'].target_core_pct:.0f}%, of which targets "
+            f"{r['probe'].target_cpu_pct + r['injector'].target_cpu_pct:.0f}%; other "
+            f"{r['probe'].other_core_pct:.0f}%; load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
+    rps = [r["injector"].rps / r["probe"].rps - 1 for r in rounds]
+    cpu = [r["injector"].cpu_us / r["probe"].cpu_us - 1 for r in rounds]
     print(
         "paired rounds (injector vs probe alone): throughput "
-        + ", ".join(f"{t:+.1%}" for t, _ in paired)
-        + f" (median {statistics.median(t for t, _ in paired):+.1%}); CPU per request "
-        + ", ".join(f"{c:+.1%}" for _, c in paired)
-        + f" (median {statistics.median(c for _, c in paired):+.1%})"
+        + side_by_side.series(rps, "+.2%", ", budget within 1%")
+        + "; CPU per request "
+        + side_by_side.series(cpu, "+.2%")
     )
-    print(f"throughput with the injector idle: {on['rps'] / off['rps'] - 1:+.2%} of the probe "
-          "alone (budget 1%)")  # fmt: skip
 
 
 if __name__ == "__main__":

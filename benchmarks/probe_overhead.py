@@ -1,161 +1,126 @@
-"""What the probe costs: the shop at saturation with the probe on and off, alternating.
+"""What the probe costs: the app with the probe and bare (``--no-probe``), side by side.
 
-Prints each round's throughput, P99 and the target's CPU time per request, then the
-medians and the ratios.  Budget: the probe costs at most 1% of throughput, 1.5% of
-the target's CPU per request and 1 ms of P99.  When the load generator, not the target,
-is the bottleneck (the target's CPU below ~95%), throughput hides the cost; CPU per
-request still shows it.
+Each round runs both at once (``side_by_side``): both targets share one core, everything
+else the other, so both see the same moments of a shared machine.  At saturation (the
+shop, the default) the scheduler splits the targets' core between them, so the probe's
+cost shows as the probed side's lower throughput, and as its higher CPU per request.
+Budget: throughput within 1 % and CPU per request within +1.5 % of the bare app (median
+of the paired rounds).
 
-``--trivial-rate R`` runs the trivial-app variant instead: ``trivial_app.py`` under a
-fixed open-model load of R req/s (so the generator's own limits do not hide the probe's
-cost), compared by the target's CPU per request (budget 2%).
+``--wrk`` serves ``trivial_app.py`` bare and with the probe side by side, each saturated by
+its own ``wrk`` (``wrk_pair``): no load generator of lagscope's in the way; compared by
+throughput and CPU per request (budget 2 %).
 
-    .venv/bin/python benchmarks/probe_overhead.py [--rounds 3] [--duration 10s]
-    .venv/bin/python benchmarks/probe_overhead.py --trivial-rate 1000 [--rounds 5]
+``--trivial-rate R`` runs the trivial app at a fixed rate instead: ``trivial_app.py`` (one cheap
+endpoint) under a fixed open-model load of R req/s on each side, so neither the
+generator's limits nor the shop's own work hide the probe's cost; both sides send the same
+rate, so it is compared by the target's CPU per request (budget 2 %), and P99.
+
+    .venv/bin/python benchmarks/probe_overhead.py [--rounds 8] [--window 10]
+    .venv/bin/python benchmarks/probe_overhead.py --wrk [--rounds 8] [--window 10]
+    .venv/bin/python benchmarks/probe_overhead.py --trivial-rate 800 [--rounds 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+import side_by_side
+import wrk_pair
+
 HERE = Path(__file__).resolve().parent
-
-
 SHOP = ("shop", HERE / "saturate.py")
 TRIVIAL = ("benchmarks.trivial_app:app", HERE / "trivial_locust.py")  # served from the repo root
 
 
-def one_run(
-    out: Path,
-    *,
-    probe: bool,
-    duration: str,
-    users: int,
-    rate: float | None = None,
-    app: tuple[str, Path] = SHOP,
-) -> dict[str, float]:
-    load = ["--rate", f"{rate:g}"] if rate else ["--users", str(users), "--spawn-rate", "100"]
-    argv = [
-        sys.executable, "-m", "lagscope", "run", "--app", app[0],
-        "--scenario", str(app[1]), *load,
-        "--duration", duration, "--out", str(out),
-    ]  # fmt: skip
-    if not probe:
-        argv.append("--no-probe")
-    subprocess.run(argv, check=True, capture_output=True, cwd=HERE.parent)
-    summary = json.loads((out / "summary.json").read_text())
-    agg = summary["requests"]["aggregate"]
-    target_cpu = summary["resources"]["target"]["cpu_pct_mean"]
-    return {
-        "rps": agg["rps"],
-        "cpu_ms_per_req": target_cpu / 100 * 1000 / agg["rps"],
-        "p99_ms": agg["p99_ms"],
-        "target_cpu": summary["resources"]["target"]["cpu_pct_mean"],
-        "load_cpu": summary["resources"]["load_generator"]["cpu_pct_mean"],
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--duration", default="10s")
-    parser.add_argument("--users", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--window", type=float, default=10.0, help="seconds measured a round")
+    parser.add_argument("--users", type=int, default=96, help="users per side (saturation)")
     parser.add_argument("--trivial-rate", type=float, default=None, metavar="RATE")
+    parser.add_argument("--wrk", action="store_true", help="the trivial app under wrk")
+    parser.add_argument("--connections", type=int, default=32, help="wrk's, per side")
     args = parser.parse_args()
-    if args.trivial_rate:
-        trivial_at_fixed_rate(args)
+    side_by_side.begin()
+    if args.wrk:
+        under_wrk(rounds=args.rounds, duration_s=int(args.window), connections=args.connections)
         return
-    results: dict[bool, list[dict[str, float]]] = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for rnd in range(args.rounds):
-            order = (False, True) if rnd % 2 == 0 else (True, False)
-            for probe in order:
-                out = Path(tmp) / f"r{rnd}-{'on' if probe else 'off'}"
-                r = one_run(out, probe=probe, duration=args.duration, users=args.users)
-                results[probe].append(r)
-                print(
-                    f"round {rnd + 1} probe {'on ' if probe else 'off'}: {r['rps']:8.1f} req/s  "
-                    f"p99 {r['p99_ms']:6.2f} ms  target CPU {r['target_cpu']:5.1f}% "
-                    f"({r['cpu_ms_per_req'] * 1000:5.1f} µs/req)  "
-                    f"load CPU {r['load_cpu']:5.1f}%",
-                    flush=True,
-                )
-    keys = ("rps", "p99_ms", "cpu_ms_per_req")
-    on = {k: statistics.median(r[k] for r in results[True]) for k in keys}
-    off = {k: statistics.median(r[k] for r in results[False]) for k in keys}
-    cost = 1 - on["rps"] / off["rps"]
-    p99_delta = on["p99_ms"] - off["p99_ms"]
-    print(f"median probe off: {off['rps']:.1f} req/s, p99 {off['p99_ms']:.2f} ms")
-    print(f"median probe on:  {on['rps']:.1f} req/s, p99 {on['p99_ms']:.2f} ms")
-    cpu_cost = on["cpu_ms_per_req"] / off["cpu_ms_per_req"] - 1
-    # Each round runs on and off back to back: their ratio is less exposed to the drift of
-    # a shared machine than the medians over rounds.
-    paired = [
-        (a["rps"] / b["rps"] - 1, a["cpu_ms_per_req"] / b["cpu_ms_per_req"] - 1)
-        for a, b in zip(results[True], results[False], strict=True)
-    ]
-    latency_at_half_load(args, rate=off["rps"] / 2)
-    print(
-        "paired rounds (on vs off): throughput "
-        + ", ".join(f"{t:+.1%}" for t, _ in paired)
-        + f" (median {statistics.median(t for t, _ in paired):+.1%}); CPU per request "
-        + ", ".join(f"{c:+.1%}" for _, c in paired)
-        + f" (median {statistics.median(c for _, c in paired):+.1%})"
+    app, scenario = TRIVIAL if args.trivial_rate else SHOP
+    load = (
+        ["--rate", f"{args.trivial_rate:g}"]
+        if args.trivial_rate
+        else ["--users", str(args.users), "--spawn-rate", "100"]
     )
-    print(
-        f"throughput cost: {cost:+.2%} (budget 1%)   p99 delta: {p99_delta:+.2f} ms (budget 1 ms)"
+    base = [
+        sys.executable, "-m", "lagscope", "run", "--app", app, "--scenario", str(scenario),
+        *load,
+    ]  # fmt: skip
+    bare = side_by_side.Side("bare", [*base, "--no-probe"])
+    probe = side_by_side.Side("probe", base)
+    what = f"trivial app at {args.trivial_rate:g} req/s a side" if args.trivial_rate else "shop"
+    rounds: list[dict[str, side_by_side.Figures]] = []
+    pairs = side_by_side.alternating(
+        (bare, probe), rounds=args.rounds, window_s=args.window, cwd=HERE.parent
     )
-    print(f"target CPU per request: {cpu_cost:+.2%} with the probe (budget 1.5%)")
-
-
-def trivial_at_fixed_rate(args: argparse.Namespace) -> None:
-    """The trivial app at a fixed rate, probe on and off alternating: the target's CPU per
-    request (the throughput is the rate on both sides)."""
-    cpu: dict[bool, list[float]] = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for rnd in range(args.rounds):
-            for probe in (False, True) if rnd % 2 == 0 else (True, False):
-                out = Path(tmp) / f"t{rnd}-{'on' if probe else 'off'}"
-                r = one_run(out, probe=probe, duration=args.duration, users=0,
-                            rate=args.trivial_rate, app=TRIVIAL)  # fmt: skip
-                cpu[probe].append(r["cpu_ms_per_req"])
-                print(f"round {rnd + 1} trivial app at {args.trivial_rate:g} req/s, probe "
-                      f"{'on ' if probe else 'off'}: {r['rps']:8.1f} req/s, target CPU "
-                      f"{r['target_cpu']:5.1f}% ({r['cpu_ms_per_req'] * 1000:5.1f} µs/req), "
-                      f"p99 {r['p99_ms']:6.2f} ms", flush=True)  # fmt: skip
-    paired = [a / b - 1 for a, b in zip(cpu[True], cpu[False], strict=True)]
+    for rnd, r in pairs:
+        rounds.append(r)
+        b, p = r["bare"], r["probe"]
+        print(
+            f"round {rnd + 1} {what}: bare {b.rps:7.1f} req/s {b.cpu_us:6.1f} µs/req "
+            f"p99 {b.p99_ms:6.1f} ms; probe {p.rps:7.1f} req/s {p.cpu_us:6.1f} µs/req "
+            f"p99 {p.p99_ms:6.1f} ms; throughput {p.rps / b.rps - 1:+.2%}, CPU per "
+            f"request {p.cpu_us / b.cpu_us - 1:+.2%}; loop thread {b.loop_cpu_pct:.1f}% "
+            f"and {p.loop_cpu_pct:.1f}% of a core, other threads "
+            f"{b.target_cpu_pct - b.loop_cpu_pct:.1f}% and "
+            f"{p.target_cpu_pct - p.loop_cpu_pct:.1f}%  (cores busy: targets' "
+            f"{b.target_core_pct:.0f}%, of which targets "
+            f"{b.target_cpu_pct + p.target_cpu_pct:.0f}%; other {b.other_core_pct:.0f}%; "
+            f"load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
+    rps = [r["probe"].rps / r["bare"].rps - 1 for r in rounds]
+    cpu = [r["probe"].cpu_us / r["bare"].cpu_us - 1 for r in rounds]
+    p99 = [r["probe"].p99_ms - r["bare"].p99_ms for r in rounds]
+    cpu_budget = "2%" if args.trivial_rate else "1.5%"
+    rate_note = ", the rate on both sides" if args.trivial_rate else ", budget within 1%"
+    print(f"paired rounds, {what} (probe vs bare): throughput "
+          + side_by_side.series(rps, "+.2%", rate_note))  # fmt: skip
+    print("CPU per request " + side_by_side.series(cpu, "+.2%", f", budget {cpu_budget}"))
     print(
-        "trivial app, target CPU per request (on vs off), paired: "
-        + ", ".join(f"{c:+.1%}" for c in paired)
-        + f" (median {statistics.median(paired):+.1%}, budget 2%)"
+        "P99 "
+        + ", ".join(f"{d:+.1f}" for d in p99)
+        + f" ms (median {statistics.median(p99):+.1f} ms"
+        + (")" if args.trivial_rate else "; at saturation P99 is the queue's, not a budget)")
     )
 
 
-def latency_at_half_load(args: argparse.Namespace, *, rate: float) -> None:
-    """P99 with the probe on and off at half the saturation rate (open model): at
-    saturation P99 is queueing and swings by more than the budget from round to round."""
-    p99: dict[bool, list[float]] = {True: [], False: []}
-    with tempfile.TemporaryDirectory() as tmp:
-        for rnd in range(args.rounds):
-            for probe in (False, True) if rnd % 2 == 0 else (True, False):
-                out = Path(tmp) / f"h{rnd}-{'on' if probe else 'off'}"
-                r = one_run(out, probe=probe, duration=args.duration, users=0, rate=rate)
-                p99[probe].append(r["p99_ms"])
-                print(f"half load {rate:.0f} req/s, probe {'on ' if probe else 'off'}: "
-                      f"p99 {r['p99_ms']:6.2f} ms", flush=True)  # fmt: skip
-    deltas = [a - b for a, b in zip(p99[True], p99[False], strict=True)]
-    print(
-        f"p99 at half load: off {statistics.median(p99[False]):.2f} ms, on "
-        f"{statistics.median(p99[True]):.2f} ms; paired deltas "
-        + ", ".join(f"{d:+.2f}" for d in deltas)
-        + f" ms (median {statistics.median(deltas):+.2f} ms, budget 1 ms)"
-    )
+def under_wrk(*, rounds: int, duration_s: int, connections: int) -> None:
+    """The trivial app bare and with the probe, each saturated by its own wrk."""
+    wrk_pair.wrk_binary()
+    rps, cpu = [], []
+    for rnd, out in side_by_side.round_folders(rounds, prefix="probe-wrk-"):
+        order = ("bare", "probe") if rnd % 2 == 0 else ("probe", "bare")
+        r = wrk_pair.pair(order, out, duration_s=duration_s, connections=connections,
+                          root=HERE.parent)  # fmt: skip
+        b, p = r["bare"], r["probe"]
+        rps.append(p.rps / b.rps - 1)
+        cpu.append(p.cpu_us / b.cpu_us - 1)
+        print(
+            f"round {rnd + 1} trivial app under wrk ({connections} connections a side): "
+            f"bare {b.rps:7.1f} req/s {b.cpu_us:5.1f} µs/req ({b.server_cpu_pct:.1f}% of a "
+            f"core); probe {p.rps:7.1f} req/s {p.cpu_us:5.1f} µs/req "
+            f"({p.server_cpu_pct:.1f}%); throughput {rps[-1]:+.2%}, CPU per request "
+            f"{cpu[-1]:+.2%}  (load average {os.getloadavg()[0]:.2f})",
+            flush=True,
+        )
+    print("paired rounds, trivial app under wrk (probe vs bare): throughput "
+          + side_by_side.series(rps, "+.2%", ", budget within 2%"))  # fmt: skip
+    print("CPU per request " + side_by_side.series(cpu, "+.2%", ", budget 2%"))
 
 
 if __name__ == "__main__":

@@ -72,23 +72,33 @@ def test_pytest_plugin_benchmark_prints_the_cost_per_test() -> None:
 
 @pytest.mark.e2e
 def test_inject_overhead_benchmark_prints_the_paired_ratios() -> None:
-    out = run("inject_overhead.py", "--rounds", "1", "--duration", "2s", "--users", "4")
-    assert re.search(r"throughput with the injector idle: [+−-][\d.]+% of the probe alone", out), (
-        out
-    )
-
-
-def test_run_dir_bytes_benchmark_prints_bytes_per_request() -> None:
-    out = run("run_dir_bytes.py", "--synthetic", "2000", "--rps", "100")
+    out = run("inject_overhead.py", "--rounds", "1", "--window", "1", "--users", "4")
+    assert re.search(r"dispatch \d+ ns per request without the injector", out), out
     assert re.search(
-        r"closed mode, 2,000 requests at 100/s: requests.parquet [\d.]+ B per request; "
-        r"spool [\d.]+ B per request",
-        out,
+        r"paired rounds \(injector vs probe alone\): throughput [+-][\d.]+% \(median", out
     ), out
 
 
 @pytest.mark.e2e
-def test_loadgen_scale_benchmark_prints_throughput_and_the_masters_cpu_per_record() -> None:
-    out = run("loadgen_scale.py", "--duration", "2s", "--counts", "1")
-    assert re.search(r"1 loadgen\(s\): [\d,]+ req/s in total; master CPU [\d.]+% of a core", out)
-    assert re.search(r"records on the wire: \d+ bytes each", out), out
+def test_probe_overhead_benchmark_prints_both_sides_of_each_round() -> None:
+    out = run("probe_overhead.py", "--rounds", "1", "--window", "1", "--users", "4")
+    assert re.search(r"round 1 shop: bare +[\d.]+ req/s .* probe +[\d.]+ req/s", out), out
+    assert re.search(r"CPU per request [+-][\d.]+% \(median [+-][\d.]+%, budget 1.5%\)", out)
+
+
+@pytest.mark.e2e
+def test_generator_benchmark_runs_both_generators_together_and_counts_every_row() -> None:
+    out = run("generator_vs_locust.py", "--rounds", "1", "--duration", "1", "--users", "4")
+    assert re.search(r"round 1 together: Locust +[\d.]+ req/s .* lagscope +[\d.]+ req/s", out)
+    assert re.search(r"paired throughput ratios \(lagscope / Locust\), together: [\d.]+", out)
+
+
+@pytest.mark.e2e
+def test_probe_overhead_under_wrk_prints_both_servers_of_each_round() -> None:
+    out = run("probe_overhead.py", "--wrk", "--rounds", "1", "--window", "1", "--connections", "4")
+    assert re.search(
+        r"round 1 trivial app under wrk \(4 connections a side\): bare +[\d.]+ req/s .* "
+        r"probe +[\d.]+ req/s",
+        out,
+    ), out
+    assert re.search(r"CPU per request [+-][\d.]+% \(median [+-][\d.]+%, budget 2%\)", out), out
