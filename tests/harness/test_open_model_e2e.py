@@ -3,8 +3,8 @@
 The oracle is tests/harness/apps/ticker: its loop stalls for exactly 100 ms once a
 second. Arrivals at a steady rate that land in a stall wait until it ends, so 10 %
 of them wait uniformly 0..100 ms: P95 = 50 ms and P99 = 90 ms, plus the service time
-and the drain of the queue after each stall (the arrivals are also on a 5 ms grid
-whose phase against the stalls is fixed, which moves both by up to −5 ms).
+and the drain of the queue after each stall (the arrivals are also on a grid, 5 or
+10 ms, whose phase against the stalls is fixed, which moves both by up to one step).
 """
 
 from __future__ import annotations
@@ -35,11 +35,13 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
 ) -> None:
     # One user: a coordinated sender, as a closed-loop generator is. During a stall it
     # cannot send; the arrivals queue up and go out when the stall ends, late. They go
-    # out one after the other, so the k-th waits k round trips more (~0.5–1 ms each):
-    # P95 (k ≈ 10) gains up to ~10 ms over the analytic 50 ms, P99 (k ≈ 2) ~2 ms; on a
-    # busy shared machine round trips and the stall itself stretch by a few ms more.
+    # out one after the other, so the k-th waits k round trips more, and arrivals during
+    # the drain queue too. At 100 req/s (10 ms apart) a simulation of this queue gives
+    # P95 45–56 ms and P99 83–92 ms for round trips of 0.5–1 ms, 62–74 and 90–98 ms for
+    # 3–4 ms (a busy shared machine). At 200 req/s 4 ms round trips leave no slack to
+    # drain in, and a CI run saw P95 96 ms: the rate here keeps the queue's share small.
     out = tmp_path / "run"
-    summary = run(out, monkeypatch, "--app", "ticker.app:app", "--rate", "200",
+    summary = run(out, monkeypatch, "--app", "ticker.app:app", "--rate", "100",
                   "--duration", "20s", "--max-users", "1")  # fmt: skip
     printed = capsys.readouterr().out
     loop, agg, sender = summary["loop"], summary["requests"]["aggregate"], summary["open_model"]
@@ -48,19 +50,19 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     (ticker,) = [b for b in loop["top_blockers"] if b["function"] == "_stall_every_second"]
     assert 18 <= ticker["count"] <= 22, loop
     assert 90 <= ticker["total_ms"] / ticker["count"] <= 115, loop
-    assert agg["count"] == pytest.approx(4000, abs=2)
-    assert 44 <= agg["p95_ms"] <= 70, agg
-    assert 84 <= agg["p99_ms"] <= 108, agg
+    assert agg["count"] == pytest.approx(2000, abs=2)
+    assert 40 <= agg["p95_ms"] <= 80, agg
+    assert 80 <= agg["p99_ms"] <= 108, agg
     # Measured from the actual send the stalls all but vanish: only the one request per
     # stall that was in flight when it began (0.5 %) saw it.
     uncorrected = agg["uncorrected"]
     assert uncorrected["p95_ms"] < agg["p95_ms"] / 4, uncorrected
     assert uncorrected["p99_ms"] < agg["p99_ms"] / 4, uncorrected
     assert uncorrected["max_ms"] >= 80  # it does see the stall once per second
-    # Late sends are counted, never dropped: ~17 of the 20 arrivals in each stall are more
+    # Late sends are counted, never dropped: ~9 of the 10 arrivals in each stall are more
     # than 10 ms late (plus a few behind the queue after it).
     assert sender["cap_reached"] is True
-    assert 250 <= sender["late_sends"] <= 500, sender
+    assert 120 <= sender["late_sends"] <= 300, sender
     assert 80 <= sender["worst_lateness_ms"] <= 160, sender  # a stall, plus the queue
     assert sender["unfinished"] == 0
     assert "Corrected P99" in printed
