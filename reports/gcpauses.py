@@ -59,7 +59,7 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
     """``stalls`` with each stall that the collector explains blamed on ``<gc genN>``.
 
     Such a stall's stacks become one stack at ``<gc genN>`` (cause ``gc``) that keeps the
-    frames the watchdog sampled and their blamed line as ``context``.
+    frames the watchdog sampled and their blamed line as ``context`` when it is the user's.
     """
     if stalls.empty or gc.empty:
         return stalls
@@ -82,8 +82,15 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
         out.at[index, "stacks"] = [{
             "count": 1, "location": location, "function": GC_FUNCTION, "in_user_code": False,
             "endpoint": None, "cause": "gc", "frames": top.get("frames", []),
-            # (a stall over before it was sampled has no line: NaN in the frame)
-            "context": stall["location"] if isinstance(stall["location"], str) else None,
+            # The user's line that ran next (often the allocation that set it off). Not a
+            # library's or the runner's: a collection the loop's own work started (a
+            # frame, a timer handle) says nothing of the app.  (A stall over before it was
+            # sampled has no line: NaN in the frame.)
+            "context": (
+                stall["location"]
+                if isinstance(stall["location"], str) and stall["in_user_code"] is True
+                else None
+            ),
         }]  # fmt: skip
         out.loc[index, ["location", "function", "in_user_code", "endpoint", "cause"]] = [
             location, GC_FUNCTION, False, None, "gc"

@@ -34,9 +34,16 @@ MAX_DEPTH = 200
 # and the handle that runs a callback (asyncio's ``Handle._run``: part of the dispatch).
 _SELECTOR_FILE = selectors.__file__
 _DISPATCH = (os.path.join(os.path.dirname(selectors.__file__), "asyncio", "events.py"), "_run")
-# The heartbeat's own frames: sampled while it runs, the loop is beating again (its first
-# callback after a stall is often the beat that ends it, which reads the clocks).
-_HEARTBEAT_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "heartbeat.py")
+# The probe's own frames that run as, or on top of, the loop's callbacks: the heartbeat's
+# (sampled while it runs, the loop is beating again: its first callback after a stall is
+# often the beat that ends it, which reads the clocks and pushes back the watchdog's
+# alarm) and the GC timing's callback (the first Python code after a collection, so where
+# the watchdog first gets the GIL back; a collection started by the loop's own C code
+# between callbacks shows nothing else above the loop).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_PROBE_CALLBACK_FILES = frozenset(
+    os.path.join(_HERE, name) for name in ("heartbeat.py", "alarm.py", "gcpauses.py")
+)
 
 
 def capture(
@@ -69,15 +76,16 @@ def loop_base(frame: FrameType | None) -> CodePath:
 def is_loop_idle(stack: Stack, base: CodePath) -> bool:
     """Whether ``stack`` shows the loop between callbacks rather than running one: nothing
     but the frames of ``base`` (uvloop runs in C under them), or those and the selector's
-    ``select`` (asyncio waiting for I/O) or the heartbeat beating.  A stall's sample taken
-    that late, once the blocking call returned, must not be blamed on the runner."""
+    ``select`` (asyncio waiting for I/O), the heartbeat beating or the probe's GC callback.
+    A stall's sample taken that late, once the blocking call returned, must not be blamed
+    on the runner."""
     path = [(f, fn) for f, _, fn in stack]
     while path and path[-1][0] == _SELECTOR_FILE:
         path.pop()
-    if path and path[-1][0] == _HEARTBEAT_FILE:
-        while path and path[-1][0] == _HEARTBEAT_FILE:
+    if path and path[-1][0] in _PROBE_CALLBACK_FILES:
+        while path and path[-1][0] in _PROBE_CALLBACK_FILES:
             path.pop()
-        if path and path[-1] == _DISPATCH:  # asyncio's handle running the beat's step
+        if path and path[-1] == _DISPATCH:  # asyncio's handle running the beat
             path.pop()
     return bool(path) and len(path) <= len(base) and tuple(path) == base[: len(path)]
 

@@ -47,6 +47,8 @@ class Heartbeat:
             maxlen=RECENT
         )
         self._schedstat: int | None = None  # the loop thread's schedstat, open while beating
+        # Called after each beat (the watchdog's alarm, pushed back; see alarm.py).
+        self.on_beat: Callable[[], None] | None = None
         self.last_beat = clock()
         self.last_lag_s = 0.0
         self.beats = 0
@@ -114,6 +116,9 @@ class Heartbeat:
         self.recent.append((self.beats + 1, lag, self._waited_s()))
         # Written last: the watchdog treats a change of ``beats`` as "the loop is back".
         self.beats += 1
+        on_beat = self.on_beat
+        if on_beat is not None:
+            on_beat()
 
     def lag_of(self, number: int) -> float | None:
         """The lag (s) of beat ``number`` (the first beat is 1), if it is still recent."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import Any, Protocol
 
+from lagscope.harness.probe.alarm import Alarm
 from lagscope.harness.probe.frames import FrameFilter, Stack, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.inject import labels
@@ -170,13 +171,32 @@ class Watchdog(threading.Thread):
         self._clock = clock
         self._wall = wall
         self._stopping = threading.Event()
+        self._alarm: Alarm | None = None
         self.stall_count = 0
+
+    def start(self) -> None:
+        """Start watching (call on the loop's thread)."""
+        # The alarm's delays are on CLOCK_MONOTONIC, which is perf_counter's: with another
+        # clock (a test's), the thread wakes on its own as it would without a timerfd.
+        if self._clock is time.perf_counter:
+            hb = self.heartbeat
+            self._alarm = Alarm.open(hb.interval_s + self.threshold_s + WAKE_MARGIN_S)
+            if self._alarm is not None:
+                hb.on_beat = self._alarm.rearm
+        super().start()
 
     def stop(self) -> None:
         """Stop watching, flush what was collected and close the files."""
         self._stopping.set()
+        alarm = self._alarm
+        if alarm is not None:
+            self.heartbeat.on_beat = None
+            alarm.wake()
         if self.is_alive() and threading.current_thread() is not self:
             self.join(timeout=2.0)
+        if alarm is not None and not self.is_alive():
+            self._alarm = None
+            alarm.close()
 
     def run(self) -> None:
         last_flush = self._clock()
@@ -201,7 +221,15 @@ class Watchdog(threading.Thread):
                 if now - last_flush >= FLUSH_EVERY_S:
                     self.recorder.flush_lag(self.heartbeat.samples)
                     last_flush = now
-                if self._stopping.wait(min(until - now + WAKE_MARGIN_S, self.poll_s)):
+                if self._alarm is None:
+                    if self._stopping.wait(min(until - now + WAKE_MARGIN_S, self.poll_s)):
+                        break
+                    continue
+                # Asleep until the threshold is crossed: each beat pushes the alarm back,
+                # so while beats are on time only the next flush (or stop()) wakes us.
+                self._alarm.arm(until - now + WAKE_MARGIN_S)
+                self._alarm.wait(min(last_flush + FLUSH_EVERY_S - now, self.poll_s))
+                if self._stopping.is_set():
                     break
         finally:
             self.recorder.flush_lag(self.heartbeat.samples)

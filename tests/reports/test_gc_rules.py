@@ -13,20 +13,22 @@ from tests.reports import frames
 ALLOCATING = "app/pages.py:27"  # where the collections happened to be triggered
 
 
-def stall(at: float, duration_ms: float, location: str = ALLOCATING) -> dict[str, Any]:
+def stall(
+    at: float, duration_ms: float, location: str = ALLOCATING, *, user: bool = True
+) -> dict[str, Any]:
     """A stall blamed by the watchdog on ``location`` (the line that ran after the pause)."""
     stack = {
         "count": 3,
         "location": location,
         "function": "render",
         "endpoint": "GET /pages",
-        "in_user_code": True,
+        "in_user_code": user,
         "cause": "cpu",
-        "frames": [[location.split(":")[0], int(location.split(":")[1]), "render", True]],
+        "frames": [[location.split(":")[0], int(location.split(":")[1]), "render", user]],
     }
     return {"pid": 4242, "start": frames.T0 + at, "duration_ms": duration_ms,
             "lag_ms": duration_ms - 5, "samples": 3, "cpu_share": 0.9, "cause": "cpu",
-            "location": location, "function": "render", "in_user_code": True,
+            "location": location, "function": "render", "in_user_code": user,
             "endpoint": "GET /pages", "stacks": [stack]}  # fmt: skip
 
 
@@ -134,3 +136,21 @@ def test_a_collection_stall_never_sampled_has_no_context_rather_than_nan() -> No
         stall_frame=frames.stalls([unsampled]), gc_frame=frames.collections(FULL_COLLECTIONS)
     )
     assert summarize(only_unsampled)["gc"]["context"] is None
+
+
+def test_a_collection_seen_at_a_line_not_the_users_gives_no_context() -> None:
+    # Collections the loop's own work started (uvloop allocating a timer handle) are first
+    # sampled at the runner: outnumbering the app's, they once made its line the context.
+    runner = "<stdlib>/asyncio/runners.py:118"
+    stalls = [
+        stall(at - 0.002, 64.0, runner if i % 4 else ALLOCATING, user=i % 4 == 0)
+        for i, (at, _, _) in enumerate(FULL_COLLECTIONS)
+    ]
+    data = frames.run_data(
+        stall_frame=frames.stalls(stalls), gc_frame=frames.collections(FULL_COLLECTIONS)
+    )
+    summary = summarize(data)
+    assert summary["gc"]["context"] == ALLOCATING
+    (blocker,) = summary["loop"]["top_blockers"]
+    assert blocker["context"] == ALLOCATING
+    assert blocker["count"] == 8

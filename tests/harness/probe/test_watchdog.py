@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import uvloop
+from lagscope.harness.probe import alarm, gcpauses
 from lagscope.harness.probe import heartbeat as heartbeat_module
 from lagscope.harness.probe.frames import FrameFilter, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
@@ -227,6 +228,22 @@ def test_a_sample_of_the_heartbeat_beating_is_the_loop_back_not_a_stall() -> Non
     beating = (*runner, (beat, 81, "_run"), (beat, 104, "beat"), (beat, 93, "_waited_s"))
     assert is_loop_idle(beating, base)
     assert not is_loop_idle((*runner, (__file__, 30, "block_for")), base)
+    # The beat pushes the watchdog's alarm back: the same.
+    pushing = (*runner, (beat, 95, "_on_time"), (beat, 112, "beat"), (alarm.__file__, 86, "rearm"))
+    assert is_loop_idle(pushing, base)
+
+
+def test_a_collection_the_loop_started_between_callbacks_is_not_blamed_on_the_runner() -> None:
+    # A collection holds the GIL to its end, so the watchdog's first sample lands in the
+    # probe's GC callback, the first Python code after it.  Started by the app's code, the
+    # sample shows that code under the callback (the collection's context); started by the
+    # loop's own C code (uvloop allocating a timer handle), nothing but the runner: that is
+    # the loop between callbacks, not a line of anyone's (a CI run named the runner's line).
+    runner = ((__file__, 1, "main"), ("/usr/lib/python3.11/asyncio/runners.py", 118, "run"))
+    base = tuple((path, function) for path, _, function in runner)
+    timing = (gcpauses.__file__, 80, "callback")
+    assert is_loop_idle((*runner, timing), base)
+    assert not is_loop_idle((*runner, (__file__, 30, "block_for"), timing), base)
 
 
 SPINNER = "import os, sys\nos.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
@@ -285,6 +302,52 @@ def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
     top = stall["stacks"][0]["frames"]
     assert top[-1][2] == "sleep" or top[-1][2] == "block_for"
     assert any(frame[2] == "block_for" and frame[3] for frame in top)  # user frame flagged
+
+
+def _voluntary_switches(native_id: int) -> int:
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    (line,) = [x for x in status.splitlines() if x.startswith("voluntary_ctxt_switches")]
+    return int(line.split()[1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="timerfd and /proc: Linux")
+def test_the_watchdog_sleeps_while_beats_are_on_time_and_wakes_for_a_stall(
+    tmp_path: Path,
+) -> None:
+    # Each beat pushes the watchdog's alarm back: while the loop keeps time, its thread
+    # wakes only to flush the lag samples (once a second), not at every threshold the
+    # latest beat could cross (~40 times a second), taking the GIL from the loop each time.
+    async def main() -> tuple[int, int, int]:
+        heartbeat = Heartbeat(interval_s=0.010)
+        heartbeat.start()
+        watchdog = Watchdog(
+            heartbeat,
+            Recorder(tmp_path, pid=1),
+            loop_thread_id=threading.get_ident(),
+            loop_native_id=threading.get_native_id(),
+            threshold_s=0.020,
+            sample_s=0.002,
+            frame_filter=FrameFilter.for_root(ROOT),
+            endpoints=dict,
+        )
+        watchdog.start()
+        await asyncio.sleep(0.1)
+        assert watchdog.native_id is not None
+        before, beats = _voluntary_switches(watchdog.native_id), heartbeat.beats
+        await asyncio.sleep(1.5)
+        woke = _voluntary_switches(watchdog.native_id) - before
+        beats, stalls = heartbeat.beats - beats, watchdog.stall_count
+        block_for(0.05)
+        await asyncio.sleep(0.05)
+        found = watchdog.stall_count - stalls
+        watchdog.stop()
+        heartbeat.stop()
+        return woke, beats, found
+
+    woke, beats, found = asyncio.run(main())
+    assert beats >= 100  # the loop did keep time
+    assert woke <= 10, woke  # two flushes and their GIL hand-overs; ~60 woken on a timer
+    assert found == 1  # and the alarm still rings for a stall
 
 
 def test_stopping_in_the_middle_of_a_stall_returns_at_once(tmp_path: Path) -> None:

@@ -1,0 +1,108 @@
+"""The watchdog's alarm: a one-shot Linux timerfd that every heartbeat pushes back.
+
+Without it the watchdog wakes at each moment the latest beat could cross the stall
+threshold (~40 times a second at a 10 ms beat) and takes the GIL from the loop each time,
+for nothing while the beats are on time: under an external load that cost the probed
+app ~1.4 % of its throughput (docs/performance.md).  With it the watchdog sleeps in
+``poll()`` without the GIL and wakes only when a beat is overdue by the threshold, when
+it is stopped, or when its lag samples are due to be flushed (once a second).
+
+The loop thread re-arms the timer at each beat through ``ctypes.PyDLL``: one system call
+that never blocks, made without releasing the GIL (``os.timerfd_settime``, Python 3.13+,
+releases it, which hands it to any thread waiting for it and makes the loop wait to get
+it back).  Where there is no timerfd, ``Alarm.open`` returns None and the watchdog keeps
+waking on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import select
+import sys
+from collections.abc import Callable
+
+CLOCK_MONOTONIC = 1  # time.perf_counter's clock on Linux
+TFD_NONBLOCK = os.O_NONBLOCK
+TFD_CLOEXEC = os.O_CLOEXEC
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
+
+
+def _spec(delay_s: float) -> _Itimerspec:
+    """A one-shot expiry ``delay_s`` from now (at least 1 ns: zero would disarm it)."""
+    ns = max(1, round(delay_s * 1e9))
+    return _Itimerspec(it_value=_Timespec(ns // 1_000_000_000, ns % 1_000_000_000))
+
+
+class Alarm:
+    """A timer ``every_s`` after the last ``rearm()``; ``wait()`` sleeps until it fires."""
+
+    def __init__(self, settime: Callable[..., int], timer_fd: int, every_s: float) -> None:
+        self._settime = settime
+        self._timer = timer_fd
+        self._every_spec = _spec(every_s)
+        self._every = ctypes.byref(self._every_spec)  # built once: a beat only makes the call
+        self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._poll = select.poll()
+        self._poll.register(self._timer, select.POLLIN)
+        self._poll.register(self._wake_fd, select.POLLIN)
+
+    @classmethod
+    def open(cls, every_s: float) -> Alarm | None:
+        """An alarm that fires ``every_s`` after each ``rearm()``, or None without timerfd."""
+        if not sys.platform.startswith("linux"):
+            return None
+        try:
+            libc = ctypes.PyDLL(None, use_errno=True)  # the process's libc, GIL held in calls
+            create, settime = libc.timerfd_create, libc.timerfd_settime
+        except (OSError, AttributeError):
+            return None
+        create.argtypes, create.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        settime.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+        settime.restype = ctypes.c_int
+        fd = create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)
+        if fd < 0:
+            return None
+        try:
+            return cls(settime, fd, every_s)
+        except OSError:  # no descriptor left for the wake-up: wake on a timer instead
+            os.close(fd)
+            return None
+
+    def rearm(self) -> None:
+        """Push the expiry back to ``every_s`` from now (the heartbeat, at each beat)."""
+        self._settime(self._timer, 0, self._every, None)
+
+    def arm(self, delay_s: float) -> None:
+        """Set the expiry to ``delay_s`` from now (whichever of this and ``rearm`` ran last)."""
+        self._settime(self._timer, 0, ctypes.byref(_spec(delay_s)), None)
+
+    def wait(self, timeout_s: float) -> bool:
+        """Sleep until the timer fires, ``wake()`` is called or ``timeout_s`` passes; True
+        if the timer fired.  A re-arm clears an expiry not yet read, so a beat that came
+        in the meantime can make this return False after a wake-up."""
+        ready = self._poll.poll(max(0, int(timeout_s * 1000) + 1))
+        fired = False
+        for fd, _ in ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(fd, 8)
+                fired = fired or fd == self._timer
+        return fired
+
+    def wake(self) -> None:
+        """Make ``wait()`` return at once (from any thread)."""
+        os.eventfd_write(self._wake_fd, 1)
+
+    def close(self) -> None:
+        """Release both descriptors (call once nothing can ``rearm`` or ``wait`` any more)."""
+        for fd in (self._timer, self._wake_fd):
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -1,0 +1,61 @@
+"""The watchdog's alarm: fires a set time after the last re-arm, and not while re-armed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from lagscope.harness.probe.alarm import Alarm
+
+
+@pytest.fixture
+def alarm() -> Iterator[Alarm]:
+    opened = Alarm.open(0.030)
+    if opened is None:
+        pytest.skip("no timerfd on this system")
+    yield opened
+    opened.close()
+
+
+def test_it_fires_its_delay_after_the_last_rearm(alarm: Alarm) -> None:
+    started = time.perf_counter()
+    alarm.rearm()
+    assert alarm.wait(1.0) is True
+    assert 0.029 <= time.perf_counter() - started < 0.5
+
+
+def test_rearming_before_it_fires_keeps_it_asleep(alarm: Alarm) -> None:
+    # As beats on time do: each pushes the expiry back before it comes.
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.is_set():
+            alarm.rearm()
+            time.sleep(0.010)
+
+    beating = threading.Thread(target=beat)
+    beating.start()
+    try:
+        started = time.perf_counter()
+        fired = alarm.wait(0.3)
+        slept = time.perf_counter() - started
+    finally:
+        stop.set()
+        beating.join()
+    assert fired is False
+    assert slept >= 0.29  # the timeout ended the wait, not the timer
+    assert alarm.wait(1.0) is True  # once the beats stop, it fires
+
+
+def test_an_explicit_delay_and_wake_both_end_a_wait(alarm: Alarm) -> None:
+    alarm.arm(0.005)
+    started = time.perf_counter()
+    assert alarm.wait(1.0) is True
+    assert time.perf_counter() - started < 0.5
+    alarm.arm(10.0)
+    threading.Timer(0.02, alarm.wake).start()
+    started = time.perf_counter()
+    assert alarm.wait(5.0) is False  # woken, not fired
+    assert time.perf_counter() - started < 1.0
