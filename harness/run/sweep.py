@@ -32,7 +32,7 @@ from lagscope.reports.rate_search import Step, next_step
 from lagscope.reports.slo import parse_slos
 
 from lagscope import rundir, runfiles
-from lagscope.errors import UsageError
+from lagscope.errors import TargetStartError, UsageError
 
 # A load generator above this CPU (per process, % of one core) may be the limit itself.
 GENERATOR_CPU_LIMIT = 90.0
@@ -214,8 +214,18 @@ class Sweep:
                     use = {"target": "started", "target_reason": "--restart-each-step"}
                 else:
                     lease, how, why = servers.acquire(first_ever=first_ever)
+                    try:
+                        figures, outcome = run_leased_step(self.plan, point, rate, out, lease=lease)
+                    except TargetStartError:
+                        # A reused target that died after it was found healthy, before the
+                        # step could start on it: the step runs again, on a fresh one (in a
+                        # folder of its own; the failed start's is kept).
+                        if how != "reused" or servers.unfit() is None:
+                            raise
+                        out = _step_dir(self.dir, point, len(steps) + 1, rate)
+                        lease, how, why = servers.acquire(first_ever=first_ever)
+                        figures, outcome = run_leased_step(self.plan, point, rate, out, lease=lease)
                     use = {"target": how, "target_reason": why, "target_pid": lease.target.pid}
-                    figures, outcome = run_leased_step(self.plan, point, rate, out, lease=lease)
                     servers.finished(outcome)
                 steps.append({"rate": rate, "kind": kind, "run_dir": str(out.relative_to(self.dir)),
                               **figures, **use,

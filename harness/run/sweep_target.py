@@ -53,7 +53,7 @@ class PointTarget:
         The running target is reused when the step before left it healthy (and has worked
         off that step's load first); else it is stopped and a fresh one started.
         """
-        why = self._why_not()
+        why = self.unfit()
         if self.lease is not None and why is None:
             wait_quiet(self.lease, workers=self.point.workers)
             return self.lease, "reused", "the previous step left it healthy"
@@ -78,7 +78,7 @@ class PointTarget:
         """A step on the lease ended with ``outcome`` (summary.json's ``run.outcome``)."""
         self.outcome = outcome
 
-    def _why_not(self) -> str | None:
+    def unfit(self) -> str | None:
         """Why the running target may not serve another step (None: it may)."""
         if self.lease is None:
             return None

@@ -109,6 +109,26 @@ def test_a_target_that_died_after_a_step_is_restarted_and_sweep_json_says_why(
     assert processes_of(out) == []
 
 
+def test_a_target_that_dies_after_its_health_check_is_restarted_for_the_step(
+    tmp_path: Path,
+) -> None:
+    # on_check exits 50 ms after answering the health check's GET / (once loaded): the
+    # step about to reuse it cannot start on it (reading its schema fails).  The step runs
+    # on a fresh target instead, and the failed start's folder is kept beside it.
+    out = tmp_path / "sweep"
+    proc = sweep(out, "--app", "dying.app:on_check", "--workers", "1", "--step-duration", "2s",
+                 "--start-rate", "60")  # fmt: skip
+    _, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 0, stderr
+    first, second = steps(out)
+    assert (first["target"], second["target"]) == ("started", "restarted")
+    assert second["target_reason"] == "the target server exited (code 17)"
+    assert second["target_pid"] != first["target_pid"]
+    assert second["run_dir"].endswith("-2")  # the failed start's folder is the plain name
+    assert (out / second["run_dir"][: -len("-2")] / "events.jsonl").is_file()
+    assert processes_of(out) == []
+
+
 def test_ctrl_c_mid_sweep_leaves_no_process(tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     proc = sweep(out, "--app", "sizing.app:app", "--scenario", "sizing/cpu_scenario.py",
