@@ -334,20 +334,25 @@ def test_the_watchdog_sleeps_while_beats_are_on_time_and_wakes_for_a_stall(
         await asyncio.sleep(0.1)
         assert watchdog.native_id is not None
         before, beats = _voluntary_switches(watchdog.native_id), heartbeat.beats
+        stalls = watchdog.stall_count
         await asyncio.sleep(1.5)
         woke = _voluntary_switches(watchdog.native_id) - before
-        beats, stalls = heartbeat.beats - beats, watchdog.stall_count
+        beats, machine_stalls = heartbeat.beats - beats, watchdog.stall_count - stalls
+        stalls = watchdog.stall_count
         block_for(0.05)
         await asyncio.sleep(0.05)
         found = watchdog.stall_count - stalls
         watchdog.stop()
         heartbeat.stop()
-        return woke, beats, found
+        return woke, beats, machine_stalls, found
 
-    woke, beats, found = asyncio.run(main())
+    woke, beats, machine_stalls, found = asyncio.run(main())
     assert beats >= 100  # the loop did keep time
-    assert woke <= 10, woke  # two flushes and their GIL hand-overs; ~60 woken on a timer
-    assert found == 1  # and the alarm still rings for a stall
+    # Two flushes and their GIL hand-overs (~60 wake-ups on a timer instead); a busy
+    # machine can hold the loop up past the threshold, a stall followed by sampling
+    # every 2 ms: at most ~40 wake-ups for each such stall.
+    assert woke <= 10 + 40 * machine_stalls, (woke, machine_stalls)
+    assert found >= 1  # and the alarm still rings for a stall
 
 
 def test_stopping_in_the_middle_of_a_stall_returns_at_once(tmp_path: Path) -> None:
