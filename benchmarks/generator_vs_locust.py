@@ -138,14 +138,16 @@ def together_round(
     in that share, and directly in its CPU per request.  Read over one window inside
     both loads, from each Locust process's own trace (``trivial_locust.py``)."""
     out.mkdir(parents=True)
-    duration = int(window_s + 2 + 8)  # room for lagscope's start-up to lag plain Locust's
+    duration = int(window_s + 2 + 8)  # lagscope's load: the window and room around it
     port = free_port()
     server = serve(port, out / "target.log", new_session=True)
     traces = {"locust": out / "locust.trace", "lagscope": out / "lagscope.trace"}
     argvs = {
         "locust": [
             sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-            "--users", str(users), "--spawn-rate", "100", "--run-time", f"{duration}s",
+            # Loads until stopped below, however long lagscope's start-up takes (a CI run
+            # saw plain Locust's run end before the window: it started ~8 s earlier).
+            "--users", str(users), "--spawn-rate", "100", "--run-time", f"{duration + 120}s",
             "--host", f"http://127.0.0.1:{port}", "--only-summary", "--loglevel", "WARNING",
         ],
         "lagscope": [
@@ -176,9 +178,10 @@ def together_round(
             time.sleep(window_s)
             t1, ctl1 = time.time(), sum(control.cpu_times()[:2])
             busy = side_by_side.core_busy(ticks0)
-            for side, proc in procs.items():
-                if proc.wait(timeout=duration + 60):
-                    raise SystemExit(f"{side} failed; see {out}/{side}.stderr")
+            if procs["locust"].poll() is not None:
+                raise SystemExit(f"locust failed; see {out}/locust.stderr")
+            if procs["lagscope"].wait(timeout=duration + 60):
+                raise SystemExit(f"lagscope failed; see {out}/lagscope.stderr")
     finally:
         for proc in [*procs.values(), server]:
             if proc.poll() is None:
