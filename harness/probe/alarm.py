@@ -2,10 +2,10 @@
 
 Without it the watchdog wakes at each moment the latest beat could cross the stall
 threshold (~40 times a second at a 10 ms beat) and takes the GIL from the loop each time,
-for nothing while the beats are on time: under an external load that cost the probed
-app ~1.4 % of its throughput (docs/performance.md).  With it the watchdog sleeps in
-``poll()`` without the GIL and wakes only when a beat is overdue by the threshold, when
-it is stopped, or when its lag samples are due to be flushed (once a second).
+for nothing while the beats are on time.  With it the watchdog sleeps in ``poll()``
+without the GIL and wakes only when a beat is overdue by the threshold, when it is
+stopped, or when its lag samples are due to be flushed (once a second).  What that saves
+end to end is below what a 2-core machine resolves (docs/performance.md).
 
 The loop thread re-arms the timer at each beat through ``ctypes.PyDLL``: one system call
 that never blocks, made without releasing the GIL (``os.timerfd_settime``, Python 3.13+,
