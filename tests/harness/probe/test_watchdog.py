@@ -317,7 +317,7 @@ def test_the_watchdog_sleeps_while_beats_are_on_time_and_wakes_for_a_stall(
     # Each beat pushes the watchdog's alarm back: while the loop keeps time, its thread
     # wakes only to flush the lag samples (once a second), not at every threshold the
     # latest beat could cross (~40 times a second), taking the GIL from the loop each time.
-    async def main() -> tuple[int, int, int]:
+    async def main() -> tuple[int, int, int, int]:
         heartbeat = Heartbeat(interval_s=0.010)
         heartbeat.start()
         watchdog = Watchdog(
