@@ -150,12 +150,13 @@ def test_cpu_bound_stall_has_cause_cpu(
             spin_for(0.060)
             await asyncio.sleep(0.02)
 
-    # The spins' stalls (a machine busy with other processes may add one of its own).
+    # The spins' stalls (a machine busy with other processes may add one of its own, or
+    # keep the watchdog off the CPU until a spin has ended: that stall is not sampled in it).
     stalls = [
         s for s in probe_run(tmp_path, body, loop_factory=loop_factory)
         if s["function"] == "spin_for"
     ]  # fmt: skip
-    assert len(stalls) == 3
+    assert 2 <= len(stalls) <= 3, stalls
     shares = [s["cpu_share"] for s in stalls]
     # Waits measure ~0.01.  On a busy machine the sampler can be preempted while it holds
     # the GIL, which lowers a CPU-bound stall's share: most, not all, must read "cpu".
