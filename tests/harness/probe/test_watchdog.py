@@ -56,6 +56,24 @@ def _line_of(marker: str) -> int:
     raise AssertionError(marker)
 
 
+def watching(tmp_path: Path) -> tuple[Heartbeat, Watchdog]:
+    """A heartbeat (10 ms) and a watchdog (20 ms threshold) started on the running loop."""
+    heartbeat = Heartbeat(interval_s=0.010)
+    heartbeat.start()
+    watchdog = Watchdog(
+        heartbeat,
+        Recorder(tmp_path, pid=1),
+        loop_thread_id=threading.get_ident(),
+        loop_native_id=threading.get_native_id(),
+        threshold_s=0.020,
+        sample_s=0.002,
+        frame_filter=FrameFilter.for_root(ROOT),
+        endpoints=dict,
+    )
+    watchdog.start()
+    return heartbeat, watchdog
+
+
 def probe_run(
     tmp_path: Path,
     body: Callable[[], Any],
@@ -65,19 +83,7 @@ def probe_run(
     """Run ``body`` (a coroutine function) under a heartbeat and watchdog; return stalls."""
 
     async def main() -> None:
-        heartbeat = Heartbeat(interval_s=0.010)
-        heartbeat.start()
-        watchdog = Watchdog(
-            heartbeat,
-            Recorder(tmp_path, pid=1),
-            loop_thread_id=threading.get_ident(),
-            loop_native_id=threading.get_native_id(),
-            threshold_s=0.020,
-            sample_s=0.002,
-            frame_filter=FrameFilter.for_root(ROOT),
-            endpoints=dict,
-        )
-        watchdog.start()
+        heartbeat, watchdog = watching(tmp_path)
         await asyncio.sleep(0.05)
         try:
             await body()
@@ -319,19 +325,7 @@ def test_the_watchdog_sleeps_while_beats_are_on_time_and_wakes_for_a_stall(
     # wakes only to flush the lag samples (once a second), not at every threshold the
     # latest beat could cross (~40 times a second), taking the GIL from the loop each time.
     async def main() -> tuple[int, int, int, int]:
-        heartbeat = Heartbeat(interval_s=0.010)
-        heartbeat.start()
-        watchdog = Watchdog(
-            heartbeat,
-            Recorder(tmp_path, pid=1),
-            loop_thread_id=threading.get_ident(),
-            loop_native_id=threading.get_native_id(),
-            threshold_s=0.020,
-            sample_s=0.002,
-            frame_filter=FrameFilter.for_root(ROOT),
-            endpoints=dict,
-        )
-        watchdog.start()
+        heartbeat, watchdog = watching(tmp_path)
         await asyncio.sleep(0.1)
         assert watchdog.native_id is not None
         before, beats = _voluntary_switches(watchdog.native_id), heartbeat.beats
