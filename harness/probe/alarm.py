@@ -7,11 +7,15 @@ without the GIL and wakes only when a beat is overdue by the threshold, when it 
 stopped, or when its lag samples are due to be flushed (once a second).  What that saves
 end to end is below what a 2-core machine resolves (docs/performance.md).
 
-The loop thread re-arms the timer at each beat through ``ctypes.PyDLL``: one system call
+The loop thread re-arms the timer at its beats through ``ctypes.PyDLL``: one system call
 that never blocks, made without releasing the GIL (``os.timerfd_settime``, Python 3.13+,
 releases it, which hands it to any thread waiting for it and makes the loop wait to get
-it back).  Where there is no timerfd, ``Alarm.open`` returns None and the watchdog keeps
-waking on its own.
+it back).  A beat skips the call while the expiry is still further off than the next
+beat plus ``keep_s``: at a 10 ms beat and a 20 ms threshold that is every other beat.
+Skipping can only make the alarm fire early (the watchdog then finds no stall and sleeps
+again), never late, so a stall is still seen as soon as it crosses the threshold.
+Where there is no timerfd, ``Alarm.open`` returns None and the watchdog keeps waking on
+its own.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import ctypes
 import os
 import select
 import sys
+import time
 from collections.abc import Callable
 
 CLOCK_MONOTONIC = 1  # time.perf_counter's clock on Linux
@@ -43,21 +48,33 @@ def _spec(delay_s: float) -> _Itimerspec:
 
 
 class Alarm:
-    """A timer ``every_s`` after the last ``rearm()``; ``wait()`` sleeps until it fires."""
+    """A timer ``every_s`` after the last ``rearm()``; ``wait()`` sleeps until it fires.
 
-    def __init__(self, settime: Callable[..., int], timer_fd: int, every_s: float) -> None:
+    ``rearm(now)`` makes no system call while the expiry is more than ``keep_s`` after
+    ``now`` (the caller's next beat is due before it)."""
+
+    def __init__(
+        self, settime: Callable[..., int], timer_fd: int, every_s: float, keep_s: float = 0.0
+    ) -> None:
         self._settime = settime
         self._timer = timer_fd
+        self.every_s = every_s
+        self.keep_s = keep_s
         self._every_spec = _spec(every_s)
         self._every = ctypes.byref(self._every_spec)  # built once: a beat only makes the call
+        # When the timer fires, on the perf counter (CLOCK_MONOTONIC), as far as this side
+        # knows (a call is made a little after the ``now`` it counts from, so the kernel's
+        # expiry is that little later).  Whichever thread set it last wrote it.
+        self.expiry = 0.0
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self._poll = select.poll()
         self._poll.register(self._timer, select.POLLIN)
         self._poll.register(self._wake_fd, select.POLLIN)
 
     @classmethod
-    def open(cls, every_s: float) -> Alarm | None:
-        """An alarm that fires ``every_s`` after each ``rearm()``, or None without timerfd."""
+    def open(cls, every_s: float, *, keep_s: float = 0.0) -> Alarm | None:
+        """An alarm that fires ``every_s`` after each ``rearm()``, or None without timerfd;
+        ``keep_s``: a re-arm is skipped while the expiry is further off than that."""
         if not sys.platform.startswith("linux"):
             return None
         try:
@@ -72,18 +89,26 @@ class Alarm:
         if fd < 0:
             return None
         try:
-            return cls(settime, fd, every_s)
+            return cls(settime, fd, every_s, keep_s)
         except OSError:  # no descriptor left for the wake-up: wake on a timer instead
             os.close(fd)
             return None
 
-    def rearm(self) -> None:
-        """Push the expiry back to ``every_s`` from now (the heartbeat, at each beat)."""
+    def rearm(self, now: float | None = None) -> None:
+        """Push the expiry back to ``every_s`` from ``now`` (perf-counter seconds; the
+        heartbeat, at each beat), unless it is still more than ``keep_s`` away."""
+        if now is None:
+            now = time.perf_counter()
+        elif self.expiry - now > self.keep_s:
+            return
         self._settime(self._timer, 0, self._every, None)
+        self.expiry = now + self.every_s
 
     def arm(self, delay_s: float) -> None:
         """Set the expiry to ``delay_s`` from now (whichever of this and ``rearm`` ran last)."""
+        now = time.perf_counter()
         self._settime(self._timer, 0, ctypes.byref(_spec(delay_s)), None)
+        self.expiry = now + delay_s
 
     def wait(self, timeout_s: float) -> bool:
         """Sleep until the timer fires, ``wake()`` is called or ``timeout_s`` passes; True

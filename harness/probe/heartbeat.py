@@ -47,8 +47,8 @@ class Heartbeat:
             maxlen=RECENT
         )
         self._schedstat: int | None = None  # the loop thread's schedstat, open while beating
-        # Called after each beat (the watchdog's alarm, pushed back; see alarm.py).
-        self.on_beat: Callable[[], None] | None = None
+        # Called after each beat with its time (the watchdog's alarm, pushed back; alarm.py).
+        self.on_beat: Callable[[float], None] | None = None
         self.last_beat = clock()
         self.last_lag_s = 0.0
         self.beats = 0
@@ -94,8 +94,9 @@ class Heartbeat:
         # A timer callback, not a task sleeping in a loop: a beat makes no future and
         # resumes no coroutine, so it costs the loop one timer handle and this call.
         self.beat(self._expected)
-        self._expected = self.last_beat + self.interval_s
-        self._schedule()
+        self._expected = expected = self.last_beat + self.interval_s
+        if self._loop is not None and self._handle is not None:  # _schedule(), inline
+            self._handle = self._loop.call_later(max(0.0, expected - self._clock()), self._on_time)
 
     def _waited_s(self) -> float | None:
         """Seconds the loop thread has waited for a CPU since it started (None: unknown)."""
@@ -118,7 +119,7 @@ class Heartbeat:
         self.beats += 1
         on_beat = self.on_beat
         if on_beat is not None:
-            on_beat()
+            on_beat(now)
 
     def lag_of(self, number: int) -> float | None:
         """The lag (s) of beat ``number`` (the first beat is 1), if it is still recent."""

@@ -31,6 +31,10 @@ CPU_CAUSE_SHARE = 0.25
 FLUSH_EVERY_S = 1.0
 MAX_SAMPLED_STALL_S = 60.0
 WAKE_MARGIN_S = 0.0005  # wake this long after the threshold is crossed, not just before
+# A beat re-arms the alarm only when its expiry is less than a beat interval and this far
+# off (alarm.py): every other beat at the defaults.  A beat later than this after a skipped
+# re-arm wakes the watchdog early, which then finds no stall and sleeps again.
+REARM_SLACK_S = 0.005
 
 Sample = tuple[Stack, str | None]  # a stack and the endpoint it passes through
 
@@ -180,7 +184,10 @@ class Watchdog(threading.Thread):
         # clock (a test's), the thread wakes on its own as it would without a timerfd.
         if self._clock is time.perf_counter:
             hb = self.heartbeat
-            self._alarm = Alarm.open(hb.interval_s + self.threshold_s + WAKE_MARGIN_S)
+            self._alarm = Alarm.open(
+                hb.interval_s + self.threshold_s + WAKE_MARGIN_S,
+                keep_s=hb.interval_s + REARM_SLACK_S,
+            )
             if self._alarm is not None:
                 hb.on_beat = self._alarm.rearm
         super().start()

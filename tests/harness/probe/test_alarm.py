@@ -59,3 +59,22 @@ def test_an_explicit_delay_and_wake_both_end_a_wait(alarm: Alarm) -> None:
     started = time.perf_counter()
     assert alarm.wait(5.0) is False  # woken, not fired
     assert time.perf_counter() - started < 1.0
+
+
+def test_a_rearm_is_skipped_while_the_expiry_is_further_off_than_keep() -> None:
+    # As the heartbeat does: only every other beat makes the system call at the defaults,
+    # and a skipped one leaves the earlier expiry (sooner, never later).
+    alarm = Alarm.open(0.030, keep_s=0.015)
+    if alarm is None:
+        pytest.skip("no timerfd on this system")
+    try:
+        now = time.perf_counter()
+        alarm.rearm(now)
+        assert alarm.expiry == now + 0.030
+        alarm.rearm(now + 0.010)  # 20 ms still to go: more than keep_s
+        assert alarm.expiry == now + 0.030
+        alarm.rearm(now + 0.020)  # 10 ms to go: pushed back
+        assert alarm.expiry == pytest.approx(now + 0.050)
+        assert alarm.wait(1.0) is True  # and it fires
+    finally:
+        alarm.close()
