@@ -94,6 +94,22 @@ def test_generator_benchmark_runs_both_generators_together_and_counts_every_row(
 
 
 @pytest.mark.e2e
+def test_probe_parts_prints_each_part_timed_inside_the_loaded_worker() -> None:
+    out = run("probe_parts.py", "--seconds", "2", "--connections", "4")
+    assert re.search(r"trivial app under wrk \(4 connections, 2 s\): \d+ responses/s", out), out
+    # The beat ran about 100 times a second under load, and each part it holds was timed
+    # inside it: the wrappers reached the worker's probe, not a copy of it.
+    beats = re.search(r"^beat +([\d.]+) +([\d.]+) +([\d.]+)$", out, re.MULTILINE)
+    assert beats is not None, out
+    assert 20 <= float(beats.group(2)) <= 110, out
+    schedstat = re.search(r"^  beat: schedstat read +[\d.]+ +([\d.]+) ", out, re.MULTILINE)
+    # (one apart at most: the totals may be read inside a beat, between the two counts)
+    assert schedstat is not None, out
+    assert abs(float(schedstat.group(1)) - float(beats.group(2))) <= 1.0, out
+    assert re.search(r"^gauge sample +[\d.]+ +[\d.]+ +[\d.]+$", out, re.MULTILINE), out
+
+
+@pytest.mark.e2e
 def test_probe_overhead_under_wrk_prints_both_servers_of_each_round() -> None:
     out = run("probe_overhead.py", "--wrk", "--rounds", "1", "--window", "1", "--connections", "4")
     assert re.search(
