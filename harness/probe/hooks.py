@@ -43,10 +43,10 @@ class DbCounters:
     connecting_by_pool: dict[int, int] = field(default_factory=dict)
     names: weakref.WeakKeyDictionary[Any, str] = field(default_factory=weakref.WeakKeyDictionary)
     # Every live Session: where it was opened (``Opened``: innermost frame first) and when
-    # (monotonic).
-    sessions: weakref.WeakKeyDictionary[Any, tuple[Opened, float]] = field(
-        default_factory=weakref.WeakKeyDictionary
-    )
+    # (monotonic), under a weak reference to it whose callback is this dict's own ``pop``:
+    # no Python code runs when a session opens or is freed (a WeakKeyDictionary ran three
+    # Python calls at each).  ``opened_at`` looks one up.
+    sessions: dict[weakref.ref[Any], tuple[Opened, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -170,10 +170,18 @@ def _install_holders() -> None:
     from sqlalchemy.orm import Session
 
     original_init: Callable[..., None] = Session.__init__
+    sessions = DB.sessions
+    forget = sessions.pop
+    ref = weakref.ref
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        DB.sessions[self] = (_opened_here(), time.monotonic())
+        key = ref(self, forget)
+        # A session initialised twice keeps its first entry: a live reference equals
+        # another to the same object, so a second entry would only replace the value and
+        # leave its own callback nothing to pop.
+        if key not in sessions:
+            sessions[key] = (_opened_here(), time.monotonic())
 
     init.__wrapped__ = original_init  # type: ignore[attr-defined]
     Session.__init__ = init  # type: ignore[method-assign]
@@ -183,14 +191,19 @@ def held_since(min_held_s: float) -> list[tuple[RawFrame, ...]]:
     """Where the sessions opened ``min_held_s`` or longer ago and still in a transaction
     were opened: each holds a connection, or waited for one and was never closed."""
     now = time.monotonic()
-    try:
-        sessions = list(DB.sessions.items())
-    except RuntimeError:  # a thread opened a session meanwhile: the next sample sees it
-        return []
-    return [
-        raw_frames(where) for session, (where, since) in sessions
-        if now - since >= min_held_s and session.in_transaction()
-    ]  # fmt: skip
+    held = []
+    # A copy: a session freed meanwhile (by another thread, or by a collection that an
+    # allocation here triggers) takes its entry out of the dict being read.
+    for key, (where, since) in DB.sessions.copy().items():
+        session = key()
+        if session is not None and now - since >= min_held_s and session.in_transaction():
+            held.append(raw_frames(where))
+    return held
+
+
+def opened_at(session: Any) -> tuple[Opened, float] | None:
+    """Where and when ``session`` was opened (as the session hook noted it), if it was."""
+    return DB.sessions.get(weakref.ref(session))
 
 
 def pool_figures() -> tuple[int, int, int, str]:

@@ -100,7 +100,9 @@ def test_where_a_session_opened_is_kept_down_to_the_first_user_frame(tmp_path: P
     async def main() -> list[tuple[str, int, str]]:
         engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
         session = async_sessionmaker(engine)()  # OPENED_AND_KEPT
-        kept = hooks.raw_frames(hooks.DB.sessions[session.sync_session][0])
+        opened = hooks.opened_at(session.sync_session)
+        assert opened is not None
+        kept = hooks.raw_frames(opened[0])
         await session.close()
         await engine.dispose()
         return list(kept)
