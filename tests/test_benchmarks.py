@@ -110,6 +110,19 @@ def test_probe_parts_prints_each_part_timed_inside_the_loaded_worker() -> None:
 
 
 @pytest.mark.e2e
+def test_probe_parts_times_the_shops_worker_and_its_sqlalchemy_hooks() -> None:
+    out = run("probe_parts.py", "--shop", "--seconds", "2", "--users", "4")
+    assert "shop at saturation (4 users, 2 s" in out, out
+    assert re.search(r"^beat +[\d.]+ +[\d.]+ +[\d.]+$", out, re.MULTILINE), out
+    # The shop opens a session per request: the hooks' own share is printed from the
+    # sessions and checkouts timed in the worker, with and without them.
+    for name in ("session hook (the difference)", "checkout hook (the difference)"):
+        row = re.search(rf"^{re.escape(name)} +-?[\d.]+ +([\d.]+) +-?[\d.]+$", out, re.MULTILINE)
+        assert row is not None, out
+        assert float(row.group(1)) > 0, out
+
+
+@pytest.mark.e2e
 def test_probe_overhead_under_wrk_prints_both_servers_of_each_round() -> None:
     out = run("probe_overhead.py", "--wrk", "--rounds", "1", "--window", "1", "--connections", "4")
     assert re.search(
