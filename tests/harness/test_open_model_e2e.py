@@ -54,11 +54,16 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     assert 40 <= agg["p95_ms"] <= 80, agg
     assert 80 <= agg["p99_ms"] <= 108, agg
     # Measured from the actual send the stalls all but vanish: only the one request per
-    # stall that was in flight when it began (0.5 %) saw it.
+    # stall that was sent into it saw it, 20 of 2,000.  That is 1 %, right at the P99, so
+    # the uncorrected P99 lands on a stalled request as soon as a 21st request is slowed
+    # (a CI run: 25 ms), and the requests themselves are counted instead.
     uncorrected = agg["uncorrected"]
     assert uncorrected["p95_ms"] < agg["p95_ms"] / 4, uncorrected
-    assert uncorrected["p99_ms"] < agg["p99_ms"] / 4, uncorrected
     assert uncorrected["max_ms"] >= 80  # it does see the stall once per second
+    slowed = pd.read_parquet(out / "requests.parquet", columns=["latency_ms", "uncorrected_ms"])
+    assert (slowed["uncorrected_ms"] > 20).sum() <= ticker["count"] + 5, uncorrected
+    # ...where the corrected latencies count every arrival the stalls held back (~9 each).
+    assert (slowed["latency_ms"] > 20).sum() >= 5 * ticker["count"], agg
     # Late sends are counted, never dropped: ~9 of the 10 arrivals in each stall are more
     # than 10 ms late (plus a few behind the queue after it).
     assert sender["cap_reached"] is True
