@@ -195,13 +195,8 @@ def under_wrk(*, seconds: int, connections: int, root: Path) -> None:
             "LAGSCOPE_RUN_DIR": str(out),
             ENV_OUT: str(out),
         }
-        argv = [
-            sys.executable, "-m", "uvicorn", FACTORY, "--factory", "--host", wrk_pair.LOOPBACK,
-            "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-            "--log-level", "warning", "--no-access-log",
-        ]  # fmt: skip
         server = subprocess.Popen(
-            argv,
+            wrk_pair.server_argv(FACTORY, port),
             cwd=root,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -58,19 +58,24 @@ def _on_cpu(cpu: int) -> None:  # in the child, before exec: every thread it sta
     os.sched_setaffinity(0, {cpu})
 
 
+def server_argv(factory: str, port: int) -> list[str]:
+    """uvicorn serving ``factory`` on the loopback ``port``: one worker, uvloop, httptools,
+    no access log."""
+    return [
+        sys.executable, "-m", "uvicorn", factory, "--factory", "--host", LOOPBACK,
+        "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+
+
 def _server(name: str, probe: bool, out: Path, root: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "LAGSCOPE_APP": APP, "LAGSCOPE_PROBE": "1" if probe else "0"}
     if probe:
         (out / name).mkdir()
         env["LAGSCOPE_RUN_DIR"] = str(out / name)
-    argv = [
-        sys.executable, "-m", "uvicorn", FACTORY, "--factory", "--host", LOOPBACK,
-        "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
     proc = subprocess.Popen(
-        argv,
+        server_argv(FACTORY, port),
         cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
