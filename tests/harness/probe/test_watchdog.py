@@ -355,18 +355,7 @@ def test_stopping_in_the_middle_of_a_stall_returns_at_once(tmp_path: Path) -> No
     # overdue, no beat can end the stall until stop() returns.  The watchdog must not wait
     # for one (nor spin on it and outlive stop()).
     async def main() -> tuple[float, bool]:
-        heartbeat = Heartbeat(interval_s=0.010)
-        heartbeat.start()
-        watchdog = Watchdog(
-            heartbeat,
-            Recorder(tmp_path, pid=1),
-            loop_thread_id=threading.get_ident(),
-            threshold_s=0.020,
-            sample_s=0.002,
-            frame_filter=FrameFilter.for_root(ROOT),
-            endpoints=dict,
-        )
-        watchdog.start()
+        heartbeat, watchdog = watching(tmp_path)
         await asyncio.sleep(0.03)
         block_for(0.06)  # the beat is now 50 ms overdue, and stays so until we return
         started = time.perf_counter()
