@@ -96,7 +96,7 @@ GAUGE_COLUMNS = (
 )  # fmt: skip
 INJECTED_COLUMNS = ("t", "pid", "action", "kind", "spec", "detail")  # injected.jsonl, pid added
 GC_COLUMNS = (
-    "t", "generation", "duration_ms", "cpu_ms", "collected", "uncollectable", "on_loop",
+    "t", "generation", "duration_ms", "cpu_ms", "collected", "uncollectable", "on_loop", "site",
 )  # fmt: skip
 RESOURCE_COLUMNS = (
     "t", "role", "pid", "ppid", "name", "rss_mb", "cpu_pct", "threads", "fds", "connections",

@@ -2,10 +2,12 @@
 the pauses' share of the loop's time and of the tail latency.
 
 A collection holds the GIL, so the loop stalls while it runs; the watchdog, which needs the
-GIL to sample, sees only the line that ran next (often the allocation that triggered it).
-A stall that overlaps collections of its own worker for at least ``GC_SHARE`` of its
-duration is the collector's: it is blamed on ``<gc genN>`` (the oldest generation
-collected), and the line the watchdog saw is kept as ``context``, not as the culprit.
+GIL to sample, sees at most the line that ran next.  A stall that overlaps collections of
+its own worker for at least ``GC_SHARE`` of its duration is the collector's: it is blamed
+on ``<gc genN>`` (the oldest generation collected), and the user's line the longest of
+those collections began at (``gc.csv``'s ``site``: the allocation that set it off) is kept
+as ``context``, not as the culprit; for a collection without one, the user's line the
+watchdog sampled.
 
 Pure: data frames in, data frames and dicts out.
 """
@@ -40,26 +42,32 @@ class _Collections:
         self.begins = rows["t"].to_numpy(float)
         self.ends = self.begins + rows["duration_ms"].to_numpy(float) / 1000.0
         self.generations = rows["generation"].to_numpy()
+        self.sites = rows["site"].fillna("").astype(str).to_numpy()
         self.longest_s = float((self.ends - self.begins).max()) if len(rows) else 0.0
 
-    def overlap(self, start: float, end: float) -> tuple[float, int]:
-        """Seconds of collections inside [start, end], and the oldest generation among
-        those that overlap it (-1 when none does)."""
+    def overlap(self, start: float, end: float) -> tuple[float, int, str]:
+        """Seconds of collections inside [start, end], the oldest generation among those
+        that overlap it (-1 when none does), and the site of the longest of them that has
+        one ("" when none has)."""
         lo = int(np.searchsorted(self.begins, start - self.longest_s, side="left"))
         hi = int(np.searchsorted(self.begins, end, side="right"))
         begins, ends = self.begins[lo:hi], self.ends[lo:hi]
         inside = np.clip(np.minimum(ends, end) - np.maximum(begins, start), 0.0, None)
         hit = inside > 0
         if not hit.any():
-            return 0.0, -1
-        return float(inside.sum()), int(self.generations[lo:hi][hit].max())
+            return 0.0, -1, ""
+        sites = self.sites[lo:hi]
+        noted = hit & (sites != "")
+        site = str(sites[np.argmax(np.where(noted, ends - begins, -1.0))]) if noted.any() else ""
+        return float(inside.sum()), int(self.generations[lo:hi][hit].max()), site
 
 
 def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
     """``stalls`` with each stall that the collector explains blamed on ``<gc genN>``.
 
     Such a stall's stacks become one stack at ``<gc genN>`` (cause ``gc``) that keeps the
-    frames the watchdog sampled and their blamed line as ``context`` when it is the user's.
+    frames the watchdog sampled, with ``context``: the user's line the collection began at,
+    else the watchdog's blamed line when it is the user's, else None.
     """
     if stalls.empty or gc.empty:
         return stalls
@@ -73,7 +81,7 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
             continue
         duration_s = float(stall["duration_ms"]) / 1000.0
         start = float(stall["start"])
-        spent, generation = collections.overlap(start - SLACK_S, start + duration_s + SLACK_S)
+        spent, generation, site = collections.overlap(start - SLACK_S, start + duration_s + SLACK_S)
         if generation < 0 or spent < GC_SHARE * duration_s:
             continue
         stacks = stall["stacks"] if isinstance(stall["stacks"], list) else []
@@ -82,11 +90,12 @@ def attribute_to_gc(stalls: pd.DataFrame, gc: pd.DataFrame) -> pd.DataFrame:
         out.at[index, "stacks"] = [{
             "count": 1, "location": location, "function": GC_FUNCTION, "in_user_code": False,
             "endpoint": None, "cause": "gc", "frames": top.get("frames", []),
-            # The user's line that ran next (often the allocation that set it off). Not a
+            # The user's line the collection began at (its allocation set it off), else
+            # the user's line the watchdog saw next (a gc.csv without sites).  Never a
             # library's or the runner's: a collection the loop's own work started (a
             # frame, a timer handle) says nothing of the app.  (A stall over before it was
             # sampled has no line: NaN in the frame.)
-            "context": (
+            "context": site or (
                 stall["location"]
                 if isinstance(stall["location"], str) and stall["in_user_code"] is True
                 else None

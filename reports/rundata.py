@@ -119,9 +119,12 @@ def _read_injections(run_dir: Path) -> pd.DataFrame:
     return frame.sort_values("t", ignore_index=True) if rows else frame
 
 
+GC_TEXT = ("site",)  # gc.csv's text columns; the others are numbers
+
+
 def empty_gc() -> pd.DataFrame:
     return pd.DataFrame({"pid": pd.Series(dtype=int), **{
-        c: pd.Series(dtype=float) for c in rundir.GC_COLUMNS
+        c: pd.Series(dtype=object if c in GC_TEXT else float) for c in rundir.GC_COLUMNS
     }})  # fmt: skip
 
 
@@ -131,12 +134,16 @@ def _read_gc(run_dir: Path) -> pd.DataFrame:
     for path in sorted((run_dir / rundir.WORKERS).glob(f"*/{rundir.GC}")):
         if path.stat().st_size == 0:
             continue
-        frame = pd.read_csv(path, on_bad_lines="skip")
+        frame = pd.read_csv(path, on_bad_lines="skip", dtype={"site": str})
         if "cpu_ms" not in frame:  # an early gc.csv: pauses are then judged on duration alone
             frame["cpu_ms"] = float("nan")
+        # an earlier gc.csv has none: no collection's line was noted
+        frame["site"] = frame["site"].fillna("") if "site" in frame else ""
         if set(rundir.GC_COLUMNS) <= set(frame.columns):
-            frame = frame[list(rundir.GC_COLUMNS)].apply(pd.to_numeric, errors="coerce")
-            frame = frame.dropna(subset=[c for c in rundir.GC_COLUMNS if c != "cpu_ms"])
+            numbers = [c for c in rundir.GC_COLUMNS if c not in GC_TEXT]
+            frame = frame[list(rundir.GC_COLUMNS)]
+            frame[numbers] = frame[numbers].apply(pd.to_numeric, errors="coerce")
+            frame = frame.dropna(subset=[c for c in numbers if c != "cpu_ms"])
             frames.append(frame.assign(pid=int(path.parent.name)))
     if not frames:
         return empty_gc()

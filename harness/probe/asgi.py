@@ -169,7 +169,10 @@ class _Probe:
                 endpoints=self.endpoints,
             )
             self.gauges.start()
-            self.gc = GcLog(recorder.dir / rundir.GC, loop_thread_id=threading.get_ident())
+            self.gc = GcLog(
+                recorder.dir / rundir.GC, loop_thread_id=threading.get_ident(),
+                frame_filter=frame_filter, site_after_ms=opts.stall_threshold_ms,
+            )  # fmt: skip
             self.gc.start()
         publishers: list[Publisher] = []
         if opts.metrics_path is not None:

@@ -67,15 +67,19 @@ def requests(*, n: int = 1500, latency_ms: float = 5.0) -> pd.DataFrame:
     return frame
 
 
-def collections(rows: list[tuple[float, int, float]] | None = None) -> pd.DataFrame:
-    """gc.csv rows of worker 4242: (seconds into the window, generation, duration ms); by
-    default a healthy worker's: a 1 ms young collection every 50 ms."""
+def collections(
+    rows: list[tuple[float, int, float]] | None = None, *, site: str = ""
+) -> pd.DataFrame:
+    """gc.csv rows of worker 4242: (seconds into the window, generation, duration ms), each
+    noted at ``site`` (none by default); by default a healthy worker's: a 1 ms young
+    collection every 50 ms."""
     if rows is None:
         rows = [(at, 0, 1.0) for at in np.arange(0.0, SECONDS, 0.05)]
     return pd.DataFrame(
         {"pid": 4242, "t": [T0 + at for at, _, _ in rows],
          "generation": [gen for _, gen, _ in rows], "duration_ms": [ms for _, _, ms in rows],
-         "cpu_ms": [ms for _, _, ms in rows], "collected": 10, "uncollectable": 0, "on_loop": 1}
+         "cpu_ms": [ms for _, _, ms in rows], "collected": 10, "uncollectable": 0, "on_loop": 1,
+         "site": site}
     )  # fmt: skip
 
 

@@ -154,3 +154,30 @@ def test_a_collection_seen_at_a_line_not_the_users_gives_no_context() -> None:
     (blocker,) = summary["loop"]["top_blockers"]
     assert blocker["context"] == ALLOCATING
     assert blocker["count"] == 8
+
+
+def test_the_line_a_collection_began_at_is_the_context_though_no_stall_was_sampled() -> None:
+    # The watchdog gets the GIL only after a collection, and by then the loop may be idle:
+    # the stalls have no line, but the probe's callback noted where each collection began.
+    unsampled = [
+        {**stall(at - 0.002, 64.0), "location": float("nan"), "function": None, "samples": 0,
+         "stacks": []}
+        for at, _, _ in FULL_COLLECTIONS
+    ]  # fmt: skip
+    data = frames.run_data(
+        stall_frame=frames.stalls(unsampled),
+        gc_frame=frames.collections(FULL_COLLECTIONS, site=ALLOCATING),
+    )
+    summary = summarize(data)
+    assert summary["gc"]["context"] == ALLOCATING
+    (blocker,) = summary["loop"]["top_blockers"]
+    assert (blocker["location"], blocker["context"]) == ("<gc gen2>", ALLOCATING)
+
+
+def test_the_noted_line_wins_over_the_line_the_watchdog_saw_next() -> None:
+    stalls = frames.stalls([stall(at - 0.002, 64.0, "app/next.py:3") for at, _, _ in
+                            FULL_COLLECTIONS])  # fmt: skip
+    gc = frames.collections(FULL_COLLECTIONS, site=ALLOCATING)
+    assert summarize(frames.run_data(stall_frame=stalls, gc_frame=gc))["gc"]["context"] == (
+        ALLOCATING
+    )
