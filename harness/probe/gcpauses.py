@@ -116,8 +116,10 @@ def _timing(
         ended = clock()
         ms = (ended - started[1]) * 1000.0
         # The frame below this callback's is the code that was running when the collection
-        # began (its allocation set it off); it has not moved since.
-        where = site(get_frame(1)) if site is not None and ms >= site_after_ms else ""
+        # began (its allocation set it off); it has not moved since.  ``f_back``, not
+        # ``_getframe(1)``: a collection C code starts with no Python frame below (the
+        # interpreter's own at exit) has none, and must not raise here.
+        where = site(get_frame().f_back) if site is not None and ms >= site_after_ms else ""
         append((
             started[0], info["generation"], ms, (cpu() - started[2]) * 1000.0,
             info["collected"], info["uncollectable"], get_ident() == loop_thread_id, where,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import collections
 import csv
 import gc
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +128,18 @@ def test_the_log_writes_every_collection_to_gc_csv_from_the_loop(tmp_path: Path)
         found = list(csv.DictReader(f))
     assert list(found[0]) == list(rundir.GC_COLUMNS)
     assert [row["generation"] for row in found][-3:] == ["0", "1", "2"]
+
+
+def test_a_collection_with_no_python_frame_below_the_callback_notes_no_line() -> None:
+    # As for a collection the interpreter starts from C: the callback's frame is the only
+    # one (``_thread`` calls it from C).  Raising there would lose the row.
+    user = FrameFilter.build(folders=[Path(__file__).parent])
+    timer = GcTimer(loop_thread_id=threading.get_ident(), site=user_line(user), site_after_ms=0)
+    info = {"generation": 2, "collected": 0, "uncollectable": 0}
+    timer.callback("start", info)
+    _thread.start_new_thread(timer.callback, ("stop", info))
+    deadline = time.monotonic() + 10.0
+    while not timer.collections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ((*_, site),) = timer.collections
+    assert site == ""
