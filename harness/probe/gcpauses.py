@@ -12,9 +12,9 @@ allocation that crossed the collector's threshold), read where it stands, with n
 
 The callback appends one tuple per collection (two reads each of the wall clock and of
 the thread's CPU clock, no I/O; the frame walk only for a long collection); a task on the
-loop writes them out once a second.  The
-CPU time tells a collection that worked from one the machine held up (preempted while
-holding the GIL: on a busy machine a young collection of a millisecond can last 100).
+loop writes them out once a second.  The CPU time tells a collection that worked from
+one the machine held up (preempted while holding the GIL: on a busy machine a young
+collection of a millisecond can last 100).
 ``benchmarks/gc_callback.py`` measures the cost.
 """
 

@@ -3,12 +3,14 @@ hand-made gc.csv rows and stalls."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lagscope.reports.gcpauses import attribute_to_gc, gc_figures
+from lagscope.reports.rundata import load_run
 from lagscope.reports.summary import summarize
 
-from tests.reports import frames
+from tests.reports import frames, rundirs
 
 ALLOCATING = "app/pages.py:27"  # where the collections happened to be triggered
 
@@ -181,3 +183,26 @@ def test_the_noted_line_wins_over_the_line_the_watchdog_saw_next() -> None:
     assert summarize(frames.run_data(stall_frame=stalls, gc_frame=gc))["gc"]["context"] == (
         ALLOCATING
     )
+
+
+def test_gc_csv_reads_with_its_sites_and_without_them_as_earlier_probes_wrote_it(
+    tmp_path: Path,
+) -> None:
+    run = rundirs.write_run(tmp_path / "run", rows=300, stalls=False, gauges=False)
+    workers = run / "workers"
+    (workers / "1").mkdir()
+    (workers / "1" / "gc.csv").write_text(  # this probe's: a long collection's line, quoted
+        "t,generation,duration_ms,cpu_ms,collected,uncollectable,on_loop,site\n"
+        f"{rundirs.T0 + 1:.6f},0,0.5,0.5,3,0,1,\n"
+        f'{rundirs.T0 + 2:.6f},2,64.0,60.0,0,0,1,"app/a,b.py:7"\n'
+    )  # fmt: skip
+    (workers / "2").mkdir()
+    (workers / "2" / "gc.csv").write_text(  # an earlier probe's: no site, no cpu_ms
+        "t,generation,duration_ms,collected,uncollectable,on_loop\n"
+        f"{rundirs.T0 + 3:.6f},2,70.0,0,0,1\n"
+    )  # fmt: skip
+    gc = load_run(run).gc.sort_values("t")
+    assert gc["site"].tolist() == ["", "app/a,b.py:7", ""]
+    assert gc["pid"].tolist() == [1, 1, 2]
+    assert gc["duration_ms"].tolist() == [0.5, 64.0, 70.0]
+    assert gc["cpu_ms"].isna().tolist() == [False, False, True]
