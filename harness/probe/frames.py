@@ -167,6 +167,10 @@ class FrameFilter:
         a library, ``<lagscope>/…`` for lagscope's own, else the absolute path."""
         return self._classify(filename)[1]
 
+    def location(self, filename: str, line: int) -> str:
+        """``path:line`` as a report names a place: ``filename`` as ``relative`` shows it."""
+        return f"{self.relative(filename)}:{line}"
+
     def blame(self, stack: Stack) -> tuple[Frame | None, bool]:
         """Return the frame to blame in ``stack`` and whether it is user code.
 

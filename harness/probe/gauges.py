@@ -100,7 +100,7 @@ def thread_limiter() -> tuple[int, int, int] | None:
 
 
 def _site(filter_: FrameFilter, site: tuple[str, int, str]) -> str:
-    return f"{filter_.relative(site[0])}:{site[1]} ({site[2]})"
+    return f"{filter_.location(site[0], site[1])} ({site[2]})"
 
 
 def held_sites(frame_filter: FrameFilter) -> Counter[str]:
@@ -187,7 +187,7 @@ def sample(
         waiting if dialects else "", dialects,
         held_top[0][0] if held_top else "", held_top[0][1] if held_top else 0,
         hooks.LOGS.records, hooks.LOGS.bytes,
-        f"{frame_filter.relative(log_top[0][0][0])}:{log_top[0][0][1]}" if log_top else "",
+        frame_filter.location(*log_top[0][0]) if log_top else "",
         round(rss(), 1),
     ]  # fmt: skip
 

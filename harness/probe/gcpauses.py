@@ -53,7 +53,7 @@ def user_line(frame_filter: FrameFilter) -> Site:
         blamed, in_user_code = frame_filter.blame(capture(frame)[0])
         if blamed is None or not in_user_code:
             return ""
-        return f"{frame_filter.relative(blamed[0])}:{blamed[1]}"
+        return frame_filter.location(blamed[0], blamed[1])
 
     return site
 

@@ -123,7 +123,7 @@ def _blame(frame_filter: FrameFilter, stack: Stack) -> dict[str, Any]:
     blamed, in_user_code = frame_filter.blame(stack)
     if blamed is None:
         return {"location": None, "function": None, "in_user_code": False}
-    location = f"{frame_filter.relative(blamed[0])}:{blamed[1]}"
+    location = frame_filter.location(blamed[0], blamed[1])
     return {"location": location, "function": blamed[2], "in_user_code": in_user_code}
 
 
