@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from lagscope.harness.cli.main import main
+from lagscope.reports.open_model import tails_differ
 
 APPS = Path(__file__).resolve().parent / "apps"
 
@@ -70,14 +71,20 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     assert 120 <= sender["late_sends"] <= 300, sender
     assert 80 <= sender["worst_lateness_ms"] <= 160, sender  # a stall, plus the queue
     assert sender["unfinished"] == 0
-    assert "Corrected P99" in printed
+    # The gap between the P99s is explained, and the uncorrected tail drawn, when they
+    # differ.  They nearly always do; but the one request per stall that was sent into it is
+    # 1 % of all, so the uncorrected P99 may land on one and come within 10 % (a CI run).
+    differ = tails_differ(agg["p99_ms"], uncorrected["p99_ms"])
+    assert ("Corrected P99" in printed) is differ, (agg["p99_ms"], uncorrected["p99_ms"])
     assert "raise --max-users" in printed
     # The page says the same: both rows, the gap explained, both tails on the chart.
     html = (out / "report.html").read_text()
     assert "all, uncorrected" in html
     assert 'id="open-model"' in html
-    assert "Corrected P99" in html
+    assert ("Corrected P99" in html) is differ
     assert "raise --max-users" in html
+    # The chart's dashed uncorrected P99 is drawn when any second's P99s differ: a second
+    # with a stall has ~100 requests of which one was slowed uncorrected, ~9 corrected.
     assert "p99 uncorrected" in html  # the dashed line's legend entry in the latency SVG
     requests = pd.read_parquet(out / "requests.parquet")
     np.testing.assert_allclose(
