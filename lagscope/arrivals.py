@@ -11,12 +11,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from lagscope import rundir
 from lagscope.errors import UsageError
+
+if TYPE_CHECKING:  # numpy is imported where a plan is drawn: the command line parses
+    import numpy as np  # --rate and --arrivals with this module, and starts faster without
 
 ArrivalKind = Literal["constant", "poisson"]
 ARRIVALS: tuple[ArrivalKind, ...] = ("constant", "poisson")
@@ -62,6 +63,8 @@ def expected_count(rate: Rate, duration_s: float) -> float:
 
 def _invert(cumulative: np.ndarray, rate: Rate, duration_s: float) -> np.ndarray:
     """Times t with Λ(t) = cumulative, where Λ(t) = r0·t + (r1 − r0)·t²/(2T)."""
+    import numpy as np
+
     a = (rate.end - rate.start) / (2 * duration_s)
     root = np.sqrt(rate.start**2 + 4 * a * cumulative)
     denominator = rate.start + root
@@ -81,6 +84,8 @@ def plan(
     ``poisson``: a Poisson process of that (possibly ramping) rate: unit-mean exponential
     gaps in the area under the rate, mapped back to time; the same seed, the same plan.
     """
+    import numpy as np
+
     if duration_s <= 0:
         raise UsageError(f"the plan's duration must be greater than zero (got {duration_s:g})")
     total = expected_count(rate, duration_s)

@@ -14,7 +14,7 @@ from lagscope.reports.renderers.html import render_html
 from lagscope.reports.renderers.markdown import render_markdown
 from lagscope.reports.rundata import load_run
 from lagscope.reports.series import run_series
-from lagscope.reports.slo import Slo
+from lagscope.reports.slo_spec import Slo
 from lagscope.reports.summary import summarize
 from lagscope.reports.summary_types import Summary
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from lagscope.reports.burnrate import BurnRateRule
 from lagscope.reports.sli import Objective
-from lagscope.reports.slo import Slo
+from lagscope.reports.slo_spec import Slo
 
 from lagscope import metric_names as names
 from lagscope.errors import UsageError

@@ -1,101 +1,26 @@
-"""Service-level objectives: parsing ``p99<500ms``-style checks and judging a summary by them.
-
-A check is ``METRIC OP VALUE[UNIT]``:
-
-    p50 p90 p95 p99 p999 (or p99.9) max   latency of the headline requests; ms (default) or s
-    errors                                failed share of requests; % (default) or a fraction
-    success                               succeeded share; % (default)
-    rps                                   headline throughput, requests per second
-
-``OP`` is ``<``, ``<=``, ``>`` or ``>=``.  ``default`` stands for the operations guide's
-starting targets: success ≥ 99.9 %, P95 < 200 ms, P99 < 500 ms.
-"""
+"""Service-level objectives judged: a summary's figures against the checks of ``slo_spec``,
+and for a failed one the endpoint most of its offending requests came from."""
 
 from __future__ import annotations
 
 import operator
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import pandas as pd
 from lagscope.reports.latency import endpoint_key
-from lagscope.reports.summary_types import (
-    Culprit,
-    LatencyFigures,
-    PercentileKey,
-    SloCheck,
-    SloSection,
-)
+from lagscope.reports.slo_spec import LATENCY, Slo
+from lagscope.reports.summary_types import Culprit, LatencyFigures, SloCheck, SloSection
 
-from lagscope.errors import UsageError
-
-DEFAULT_SLOS = ("success>=99.9%", "p95<200ms", "p99<500ms")
-_LATENCY: dict[str, PercentileKey] = {
-    "p50": "p50_ms", "p90": "p90_ms", "p95": "p95_ms", "p99": "p99_ms",
-    "p999": "p999_ms", "p99.9": "p999_ms", "max": "max_ms",
-}  # fmt: skip
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }  # fmt: skip
-_CHECK = re.compile(r"^\s*([a-z][a-z0-9.]*)\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?)\s*(ms|s|%)?\s*$")
-
-
-@dataclass(frozen=True)
-class Slo:
-    name: str  # as written, normalised: "p99<500ms"
-    metric: str  # p99, errors, success, rps, ...
-    op: str
-    target: float  # in the metric's unit: ms, %, or requests/s
-    unit: str  # "ms", "%", "rps"
-
-
-def parse_slo(text: str) -> Slo:
-    """One check; raises UsageError with the accepted forms when ``text`` is not one."""
-    match = _CHECK.match(text.lower())
-    if match is None or match.group(1) not in {*_LATENCY, "errors", "success", "rps"}:
-        raise UsageError(
-            f"--slo {text!r} is not an SLO; write METRIC OP VALUE, e.g. 'p99<500ms', "
-            "'errors<0.1%', 'success>=99.9%', 'rps>100' (metrics: p50 p90 p95 p99 p999 max "
-            "errors success rps), or 'default'"
-        )
-    metric, op, number, unit = match.groups()
-    value = float(number)
-    if metric in _LATENCY:
-        if unit == "%":
-            raise UsageError(f"--slo {text!r}: a latency takes ms or s, not %")
-        value, unit = (value * 1000.0 if unit == "s" else value), "ms"
-    elif metric == "rps":
-        if unit is not None:
-            raise UsageError(f"--slo {text!r}: rps takes a bare number (requests per second)")
-        unit = "rps"
-    else:
-        if unit in ("ms", "s"):
-            raise UsageError(f"--slo {text!r}: {metric} takes a percentage, e.g. 0.1%")
-        value, unit = (value if unit == "%" else value * 100.0), "%"
-    name = f"{metric}{op}{value:g}{'' if unit == 'rps' else unit}"
-    return Slo(name=name, metric=metric, op=op, target=value, unit=unit)
-
-
-def parse_slos(texts: Iterable[str]) -> list[Slo]:
-    """Every check of ``texts`` (``default`` expands to DEFAULT_SLOS); blank and # lines skip."""
-    slos: list[Slo] = []
-    for raw in texts:
-        text = raw.split("#", 1)[0].strip()
-        if not text:
-            continue
-        if text.lower() == "default":
-            slos.extend(parse_slo(t) for t in DEFAULT_SLOS)
-        else:
-            slos.append(parse_slo(text))
-    return slos
 
 
 def actual_value(slo: Slo, aggregate: LatencyFigures) -> float | None:
     """The measured value the check compares, in its unit; None when nothing was measured."""
     count = int(aggregate.get("count") or 0)
-    if slo.metric in _LATENCY:
-        value = aggregate.get(_LATENCY[slo.metric])
+    if slo.metric in LATENCY:
+        value = aggregate.get(LATENCY[slo.metric])
         return None if value is None else float(value)
     if slo.metric == "rps":
         return float(aggregate.get("rps") or 0.0)
@@ -108,7 +33,7 @@ def actual_value(slo: Slo, aggregate: LatencyFigures) -> float | None:
 def _offending(slo: Slo, requests: pd.DataFrame) -> tuple[pd.Series, str] | None:
     """The rows that break ``slo`` (slow ones for a latency bound, failed ones for errors and
     success) and what they are, in words; None for a check no single request breaks."""
-    if slo.metric in _LATENCY and slo.op in ("<", "<="):
+    if slo.metric in LATENCY and slo.op in ("<", "<="):
         latency = requests["latency_ms"]
         slow = latency >= slo.target if slo.op == "<" else latency > slo.target
         return slow, f"requests over {slo.target:g} ms"

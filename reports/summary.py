@@ -24,7 +24,8 @@ from lagscope.reports.remote_checks import inside_view_missing, load_workers_los
 from lagscope.reports.resources import resource_figures
 from lagscope.reports.rundata import RunData
 from lagscope.reports.selfcheck import self_checks
-from lagscope.reports.slo import Slo, check_slos
+from lagscope.reports.slo import check_slos
+from lagscope.reports.slo_spec import Slo
 from lagscope.reports.statuses import status_figures
 from lagscope.reports.summary_types import (
     Finding,

@@ -8,7 +8,7 @@ from typing import Any
 
 from lagscope.reports.build import build
 from lagscope.reports.renderers.sweep_html import render_sweep_html
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 from lagscope.reports.sweep import recommend, results
 
 from lagscope import rundir

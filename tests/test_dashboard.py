@@ -14,7 +14,7 @@ import pytest
 import yaml
 from lagscope.reports import prom_rules
 from lagscope.reports.renderers.rules_yaml import render_rules
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 
 from lagscope import metric_names as names
 from tests.prometheus.promtool import run_promtool

@@ -134,6 +134,21 @@ def test_nothing_imports_the_cli() -> None:
     assert importers == []
 
 
+HEAVY = ("pandas", "numpy", "pyarrow", "matplotlib", "locust", "gevent", "schemathesis")
+
+
+def test_the_command_parses_its_flags_without_the_analysis_stack() -> None:
+    # `lagscope --help` and a mistake in a flag answer in a fifth of a second; pandas,
+    # numpy and pyarrow alone took 0.5 s, and every command would pay it up front.
+    code = (
+        "import sys; import lagscope.harness.cli.main; "
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=REPO)  # fmt: skip
+    assert done.stdout.split() == []
+
+
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lagscope import rundir, runfiles
+from lagscope import request_spool, rundir, runfiles
 from lagscope.appends import PendingLines
 from lagscope.errors import RunDirError
 from lagscope.request_schema import SCHEMA
@@ -87,16 +87,16 @@ def test_a_merge_that_does_not_fit_keeps_every_part(tmp_path: Path) -> None:
         (run_dir / rundir.SPOOL / "requests-4242-00004.tmp").write_bytes(b"PAR1 cut short")
         fill(fs / "ballast")
         with pytest.raises(RunDirError) as caught:
-            runfiles.merge_request_parts(run_dir)
+            request_spool.merge_request_parts(run_dir)
         assert str(caught.value) == (
             f"writing {run_dir}/requests.parquet failed: no space left on the filesystem of "
             f"{run_dir}"
         )
         assert not (run_dir / rundir.REQUESTS).exists()
         assert not (run_dir / (rundir.REQUESTS + ".tmp")).exists()
-        assert runfiles.spooled_rows(run_dir) == 150  # every part still readable
+        assert request_spool.spooled_rows(run_dir) == 150  # every part still readable
         (fs / "ballast").unlink()
-        assert runfiles.merge_request_parts(run_dir) == 150
+        assert request_spool.merge_request_parts(run_dir) == 150
         assert len(pd.read_parquet(run_dir / rundir.REQUESTS)) == 150
         assert not (run_dir / rundir.SPOOL).exists()  # the unfinished part went too
 

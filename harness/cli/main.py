@@ -30,7 +30,7 @@ from lagscope.harness.run.load_model import (
 from lagscope.harness.run.openapi import options as openapi_options
 from lagscope.harness.run.profiling import check_profile
 from lagscope.reports import wording
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 
 from lagscope import defaults, rundir
 from lagscope.app_import import CHECK_WAIT_S
@@ -407,11 +407,12 @@ def config_from_args(args: argparse.Namespace) -> cfg.RunConfig:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from lagscope.harness.run.orchestrator import run
-
     from lagscope.runfiles import create_numbered
 
     config = config_from_args(args)
+    # Imported once the flags are good: a mistake is told without waiting for pandas & co.
+    from lagscope.harness.run.orchestrator import run
+
     if args.out is None:  # another run may have taken the default name this same second
         config = dataclasses.replace(config, out=create_numbered(config.out))
     print(f"lagscope: running {config.app} / {config.scenario} for {config.duration_s:g}s "

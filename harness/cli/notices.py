@@ -102,9 +102,9 @@ def cut_short_line(summary: Summary) -> str | None:
 
 def report_failed_line(run_dir: Path, error: Exception) -> str:
     """One line when the run's report could not be written (a full disk, most often)."""
-    from lagscope import runfiles  # pyarrow: imported only when a run is asked for
+    from lagscope import request_spool  # pyarrow: imported only when a run is asked for
 
-    rows = runfiles.spooled_rows(run_dir)
+    rows = request_spool.spooled_rows(run_dir)
     return (
         f"lagscope: the run ended but its report could not be written: {error}; kept: {rows:,} "
         f"requests in {run_dir} (requests.parquet and spool/, readable); free space there, "

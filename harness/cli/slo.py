@@ -65,7 +65,7 @@ def cmd_slo(args: argparse.Namespace) -> int:
     from lagscope.reports import prom_rules
     from lagscope.reports.gameday_file import load_gameday
     from lagscope.reports.renderers.rules_yaml import render_rules
-    from lagscope.reports.slo import parse_slos
+    from lagscope.reports.slo_spec import parse_slos
 
     texts = cli_reports.slo_texts(args)
     if args.gameday is not None and texts:

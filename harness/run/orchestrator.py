@@ -44,7 +44,7 @@ from lagscope.harness.run.target import (
     start_servers,
 )
 
-from lagscope import defaults, openapi_plan, rundir, runfiles
+from lagscope import defaults, openapi_plan, request_spool, rundir, runfiles
 from lagscope.app_routes import served_routes
 from lagscope.errors import LoadWorkersError, RunDirError, UsageError
 from lagscope.injection import encode_state
@@ -443,6 +443,6 @@ def run(
 def _merge(current: Run) -> None:
     """Merge the request parts; when that cannot be written they stay, readable, in spool/."""
     try:
-        runfiles.merge_request_parts(current.dir)
+        request_spool.merge_request_parts(current.dir)
     except RunDirError as exc:
         current.write_failed(exc)

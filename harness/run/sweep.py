@@ -29,7 +29,7 @@ from lagscope.harness.run.sweep_plan import Point, SweepPlan, step_config
 from lagscope.harness.run.sweep_target import PointTarget
 from lagscope.reports.build import build_summary
 from lagscope.reports.rate_search import Step, next_step
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 
 from lagscope import rundir, runfiles
 from lagscope.errors import TargetStartError, UsageError

@@ -26,7 +26,7 @@ import psutil
 import pytest
 from lagscope.harness.cli.main import main as lagscope_main
 
-from lagscope import runfiles
+from lagscope import request_spool
 from tests.harness.test_lifecycle import processes_of, wait_for_event, wait_until_gone
 from tests.interrupt import interruptible
 from tests.mounts import as_a_user, fill, needs_root, tmpfs
@@ -96,7 +96,7 @@ def assert_readable(out: Path) -> dict[str, Any]:
 
 def kept(out: Path) -> int:
     """Requests on disk: merged, or still in spool parts (when the merge did not fit)."""
-    return runfiles.spooled_rows(out)
+    return request_spool.spooled_rows(out)
 
 
 @contextlib.contextmanager

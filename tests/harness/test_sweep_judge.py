@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lagscope.harness.run.sweep import judge
 from lagscope.reports.build import build
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 
 from tests.reports.rundirs import write_run
 

@@ -11,7 +11,7 @@ import yaml
 from lagscope.reports import prom_rules
 from lagscope.reports.gameday_file import load_gameday
 from lagscope.reports.renderers.rules_yaml import render_rules
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 
 from lagscope import metric_names as names
 from lagscope.errors import UsageError

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from lagscope.reports.latency import latency_table
-from lagscope.reports.slo import check_slos, parse_slo, parse_slos
+from lagscope.reports.slo import check_slos
+from lagscope.reports.slo_spec import parse_slo, parse_slos
 
 from lagscope.errors import UsageError
 from tests.reports import frames

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from lagscope.reports.rundata import load_run
-from lagscope.reports.slo import parse_slos
+from lagscope.reports.slo_spec import parse_slos
 from lagscope.reports.summary import summarize
 from lagscope.reports.summary_types import Summary
 
