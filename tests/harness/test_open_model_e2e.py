@@ -19,6 +19,8 @@ import pytest
 from lagscope.harness.cli.main import main
 from lagscope.reports.open_model import tails_differ
 
+from tests.harness.stall_queue import drain_round_trip_ms, late_sends_ceiling, p95_ceiling_ms
+
 APPS = Path(__file__).resolve().parent / "apps"
 
 pytestmark = pytest.mark.e2e
@@ -39,8 +41,9 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     # out one after the other, so the k-th waits k round trips more, and arrivals during
     # the drain queue too. At 100 req/s (10 ms apart) a simulation of this queue gives
     # P95 45–56 ms and P99 83–92 ms for round trips of 0.5–1 ms, 62–74 and 90–98 ms for
-    # 3–4 ms (a busy shared machine). At 200 req/s 4 ms round trips leave no slack to
-    # drain in, and a CI run saw P95 96 ms: the rate here keeps the queue's share small.
+    # 3–4 ms (a busy shared machine): the bounds follow the round trip this run measured
+    # (tests/harness/stall_queue). At 200 req/s 4 ms round trips leave no slack to drain
+    # in, and a CI run saw P95 96 ms: the rate here keeps the queue's share small.
     out = tmp_path / "run"
     summary = run(out, monkeypatch, "--app", "ticker.app:app", "--rate", "100",
                   "--duration", "20s", "--max-users", "1")  # fmt: skip
@@ -52,7 +55,10 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     assert 18 <= ticker["count"] <= 22, loop
     assert 90 <= ticker["total_ms"] / ticker["count"] <= 115, loop
     assert agg["count"] == pytest.approx(2000, abs=2)
-    assert 40 <= agg["p95_ms"] <= 80, agg
+    requests = pd.read_parquet(out / "requests.parquet")
+    stall_ms, round_trip_ms = ticker["total_ms"] / ticker["count"], drain_round_trip_ms(requests)
+    assert 40 <= agg["p95_ms"] <= p95_ceiling_ms(stall_ms, round_trip_ms, floor_ms=80), (
+        agg, round_trip_ms)  # fmt: skip
     assert 80 <= agg["p99_ms"] <= 108, agg
     # Measured from the actual send the stalls all but vanish: only the one request per
     # stall that was sent into it saw it, 20 of 2,000.  That is 1 %, right at the P99, so
@@ -61,14 +67,16 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     uncorrected = agg["uncorrected"]
     assert uncorrected["p95_ms"] < agg["p95_ms"] / 4, uncorrected
     assert uncorrected["max_ms"] >= 80  # it does see the stall once per second
-    slowed = pd.read_parquet(out / "requests.parquet", columns=["latency_ms", "uncorrected_ms"])
-    assert (slowed["uncorrected_ms"] > 20).sum() <= ticker["count"] + 5, uncorrected
+    # (Over 80 ms: a busy machine's own hiccups of 20 ms over 2,000 requests are not these.
+    # Counted from their slots, two a stall are over 80 ms, the second sent behind the first.)
+    assert abs((requests["uncorrected_ms"] > 80).sum() - ticker["count"]) <= 3, uncorrected
     # ...where the corrected latencies count every arrival the stalls held back (~9 each).
-    assert (slowed["latency_ms"] > 20).sum() >= 5 * ticker["count"], agg
+    assert (requests["latency_ms"] > 20).sum() >= 5 * ticker["count"], agg
     # Late sends are counted, never dropped: ~9 of the 10 arrivals in each stall are more
     # than 10 ms late (plus a few behind the queue after it).
     assert sender["cap_reached"] is True
-    assert 120 <= sender["late_sends"] <= 300, sender
+    most = late_sends_ceiling(ticker["count"], stall_ms, round_trip_ms, floor=300)
+    assert 120 <= sender["late_sends"] <= most, (sender, round_trip_ms)
     assert 80 <= sender["worst_lateness_ms"] <= 160, sender  # a stall, plus the queue
     assert sender["unfinished"] == 0
     # The gap between the P99s is explained, and the uncorrected tail drawn, when they
@@ -86,7 +94,6 @@ def test_corrected_latency_of_a_stalling_loop_matches_the_analytic_figures(
     # The chart's dashed uncorrected P99 is drawn when any second's P99s differ: a second
     # with a stall has ~100 requests of which one was slowed uncorrected, ~9 corrected.
     assert "p99 uncorrected" in html  # the dashed line's legend entry in the latency SVG
-    requests = pd.read_parquet(out / "requests.parquet")
     np.testing.assert_allclose(
         requests["latency_ms"], requests["uncorrected_ms"] + requests["send_lag_ms"], atol=1e-6
     )
@@ -103,8 +110,10 @@ def test_enough_users_send_on_time_through_stalls_so_both_figures_agree(
                   "--duration", "8s")  # fmt: skip
     agg, sender = summary["requests"]["aggregate"], summary["open_model"]
     assert summary["loop"]["stall_count"] >= 7
-    # The open model keeps sending during a stall, so the wait is in both figures.
-    assert 44 <= agg["p95_ms"] <= 64, agg
+    # The open model keeps sending during a stall, so the wait is in both figures. The ~20
+    # arrivals a stall held are answered one after the other when it ends, s ms apart: P95
+    # (the 11th of each stall's) is 45–50 ms + 11·s, and s is 0.5–1.5 ms, more when busy.
+    assert 44 <= agg["p95_ms"] <= 80, agg
     assert 80 <= agg["p99_ms"] <= 105, agg
     assert agg["uncorrected"]["p99_ms"] == pytest.approx(agg["p99_ms"], abs=5)
     assert sender["cap_reached"] is False
