@@ -250,7 +250,7 @@ def test_memory_leak_grows_rss_at_the_asked_rate(every_kind: Path) -> None:
     for path in every_kind.glob("workers/*/gauges.csv"):
         g = pd.read_csv(path)
         g = g.loc[(g["t"] >= start + 0.5) & (g["t"] <= end - 0.2)]
-        if len(g) >= 10:
+        if len(g) >= 8:  # ~10 in the leak's 5.3 s at a sample every 0.5 s; fewer when busy
             rates.append(float(np.polyfit(g["t"], g["rss_mb"], 1)[0]))
     assert rates, "no worker sampled its RSS through the leak"
     assert all(abs(rate - 20.0) <= 3.0 for rate in rates), rates

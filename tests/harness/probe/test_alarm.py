@@ -26,8 +26,13 @@ def test_it_fires_its_delay_after_the_last_rearm(alarm: Alarm) -> None:
     assert 0.029 <= time.perf_counter() - started < 0.5
 
 
-def test_rearming_before_it_fires_keeps_it_asleep(alarm: Alarm) -> None:
-    # As beats on time do: each pushes the expiry back before it comes.
+def test_rearming_before_it_fires_keeps_it_asleep() -> None:
+    # As beats on time do: each pushes the expiry back before it comes.  (A 100 ms alarm
+    # re-armed every 10 ms: at 30 ms one sleep overslept by 20 ms on a busy machine fires
+    # it; the 0.3 s wait still outlasts it, so without the re-arms it would fire.)
+    alarm = Alarm.open(0.100)
+    if alarm is None:
+        pytest.skip("no timerfd on this system")
     stop = threading.Event()
 
     def beat() -> None:
@@ -44,9 +49,12 @@ def test_rearming_before_it_fires_keeps_it_asleep(alarm: Alarm) -> None:
     finally:
         stop.set()
         beating.join()
-    assert fired is False
-    assert slept >= 0.29  # the timeout ended the wait, not the timer
-    assert alarm.wait(1.0) is True  # once the beats stop, it fires
+    try:
+        assert fired is False
+        assert slept >= 0.29  # the timeout ended the wait, not the timer
+        assert alarm.wait(1.0) is True  # once the beats stop, it fires
+    finally:
+        alarm.close()
 
 
 def test_an_explicit_delay_and_wake_both_end_a_wait(alarm: Alarm) -> None:

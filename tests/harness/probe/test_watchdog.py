@@ -143,8 +143,10 @@ def test_a_stall_just_over_the_threshold_is_still_sampled_and_located(tmp_path: 
     assert clearly_over >= 10, lag["lag_ms"].nlargest(24).tolist()  # else the test means little
     line = _line_of("# the line a stall must be blamed on: BLOCK_LINE")
     located = [s for s in stalls if s["location"] == f"tests/harness/probe/test_watchdog.py:{line}"]
-    # A busy machine may keep the watchdog off the CPU past the end of one.
-    assert len(located) >= clearly_over - 1, (len(located), clearly_over)
+    # A busy machine may keep the watchdog off the CPU past the end of some: the watchdog
+    # has ~3 ms between the crossing and the block's end.  A 10 ms poll would locate only
+    # a third to a half of them.
+    assert len(located) >= 0.8 * clearly_over, (len(located), clearly_over)
 
 
 @LOOPS
@@ -345,8 +347,11 @@ def test_the_watchdog_sleeps_while_beats_are_on_time_and_wakes_for_a_stall(
     assert beats >= 100  # the loop did keep time
     # Two flushes and their GIL hand-overs (~60 wake-ups on a timer instead); a busy
     # machine can hold the loop up past the threshold, a stall followed by sampling
-    # every 2 ms: at most ~40 wake-ups for each such stall.
-    assert woke <= 10 + 40 * machine_stalls, (woke, machine_stalls)
+    # every 2 ms: at most ~40 wake-ups for each such stall.  A beat more than ~10 ms late
+    # (not a stall) also lets the alarm ring before the next re-arm: a few wake-ups each.
+    lag = pd.read_csv(tmp_path / "workers" / "1" / "lag.csv")
+    late_beats = int((lag["lag_ms"] > 10.0).sum())  # over the whole test: an upper bound
+    assert woke <= 10 + 40 * machine_stalls + 3 * late_beats, (woke, machine_stalls, late_beats)
     assert found >= 1  # and the alarm still rings for a stall
 
 
