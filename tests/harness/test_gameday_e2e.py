@@ -19,6 +19,9 @@ from tests.interrupt import interruptible
 # A 28 s exercise at 40 requests/s (open model): the payments downstream slows from 10 ms
 # to 1 s at 6 s and recovers at 18 s. The last expectation is deliberately wrong: a request
 # that takes 1 s cannot even complete, let alone page, within 1 s of the degradation.
+# The objective is P99: a burn rate of 10 pages at 10 % of requests over it, which the
+# degradation gives (POST /orders is a third of the SLO's requests) and one slow request
+# in the first seconds of warm-up does not (at P99.9, 1 %, one in 80 would page).
 TINY = """
 title = "tiny slow dependency"
 narrative = "Payments slows down for twelve seconds."
@@ -35,7 +38,7 @@ faults = ["slow_downstream"]  # shop waits for payments without a timeout
 downstream_latency = "10ms"
 [slo]
 recovery_window = "3s"
-latency = { objective = "p99.9<400ms", endpoints = ["GET /products", "POST /orders"] }
+latency = { objective = "p99<400ms", endpoints = ["GET /products", "POST /orders"] }
 availability = "errors<1%"
 [[alert]]
 name = "fast"
