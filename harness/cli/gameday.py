@@ -69,10 +69,7 @@ def list_gamedays() -> list[str]:
 def cmd_gameday(args: argparse.Namespace) -> int:
     from lagscope.harness.cli import notices
     from lagscope.harness.run.conductor import Conductor, copy_file, run_config
-    from lagscope.harness.run.orchestrator import run
-    from lagscope.reports.build import build
     from lagscope.reports.gameday_file import load_gameday
-    from lagscope.reports.renderers.terminal import print_summary
 
     from lagscope import runfiles
     from lagscope.errors import RunDirError
@@ -85,6 +82,11 @@ def cmd_gameday(args: argparse.Namespace) -> int:
         raise UsageError("name a game day: lagscope gameday NAME|FILE ('--list' lists them)")
     game = load_gameday(resolve_gameday(args.file))
     config = run_config(game, out=args.out, app=args.app)
+    # Imported once the file is good: a mistake in it is told without waiting for them.
+    from lagscope.harness.run.orchestrator import run
+    from lagscope.reports.build import build
+    from lagscope.reports.renderers.terminal import print_summary
+
     if args.out is None:  # another run may have taken the default name this same second
         config = dataclasses.replace(config, out=runfiles.create_numbered(config.out))
     print(f"lagscope: game day {game.title!r} ({game.duration_s:g}s) → {config.out}",

@@ -141,13 +141,14 @@ def _minutes(seconds: float) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    # A mistake in the flags is told before these (pandas & co.) are imported.
+    plan = plan_from_args(args) if args.resume is None else None
     from lagscope.harness.run.sweep import Sweep
     from lagscope.reports.sweep_build import build_sweep
 
-    if args.resume is not None:
+    if plan is None:
         sweep = Sweep.resume(args.resume)
     else:
-        plan = plan_from_args(args)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         out = args.out or Path("runs") / f"{stamp}-sweep-{cfg.safe_name(args.app)}"
         sweep = Sweep.create(out, plan)
