@@ -89,3 +89,38 @@ def test_a_few_client_errors_are_no_finding() -> None:
     summary = summarize(data)
     assert kinds(summary) == []
     assert summary["client_errors"]["endpoints"]["POST /orders"]["statuses"] == {"401": 25}
+
+
+def test_refused_credentials_are_a_warning_that_says_how_to_give_them() -> None:
+    # An app nobody here wrote: its schema marks the endpoint with `security`, and the
+    # load sent no token.  The app is not at fault, and versioning its API is no remedy.
+    data = frames.run_data(request_frame=answered(401, "POST /orders", share=0.9))
+    (finding,) = summarize(data)["diagnosis"]
+    assert finding["kind"] == "client_errors"
+    assert finding["severity"] == "warning"
+    assert finding["summary"] == (
+        "POST /orders answered 90% of its requests with a client error (450×401): it asks "
+        "for credentials."
+    )
+    assert "--header 'Authorization: Bearer TOKEN'" in finding["remedy"]
+    assert "AliasChoices" not in finding["remedy"]
+
+
+def test_conflicts_are_a_warning_about_the_loads_repeated_values() -> None:
+    data = frames.run_data(request_frame=answered(409, "POST /orders", share=0.6))
+    (finding,) = summarize(data)["diagnosis"]
+    assert finding["severity"] == "warning"
+    assert finding["summary"].endswith("(300×409): a conflict with its data.")
+    assert "unique" in finding["remedy"]
+
+
+def test_validation_errors_outweighing_refusals_keep_the_drift_remedy() -> None:
+    requests = answered(422, "POST /orders", share=0.6)
+    rows = requests.index[(requests["method"] == "POST") & (requests["name"] == "/orders")]
+    requests.loc[rows[300:400], ["status", "ok"]] = [401, False]  # 300×422, 100×401
+    data = frames.run_data(
+        request_frame=requests, error_body_frame=bodies("POST /orders", 422, MISSING_EMAIL)
+    )
+    (finding,) = summarize(data)["diagnosis"]
+    assert finding["severity"] == "critical"
+    assert "AliasChoices" in finding["remedy"]
