@@ -15,7 +15,7 @@ already holds.  Either way the API-versioning remedy would send the user the wro
 from __future__ import annotations
 
 from lagscope.reports.findings import Figures, Finding
-from lagscope.reports.summary_types import EndpointClientErrors
+from lagscope.reports.summary_types import EndpointClientErrors, Severity
 from lagscope.reports.wording import plural
 
 MIN_ERRORS = 5
@@ -76,7 +76,7 @@ def client_errors(fig: Figures) -> list[Finding]:
         field = (
             f": the request fails validation at `{check['loc']}` ({check['msg']})" if check else ""
         )
-        severity = "critical" if e["share"] >= CRITICAL_SHARE else "warning"
+        severity: Severity = "critical" if e["share"] >= CRITICAL_SHARE else "warning"
         remedy = REMEDY
         if _mostly(e, AUTH):
             severity, remedy, field = "warning", AUTH_REMEDY, ": it asks for credentials"
