@@ -37,8 +37,11 @@ def latency_figures(latencies: pd.Series, *, failures: int, seconds: float) -> L
 
 
 def endpoint_key(requests: pd.DataFrame) -> pd.Series:
-    """``"GET /path"`` for each request row."""
-    return requests["method"].astype(str) + " " + requests["name"].astype(str)
+    """``"GET /path"`` for each request row; a name that already starts with its method
+    (a locustfile's ``name="GET /path"``, a common style) is kept as it is."""
+    method, name = requests["method"].astype(str), requests["name"].astype(str)
+    has_method = (name.str.split(" ", n=1).str[0] == method) & name.str.contains(" ", regex=False)
+    return name.where(has_method, method + " " + name)
 
 
 def latency_table(requests: pd.DataFrame, *, seconds: float) -> RequestsSection:

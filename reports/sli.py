@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from lagscope.reports.latency import endpoint_key
 
 from lagscope.errors import UsageError
 
@@ -123,8 +124,7 @@ def sli_series(
 ) -> SliSeries:
     """Per-second counts over ``[t0, t0 + seconds)``; requests completing outside are left out."""
     if objective.endpoints and not requests.empty:
-        keys = requests["method"].astype(str) + " " + requests["name"].astype(str)
-        requests = requests[keys.isin(objective.endpoints).to_numpy()]
+        requests = requests[endpoint_key(requests).isin(objective.endpoints).to_numpy()]
     if requests.empty:
         zeros = np.zeros(seconds, dtype=np.int64)
         return SliSeries(bad=zeros, total=zeros.copy())
