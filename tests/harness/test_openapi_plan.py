@@ -13,11 +13,12 @@ from fastapi import FastAPI
 from lagscope.harness.loadgen import openapi_requests
 from lagscope.harness.run.openapi import options
 from lagscope.harness.run.openapi.plan import build_plan, pages_plan, refusal
-from lagscope.harness.run.openapi.values import narrow
+from lagscope.harness.run.openapi.values import EMAIL_PATTERN, narrow
 
 from lagscope.app_routes import Served
 from lagscope.errors import UsageError
 from lagscope.openapi_plan import Plan
+from tests.harness.apps.accounts import app as accounts
 from tests.harness.apps.catalog import app as catalog
 
 SCHEMA = catalog.app.openapi()
@@ -78,6 +79,30 @@ def test_every_generated_request_passes_the_apps_validation(full_plan: Plan) -> 
     answers = asyncio.run(send_all())
     assert len(answers) > 100
     assert [a for a in answers if a[2] not in {200, 201, 204, 404}] == []
+
+
+def test_login_forms_and_email_fields_of_an_app_in_the_wild_pass_its_validation() -> None:
+    # A nullable form field is left out, not sent as the text "null" (which the OAuth2
+    # form's grant_type pattern refuses); an email is a plain address pydantic accepts.
+    plan = build_plan(accounts.app.openapi(), methods=ALL, weights={}, seed=0)
+    ready = openapi_requests.load(plan, headers={})
+
+    async def send_all() -> list[tuple[str, int, str]]:
+        transport = httpx.ASGITransport(app=accounts.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return [
+                (op.key, answer.status_code, answer.text)
+                for op in ready.ops
+                for url, headers, body in zip(op.urls, op.headers, op.bodies, strict=True)
+                for answer in [
+                    await client.request(op.method, url, headers=headers, content=body)
+                ]  # fmt: skip
+            ]
+
+    answers = asyncio.run(send_all())
+    assert {key for key, _, _ in answers} == {"POST /token", "POST /users"}
+    assert len(answers) > 10
+    assert [a for a in answers if a[1] not in {200, 201}] == []
 
 
 def variants(plan: Plan, key: str) -> list[Any]:
@@ -264,6 +289,7 @@ def test_the_same_seed_plans_the_same_requests() -> None:
             {"type": "string", "maxLength": 3, "pattern": "^[a-z0-9]{1,3}$"},
         ),  # fmt: skip
         ({"type": "string", "format": "date"}, {"type": "string", "format": "date"}),
+        ({"type": "string", "format": "email"}, {"type": "string", "pattern": EMAIL_PATTERN}),
         ({"type": "string", "examples": ["abc", 5]}, {"enum": ["abc"]}),  # 5 is no string
         (
             {"type": "array", "items": {"enum": [1]}},

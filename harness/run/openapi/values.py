@@ -5,10 +5,12 @@ A schema allows far more than an app expects to serve (a 40-character unicode id
 integer of 2**64, a body with a hundred unknown fields); every one is valid and most
 answers to them would be 404s.  So each schema is first narrowed to realistic values it
 still allows (``narrow``): examples become the only choices, plain strings are short and
-alphanumeric, numbers lie in 1..1000 unless their bounds say otherwise, arrays and maps
-hold a few entries, objects no undeclared fields.  Schemathesis then generates positive
-cases only (valid by the schema), without fabricated credentials (``--header`` gives real
-ones) and without parameters the schema does not declare.
+alphanumeric, emails plain addresses (``name@host.com``: pydantic's EmailStr refuses
+most of what the format allows), numbers lie in 1..1000 unless their bounds say otherwise,
+arrays and maps hold a few entries, objects no undeclared fields.  Schemathesis then
+generates positive cases only (valid by the schema), without fabricated credentials
+(``--header`` gives real ones) and without parameters the schema does not declare.  A
+form field drawn as None is left out of the form (sent, it would read "null").
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ KNOWN_FORMATS = {
     "iri", "iri-reference", "uuid", "hostname", "idn-hostname", "ipv4", "ipv6", "binary",
     "byte", "color",
 }  # fmt: skip
+EMAIL_FORMATS = {"email", "idn-email"}
+EMAIL_PATTERN = r"^[a-z][a-z0-9]{2,11}@[a-z][a-z0-9]{2,9}\.(com|org|net)$"
 BASE = "http://127.0.0.1"  # requests needs a URL to encode a body; nothing is sent
 SPREAD = 1000  # width of the range given to a number without one bound
 FEW = 3  # entries added at most to an array or a map without a bound
@@ -97,6 +101,13 @@ def _valid_examples(schema: dict[str, Any], document: dict[str, Any]) -> list[An
 
 
 def _narrow_string(out: dict[str, Any]) -> None:
+    if out.get("format") in EMAIL_FORMATS and "pattern" not in out and "maxLength" not in out:
+        # Any address the format allows is not one apps accept: pydantic's EmailStr (the
+        # email-validator package) refuses reserved domains (.test, .example) and most
+        # punctuation.  A plain address passes both.
+        out.pop("format")
+        out["pattern"] = EMAIL_PATTERN
+        return
     if "pattern" in out or out.get("format") in KNOWN_FORMATS:
         return
     low = max(int(out.get("minLength", 0)), 1)
@@ -280,6 +291,9 @@ def _encoded_body(case: Any) -> tuple[bytes | None, str | None]:
     kwargs = case.as_transport_kwargs(base_url=BASE)
     for key in ("params", "cookies", "headers"):
         kwargs.pop(key, None)
+    drawn = getattr(case, "body", None)  # a form's None reads "null" in the kwargs: left out
+    if isinstance(kwargs.get("data"), dict) and isinstance(drawn, dict):
+        kwargs["data"] = {k: v for k, v in kwargs["data"].items() if drawn.get(k) is not None}
     prepared = requests.Request(**kwargs).prepare()
     body: Any = prepared.body
     if body is None:
