@@ -30,12 +30,26 @@ _ANSWER = "lagscope-app-check: "  # prefix of the child's answer, after whatever
 
 
 def load_app(import_string: str) -> Any:
-    """Import ``module:attribute`` (dots allowed in the attribute) and return it."""
+    """Import ``module:attribute`` (dots allowed in the attribute) and return it, or what
+    it returns when it is an app factory (``is_factory``)."""
     module_name, _, attr = import_string.partition(":")
     obj: Any = importlib.import_module(module_name)
     for part in attr.split("."):
         obj = getattr(obj, part)
-    return obj
+    return obj() if is_factory(obj) else obj
+
+
+def is_factory(obj: Any) -> bool:
+    """Whether ``obj`` is an app factory (``create_app``): no ASGI app itself, but a function
+    that takes no arguments.  Called once in each worker, as uvicorn does (its --factory,
+    which it also detects without the flag)."""
+    if isinstance(obj, type) or not callable(obj) or not_asgi(obj) is None:
+        return False
+    try:
+        inspect.signature(obj).bind()
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def not_asgi(obj: Any) -> str | None:
@@ -61,7 +75,9 @@ def _one_line(exc: BaseException) -> str:
 
 def inspect_app(import_string: str, code: Sequence[str] = ()) -> dict[str, str]:
     """The child's verdict: ``{"ok": ""}`` or ``{<problem>: detail}``, where the problem is
-    ``not_found``, ``import_failed``, ``no_attribute``, ``not_asgi`` or ``code_not_found``
+    ``not_found``, ``import_failed``, ``no_attribute``, ``not_asgi``, ``factory_failed``
+    (an app factory that raised), ``factory_not_asgi`` (one that returned no app) or
+    ``code_not_found``
     (a package of ``code`` that cannot be found once the app is imported)."""
     module_name, _, attr = import_string.partition(":")
     try:
@@ -77,6 +93,14 @@ def inspect_app(import_string: str, code: Sequence[str] = ()) -> dict[str, str]:
         if not hasattr(obj, part):
             return {"no_attribute": attr}
         obj = getattr(obj, part)
+    if is_factory(obj):
+        try:
+            obj = obj()
+        except BaseException as exc:  # the user's factory may raise anything
+            return {"factory_failed": _one_line(exc)}
+        got = not_asgi(obj)
+        if got:
+            return {"factory_not_asgi": got}
     got = not_asgi(obj)
     if got:
         return {"not_asgi": got}
@@ -105,7 +129,7 @@ def check_app(
     (``--app``, or a file's key).  Returns False when the import took longer than
     ``wait_s`` (nothing was concluded), else True.
     """
-    app, module = import_string, import_string.partition(":")[0]
+    app, (module, _, attr) = import_string, import_string.partition(":")
     named = f"{where}{what} {app!r}"  # e.g. --app 'main:app'
     verdict = _ask_child(import_string, named=named, code=code, wait_s=wait_s)
     if verdict is None:
@@ -119,7 +143,12 @@ def check_app(
         "no_attribute": f"{named}: module {module!r} has no attribute {detail!r}; point "
         f"{what} at your FastAPI() instance",
         "not_asgi": f"{where}{app!r} is not an ASGI app (got {detail}); point {what} at "
-        "your FastAPI() instance",
+        "your FastAPI() instance, or at a function that takes no arguments and returns it",
+        "factory_failed": f"{named}: calling the app factory {attr}() failed with {detail}; "
+        f"run python -c 'import {module}; {module}.{attr}()' from this folder to see the "
+        "traceback",
+        "factory_not_asgi": f"{where}{app!r}: the app factory {attr}() returned {detail}, "
+        f"not an ASGI app; make it return your FastAPI() instance",
         "code_not_found": f"--code {detail!r}: cannot find package {detail!r} next to "
         f"{module!r}; run lagscope from the folder that contains it, or install it",
     }

@@ -118,8 +118,9 @@ def test_an_existing_run_directory_is_never_overwritten(tmp_path: Path) -> None:
 
 APP_MODULES = {
     "notasgi.py": "app = 42\n",
-    "factory.py": "from fastapi import FastAPI\nApp = FastAPI\ndef create_app():\n"
-    "    return FastAPI()\n",
+    "factory.py": "from fastapi import FastAPI\nApp = FastAPI\ndef make(settings):\n"
+    "    return FastAPI()\ndef create_broken():\n    raise KeyError('DB_URL')\n"
+    "def create_nothing():\n    return None\n",
     "broken.py": "raise RuntimeError('config missing: DB_URL')\n",
     "needs.py": "import no_such_dependency_xyz\n",
     "chatty.py": "import sys\nprint('hello from the app')\nsys.stdout = None\napp = 'x'\n",
@@ -132,9 +133,16 @@ APP_MODULES = {
         ("notasgi:app",
          "'notasgi:app' is not an ASGI app (got int); point --app at your FastAPI() instance"),
         ("factory:App", "'factory:App' is not an ASGI app (got the class FastAPI); point --app"),
-        ("factory:create_app",
-         "'factory:create_app' is not an ASGI app (got create_app(), which does not take "
-         "(scope, receive, send))"),
+        ("factory:make",
+         "'factory:make' is not an ASGI app (got make(), which does not take "
+         "(scope, receive, send)); point --app at your FastAPI() instance, or at a function "
+         "that takes no arguments and returns it"),
+        ("factory:create_broken",
+         "--app 'factory:create_broken': calling the app factory create_broken() failed with "
+         "KeyError: 'DB_URL'"),
+        ("factory:create_nothing",
+         "'factory:create_nothing': the app factory create_nothing() returned NoneType, not an "
+         "ASGI app; make it return your FastAPI() instance"),
         ("notasgi:application",
          "--app 'notasgi:application': module 'notasgi' has no attribute 'application'; "
          "point --app at your FastAPI() instance"),

@@ -51,3 +51,39 @@ def test_gunicorn_with_uvicorn_workers_and_a_sized_threadpool(tmp_path: Path) ->
     (ready,) = [e for e in events if e["event"] == "target_ready"]
     assert ready["argv"][1:3] == ["-m", "gunicorn"]
     assert "event_loop_blocking" in {f["kind"] for f in summary["diagnosis"]}
+
+
+FACTORY_APP = """\
+import time
+
+from fastapi import FastAPI
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> dict[str, bool]:
+        time.sleep(0.06)  # the line to name
+        return {"ok": True}
+
+    return app
+"""
+
+
+def test_an_app_factory_is_called_in_each_worker_as_uvicorn_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many apps have no module-level instance, only create_app() (served with --factory).
+    (tmp_path / "factoryapp.py").write_text(FACTORY_APP)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    args = ["run", "--app", "factoryapp:create_app", "--server", "gunicorn", "--workers", "2",
+            "--duration", "4s", "--users", "4", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(list((out / "workers").iterdir())) == 2
+    assert summary["requests"]["aggregate"]["count"] > 10
+    blocking = [f for f in summary["diagnosis"] if f["kind"] == "event_loop_blocking"]
+    line = next(n for n, text in enumerate(FACTORY_APP.splitlines(), 1) if "line to name" in text)
+    assert blocking[0]["location"] == f"factoryapp.py:{line}", blocking
