@@ -44,6 +44,8 @@ STALLS = "stalls.jsonl"
 GAUGES = "gauges.csv"
 INJECTED = "injected.jsonl"  # what the injector applied in this worker, and when
 GC = "gc.csv"  # every collection of the garbage collector, timed
+EXCEPTIONS = "exceptions.json"  # the exceptions that escaped the app, counted by kind
+EXCEPTION_COLUMNS = ("type", "message", "site", "endpoint", "count")  # its "kinds"
 PROFILE_HTML = "profile.html"
 PROFILE_SPEEDSCOPE = "profile.speedscope.json"
 

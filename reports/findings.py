@@ -31,7 +31,7 @@ __all__ = ["Figures", "Finding"]
 
 def _no_statuses() -> StatusesSection:
     return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0,
-            "endpoints": {}, "shed_endpoints": {}}  # fmt: skip
+            "endpoints": {}, "shed_endpoints": {}, "unhandled": []}  # fmt: skip
 
 
 def _no_client_errors() -> ClientErrorsSection:

@@ -42,6 +42,10 @@ class RunData:
         default_factory=lambda: pd.DataFrame(columns=list(rundir.INJECTED_COLUMNS))
     )
     target_log: str | None = None  # the last non-blank line of logs/target.log
+    # Every worker's exceptions.json: the exceptions that escaped the app (pid, EXCEPTION_COLUMNS).
+    exceptions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["pid", *rundir.EXCEPTION_COLUMNS])
+    )
     openapi_plan: Plan | None = None  # the openapi scenario's requests (lagscope.openapi_plan)
 
 
@@ -117,6 +121,19 @@ def _read_injections(run_dir: Path) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=list(rundir.INJECTED_COLUMNS))
     return frame.sort_values("t", ignore_index=True) if rows else frame
+
+
+def _read_exceptions(run_dir: Path) -> pd.DataFrame:
+    """Every worker's ``exceptions.json`` kinds, with ``pid``; none before a worker's first
+    (or in a run of an earlier probe).  A file that cannot be read counts for nothing."""
+    rows = []
+    for path in sorted((run_dir / rundir.WORKERS).glob(f"*/{rundir.EXCEPTIONS}")):
+        try:
+            kinds = json.loads(path.read_text(encoding="utf-8")).get("kinds", [])
+        except (OSError, ValueError, AttributeError):
+            continue
+        rows += [{"pid": int(path.parent.name), **k} for k in kinds if isinstance(k, dict)]
+    return pd.DataFrame(rows, columns=["pid", *rundir.EXCEPTION_COLUMNS])
 
 
 GC_TEXT = ("site",)  # gc.csv's text columns; the others are numbers
@@ -225,6 +242,7 @@ def load_run(run_dir: str | Path) -> RunData:
         ),
         gameday_text=gameday.read_text(encoding="utf-8") if gameday.is_file() else None,
         injections=_read_injections(path),
+        exceptions=_read_exceptions(path),
         target_log=_last_log_line(path / rundir.LOGS / rundir.TARGET_LOG),
         openapi_plan=_read_plan(path / rundir.OPENAPI_PLAN),
     )

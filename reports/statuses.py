@@ -8,16 +8,44 @@ from __future__ import annotations
 
 import pandas as pd
 from lagscope.reports.latency import endpoint_key
-from lagscope.reports.summary_types import EndpointErrors, EndpointShed, StatusesSection
+from lagscope.reports.summary_types import (
+    EndpointErrors,
+    EndpointShed,
+    StatusesSection,
+    UnhandledKind,
+)
 
 SHEDDING = {503}
+UNHANDLED_KEPT = 5
 
 
-def status_figures(requests: pd.DataFrame) -> StatusesSection:
-    """Counts of server errors (5xx but 503), 503s and no-response requests, per endpoint."""
+def unhandled_kinds(exceptions: pd.DataFrame) -> list[UnhandledKind]:
+    """The kinds of exception that escaped the app (every worker's ``exceptions.json``),
+    summed over workers, most first; at most UNHANDLED_KEPT."""
+    if exceptions.empty:
+        return []
+    keys = ["type", "message", "site", "endpoint"]
+    counts = (
+        exceptions.astype({k: str for k in keys})
+        .groupby(keys, sort=False)["count"].sum()
+        .sort_values(ascending=False, kind="stable")
+        .head(UNHANDLED_KEPT)
+    )  # fmt: skip
+    return [
+        {"type": t, "message": m, "site": s, "endpoint": e, "count": int(n)}
+        for (t, m, s, e), n in counts.items()
+    ]
+
+
+def status_figures(
+    requests: pd.DataFrame, exceptions: pd.DataFrame | None = None
+) -> StatusesSection:
+    """Counts of server errors (5xx but 503), 503s and no-response requests, per endpoint;
+    ``exceptions`` (RunData.exceptions): what escaped the app, by kind, over the whole run."""
+    unhandled = unhandled_kinds(exceptions) if exceptions is not None else []
     if requests.empty:
         return {"requests": 0, "server_errors": 0, "shed_503": 0, "no_response": 0,
-                "endpoints": {}, "shed_endpoints": {}}  # fmt: skip
+                "endpoints": {}, "shed_endpoints": {}, "unhandled": unhandled}  # fmt: skip
     status = requests["status"].astype(int)
     server = (status >= 500) & ~status.isin(SHEDDING)
     keys = endpoint_key(requests)
@@ -43,4 +71,5 @@ def status_figures(requests: pd.DataFrame) -> StatusesSection:
         "no_response": int((status == 0).sum()),
         "endpoints": endpoints,
         "shed_endpoints": shed_endpoints,
+        "unhandled": unhandled,
     }

@@ -186,7 +186,7 @@ def window_figures(
         gauges=gauge_figures(
             window.clip(data.gauges), seconds=window.seconds, cap_mb=config.get("memory_cap_mb")
         ),
-        statuses=status_figures(requests),
+        statuses=status_figures(requests, data.exceptions),
         client_errors=client_error_figures(requests, window.clip(data.error_bodies)),
         safety=memory_cap(data.gauges, cap_mb=config.get("memory_cap_mb")),
         target_log=data.target_log,

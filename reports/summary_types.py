@@ -254,6 +254,16 @@ class EndpointErrors(TypedDict):
     example_error: str | None
 
 
+class UnhandledKind(TypedDict):
+    """``statuses.unhandled[]``: exceptions that escaped the app, of one kind (whole run)."""
+
+    type: str  # ZeroDivisionError
+    message: str  # its first line
+    site: str  # path:line of the innermost frame of the user's code ("" when none)
+    endpoint: str  # METHOD /route of the request it escaped from
+    count: int  # over every worker
+
+
 class EndpointShed(TypedDict):
     """``statuses.shed_endpoints[endpoint]``: its 503s of all its requests."""
 
@@ -270,6 +280,9 @@ class StatusesSection(TypedDict):
     no_response: int
     endpoints: dict[str, EndpointErrors]
     shed_endpoints: dict[str, EndpointShed]
+    # The probe's count of exceptions that escaped the app, most first (UNHANDLED_KEPT);
+    # absent from the summaries of runs before it was counted.
+    unhandled: NotRequired[list[UnhandledKind]]
 
 
 class GenerationFigures(TypedDict):

@@ -37,6 +37,7 @@ from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
 from lagscope.harness.probe.routes import endpoint_names
 from lagscope.harness.probe.sink import Tee
+from lagscope.harness.probe.unhandled import UnhandledLog
 from lagscope.harness.probe.user_code import app_package
 from lagscope.harness.probe.watchdog import StallSink, Watchdog
 
@@ -84,6 +85,7 @@ class _Probe:
         self.heartbeat: Heartbeat | None = None
         self.gauges: GaugeSampler | None = None
         self.gc: GcLog | None = None
+        self.unhandled: UnhandledLog | None = None
         self.metric_gauges: GaugeLoop | None = None
         self._endpoints: Mapping[CodeType, str] | None = None
         self._profile_task: asyncio.Task[None] | None = None
@@ -174,6 +176,7 @@ class _Probe:
                 frame_filter=frame_filter, site_after_ms=opts.stall_threshold_ms,
             )  # fmt: skip
             self.gc.start()
+            self.unhandled = UnhandledLog(recorder.dir / rundir.EXCEPTIONS, frame_filter)
         publishers: list[Publisher] = []
         if opts.metrics_path is not None:
             publishers.append(PromGauges(
@@ -216,6 +219,8 @@ class _Probe:
         if self.gc is not None:
             self.gc.stop()
             self.gc = None
+        if self.unhandled is not None:
+            self.unhandled.write()
         if self.metric_gauges is not None:
             self.metric_gauges.stop()
             self.metric_gauges = None
@@ -283,7 +288,12 @@ class InstrumentedApp:
                 return
         probe = self._probe
         if scope["type"] != "http" or probe is None or not probe.measures_requests:
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, send)
+            except Exception as exc:  # on its way to the server: noted, not handled
+                if probe is not None and probe.unhandled is not None:
+                    probe.unhandled.note(exc, scope)
+                raise
             return
         if scope["path"] == self.metrics_path:
             if probe.requests is not None:
@@ -302,6 +312,10 @@ class InstrumentedApp:
 
         try:
             await self.app(scope, receive, send_status)
+        except Exception as exc:
+            if probe.unhandled is not None:
+                probe.unhandled.note(exc, scope)
+            raise
         finally:
             probe.observe_request(scope, status, time.perf_counter() - start)
 

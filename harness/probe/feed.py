@@ -67,7 +67,15 @@ def answer(worker_dir: Path, offsets: dict[str, Any]) -> dict[str, Any]:
         start, text = read_new(worker_dir / name, int(mine.get(name, 0)))
         files[name] = {"offset": start, "data": text}
     return {"host": socket.gethostname(), "pid": pid, "time": time.time(), "meta": meta,
-            "files": files}  # fmt: skip
+            "files": files, "exceptions": _whole(worker_dir / rundir.EXCEPTIONS)}  # fmt: skip
+
+
+def _whole(path: Path) -> Any:
+    """A file the probe rewrites whole (exceptions.json), as JSON; None before it exists."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 async def _reply(send: Callable[[Message], Awaitable[None]], status: int, data: Any) -> None:

@@ -92,6 +92,8 @@ class ProbeCollector:
                         clock_offset_s=answer["time"] - (sent + received) / 2,
                         clock_uncertainty_s=(received - sent) / 2)  # fmt: skip
             runfiles.write_json(folder / rundir.META, meta)
+        if answer.get("exceptions") is not None:  # rewritten whole by the probe: sent whole
+            runfiles.write_json(folder / rundir.EXCEPTIONS, answer["exceptions"])
         offsets = self.offsets.setdefault(pid, {})
         for name, chunk in answer["files"].items():
             if not chunk["data"] or int(chunk["offset"]) != offsets.get(name, 0):

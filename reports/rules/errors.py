@@ -49,18 +49,38 @@ def server_errors(fig: Figures) -> list[Finding]:
         if mean_bytes >= LEAKY_BYTES
         else ""
     )
+    # What the probe saw escape the app (whole run): the exception, and the user's line.
+    kinds = fig.statuses.get("unhandled", [])
+    top = kinds[0] if kinds else None
+    raised = ""
+    if top is not None:
+        raised = f"{top['type']}: {top['message']}" if top["message"] else top["type"]
+        raised += f" raised at {top['site']}" if top["site"] else ""
+    escaped = sum(k["count"] for k in kinds)
     return [
         {
             "kind": "server_errors",
             "severity": "critical" if share >= CRITICAL_SHARE else "warning",
-            "summary": f"{count} requests ended in a server error, most on {endpoint}.",
+            "summary": f"{count} requests ended in a server error, most on {endpoint}"
+            + (f": {raised}." if raised else "."),
             "evidence": (
                 f"{count} of {total:,} responses ({share:.1%}) were 5xx other than 503; "
                 f"{endpoint}: {worst['server_errors'] if worst else 0} ({statuses}){leak}"
                 + (f"; e.g. {example!r}" if example else "")
+                + (
+                    f"; the probe saw {escaped:,} exceptions escape the app over the run, "
+                    + ", ".join(
+                        f"{k['count']:,}× {k['type']} at {k['site'] or k['endpoint']}"
+                        for k in kinds[:3]
+                    )  # fmt: skip
+                    if kinds
+                    else ""
+                )
                 + "."
             ),
-            "location": endpoint or "<unknown>",
+            "location": (top["site"] if top is not None and top["site"] else None)
+            or endpoint
+            or "<unknown>",
             "endpoint": endpoint,
             "remedy": REMEDY,
         }

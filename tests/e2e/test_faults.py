@@ -30,6 +30,7 @@ SITE = {  # where the finding must point
     "unbounded_tasks": "target_apps/shop/faults/unbounded_tasks.py:",
     "gc_pressure": "<gc gen2>",
     "schema_drift": "POST /login",
+    "unhandled_errors": "target_apps/shop/faults/unhandled_errors.py:",  # the raising line
 }
 POSTGRES_ENV = "LAGSCOPE_TEST_POSTGRES_URL"
 

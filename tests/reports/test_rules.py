@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -172,6 +173,31 @@ def test_500s_are_server_errors_with_a_hint_at_leaked_tracebacks() -> None:
     )
     assert finding["endpoint"] == "POST /orders"
     assert "carry no stack trace" in finding["evidence"]
+
+
+def test_server_errors_name_the_exception_and_the_line_it_was_raised_at() -> None:
+    # Two workers' exceptions.json: the same kind in both is one kind, counted once each.
+    kind = {"type": "ZeroDivisionError", "message": "division by zero",
+            "site": "app/pricing.py:21", "endpoint": "POST /orders"}  # fmt: skip
+    other = {"type": "KeyError", "message": "'sku'", "site": "", "endpoint": "POST /orders"}
+    exceptions = pd.DataFrame([
+        {"pid": 1, **kind, "count": 40}, {"pid": 2, **kind, "count": 35},
+        {"pid": 2, **other, "count": 3},
+    ])  # fmt: skip
+    data = dataclasses.replace(
+        frames.run_data(request_frame=with_status(500, 0.03)), exceptions=exceptions
+    )
+    summary = summarize(data)
+    assert [k["count"] for k in summary["statuses"]["unhandled"]] == [75, 3]
+    finding = only(summary, "server_errors")
+    assert finding["location"] == "app/pricing.py:21"
+    assert finding["summary"].endswith(
+        "most on POST /orders: ZeroDivisionError: division by zero raised at app/pricing.py:21."
+    )
+    assert (
+        "the probe saw 78 exceptions escape the app over the run, 75× ZeroDivisionError at "
+        "app/pricing.py:21, 3× KeyError at POST /orders"
+    ) in finding["evidence"]
 
 
 @pytest.mark.parametrize("status", [422, 404])

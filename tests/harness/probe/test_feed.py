@@ -63,3 +63,14 @@ def test_a_body_without_offsets_is_refused(tmp_path: Path) -> None:
     status, answer = _call("s3cret", tmp_path, auth="Bearer s3cret", body=b"[1, 2]")
     assert status == 422
     assert "offsets" in answer["error"]
+
+
+def test_the_exceptions_file_goes_whole_once_it_exists(tmp_path: Path) -> None:
+    folder = _worker_dir(tmp_path)
+    _, before = _call("s3cret", tmp_path, auth="Bearer s3cret", body=b'{"offsets": {}}')
+    assert before["exceptions"] is None  # no exception has escaped the app yet
+    counts = {"total": 2, "other": 0, "kinds": [{"type": "KeyError", "message": "'sku'",
+              "site": "app/api.py:9", "endpoint": "GET /x", "count": 2}]}  # fmt: skip
+    (folder / rundir.EXCEPTIONS).write_text(json.dumps(counts))
+    _, after = _call("s3cret", tmp_path, auth="Bearer s3cret", body=b'{"offsets": {}}')
+    assert after["exceptions"] == counts

@@ -1,0 +1,78 @@
+"""Unhandled exceptions: counted by kind and the user's line they were raised at, written
+whole to workers/<pid>/exceptions.json, from an app served through the probe."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.unhandled import MAX_KINDS, UnhandledLog, first_line
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _divide(n: int) -> float:
+    return 1 / n  # the line an exception is raised at: RAISED_LINE
+
+
+def _line_of(marker: str) -> int:
+    lines = Path(__file__).read_text().splitlines()
+    return next(i for i, text in enumerate(lines, 1) if text.rstrip().endswith(marker))
+
+
+def make_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/ratio/{n}")
+    async def ratio(n: int) -> dict[str, float]:
+        return {"ratio": _divide(n)}
+
+    return app
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_an_exception_that_escapes_the_app_is_counted_at_the_users_line(
+    anyio_backend: str, tmp_path: Path
+) -> None:
+    from lagscope import instrument
+
+    wrapped = instrument(make_app(), run_dir=tmp_path)
+    transport = httpx.ASGITransport(app=wrapped, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        answers = [(await client.get(f"/ratio/{n}")).status_code for n in (0, 2, 0, 0)]
+    probe = wrapped._probe
+    assert probe is not None
+    probe.stop()
+    assert answers == [500, 200, 500, 500]
+    written = json.loads((tmp_path / "workers" / str(os.getpid()) / "exceptions.json").read_text())
+    line = _line_of("RAISED_LINE")
+    assert written == {
+        "total": 3, "other": 0,
+        "kinds": [{"type": "ZeroDivisionError", "message": "division by zero",
+                   "site": f"tests/harness/probe/test_unhandled.py:{line}",
+                   "endpoint": "GET /ratio/{n}", "count": 3}],
+    }  # fmt: skip
+
+
+def test_kinds_beyond_the_cap_are_counted_as_other(tmp_path: Path) -> None:
+    log = UnhandledLog(tmp_path / "exceptions.json", FrameFilter.for_root(ROOT))
+    for i in range(MAX_KINDS + 5):
+        try:
+            raise ValueError(f"bad value {i}")
+        except ValueError as exc:
+            log.note(exc, {"method": "POST", "path": "/x"})
+    log.write()
+    written = json.loads((tmp_path / "exceptions.json").read_text())
+    assert (written["total"], written["other"], len(written["kinds"])) == (55, 5, MAX_KINDS)
+
+
+def test_a_message_is_its_first_line_cut_short() -> None:
+    assert first_line(ValueError("no\nmore")) == "no"
+    assert len(first_line(ValueError("x" * 500))) == 200
+    assert first_line(KeyError()) == ""
