@@ -136,8 +136,12 @@ def check_app(
         return False
     ((problem, detail),) = verdict.items()
     messages = {
-        "not_found": f"{named}: cannot find module {detail!r}; run lagscope from the folder "
-        "that contains it, or install its package",
+        "not_found": f"{named}: cannot find module {detail!r}; "
+        + (
+            "it is under src/: run with PYTHONPATH=src, or pip install -e . first"
+            if _under_src(detail)
+            else "run lagscope from the folder that contains it, or install its package"
+        ),
         "import_failed": f"{named}: importing {module!r} failed with {detail}; run "
         f"python -c 'import {module}' from this folder to see the traceback",
         "no_attribute": f"{named}: module {module!r} has no attribute {detail!r}; point "
@@ -155,6 +159,12 @@ def check_app(
     if problem in messages:
         raise UsageError(messages[problem])
     return True
+
+
+def _under_src(module: str) -> bool:
+    """Whether ``module`` is in the current folder's ``src/`` (a src layout not installed)."""
+    base = os.path.join("src", *module.split("."))
+    return os.path.isdir(base) or os.path.isfile(base + ".py")
 
 
 def _ask_child(

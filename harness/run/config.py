@@ -122,6 +122,15 @@ class RunConfig:
         return data
 
 
+def _import_string_meant(app: str) -> str | None:
+    """What ``app`` most likely meant: a module or a file (``pkg.main``, ``pkg/main.py``,
+    ``src/pkg/main.py`` from a src layout) with the usual ``:app``; None for anything else."""
+    path = app.removesuffix(".py").replace("\\", "/").strip("/").removeprefix("src/")
+    module = path.replace("/", ".")
+    guess = f"{module}:app"
+    return guess if ":" not in app and _IMPORT_STRING.match(guess) else None
+
+
 def resolve_app(
     app: str,
     *,
@@ -145,9 +154,10 @@ def resolve_app(
         return BUILTIN_APPS[app]
     if not _IMPORT_STRING.match(app):
         names = ", ".join(sorted(BUILTIN_APPS))
+        guess = _import_string_meant(app)
         raise UsageError(
             f"{where}{what} {app!r} is neither a built-in app ({names}) nor an import string "
-            "like 'package.module:app'"
+            "like 'package.module:app'" + (f"; did you mean {guess!r}?" if guess else "")
         )
     if not check_app(app, what=what, where=where, code=code, wait_s=wait_s):
         module = app.partition(":")[0]

@@ -23,6 +23,8 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     ("args", "says"),
     [
         (["run", "--app", "nope"], "neither a built-in app"),
+        (["run", "--app", "myshop.main"], "'package.module:app'; did you mean 'myshop.main:app'?"),
+        (["run", "--app", "src/myshop/main.py"], "did you mean 'myshop.main:app'?"),
         (["run", "--app", "no_such_module_xyz:app"], "cannot find module 'no_such_module_xyz'"),
         (["run", "--duration", "ten"], "is not a duration"),
         (["run", "--duration", "0s"], "must be greater than zero"),
@@ -167,6 +169,20 @@ def test_an_app_that_is_not_an_asgi_app_is_one_line_before_anything_starts(
     assert message in line
     assert "http" not in line  # no library's documentation link
     assert not (tmp_path / "r").exists()  # nothing started, nothing written
+
+
+def test_a_src_layout_not_installed_is_told_how_to_import_it(tmp_path: Path) -> None:
+    (tmp_path / "src" / "myshop").mkdir(parents=True)
+    (tmp_path / "src" / "myshop" / "__init__.py").write_text("")
+    (tmp_path / "src" / "myshop" / "main.py").write_text(
+        "from fastapi import FastAPI\napp = FastAPI()\n"
+    )
+    result = lagscope("run", "--app", "myshop.main:app", "--out", "r", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "lagscope: error: --app 'myshop.main:app': cannot find module 'myshop'; it is under "
+        "src/: run with PYTHONPATH=src, or pip install -e . first"
+    ]
 
 
 def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: Path) -> None:
