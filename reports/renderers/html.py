@@ -6,6 +6,7 @@ Charts are inline SVG; the page loads nothing from the network and opens from a 
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any
 
@@ -69,6 +70,15 @@ def verdict(summary: Summary) -> tuple[str, str]:
     return "ok", f"No findings. P99 {_ms(agg.get('p99_ms'))} over {agg['count']:,} requests."
 
 
+_CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def prose(text: str) -> str:
+    """``text`` as HTML: escaped, and its `code spans` (as the findings write them) in
+    <code>, as the Markdown report shows them."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", escape(text))
+
+
 def _findings(summary: Summary) -> list[str]:
     out = []
     for f in summary.get("diagnosis") or []:
@@ -76,8 +86,8 @@ def _findings(summary: Summary) -> list[str]:
             f'<div class="finding {escape(f["severity"])}"><span class="sev">'
             f"{escape(f['severity'])}</span> {escape(f['kind'])} at "
             f'<code class="loc">{escape(str(f.get("location")))}</code>'
-            f"<p>{escape(f['summary'])}</p><p><b>Evidence:</b> {escape(f['evidence'])}</p>"
-            f"<p><b>Remedy:</b> {escape(f['remedy'])}</p></div>"
+            f"<p>{prose(f['summary'])}</p><p><b>Evidence:</b> {prose(f['evidence'])}</p>"
+            f"<p><b>Remedy:</b> {prose(f['remedy'])}</p></div>"
         )
     return out
 
