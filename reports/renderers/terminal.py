@@ -24,7 +24,7 @@ def print_summary(summary: Summary, *, console: Console | None = None) -> None:
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or captured: do not wrap at rich's default 80
-            console = Console(width=140)
+            console = Console(width=140, soft_wrap=True)  # a line per line: grep-able
     interrupted = interruption_line(summary["run"])
     if interrupted is not None:
         console.print(f"[yellow]{interrupted}[/yellow]", highlight=False)
