@@ -68,9 +68,27 @@ def not_asgi(obj: Any) -> str | None:
     return None
 
 
+GENERIC_NAMES = {"Error", "Exception", "Warning"}  # named with their module: locale.Error
+FIELDS_SHOWN = 3
+
+
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """``Type: first line``, and for a message that lists fields under it (pydantic's
+    ValidationError: a settings class missing its environment) the first few of them."""
+    kind = type(exc).__name__
+    if kind in GENERIC_NAMES:
+        kind = f"{type(exc).__module__}.{kind}"
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return kind
+    fields = [
+        f"{name.strip()}: {detail.strip().split(' [', 1)[0]}"
+        for name, detail in zip(lines[1:], lines[2:], strict=False)
+        if name.strip() and not name[0].isspace() and detail[:1].isspace()
+    ]
+    more = ", ..." if len(fields) > FIELDS_SHOWN else ""
+    listed = f" ({', '.join(fields[:FIELDS_SHOWN])}{more})" if fields else ""
+    return f"{kind}: {lines[0]}{listed}"
 
 
 def inspect_app(import_string: str, code: Sequence[str] = ()) -> dict[str, str]:
@@ -143,16 +161,16 @@ def check_app(
             else "run lagscope from the folder that contains it, or install its package"
         ),
         "import_failed": f"{named}: importing {module!r} failed with {detail}; run "
-        f"python -c 'import {module}' from this folder to see the traceback",
+        f"{sys.executable} -c 'import {module}' from this folder to see the traceback",
         "no_attribute": f"{named}: module {module!r} has no attribute {detail!r}; point "
         f"{what} at your FastAPI() instance",
         "not_asgi": f"{where}{app!r} is not an ASGI app (got {detail}); point {what} at "
         "your FastAPI() instance, or at a function that takes no arguments and returns it",
         "factory_failed": f"{named}: calling the app factory {attr}() failed with {detail}; "
-        f"run python -c 'import {module}; {module}.{attr}()' from this folder to see the "
-        "traceback",
+        f"run {sys.executable} -c 'import {module}; {module}.{attr}()' from this folder to see "
+        "the traceback",
         "factory_not_asgi": f"{where}{app!r}: the app factory {attr}() returned {detail}, "
-        f"not an ASGI app; make it return your FastAPI() instance",
+        "not an ASGI app; make it return your FastAPI() instance",
         "code_not_found": f"--code {detail!r}: cannot find package {detail!r} next to "
         f"{module!r}; run lagscope from the folder that contains it, or install it",
     }

@@ -124,6 +124,9 @@ APP_MODULES = {
     "    return FastAPI()\ndef create_broken():\n    raise KeyError('DB_URL')\n"
     "def create_nothing():\n    return None\n",
     "broken.py": "raise RuntimeError('config missing: DB_URL')\n",
+    "settings.py": "from pydantic import BaseModel\nclass Settings(BaseModel):\n"
+    "    database_url: str\n    secret_key: str\nSettings()\n",
+    "localized.py": "import locale\nraise locale.Error('unsupported locale setting')\n",
     "needs.py": "import no_such_dependency_xyz\n",
     "chatty.py": "import sys\nprint('hello from the app')\nsys.stdout = None\napp = 'x'\n",
 }
@@ -150,7 +153,12 @@ APP_MODULES = {
          "point --app at your FastAPI() instance"),
         ("broken:app",
          "--app 'broken:app': importing 'broken' failed with RuntimeError: config missing: "
-         "DB_URL; run python -c 'import broken' from this folder to see the traceback"),
+         f"DB_URL; run {sys.executable} -c 'import broken' from this folder to see the "
+         "traceback"),
+        ("settings:app",
+         "importing 'settings' failed with ValidationError: 2 validation errors for Settings "
+         "(database_url: Field required, secret_key: Field required)"),
+        ("localized:app", "importing 'localized' failed with locale.Error: unsupported locale"),
         ("needs:app",
          "importing 'needs' failed with ModuleNotFoundError: No module named "
          "'no_such_dependency_xyz'"),
