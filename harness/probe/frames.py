@@ -50,17 +50,34 @@ def capture(
     frame: FrameType | None, endpoints: Mapping[CodeType, str] | None = None
 ) -> tuple[Stack, str | None]:
     """The stack ending at ``frame`` (outermost frame first) and the endpoint it runs in:
-    the name in ``endpoints`` of the innermost code object on it that is found there."""
+    the name in ``endpoints`` of the innermost code object on it that is found there, else
+    (a dependency or an exception handler running before or after the endpoint's own
+    code) the route the request was matched to, read from the routed ASGI ``scope`` of a
+    frame on the stack."""
     frames: list[Frame] = []
     endpoint = None
+    routed: list[FrameType] = []  # frames that hold an ASGI scope, innermost first
     while frame is not None and len(frames) < MAX_DEPTH:
         code = frame.f_code
         frames.append((code.co_filename, frame.f_lineno or 0, code.co_name))
-        if endpoint is None and endpoints:
+        if endpoint is None and endpoints is not None:
             endpoint = endpoints.get(code)
+            if "scope" in code.co_varnames:
+                routed.append(frame)
         frame = frame.f_back
     frames.reverse()
+    if endpoint is None:
+        endpoint = next(filter(None, map(_route_of, routed)), None)
     return tuple(frames), endpoint
+
+
+def _route_of(frame: FrameType) -> str | None:
+    """``METHOD /route/{template}`` of the HTTP scope in ``frame``'s locals, once routed."""
+    scope = frame.f_locals.get("scope")
+    if not isinstance(scope, dict) or scope.get("type") != "http":
+        return None
+    path = getattr(scope.get("route"), "path", None)
+    return f"{scope.get('method', 'GET')} {path}" if isinstance(path, str) and path else None
 
 
 def loop_base(frame: FrameType | None) -> CodePath:

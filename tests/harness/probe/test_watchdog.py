@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 import uvloop
@@ -299,6 +300,33 @@ def test_a_stall_made_by_other_processes_on_the_loops_cpu_is_the_machines(tmp_pa
     assert len(judged) <= len(measured) // 4, (judged, len(measured))
     assert sleeping, stalls  # (a busy machine may keep the sampler off one of the two)
     assert not any(machine_made(s, threshold_ms=20.0) for s in sleeping), sleeping
+
+
+def test_a_stall_in_a_dependency_is_put_on_the_route_it_served(tmp_path: Path) -> None:
+    # No endpoint's own code is on the stack while a dependency runs: the route the request
+    # was matched to is (FastAPI routes before it solves dependencies).
+    from fastapi import Depends, FastAPI
+
+    async def settings() -> dict[str, str]:  # async: run on the loop
+        block_for(0.05)
+        return {"region": "eu"}
+
+    app = FastAPI()
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int, cfg: dict = Depends(settings)) -> dict[str, str]:  # noqa: B008
+        return cfg  # (a default, not Annotated: this module's annotations are strings)
+
+    async def body() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for i in range(3):
+                assert (await client.get(f"/items/{i}")).status_code == 200
+                await asyncio.sleep(0.02)
+
+    stalls = [s for s in probe_run(tmp_path, body) if s["function"] == "block_for"]
+    assert len(stalls) == 3
+    assert {s["endpoint"] for s in stalls} == {"GET /items/{item_id}"}
 
 
 def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
