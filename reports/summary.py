@@ -77,6 +77,9 @@ def summarize(data: RunData, *, slos: Sequence[Slo] = ()) -> Summary:
         "target_exit_code": int(exits["code"].iloc[0]) if not exits.empty else None,
         "target_ready": bool((data.events["event"] == "target_ready").any()),
     }
+    refusals = data.events.loc[data.events["event"] == "run_refused"]
+    if not refusals.empty:
+        run["refused"] = str(refusals["reason"].iloc[-1])
     figures = window_figures(
         data, window, run=run, requests=requests, lag=lag, stalls=stalls,
         seconds=seconds,  # the steady window less the profiled span, as the figures cover

@@ -44,6 +44,8 @@ class RunSection(TypedDict):
     interrupted_after_s: float | None
     target_exit_code: int | None
     target_ready: bool
+    # outcome "refused": why (the run_refused event); absent otherwise and in earlier runs
+    refused: NotRequired[str]
 
 
 class WindowSection(TypedDict):

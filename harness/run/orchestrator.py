@@ -46,7 +46,7 @@ from lagscope.harness.run.target import (
 
 from lagscope import defaults, openapi_plan, request_spool, rundir, runfiles
 from lagscope.app_routes import served_routes
-from lagscope.errors import LoadWorkersError, RunDirError, UsageError
+from lagscope.errors import LoadWorkersError, RunDirError, TargetStartError, UsageError
 from lagscope.injection import encode_state
 
 ADMIN_PATH = "/_lagscope/faults"  # the built-in app's fault switch (LAGSCOPE_ADMIN_TOKEN)
@@ -180,7 +180,12 @@ class Run:
         if self.on_ready is not None:
             self.on_ready(dict(self.urls))
         log = self.dir / rundir.LOGS / rundir.TARGET_LOG
-        plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
+        try:
+            plan = self._openapi_plan(url, log=log) if config.scenario == "openapi" else None
+        except (UsageError, TargetStartError) as exc:  # the app is up; nothing to send
+            self.outcome = "refused"
+            self.log("run_refused", reason=str(exc))  # the directory says why, as the CLI does
+            raise
         if self.lease is not None:
             self.mark = self.lease.mark()
         self.children["load"] = start_load(config, self.dir, host=url, openapi_plan=plan)
@@ -418,7 +423,8 @@ def run(
     except RunDirError as exc:  # a write in the run directory failed: end with what we have
         current.write_failed(exc)
     except BaseException:
-        current.outcome = "failed"
+        if current.outcome != "refused":
+            current.outcome = "failed"
         raise
     finally:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # cleanup must finish

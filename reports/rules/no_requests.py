@@ -18,6 +18,16 @@ def no_requests(fig: Figures) -> list[Finding]:
     ):
         return []
     run_dir = fig.run.get("dir") or "."
+    refused = fig.run.get("refused")
+    if refused:
+        return [{
+            "kind": "no_requests",
+            "severity": "critical",
+            "summary": f"The run was refused before any load was sent: {refused}",
+            "evidence": "outcome refused; the reason is the run_refused event of events.jsonl.",
+            "location": "events.jsonl",
+            "remedy": "Do what the reason says, then run again.",
+        }]  # fmt: skip
     heartbeats = int(fig.loop.get("heartbeats") or 0)
     started = bool(fig.run.get("target_ready")) or heartbeats > 0
     measured = f"0 requests and {plural(heartbeats, 'heartbeat')} recorded"

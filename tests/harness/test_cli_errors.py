@@ -205,6 +205,13 @@ def test_an_app_without_an_openapi_schema_is_told_to_pass_a_scenario(tmp_path: P
         "lagscope: error: the app answered HTTP 404 to GET /openapi.json; there is no schema to "
         "take operations from; pass --scenario with a locustfile"
     )
+    # The app had started, so the run directory exists: it says the same, not "see
+    # logs/locust.log" (no load generator ever ran).
+    report = lagscope("report", "r", cwd=tmp_path)
+    assert (
+        "CRITICAL no_requests at events.jsonl\n  The run was refused before any load was sent: "
+        "the app answered HTTP 404 to GET /openapi.json"
+    ) in report.stdout, report.stdout + report.stderr
 
 
 def test_apps_lists_the_faults_of_shop() -> None:
