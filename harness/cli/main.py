@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import re
 import sys
 from collections.abc import Sequence
@@ -56,7 +57,29 @@ CONDITION_FLAGS = (
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{message}{_did_you_mean(self, message)} (see '{self.prog} --help')")
+
+
+def _all_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every long option string of ``parser`` and its subcommands."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                found |= _all_options(subparser)
+        found.update(o for o in action.option_strings if o.startswith("--"))
+    return found
+
+
+def _did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
+    """``; did you mean --duration?`` for a mistyped option argparse did not recognise."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return ""
+    options = sorted(_all_options(parser))
+    typed = [w.split("=", 1)[0] for w in message.removeprefix(prefix).split() if w[:2] == "--"]
+    guesses = [m for w in typed for m in difflib.get_close_matches(w, options, n=1, cutoff=0.75)]
+    return f"; did you mean {' '.join(dict.fromkeys(guesses))}?" if guesses else ""
 
 
 def _value_options(parser: argparse.ArgumentParser) -> set[str]:

@@ -23,6 +23,7 @@ def lagscope(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     ("args", "says"),
     [
         (["run", "--app", "nope"], "neither a built-in app"),
+        (["run", "--duraton", "5s"], "arguments: --duraton 5s; did you mean --duration?"),
         (["run", "--app", "myshop.main"], "'package.module:app'; did you mean 'myshop.main:app'?"),
         (["run", "--app", "src/myshop/main.py"], "did you mean 'myshop.main:app'?"),
         (["run", "--app", "no_such_module_xyz:app"], "cannot find module 'no_such_module_xyz'"),
