@@ -56,7 +56,6 @@ def server_errors(fig: Figures) -> list[Finding]:
     if top is not None:
         raised = f"{top['type']}: {top['message']}" if top["message"] else top["type"]
         raised += f" raised at {top['site']}" if top["site"] else ""
-    escaped = sum(k["count"] for k in kinds)
     return [
         {
             "kind": "server_errors",
@@ -68,7 +67,7 @@ def server_errors(fig: Figures) -> list[Finding]:
                 f"{endpoint}: {worst['server_errors'] if worst else 0} ({statuses}){leak}"
                 + (f"; e.g. {example!r}" if example else "")
                 + (
-                    f"; the probe saw {escaped:,} exceptions escape the app over the run, "
+                    "; exceptions that escaped the app over the run, by kind: "
                     + ", ".join(
                         f"{k['count']:,}× {k['type']} at {k['site'] or k['endpoint']}"
                         for k in kinds[:3]

@@ -195,7 +195,7 @@ def test_server_errors_name_the_exception_and_the_line_it_was_raised_at() -> Non
         "most on POST /orders: ZeroDivisionError: division by zero raised at app/pricing.py:21."
     )
     assert (
-        "the probe saw 78 exceptions escape the app over the run, 75× ZeroDivisionError at "
+        "exceptions that escaped the app over the run, by kind: 75× ZeroDivisionError at "
         "app/pricing.py:21, 3× KeyError at POST /orders"
     ) in finding["evidence"]
 
