@@ -60,36 +60,26 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}{_did_you_mean(self, message)} (see '{self.prog} --help')")
 
 
-def _all_options(parser: argparse.ArgumentParser) -> set[str]:
-    """Every long option string of ``parser`` and its subcommands."""
-    found: set[str] = set()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for subparser in action.choices.values():
-                found |= _all_options(subparser)
-        found.update(o for o in action.option_strings if o.startswith("--"))
-    return found
-
-
 def _did_you_mean(parser: argparse.ArgumentParser, message: str) -> str:
     """``; did you mean --duration?`` for a mistyped option argparse did not recognise."""
     prefix = "unrecognized arguments: "
     if not message.startswith(prefix):
         return ""
-    options = sorted(_all_options(parser))
+    options = sorted(o for o in _options(parser) if o.startswith("--"))
     typed = [w.split("=", 1)[0] for w in message.removeprefix(prefix).split() if w[:2] == "--"]
     guesses = [m for w in typed for m in difflib.get_close_matches(w, options, n=1, cutoff=0.75)]
     return f"; did you mean {' '.join(dict.fromkeys(guesses))}?" if guesses else ""
 
 
-def _value_options(parser: argparse.ArgumentParser) -> set[str]:
-    """The option strings, of ``parser`` and its subcommands, that take one value."""
+def _options(parser: argparse.ArgumentParser, *, taking_a_value: bool = False) -> set[str]:
+    """The option strings of ``parser`` and its subcommands (only those that take one
+    value, with ``taking_a_value``)."""
     found: set[str] = set()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for subparser in action.choices.values():
-                found |= _value_options(subparser)
-        elif action.option_strings and action.nargs is None:
+                found |= _options(subparser, taking_a_value=taking_a_value)
+        elif not taking_a_value or action.nargs is None:
             found.update(action.option_strings)
     return found
 
@@ -101,7 +91,7 @@ def join_negative_values(argv: Sequence[str], parser: argparse.ArgumentParser) -
     negative number, and answers "expected one argument"; joined to its option, the
     value reaches the option's own check, which says what is wrong with it.
     """
-    takes_value = _value_options(parser)
+    takes_value = _options(parser, taking_a_value=True)
     joined: list[str] = []
     for arg in argv:
         if joined and joined[-1] in takes_value and _NEGATIVE.match(arg):
