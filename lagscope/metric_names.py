@@ -27,6 +27,8 @@ GC_PAUSE = "lagscope_gc_pause_seconds"  # histogram {worker, generation}: each c
 LOG_RECORDS = "lagscope_log_records_total"
 LOG_BYTES = "lagscope_log_bytes_total"
 RSS = "lagscope_resident_memory_bytes"
+# Exceptions that escaped the app to the server, by class and the user's line that raised it.
+UNHANDLED = "lagscope_unhandled_exceptions_total"  # counter {worker, type, location}
 
 # HTTP RED metrics by route template (never the raw path: bounded cardinality).
 HTTP_REQUESTS = "http_requests_total"  # counter {method, route, status}
@@ -41,6 +43,7 @@ ENGINE = "engine"
 METHOD = "method"
 ROUTE = "route"
 STATUS = "status"
+EXCEPTION_TYPE = "type"
 
 OTHER_LOCATION = "other"  # stalls past a worker's first STALL_LOCATIONS locations
 UNKNOWN = "unknown"  # a stall with no blamed location, endpoint or cause
@@ -65,7 +68,7 @@ def le_label(bound: float) -> str:
 EXPORTED = frozenset({
     LOOP_LAG, LOOP_STALLS, LOOP_BLOCKED, STALL_THRESHOLD, TASKS_PENDING, THREADPOOL_BUSY,
     THREADPOOL_TOTAL, THREADPOOL_WAITING, DB_CHECKED_OUT, DB_SIZE, DB_WAITING, LOG_RECORDS,
-    LOG_BYTES, RSS, HTTP_REQUESTS, HTTP_DURATION, GC_PAUSE,
+    LOG_BYTES, RSS, HTTP_REQUESTS, HTTP_DURATION, GC_PAUSE, UNHANDLED,
 })  # fmt: skip
 HISTOGRAMS = frozenset({LOOP_LAG, HTTP_DURATION, GC_PAUSE})
 

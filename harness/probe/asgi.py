@@ -41,7 +41,7 @@ from lagscope.harness.probe.unhandled import UnhandledLog
 from lagscope.harness.probe.user_code import app_package
 from lagscope.harness.probe.watchdog import StallSink, Watchdog
 
-from lagscope import defaults, rundir
+from lagscope import defaults, metric_names, rundir
 from lagscope.errors import MetricsSetupError, UsageError
 
 INJECT_PATH = rundir.INJECT_PATH
@@ -176,7 +176,12 @@ class _Probe:
                 frame_filter=frame_filter, site_after_ms=opts.stall_threshold_ms,
             )  # fmt: skip
             self.gc.start()
-            self.unhandled = UnhandledLog(recorder.dir / rundir.EXCEPTIONS, frame_filter)
+        if recorder is not None or opts.metrics_path is not None:
+            self.unhandled = UnhandledLog(
+                recorder.dir / rundir.EXCEPTIONS if recorder is not None else None,
+                frame_filter,
+                on_kind=_count_unhandled if opts.metrics_path is not None else None,
+            )
         publishers: list[Publisher] = []
         if opts.metrics_path is not None:
             publishers.append(PromGauges(
@@ -226,6 +231,12 @@ class _Probe:
             self.metric_gauges = None
         if self.options.private_files and self.options.run_dir is not None:
             shutil.rmtree(self.options.run_dir, ignore_errors=True)
+
+
+def _count_unhandled(kind: str, site: str) -> None:
+    """One exception that escaped the app, in the metrics (its site, or "unknown")."""
+    labels = (worker_label(), kind, site or metric_names.UNKNOWN)
+    instruments().unhandled.labels(*labels).inc()
 
 
 class InstrumentedApp:

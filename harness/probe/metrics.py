@@ -119,6 +119,7 @@ class Instruments:
     http_requests: Counter
     http_duration: Histogram
     gc_pause: Histogram
+    unhandled: Counter
 
 
 _created: Instruments | None = None
@@ -190,6 +191,12 @@ def _create() -> Instruments:
             "by generation.",
             [names.WORKER, names.GENERATION],
             buckets=names.GC_BUCKETS_S,
+        ),
+        unhandled=Counter(
+            names.UNHANDLED,
+            "Exceptions that escaped the app to the server (a 500 or no answer), by class "
+            "(type) and the line of the app's code that raised them (location).",
+            [names.WORKER, names.EXCEPTION_TYPE, names.LOCATION],
         ),
     )
 

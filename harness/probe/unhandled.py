@@ -2,8 +2,10 @@
 or no answer), counted by what it was and where in the user's code it was raised.
 
 The probe's ASGI wrapper notes an exception on its way out (``note``; nothing runs while
-requests succeed).  The counts go whole to ``workers/<pid>/exceptions.json``, at most once
-a second while exceptions come and once more when the worker stops (docs/run-directory.md):
+requests succeed).  With a run directory the counts go whole to
+``workers/<pid>/exceptions.json``, at most once a second while exceptions come and once
+more when the worker stops (docs/run-directory.md); with metrics, each one also counts in
+``lagscope_unhandled_exceptions_total{worker, type, location}`` (``on_kind``):
 
     {"total": 300, "other": 0,
      "kinds": [{"type": "ZeroDivisionError", "message": "division by zero",
@@ -28,6 +30,7 @@ from lagscope.harness.probe.frames import FrameFilter
 MAX_KINDS = 50
 MESSAGE_CHARS = 200
 WRITE_EVERY_S = 1.0
+OTHER = "other"  # the kinds past MAX_KINDS, as the metric's labels name them
 Kind = tuple[str, str, str, str]  # type, message, site, endpoint
 
 
@@ -61,10 +64,18 @@ class UnhandledLog:
     """Counts the exceptions that escape the app; writes them to ``path``."""
 
     def __init__(
-        self, path: Path, frame_filter: FrameFilter, *, clock: Callable[[], float] = time.monotonic
+        self,
+        path: Path | None,
+        frame_filter: FrameFilter,
+        *,
+        on_kind: Callable[[str, str], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``path``: the file (None: none written); ``on_kind(type, site)`` is called for
+        each exception, with ``("other", "other")`` past MAX_KINDS kinds."""
         self.path = path
         self.frame_filter = frame_filter
+        self.on_kind = on_kind
         self.counts: Counter[Kind] = Counter()
         self.other = 0
         self._clock = clock
@@ -78,10 +89,13 @@ class UnhandledLog:
             raised_at(exc.__traceback__, self.frame_filter),
             endpoint_of(scope),
         )
-        if kind in self.counts or len(self.counts) < MAX_KINDS:
+        kept = kind in self.counts or len(self.counts) < MAX_KINDS
+        if kept:
             self.counts[kind] += 1
         else:
             self.other += 1
+        if self.on_kind is not None:
+            self.on_kind(*((kind[0], kind[2]) if kept else (OTHER, OTHER)))
         self._dirty = True
         now = self._clock()
         if self._written_at is None or now - self._written_at >= WRITE_EVERY_S:
@@ -99,7 +113,7 @@ class UnhandledLog:
         """The counts, whole (a temporary file renamed over the last); never raises: a full
         disk leaves the last written counts, and the next write tries again."""
         self._written_at = self._clock()
-        if not self._dirty:
+        if not self._dirty or self.path is None:
             return
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:

@@ -31,6 +31,12 @@ SEEDED_LINE = next(
     if "SEEDED: blocks the loop" in text and "next(" not in text
 )
 
+RAISED_LINE = next(
+    n
+    for n, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+    if "RAISED: escapes the app" in text and "next(" not in text
+)
+
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -46,7 +52,7 @@ def make_app() -> FastAPI:
 
     @app.get("/fail")
     async def fail() -> None:
-        raise RuntimeError("seeded")
+        raise RuntimeError("seeded")  # RAISED: escapes the app
 
     @app.get("/block")
     async def block() -> dict[str, bool]:
@@ -116,6 +122,24 @@ async def test_requests_are_counted_by_route_template_and_status(anyio_backend: 
     assert delta(count, method="GET", route="/items/{item_id}") == 3
 
 
+@pytest.mark.anyio
+async def test_an_exception_that_escapes_is_counted_at_the_line_that_raised_it(
+    anyio_backend: str,
+) -> None:
+    # In production there is no run directory: the metric says what escaped, and where.
+    app = instrument(make_app(), metrics_path="/metrics", app_root=ROOT)
+    async with served(app) as client:
+        before = samples((await client.get("/metrics")).text)  # (the process's counters)
+        for _ in range(2):
+            assert (await client.get("/fail")).status_code == 500
+        after = samples((await client.get("/metrics")).text)
+    grown = {key: v - before.get(key, 0.0) for key, v in after.items()}
+    (labels,) = [dict(labels) for (name, labels), n in grown.items()
+                 if name == names.UNHANDLED and n == 2]  # fmt: skip
+    assert labels["type"] == "RuntimeError"
+    assert labels["location"] == f"tests/harness/probe/test_metrics.py:{RAISED_LINE}"
+
+
 def lag_counted(text: str) -> bool:
     return any(v > 0 for (name, _), v in samples(text).items() if name == f"{names.LOOP_LAG}_count")
 
@@ -158,6 +182,7 @@ async def test_every_metric_of_the_contract_is_exported(anyio_backend: str) -> N
     found = {name for name, _ in samples(text)}
     missing = names.scraped_names() - found - {
         names.LOOP_STALLS, names.LOOP_BLOCKED,  # no stall yet in this app
+        names.UNHANDLED,  # no exception yet
         names.DB_CHECKED_OUT, names.DB_SIZE, names.DB_WAITING,  # no pool seen yet
     }  # fmt: skip
     assert missing == set()
