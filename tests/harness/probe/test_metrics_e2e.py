@@ -20,10 +20,13 @@ from tests.prometheus.stack import LOOPBACK, stack, wait_until
 
 pytestmark = pytest.mark.e2e
 APPS = Path(__file__).resolve().parents[1] / "apps"
-SEEDED_LINE = next(
-    n
-    for n, text in enumerate((APPS / "metered/app.py").read_text().splitlines(), 1)
-    if "SEEDED: blocks the loop" in text
+SEEDED_LINE, RAISED_LINE = (
+    next(
+        n
+        for n, text in enumerate((APPS / "metered/app.py").read_text().splitlines(), 1)
+        if marker in text
+    )
+    for marker in ("SEEDED: blocks the loop", 'raise RuntimeError("seeded failure")')
 )
 REFUSAL = "runs in 2 worker processes without PROMETHEUS_MULTIPROC_DIR"
 
@@ -72,6 +75,13 @@ def test_plain_uvicorn_with_two_workers_exports_every_metric(tmp_path: Path) -> 
         scraped = scrape(url)
         found = {name for name, _, _ in scraped}
         assert names.scraped_names() - found == set()
+        escaped: dict[tuple[str, str], float] = {}  # summed over the workers
+        for n, lb, v in scraped:
+            if n == names.UNHANDLED:
+                key = (lb[names.EXCEPTION_TYPE], lb[names.LOCATION])
+                escaped[key] = escaped.get(key, 0.0) + v
+        # Every exception that escaped, in whichever worker, at the app's line that raised it.
+        assert escaped == {("RuntimeError", f"metered/app.py:{RAISED_LINE}"): 30}, escaped
         stall = [lb for n, lb, v in scraped if n == names.LOOP_STALLS and v > 0
                  and lb[names.LOCATION].endswith(f"metered/app.py:{SEEDED_LINE}")]  # fmt: skip
         assert stall, [lb for n, lb, _ in scraped if n == names.LOOP_STALLS]
