@@ -27,6 +27,9 @@ from typing import Any
 
 from lagscope.harness.probe.frames import FrameFilter
 
+from lagscope import runfiles
+from lagscope.errors import RunDirError
+
 MAX_KINDS = 50
 MESSAGE_CHARS = 200
 WRITE_EVERY_S = 1.0
@@ -115,10 +118,8 @@ class UnhandledLog:
         self._written_at = self._clock()
         if not self._dirty or self.path is None:
             return
-        tmp = self.path.with_name(self.path.name + ".tmp")
         try:
-            tmp.write_text(json.dumps(self.as_json()), encoding="utf-8")
-            tmp.replace(self.path)
-        except OSError:
+            runfiles.write_text(self.path, json.dumps(self.as_json()))
+        except RunDirError:  # its temporary file gone too: nothing half-written is left
             return
         self._dirty = False

@@ -76,3 +76,16 @@ def test_a_message_is_its_first_line_cut_short() -> None:
     assert first_line(ValueError("no\nmore")) == "no"
     assert len(first_line(ValueError("x" * 500))) == 200
     assert first_line(KeyError()) == ""
+
+
+def test_a_write_that_fails_leaves_nothing_half_written(tmp_path: Path) -> None:
+    folder = tmp_path / "gone"  # a worker directory removed under the probe
+    log = UnhandledLog(folder / "exceptions.json", FrameFilter.for_root(ROOT))
+    try:
+        raise KeyError("sku")
+    except KeyError as exc:
+        log.note(exc, {"method": "GET", "path": "/x"})  # no raise, nothing written
+    assert not folder.exists()
+    folder.mkdir()
+    log.write()  # the next write tries again
+    assert [p.name for p in folder.iterdir()] == ["exceptions.json"]
