@@ -308,7 +308,8 @@ def test_a_game_day_app_that_is_not_asgi_names_the_file_and_key(
     (line,) = capsys.readouterr().err.splitlines()
     assert line == (
         f"lagscope: error: {exercise}: 'notasgi:app' is not an ASGI app (got int); "
-        "point [load] app at your FastAPI() instance"
+        "point [load] app at your FastAPI() instance, or at a function that takes no "
+        "arguments and returns it"
     )
 
 
