@@ -45,7 +45,9 @@ ROUTE = "route"
 STATUS = "status"
 EXCEPTION_TYPE = "type"
 
-OTHER_LOCATION = "other"  # stalls past a worker's first STALL_LOCATIONS locations
+# A label's value past a worker's bound: stalls past its first STALL_LOCATIONS locations,
+# escaped exceptions past its first kinds (type and location both).
+OTHER_LOCATION = "other"
 UNKNOWN = "unknown"  # a stall with no blamed location, endpoint or cause
 UNMATCHED_ROUTE = "unmatched"  # a request no route matched (404s): never the raw path
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
 
+from lagscope.harness.probe.routes import routed_path
 from lagscope.harness.probe.user_code import (
     PACKAGE_MARKERS,
     Kind,
@@ -76,8 +77,8 @@ def _route_of(frame: FrameType) -> str | None:
     scope = frame.f_locals.get("scope")
     if not isinstance(scope, dict) or scope.get("type") != "http":
         return None
-    path = getattr(scope.get("route"), "path", None)
-    return f"{scope.get('method', 'GET')} {path}" if isinstance(path, str) and path else None
+    path = routed_path(scope)
+    return f"{scope.get('method', 'GET')} {path}" if path else None
 
 
 def loop_base(frame: FrameType | None) -> CodePath:

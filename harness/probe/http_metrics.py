@@ -15,6 +15,7 @@ from types import CodeType
 from typing import Any
 
 from lagscope.harness.probe.metrics import HistogramBatch, Instruments
+from lagscope.harness.probe.routes import routed_path
 
 from lagscope import metric_names as names
 
@@ -35,11 +36,7 @@ def route_of(scope: Mapping[str, Any], endpoints: Mapping[CodeType, str]) -> str
         name = endpoints.get(code) if code is not None else None
         if name is not None:
             return path_of(name)
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str) and path:
-        return path
-    return names.UNMATCHED_ROUTE
+    return routed_path(scope) or names.UNMATCHED_ROUTE
 
 
 class RequestMetrics:

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from types import CodeType
 from typing import Any
 
 _MAX_WRAPPING = 20
+
+
+def routed_path(scope: Mapping[str, Any]) -> str | None:
+    """The route template (``/orders/{order_id}``) the app matched ``scope`` to, once its
+    router has (Starlette puts the route in the scope), else None."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else None
 
 
 def _find_routes(app: Any) -> list[Any]:

@@ -26,14 +26,15 @@ from types import TracebackType
 from typing import Any
 
 from lagscope.harness.probe.frames import FrameFilter
+from lagscope.harness.probe.routes import routed_path
 
+from lagscope import metric_names as names
 from lagscope import runfiles
 from lagscope.errors import RunDirError
 
 MAX_KINDS = 50
 MESSAGE_CHARS = 200
 WRITE_EVERY_S = 1.0
-OTHER = "other"  # the kinds past MAX_KINDS, as the metric's labels name them
 Kind = tuple[str, str, str, str]  # type, message, site, endpoint
 
 
@@ -57,9 +58,7 @@ def raised_at(tb: TracebackType | None, frame_filter: FrameFilter) -> str:
 
 def endpoint_of(scope: Mapping[str, Any]) -> str:
     """``METHOD /route/{template}`` once the app routed the request, else its raw path."""
-    path = getattr(scope.get("route"), "path", None)
-    if not isinstance(path, str) or not path:
-        path = str(scope.get("path", ""))
+    path = routed_path(scope) or str(scope.get("path", ""))
     return f"{scope.get('method', '')} {path}".strip()
 
 
@@ -98,7 +97,9 @@ class UnhandledLog:
         else:
             self.other += 1
         if self.on_kind is not None:
-            self.on_kind(*((kind[0], kind[2]) if kept else (OTHER, OTHER)))
+            self.on_kind(
+                *((kind[0], kind[2]) if kept else (names.OTHER_LOCATION, names.OTHER_LOCATION))
+            )
         self._dirty = True
         now = self._clock()
         if self._written_at is None or now - self._written_at >= WRITE_EVERY_S:
