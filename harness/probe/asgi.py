@@ -31,7 +31,14 @@ from lagscope.harness.probe.http_metrics import RequestMetrics
 from lagscope.harness.probe.inject import admin
 from lagscope.harness.probe.inject.injector import Injector
 from lagscope.harness.probe.metrics import MetricsSink, instruments, worker_label
-from lagscope.harness.probe.metrics_gauges import GaugeLoop, GcPauses, PromGauges, Publisher
+from lagscope.harness.probe.metrics_gauges import (
+    GaugeLoop,
+    GcPauses,
+    PauseRecorder,
+    PromGauges,
+    PromPauses,
+    Publisher,
+)
 from lagscope.harness.probe.otel import OtelProbe, otel_meter
 from lagscope.harness.probe.profiler import profile_when_asked
 from lagscope.harness.probe.recorder import Recorder
@@ -176,11 +183,16 @@ class _Probe:
                 frame_filter=frame_filter, site_after_ms=opts.stall_threshold_ms,
             )  # fmt: skip
             self.gc.start()
-        if recorder is not None or opts.metrics_path is not None:
+        counters: list[Callable[[str, str], None]] = []
+        if opts.metrics_path is not None:
+            counters.append(_count_unhandled)
+        if self.otel is not None:
+            counters.append(self.otel.count_unhandled)
+        if recorder is not None or counters:
             self.unhandled = UnhandledLog(
                 recorder.dir / rundir.EXCEPTIONS if recorder is not None else None,
                 frame_filter,
-                on_kind=_count_unhandled if opts.metrics_path is not None else None,
+                on_kind=_each(counters) if counters else None,
             )
         publishers: list[Publisher] = []
         if opts.metrics_path is not None:
@@ -190,10 +202,13 @@ class _Probe:
                 flush=self.requests.flush if self.requests is not None else None,
             ))  # fmt: skip
         on_stop = [self.requests.flush] if self.requests is not None else []
+        pauses: list[PauseRecorder] = []
         if opts.metrics_path is not None:
-            gc_pauses = GcPauses(
-                instruments(), worker=worker_label(), loop_thread_id=threading.get_ident()
-            )
+            pauses.append(PromPauses(instruments(), worker=worker_label()))
+        if self.otel is not None:
+            pauses.append(self.otel)
+        if pauses:
+            gc_pauses = GcPauses(pauses, loop_thread_id=threading.get_ident())
             publishers.append(gc_pauses)
             on_stop.append(gc_pauses.close)
         if self.otel is not None:
@@ -231,6 +246,18 @@ class _Probe:
             self.metric_gauges = None
         if self.options.private_files and self.options.run_dir is not None:
             shutil.rmtree(self.options.run_dir, ignore_errors=True)
+
+
+def _each(counters: list[Callable[[str, str], None]]) -> Callable[[str, str], None]:
+    """One ``on_kind`` that calls every backend's."""
+    if len(counters) == 1:
+        return counters[0]
+
+    def count(kind: str, site: str) -> None:
+        for counter in counters:
+            counter(kind, site)
+
+    return count
 
 
 def _count_unhandled(kind: str, site: str) -> None:

@@ -94,16 +94,37 @@ class PromGauges:
             self._flush()
 
 
-class GcPauses:
-    """Times every garbage collection (``gcpauses.GcTimer``, its own callback) and adds the
-    pauses to the histogram by generation at each reading."""
+class PauseRecorder(Protocol):
+    """Where ``GcPauses`` puts each collection's pause (a metrics backend)."""
 
-    def __init__(self, instruments: Instruments, *, worker: str, loop_thread_id: int) -> None:
-        self.timer = GcTimer(loop_thread_id=loop_thread_id)
+    def record_pause(self, generation: int, seconds: float) -> None: ...
+    def flush_pauses(self) -> None: ...
+
+
+class PromPauses:
+    """The Prometheus histogram of pauses by generation, batched between readings."""
+
+    def __init__(self, instruments: Instruments, *, worker: str) -> None:
         self._batches = [
             HistogramBatch(instruments.gc_pause.labels(worker, str(g)), names.GC_BUCKETS_S)
             for g in range(3)
         ]
+
+    def record_pause(self, generation: int, seconds: float) -> None:
+        self._batches[generation].observe(seconds)
+
+    def flush_pauses(self) -> None:
+        for batch in self._batches:
+            batch.flush()
+
+
+class GcPauses:
+    """Times every garbage collection (``gcpauses.GcTimer``: one callback, whatever the
+    backends) and hands the pauses to each recorder at each reading."""
+
+    def __init__(self, recorders: Sequence[PauseRecorder], *, loop_thread_id: int) -> None:
+        self.timer = GcTimer(loop_thread_id=loop_thread_id)
+        self.recorders = list(recorders)
         self.timer.install()
 
     def publish(self, reading: GaugeReading) -> None:
@@ -113,10 +134,11 @@ class GcPauses:
                 collection = pending.popleft()
             except IndexError:
                 break
-            generation, duration_ms = collection[1], collection[2]
-            self._batches[min(max(generation, 0), 2)].observe(duration_ms / 1000.0)
-        for batch in self._batches:
-            batch.flush()
+            generation = min(max(collection[1], 0), 2)
+            for recorder in self.recorders:
+                recorder.record_pause(generation, collection[2] / 1000.0)
+        for recorder in self.recorders:
+            recorder.flush_pauses()
 
     def close(self) -> None:
         self.timer.uninstall()

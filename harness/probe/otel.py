@@ -3,10 +3,11 @@
 ``instrument(app, otel=True)`` records the same measurements as the Prometheus
 instruments into a ``Meter`` of the app's MeterProvider (the global one unless one is
 given): the loop-lag histogram, the stall counters by location/endpoint/cause (bounded
-the same way), the app-side gauges as observable instruments, and HTTP request
-durations under OTel's semantic conventions.  Whatever exporter the app configured
-(OTLP, Prometheus) sends them; each worker exports its own (``worker``: its pid), so
-several workers need no shared directory.
+the same way), the app-side gauges as observable instruments, the garbage collector's
+pauses by generation, the exceptions that escape the app by type and location (bounded
+the same way), and HTTP request durations under OTel's semantic conventions.  Whatever
+exporter the app configured (OTLP, Prometheus) sends them; each worker exports its own
+(``worker``: its pid), so several workers need no shared directory.
 
 The gauges are read on the loop (``metrics_gauges.GaugeLoop``) and observed from the
 last reading: the SDK's reader thread calls the callbacks, while anyio's limiter and
@@ -73,6 +74,15 @@ class OtelProbe:
             names.OTEL_HTTP_DURATION, unit="s", description="Duration of HTTP server requests",
             explicit_bucket_boundaries_advisory=list(names.HTTP_BUCKETS_S),
         )  # fmt: skip
+        self._gc = meter.create_histogram(
+            names.OTEL_GC_PAUSE, unit="s",
+            description="How long each garbage collection held the GIL, by generation",
+            explicit_bucket_boundaries_advisory=list(names.GC_BUCKETS_S),
+        )  # fmt: skip
+        self._unhandled = meter.create_counter(
+            names.OTEL_UNHANDLED, unit="{exception}",
+            description="Exceptions that escaped the app, by type and the line that raised them",
+        )  # fmt: skip
         gauges: list[tuple[str, str, Read]] = [
             (names.OTEL_TASKS_PENDING, "{task}", lambda r: [(r.tasks, {})]),
             (names.OTEL_THREADPOOL_BUSY, "{thread}", lambda r: self._threads(r, 0)),
@@ -126,6 +136,18 @@ class OtelProbe:
 
     def close(self) -> None:
         pass
+
+    # Pause recorder (``metrics_gauges.GcPauses``, the loop)
+    def record_pause(self, generation: int, seconds: float) -> None:
+        self._gc.record(seconds, {**self.worker, names.GENERATION: str(generation)})
+
+    def flush_pauses(self) -> None:
+        pass
+
+    # Escaped exceptions (``unhandled.UnhandledLog``'s ``on_kind``, the loop)
+    def count_unhandled(self, kind: str, site: str) -> None:
+        attributes = {names.EXCEPTION_TYPE: kind, names.LOCATION: site or names.UNKNOWN}
+        self._unhandled.add(1, {**self.worker, **attributes})
 
     # Gauge publisher (the loop)
     def publish(self, reading: GaugeReading) -> None:

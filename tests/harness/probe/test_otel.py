@@ -4,6 +4,7 @@ reader, the app served in-process, what the reader collects."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from lagscope import metric_names as names
-from tests.harness.probe.test_metrics import ROOT, SEEDED_LINE, make_app, served
+from tests.harness.probe.test_metrics import RAISED_LINE, ROOT, SEEDED_LINE, make_app, served
 
 
 @pytest.fixture
@@ -41,6 +42,9 @@ async def test_otel_records_the_same_instruments(anyio_backend: str) -> None:
         for n in range(3):
             await client.get(f"/items/{n}")
         await client.get("/block")
+        for _ in range(2):
+            assert (await client.get("/fail")).status_code == 500
+        gc.collect()  # a full collection to time
         await asyncio.sleep(1.3)  # a second gauge reading, a lag batch from the watchdog
         missing = await client.get("/metrics")
     found = collected(reader)
@@ -50,7 +54,7 @@ async def test_otel_records_the_same_instruments(anyio_backend: str) -> None:
         names.OTEL_LOOP_LAG, names.OTEL_LOOP_STALLS, names.OTEL_LOOP_BLOCKED,
         names.OTEL_TASKS_PENDING, names.OTEL_THREADPOOL_BUSY, names.OTEL_THREADPOOL_TOTAL,
         names.OTEL_THREADPOOL_WAITING, names.OTEL_LOG_RECORDS, names.OTEL_LOG_BYTES,
-        names.OTEL_RSS, names.OTEL_HTTP_DURATION,
+        names.OTEL_RSS, names.OTEL_HTTP_DURATION, names.OTEL_GC_PAUSE, names.OTEL_UNHANDLED,
     }  # fmt: skip
     assert expected - set(found) == set()
     routes = {(p.attributes[names.OTEL_HTTP_ROUTE], p.attributes[names.OTEL_HTTP_STATUS]): p.count
@@ -62,6 +66,15 @@ async def test_otel_records_the_same_instruments(anyio_backend: str) -> None:
     lag = found[names.OTEL_LOOP_LAG][0]
     assert lag.count > 0
     assert list(lag.explicit_bounds) == list(names.LAG_BUCKETS_S)
+    pauses = {p.attributes[names.GENERATION]: p for p in found[names.OTEL_GC_PAUSE]}
+    assert pauses["2"].count >= 1
+    assert list(pauses["2"].explicit_bounds) == list(names.GC_BUCKETS_S)
+    (escaped,) = found[names.OTEL_UNHANDLED]
+    assert escaped.value == 2
+    assert escaped.attributes[names.EXCEPTION_TYPE] == "RuntimeError"
+    assert escaped.attributes[names.LOCATION] == (
+        f"tests/harness/probe/test_metrics.py:{RAISED_LINE}"
+    )
 
 
 def test_without_the_extra_the_error_says_what_to_install() -> None:
