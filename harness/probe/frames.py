@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType, FrameType
 
-from lagscope.harness.probe.routes import routed_path
+from lagscope.harness.probe.routes import route_for, routed_path
 from lagscope.harness.probe.user_code import (
     PACKAGE_MARKERS,
     Kind,
@@ -54,7 +54,8 @@ def capture(
     the name in ``endpoints`` of the innermost code object on it that is found there, else
     (a dependency or an exception handler running before or after the endpoint's own
     code) the route the request was matched to, read from the routed ASGI ``scope`` of a
-    frame on the stack."""
+    frame on the stack, or (a middleware, before routing) the endpoint whose template the
+    request's path matches."""
     frames: list[Frame] = []
     endpoint = None
     routed: list[FrameType] = []  # frames that hold an ASGI scope, innermost first
@@ -67,18 +68,26 @@ def capture(
                 routed.append(frame)
         frame = frame.f_back
     frames.reverse()
-    if endpoint is None:
-        endpoint = next(filter(None, map(_route_of, routed)), None)
+    if endpoint is None and endpoints is not None:
+        endpoint = _route_of(routed, endpoints)
     return tuple(frames), endpoint
 
 
-def _route_of(frame: FrameType) -> str | None:
-    """``METHOD /route/{template}`` of the HTTP scope in ``frame``'s locals, once routed."""
-    scope = frame.f_locals.get("scope")
-    if not isinstance(scope, dict) or scope.get("type") != "http":
+def _route_of(frames: list[FrameType], endpoints: Mapping[CodeType, str]) -> str | None:
+    """The route of the HTTP scope in the locals of ``frames`` (innermost first): the
+    template the app matched it to (``METHOD /route/{template}``), or, before its router
+    ran (a middleware), the endpoint whose template its raw path matches."""
+    scopes = [scope for scope in (f.f_locals.get("scope") for f in frames)
+              if isinstance(scope, dict) and scope.get("type") == "http"]  # fmt: skip
+    if not scopes:
         return None
-    path = routed_path(scope)
-    return f"{scope.get('method', 'GET')} {path}" if path else None
+    for scope in scopes:
+        path = routed_path(scope)
+        if path:
+            return f"{scope.get('method', 'GET')} {path}"
+    outermost = scopes[-1]  # the server's own: the path as the client sent it
+    method, path = str(outermost.get("method", "GET")), str(outermost.get("path", ""))
+    return route_for(method, path, endpoints.values())
 
 
 def loop_base(frame: FrameType | None) -> CodePath:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from types import CodeType
 from typing import Any
 
@@ -15,6 +17,30 @@ def routed_path(scope: Mapping[str, Any]) -> str | None:
     router has (Starlette puts the route in the scope), else None."""
     path = getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) and path else None
+
+
+def route_for(method: str, path: str, names: Iterable[str]) -> str | None:
+    """The first of ``names`` (``endpoint_names``' values, in the app's route order) whose
+    methods hold ``method`` and whose template matches the raw ``path``: the endpoint a
+    request not routed yet (a middleware runs) will be served by, as the router will
+    match it.  None: no route matches, or the templates are not Starlette's."""
+    for name in names:
+        methods, _, template = name.rpartition(" ")
+        if method in methods.split(" "):
+            pattern = _pattern(template)
+            if pattern is not None and pattern.match(path):
+                return name
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _pattern(template: str) -> re.Pattern[str] | None:
+    try:
+        from starlette.routing import compile_path
+
+        return compile_path(template)[0]
+    except Exception:  # no Starlette, or a template it does not take
+        return None
 
 
 def _find_routes(app: Any) -> list[Any]:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from lagscope.harness.probe.routes import endpoint_names
+from lagscope.harness.probe.routes import endpoint_names, route_for
 from starlette.middleware.gzip import GZipMiddleware
 
 
@@ -32,3 +32,24 @@ def test_routes_are_found_through_middleware_wrappers() -> None:
 
     wrapped = GZipMiddleware(app)
     assert endpoint_names(wrapped)[health.__code__] == "GET /health"
+
+
+def test_a_raw_path_is_matched_to_its_endpoint_as_the_router_will() -> None:
+    app = FastAPI()
+    router = APIRouter(prefix="/api")
+
+    @router.get("/orders/latest")
+    async def latest() -> dict[str, str]:
+        return {}
+
+    @router.api_route("/orders/{order_id:int}", methods=["GET", "PUT"])
+    async def order(order_id: int) -> dict[str, int]:
+        return {"id": order_id}
+
+    app.include_router(router, prefix="/v1")
+    names = endpoint_names(app).values()
+    assert route_for("GET", "/v1/api/orders/latest", names) == "GET /v1/api/orders/latest"
+    assert route_for("PUT", "/v1/api/orders/17", names) == "GET PUT /v1/api/orders/{order_id:int}"
+    assert route_for("GET", "/v1/api/orders/seven", names) is None  # the int convertor
+    assert route_for("DELETE", "/v1/api/orders/17", names) is None
+    assert route_for("GET", "/elsewhere", names) is None

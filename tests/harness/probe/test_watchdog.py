@@ -11,8 +11,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from lagscope.harness.probe import heartbeat as heartbeat_module
 from lagscope.harness.probe.frames import FrameFilter, capture, is_loop_idle
 from lagscope.harness.probe.heartbeat import Heartbeat
 from lagscope.harness.probe.recorder import Recorder
+from lagscope.harness.probe.routes import endpoint_names
 from lagscope.harness.probe.watchdog import Watchdog
 
 from lagscope.stalls import machine_made
@@ -57,7 +59,9 @@ def _line_of(marker: str) -> int:
     raise AssertionError(marker)
 
 
-def watching(tmp_path: Path) -> tuple[Heartbeat, Watchdog]:
+def watching(
+    tmp_path: Path, endpoints: Callable[[], Mapping[CodeType, str]] = dict
+) -> tuple[Heartbeat, Watchdog]:
     """A heartbeat (10 ms) and a watchdog (20 ms threshold) started on the running loop."""
     heartbeat = Heartbeat(interval_s=0.010)
     heartbeat.start()
@@ -69,7 +73,7 @@ def watching(tmp_path: Path) -> tuple[Heartbeat, Watchdog]:
         threshold_s=0.020,
         sample_s=0.002,
         frame_filter=FrameFilter.for_root(ROOT),
-        endpoints=dict,
+        endpoints=endpoints,
     )
     watchdog.start()
     return heartbeat, watchdog
@@ -80,11 +84,12 @@ def probe_run(
     body: Callable[[], Any],
     *,
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    endpoints: Callable[[], Mapping[CodeType, str]] = dict,
 ) -> list[dict[str, Any]]:
     """Run ``body`` (a coroutine function) under a heartbeat and watchdog; return stalls."""
 
     async def main() -> None:
-        heartbeat, watchdog = watching(tmp_path)
+        heartbeat, watchdog = watching(tmp_path, endpoints)
         await asyncio.sleep(0.05)
         try:
             await body()
@@ -327,6 +332,46 @@ def test_a_stall_in_a_dependency_is_put_on_the_route_it_served(tmp_path: Path) -
     stalls = [s for s in probe_run(tmp_path, body) if s["function"] == "block_for"]
     assert stalls  # (a busy machine may end one before the watchdog samples it)
     assert {s["endpoint"] for s in stalls} == {"GET /items/{item_id}"}
+
+
+def test_a_stall_in_a_middleware_is_put_on_the_route_the_request_will_be_served_by(
+    tmp_path: Path,
+) -> None:
+    # A middleware runs before the router: no route is in the scope yet.  The request's
+    # raw path is matched against the app's templates, in the router's order (/items/me
+    # is its own route, ahead of /items/{item_id}).
+    from fastapi import FastAPI, Request, Response
+
+    app = FastAPI()
+
+    @app.middleware("http")
+    async def audit(request: Request, call_next: Callable[[Request], Any]) -> Response:
+        if request.url.path.startswith("/items"):
+            block_for(0.05)
+        return await call_next(request)
+
+    @app.get("/items/me")
+    async def me() -> dict[str, str]:
+        return {"me": "yes"}
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    async def body() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for path in ("/items/1", "/items/2", "/items/me", "/items/me"):
+                assert (await client.get(path)).status_code == 200
+                await asyncio.sleep(0.02)
+
+    names = endpoint_names(app)
+    stalls = [s for s in probe_run(tmp_path, body, endpoints=lambda: names)
+              if s["function"] == "block_for"]  # fmt: skip
+    assert stalls  # (a busy machine may end one before the watchdog samples it)
+    served = ["GET /items/{item_id}"] * 2 + ["GET /items/me"] * 2
+    seen = iter(served)  # each stall's endpoint, in the order the requests were sent
+    assert all(s["endpoint"] in seen for s in stalls), [s["endpoint"] for s in stalls]
 
 
 def test_stall_event_keeps_merged_stacks_with_counts(tmp_path: Path) -> None:
