@@ -193,6 +193,7 @@ class _Probe:
                 recorder.dir / rundir.EXCEPTIONS if recorder is not None else None,
                 frame_filter,
                 on_kind=_each(counters) if counters else None,
+                endpoints=self.endpoints,
             )
         publishers: list[Publisher] = []
         if opts.metrics_path is not None:

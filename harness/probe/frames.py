@@ -86,8 +86,9 @@ def _route_of(frames: list[FrameType], endpoints: Mapping[CodeType, str]) -> str
         if path:
             return f"{scope.get('method', 'GET')} {path}"
     outermost = scopes[-1]  # the server's own: the path as the client sent it
-    method, path = str(outermost.get("method", "GET")), str(outermost.get("path", ""))
-    return route_for(method, path, endpoints.values())
+    method = str(outermost.get("method", "GET"))
+    template = route_for(method, str(outermost.get("path", "")), endpoints.values())
+    return f"{method} {template}" if template else None
 
 
 def loop_base(frame: FrameType | None) -> CodePath:

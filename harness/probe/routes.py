@@ -20,16 +20,17 @@ def routed_path(scope: Mapping[str, Any]) -> str | None:
 
 
 def route_for(method: str, path: str, names: Iterable[str]) -> str | None:
-    """The first of ``names`` (``endpoint_names``' values, in the app's route order) whose
-    methods hold ``method`` and whose template matches the raw ``path``: the endpoint a
-    request not routed yet (a middleware runs) will be served by, as the router will
-    match it.  None: no route matches, or the templates are not Starlette's."""
+    """The template of the first of ``names`` (``endpoint_names``' values, in the app's
+    route order) whose methods hold ``method`` and whose template matches the raw
+    ``path``: the route a request not routed yet (a middleware runs) will be served by, as
+    the router will match it.  None: no route matches, or the templates are not
+    Starlette's."""
     for name in names:
         methods, _, template = name.rpartition(" ")
         if method in methods.split(" "):
             pattern = _pattern(template)
             if pattern is not None and pattern.match(path):
-                return name
+                return template
     return None
 
 

@@ -22,11 +22,11 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
+from types import CodeType, TracebackType
 from typing import Any
 
 from lagscope.harness.probe.frames import FrameFilter
-from lagscope.harness.probe.routes import routed_path
+from lagscope.harness.probe.routes import route_for, routed_path
 
 from lagscope import metric_names as names
 from lagscope import runfiles
@@ -56,10 +56,18 @@ def raised_at(tb: TracebackType | None, frame_filter: FrameFilter) -> str:
     return site
 
 
-def endpoint_of(scope: Mapping[str, Any]) -> str:
-    """``METHOD /route/{template}`` once the app routed the request, else its raw path."""
-    path = routed_path(scope) or str(scope.get("path", ""))
-    return f"{scope.get('method', '')} {path}".strip()
+def endpoint_of(scope: Mapping[str, Any], endpoints: Mapping[CodeType, str]) -> str:
+    """``METHOD /route/{template}`` of the route the app matched the request to, or (raised
+    before routing: a middleware) of the route its raw path matches in ``endpoints``;
+    ``METHOD unmatched`` when none does.  An app with no routes known (not built on
+    Starlette) keeps the raw path.  Never a raw path that the app's routes could bound:
+    one kind per id would fill the bound."""
+    method = str(scope.get("method", ""))
+    raw = str(scope.get("path", ""))
+    path = routed_path(scope) or (
+        (route_for(method, raw, endpoints.values()) or names.UNMATCHED_ROUTE) if endpoints else raw
+    )
+    return f"{method} {path}".strip()
 
 
 class UnhandledLog:
@@ -71,11 +79,14 @@ class UnhandledLog:
         frame_filter: FrameFilter,
         *,
         on_kind: Callable[[str, str], None] | None = None,
+        endpoints: Callable[[], Mapping[CodeType, str]] = dict,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """``path``: the file (None: none written); ``on_kind(type, site)`` is called for
-        each exception, with ``("other", "other")`` past MAX_KINDS kinds."""
+        each exception, with ``("other", "other")`` past MAX_KINDS kinds; ``endpoints``
+        names the app's routes (``routes.endpoint_names``)."""
         self.path = path
+        self.endpoints = endpoints
         self.frame_filter = frame_filter
         self.on_kind = on_kind
         self.counts: Counter[Kind] = Counter()
@@ -89,7 +100,7 @@ class UnhandledLog:
             type(exc).__name__,
             first_line(exc),
             raised_at(exc.__traceback__, self.frame_filter),
-            endpoint_of(scope),
+            endpoint_of(scope, self.endpoints()),
         )
         kept = kind in self.counts or len(self.counts) < MAX_KINDS
         if kept:

@@ -60,6 +60,44 @@ async def test_an_exception_that_escapes_the_app_is_counted_at_the_users_line(
     }  # fmt: skip
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_one_raised_in_a_middleware_is_put_on_its_route_not_its_raw_path(
+    anyio_backend: str, tmp_path: Path
+) -> None:
+    # Before routing there is no template in the scope: one kind per id sent would fill
+    # the bound on kinds.  The raw path is matched to the route the router would pick.
+    from starlette.types import Receive, Scope, Send
+
+    from lagscope import instrument
+
+    app = make_app()
+
+    class Quota:  # a pure ASGI middleware that refuses some ids before the app routes
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["path"].endswith("7"):
+                raise PermissionError("over quota")
+            await self.inner(scope, receive, send)  # type: ignore[operator]
+
+    app.add_middleware(Quota)
+    wrapped = instrument(app, run_dir=tmp_path)
+    transport = httpx.ASGITransport(app=wrapped, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        for path in ("/ratio/7", "/ratio/17", "/ratio/27", "/nowhere/7"):
+            assert (await client.get(path)).status_code == 500
+    probe = wrapped._probe
+    assert probe is not None
+    probe.stop()
+    written = json.loads((tmp_path / "workers" / str(os.getpid()) / "exceptions.json").read_text())
+    assert {k["endpoint"]: k["count"] for k in written["kinds"]} == {
+        "GET /ratio/{n}": 3,
+        "GET unmatched": 1,
+    }
+
+
 def test_kinds_beyond_the_cap_are_counted_as_other(tmp_path: Path) -> None:
     log = UnhandledLog(tmp_path / "exceptions.json", FrameFilter.for_root(ROOT))
     for i in range(MAX_KINDS + 5):
