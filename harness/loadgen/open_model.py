@@ -115,9 +115,9 @@ def _one_iteration(user: User, rng: random.Random) -> None:
 
 def _arrival(
     environment: Any, pool: UserPool, cls: type[User], user: User | None,
-    intended: float, rng: random.Random,
+    slot: tuple[float, float], rng: random.Random,
 ) -> None:  # fmt: skip
-    send_slots.begin(intended)
+    send_slots.begin(*slot)
     try:
         if user is None:
             user = cls(environment)
@@ -302,17 +302,17 @@ def _send(
     pick: Callable[[], type[User]],
     rng: random.Random,
     slots: list[tuple[float, float]],
-) -> list[float]:
-    """Hand each slot ``(wall, monotonic)`` to a user at its time; return the wall slots of
-    the arrivals still running ``DRAIN_S`` after the last one (they are killed)."""
+) -> list[tuple[float, float]]:
+    """Hand each slot ``(wall, monotonic)`` to a user at its time; return the slots of the
+    arrivals still running ``DRAIN_S`` after the last one (they are killed)."""
     group = gevent.pool.Group()
-    pending: dict[gevent.Greenlet, float] = {}  # arrivals in flight → their slots
-    for wall, mono in slots:
-        _sleep_until(mono)
+    pending: dict[gevent.Greenlet, tuple[float, float]] = {}  # arrivals in flight → slots
+    for slot in slots:
+        _sleep_until(slot[1])
         cls = pick()
         user = pool.acquire(cls)
-        arrival = group.spawn(_arrival, environment, pool, cls, user, wall, rng)
-        pending[arrival] = wall
+        arrival = group.spawn(_arrival, environment, pool, cls, user, slot, rng)
+        pending[arrival] = slot
         arrival.link(lambda done: pending.pop(done, None))
     group.join(timeout=DRAIN_S)
     running = dict(pending)
@@ -320,7 +320,7 @@ def _send(
     # Killed, or still not done: no answer.  One that finished while the others were being
     # killed recorded its request itself; counting it here too would count it twice.
     unfinished = sorted(
-        wall for arrival, wall in running.items()
+        slot for arrival, slot in running.items()
         if not arrival.ready() or isinstance(arrival.value, gevent.GreenletExit)
     )  # fmt: skip
     if unfinished:
@@ -332,18 +332,20 @@ def _send(
 UNFINISHED_NAME = "(no response by the end of the plan)"
 
 
-def _record_unfinished(environment: Any, slots: list[float]) -> None:
+def _record_unfinished(environment: Any, slots: list[tuple[float, float]]) -> None:
     """Arrivals still waiting when the plan's drain ran out become failed requests,
-    timed from their slot to now, so they count in the figures instead of vanishing."""
-    now = time.time()
-    for intended in slots:
-        send_slots.begin(intended)
+    timed from their slot to now (on the monotonic clock), so they count in the figures
+    instead of vanishing."""
+    now = time.monotonic()
+    skew = time.time() - now  # the wall clock as it stands now
+    for wall, due in slots:
+        send_slots.begin(wall, due)
         try:
             environment.events.request.fire(
                 request_type="UNFINISHED", name=UNFINISHED_NAME,
-                response_time=(now - intended) * 1000, response_length=0,
+                response_time=(now - due) * 1000, response_length=0,
                 exception=TimeoutError(f"no response {DRAIN_S:g} s after the plan's last slot"),
-                response=None, context={}, start_time=intended,
+                response=None, context={}, start_time=due + skew,
             )  # fmt: skip
         finally:
             send_slots.end()

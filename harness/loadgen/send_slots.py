@@ -3,18 +3,29 @@
 lagscope.harness.loadgen.open_model marks each arrival's greenlet with its intended send time;
 lagscope.harness.loadgen.recorder asks ``slot_of`` when a request completes. Greenlet-local, so
 concurrent arrivals never see each other's slots; closed-mode users have none.
+
+Lateness is a duration, so it is kept on the monotonic clock the plan is sent by: the wall
+clock may be stepped or slewed while a run goes on (NTP, a VM's host syncing its guest),
+and a send measured against a wall-clock slot would take the step for lateness.
 """
 
 from __future__ import annotations
 
+import time
+
 import gevent.local
+
+
+def _wall_minus_monotonic() -> float:
+    return time.time() - time.monotonic()
 
 
 class _Slot:
     """The arrival a greenlet is running: its intended time and, once known, its lateness."""
 
-    def __init__(self, intended: float) -> None:
-        self.intended = intended
+    def __init__(self, intended: float, due: float | None) -> None:
+        self.intended = intended  # unix s, as the wall clock stood when the plan was made
+        self.due = due  # the same instant on the monotonic clock (None: not known)
         self.lag_s: float | None = None
 
 
@@ -24,11 +35,12 @@ _current = gevent.local.local()
 _never_begun = True
 
 
-def begin(intended: float) -> None:
-    """Mark the current greenlet as sending the arrival intended at ``intended`` (unix s)."""
+def begin(intended: float, due: float | None = None) -> None:
+    """Mark the current greenlet as sending the arrival intended at ``intended`` (unix s),
+    ``due`` on the monotonic clock (then a step of the wall clock since is not lateness)."""
     global _never_begun
     _never_begun = False
-    _current.slot = _Slot(intended)
+    _current.slot = _Slot(intended, due)
 
 
 def end() -> None:
@@ -40,7 +52,9 @@ def slot_of(send_t: float) -> tuple[float, float] | None:
 
     The first request of an arrival is intended at the arrival's slot. A task that
     sends several requests sends the later ones after the earlier responses; they
-    are intended at their own send time shifted by the arrival's lateness.
+    are intended at their own send time shifted by the arrival's lateness.  The slot is
+    read on the wall clock as it stands now (``send_t`` is a wall time): moved by however
+    far the wall clock moved against the monotonic one since the plan placed it.
     """
     if _never_begun:
         return None
@@ -48,5 +62,8 @@ def slot_of(send_t: float) -> tuple[float, float] | None:
     if slot is None:
         return None
     if slot.lag_s is None:
-        slot.lag_s = max(0.0, send_t - slot.intended)
+        intended = slot.intended
+        if slot.due is not None:
+            intended = slot.due + _wall_minus_monotonic()
+        slot.lag_s = max(0.0, send_t - intended)
     return send_t - slot.lag_s, slot.lag_s

@@ -52,3 +52,23 @@ def test_a_send_before_its_slot_counts_as_on_time_not_early() -> None:
     intended, lag = gevent.spawn(arrival).get(timeout=5)  # type: ignore[misc]
     assert lag == 0.0
     assert intended == pytest.approx(4.9999)
+
+
+def test_a_step_of_the_wall_clock_during_the_run_is_not_lateness(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The plan placed the slot at wall 100.0, monotonic 40.0 (the wall clock 60 s ahead).
+    # The wall clock was then stepped 0.5 s forward (NTP, a VM's host syncing its guest):
+    # the request went 30 ms after its slot by the monotonic clock, at wall 100.530.
+    monkeypatch.setattr(send_slots, "_wall_minus_monotonic", lambda: 60.5)
+
+    def arrival() -> tuple[float, float] | None:
+        send_slots.begin(100.0, 40.0)
+        try:
+            return send_slots.slot_of(100.530)
+        finally:
+            send_slots.end()
+
+    intended, lag = gevent.spawn(arrival).get(timeout=5)  # type: ignore[misc]
+    assert lag == pytest.approx(0.030)
+    assert intended == pytest.approx(100.5)  # the slot, on the wall clock as it stands now
