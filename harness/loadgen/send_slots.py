@@ -24,9 +24,13 @@ class _Slot:
     """The arrival a greenlet is running: its intended time and, once known, its lateness."""
 
     def __init__(self, intended: float, due: float | None) -> None:
-        self.intended = intended  # unix s, as the wall clock stood when the plan was made
+        self.intended = intended  # unix s, on the wall clock as it stood when planned
         self.due = due  # the same instant on the monotonic clock (None: not known)
         self.lag_s: float | None = None
+        # How far the wall clock has moved against the monotonic one since the plan was
+        # made, read as the arrival begins: just before it sends (read once the response
+        # is in, a slewing clock would have moved on by the response's time).
+        self.ahead_s = 0.0 if due is None else _wall_minus_monotonic() - (intended - due)
 
 
 _current = gevent.local.local()
@@ -52,9 +56,11 @@ def slot_of(send_t: float) -> tuple[float, float] | None:
 
     The first request of an arrival is intended at the arrival's slot. A task that
     sends several requests sends the later ones after the earlier responses; they
-    are intended at their own send time shifted by the arrival's lateness.  The slot is
-    read on the wall clock as it stands now (``send_t`` is a wall time): moved by however
-    far the wall clock moved against the monotonic one since the plan placed it.
+    are intended at their own send time shifted by the arrival's lateness.  Intended
+    times stay on the wall clock as it stood when the plan was made (where the plan's
+    window is), ``send_t`` is on the wall clock as it stands: the difference between
+    the two, how far the wall clock moved against the monotonic one since, is neither
+    lateness nor earliness.
     """
     if _never_begun:
         return None
@@ -62,8 +68,5 @@ def slot_of(send_t: float) -> tuple[float, float] | None:
     if slot is None:
         return None
     if slot.lag_s is None:
-        intended = slot.intended
-        if slot.due is not None:
-            intended = slot.due + _wall_minus_monotonic()
-        slot.lag_s = max(0.0, send_t - intended)
-    return send_t - slot.lag_s, slot.lag_s
+        slot.lag_s = max(0.0, send_t - slot.ahead_s - slot.intended)
+    return send_t - slot.ahead_s - slot.lag_s, slot.lag_s

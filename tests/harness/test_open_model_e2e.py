@@ -9,7 +9,10 @@ and the drain of the queue after each stall (the arrivals are also on a grid, 5 
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +169,40 @@ def test_closed_mode_over_two_processes_has_no_plan(
     requests = pd.read_parquet(out / "requests.parquet")
     assert requests["pid"].nunique() == 2
     assert requests["intended_t"].isna().all()
+
+
+def test_a_wall_clock_slewed_and_stepped_during_the_run_is_not_lateness(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The host's wall clock gains 1 % (NTP slewing it; a VM's host correcting its guest)
+    # and is stepped 0.3 s forward half-way, for every process of the run (the harness
+    # here, Locust and the target through sitecustomize).  The plan is sent by the
+    # monotonic clock: measured against wall-clock slots, every send after the step was
+    # 300 ms "late" and the corrected P99 took the step for queueing.
+    skewed = APPS / "skewed_clock"
+    spec = importlib.util.spec_from_file_location("moved_clock", skewed / "sitecustomize.py")
+    assert spec is not None
+    assert spec.loader is not None
+    clock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(clock)  # before the variables are set: it moves nothing yet
+    moving = {"TEST_CLOCK_SLEW": "0.01", "TEST_CLOCK_STEP_S": "0.3",
+              "TEST_CLOCK_STEP_AT_S": "4", "TEST_CLOCK_ANCHOR": repr(time.monotonic())}  # fmt: skip
+    for name, value in moving.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(skewed),
+                       os.environ.get("PYTHONPATH")])))  # fmt: skip
+    monkeypatch.setattr(time, "time", clock.clock_from_env(time.time))
+    out = tmp_path / "run"
+    summary = run(out, monkeypatch, "--app", "ticker.app:calm", "--rate", "100",
+                  "--duration", "6s")  # fmt: skip
+    agg, sender = summary["requests"]["aggregate"], summary["open_model"]
+    assert agg["count"] == sender["planned"] == 600  # every slot inside the plan's window
+    assert sender["late_sends"] <= 0.04 * sender["planned"], sender
+    assert sender["send_lag_p50_ms"] < 2, sender
+    requests = pd.read_parquet(out / "requests.parquet")
+    after = requests[requests["t"] - requests["t"].min() > 4.5]  # sent after the step
+    assert len(after) > 100
+    assert (after["latency_ms"] - after["uncorrected_ms"]).median() < 2
 
 
 def test_arrivals_with_no_response_when_the_plan_ends_are_failures_not_gaps(
