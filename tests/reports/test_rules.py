@@ -145,6 +145,39 @@ def test_slow_endpoint_with_idle_process_is_slow_dependency() -> None:
     assert "p50 3,000 ms" in finding["evidence"]
 
 
+def test_every_endpoint_slow_on_a_shared_dependency_is_one_slow_dependency() -> None:
+    # Every endpoint calls the same backend: none is fast to compare with.  The process is
+    # idle (no stall, no pool full) and the requests wait at the app's outbound call.
+    data = frames.run_data(
+        request_frame=frames.requests(latency_ms=1500.0),
+        gauge_frame=frames.gauges(
+            requests_wait_endpoint="POST /orders", requests_wait_top="app/client.py:13 (quote)"
+        ),
+    )
+    (finding,) = summarize(data)["diagnosis"]
+    assert finding["kind"] == "slow_dependency"
+    assert finding["summary"] == (
+        "Every endpoint spends its time waiting on something outside the process, at "
+        "app/client.py:13 (quote)."
+    )
+    assert finding["location"] == "app/client.py:13 (quote)"
+    assert "no pool exhausted" in finding["evidence"]
+
+
+def test_every_endpoint_slow_with_no_sight_of_where_they_wait_is_no_finding() -> None:
+    gauges = frames.gauges(requests_wait_endpoint="", requests_wait_top="")
+    data = frames.run_data(request_frame=frames.requests(latency_ms=1500.0), gauge_frame=gauges)
+    assert kinds(summarize(data)) == []
+
+
+def test_every_endpoint_slow_behind_a_lagging_loop_is_not_a_slow_dependency() -> None:
+    # The loop lags 400 ms at its P99, over a tenth of the latency: the requests queue in
+    # the process itself, whatever they wait for besides.
+    data = frames.run_data(request_frame=frames.requests(latency_ms=1500.0))
+    lag = data.lag.assign(lag_ms=np.where(np.arange(len(data.lag)) % 20 == 0, 400.0, 0.3))
+    assert "slow_dependency" not in kinds(summarize(dataclasses.replace(data, lag=lag)))
+
+
 def test_uniformly_slow_service_under_one_second_is_not_a_slow_dependency() -> None:
     data = frames.run_data(request_frame=frames.requests(latency_ms=600.0))
     assert kinds(summarize(data)) == []
