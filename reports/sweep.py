@@ -108,6 +108,8 @@ def recommend(
     usable = [r for r in rows if r["valid"] and r["max_rate_rps"] is not None]
     if not usable:
         return {"text": nothing_to_recommend(rows), "choice": None}
+    if all(r.get("slo_failure") is None for r in usable):
+        return {"text": no_limit_found(usable), "choice": None}
     best = max(usable, key=lambda r: r["max_rate_rps"])
     family = _family(usable, best)
     knee = next(r for r in family if r["max_rate_rps"] >= KNEE_SHARE * best["max_rate_rps"])
@@ -129,6 +131,17 @@ def recommend(
         "choice": {k: knee[k] for k in ("server", "loop", "threadpool", "workers", "max_rate_rps")},
         "speedup_vs_fewest_workers": round(knee["max_rate_rps"] / family[0]["max_rate_rps"], 3),
     }
+
+
+def no_limit_found(usable: list[dict[str, Any]]) -> str:
+    """No configuration failed the SLO at any rate: every rate is a lower bound, and no
+    comparison of them says anything about the workers."""
+    top = max(r["max_rate_rps"] for r in usable)
+    return (
+        f"Inconclusive: no configuration failed the SLO at any rate tried (up to {top:g} "
+        "req/s), so none of their limits was found and they cannot be compared. Raise "
+        "--start-rate or --max-steps (or --max-rate) until each one fails."
+    )
 
 
 def _slo_failed(failing: list[dict[str, Any]]) -> str:

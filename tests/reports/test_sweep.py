@@ -8,8 +8,20 @@ from lagscope.reports.sweep import point_result, recommend, results
 
 
 def row(
-    workers: int, rate: float | None, *, server: str = "uvicorn", valid: bool = True
+    workers: int,
+    rate: float | None,
+    *,
+    server: str = "uvicorn",
+    valid: bool = True,
+    failed_at: float | None = -1.0,
 ) -> dict[str, Any]:
+    """A configuration's result; it failed the SLO above ``rate`` (at ``failed_at``; by
+    default at twice ``rate``), or never (None)."""
+    if failed_at == -1.0:
+        failed_at = 2 * rate if rate is not None else 10.0
+    failure = None if failed_at is None else {
+        "steps": 1, "lowest_rate": failed_at, "checks": {}, "check": None, "culprit": None,
+    }  # fmt: skip
     return {
         "server": server,
         "loop": "uvloop",
@@ -17,6 +29,7 @@ def row(
         "workers": workers,
         "max_rate_rps": rate,
         "valid": valid,
+        "slo_failure": failure,
     }
 
 
@@ -67,9 +80,21 @@ def test_invalid_points_are_never_recommended() -> None:
 
 
 def test_reaching_the_highest_rate_tried_is_said() -> None:
-    advice = recommend([row(1, 800.0), row(2, 800.0)], cpu_count=2, ceiling=800.0)
-    assert advice["choice"]["workers"] == 1
+    rows = [row(1, 400.0), row(2, 800.0, failed_at=None)]
+    advice = recommend(rows, cpu_count=2, ceiling=800.0)
+    assert advice["choice"]["workers"] == 2
     assert "reached the highest rate tried (800 req/s, --max-rate)" in advice["text"]
+
+
+def test_when_no_configuration_ever_failed_the_sweep_is_inconclusive() -> None:
+    # Every rate is a lower bound: "2 workers 1.00×" would say nothing about workers.
+    rows = [row(1, 10.0, failed_at=None), row(2, 10.0, failed_at=None)]
+    advice = recommend(rows, cpu_count=2)
+    assert advice["choice"] is None
+    assert advice["text"].startswith(
+        "Inconclusive: no configuration failed the SLO at any rate tried (up to 10 req/s)"
+    )
+    assert "--start-rate or --max-steps" in advice["text"]
 
 
 POINT = {"server": "uvicorn", "loop": "auto", "threadpool": None}
