@@ -115,16 +115,30 @@ def label(findings: list[Finding], on: Sequence[Injected]) -> list[Finding]:
     return labelled
 
 
+# The faults that act on the app's own calls, and what those calls are (a fault that met
+# none did nothing: the app makes no such call, or the host or pattern is wrong).
+CALLS = {
+    "dependency_latency": "outbound HTTP call to its host or URL",
+    "dependency_errors": "outbound HTTP call to its host or URL",
+    "db_latency": "SQLAlchemy statement (an app on another database library gets none)",
+}
+
+
 def describe(window: Injected, *, t0: float) -> str:
-    """One line: the fault, when it was on (seconds from ``t0``), what it did."""
+    """One line: the fault, when it was on (seconds from ``t0``, the window's start; on
+    before it: "the start"), what it did."""
     end = "the end" if window["end"] is None else f"{window['end'] - t0:.1f} s"
+    start = window["start"] - t0
+    began = "the start" if start < 0 else f"{start:.1f} s"
     did = []
     if window["matched"]:
         did.append(f"{window['affected']:,} of {window['matched']:,} matching calls affected")
+    elif window["kind"] in CALLS:
+        did.append(
+            f"no call matched, so nothing was injected: the app made no {CALLS[window['kind']]}"
+        )
     for crash in window["crashes"]:
         did.append(f"worker {crash['pid']} terminated ({crash['signal']})")
     if window["capped"]:
         did.append(f"memory cap reached in worker(s) {', '.join(map(str, window['capped']))}")
-    return f"{window['spec']} from {window['start'] - t0:.1f} s to {end}" + (
-        f": {'; '.join(did)}" if did else ""
-    )
+    return f"{window['spec']} from {began} to {end}" + (f": {'; '.join(did)}" if did else "")

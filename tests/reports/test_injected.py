@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from lagscope.reports.injected import injection_windows, label
+from lagscope.reports.injected import describe, injection_windows, label
 from lagscope.reports.summary import summarize
+from lagscope.reports.summary_types import Injected
 
 from lagscope import rundir
 from tests.reports import frames
@@ -98,3 +99,25 @@ def test_a_fault_still_on_when_the_run_ended_lasts_to_the_end() -> None:
         _injected((T0, 1, "on", "cpu_burn", "cpu_burn share=0.2", {})), end=T0 + 9
     )
     assert (window["start"], window["end"], window["workers"]) == (T0, T0 + 9, [1])
+
+
+def window(kind: str, spec: str, *, start: float, matched: int = 0) -> Injected:
+    return {"kind": kind, "spec": spec, "start": start, "end": None, "workers": [1],
+            "matched": matched, "affected": matched, "crashes": [], "capped": []}  # fmt: skip
+
+
+def test_a_fault_on_calls_that_met_none_says_nothing_was_injected() -> None:
+    # The app talks to its database through another library than SQLAlchemy.
+    line = describe(window("db_latency", "db_latency latency=200ms", start=97.7), t0=100.0)
+    assert line == (
+        "db_latency latency=200ms from the start to the end: no call matched, so nothing was "
+        "injected: the app made no SQLAlchemy statement (an app on another database library "
+        "gets none)"
+    )
+    hit = describe(window("db_latency", "db_latency latency=200ms", start=102.0, matched=9),
+                   t0=100.0)  # fmt: skip
+    assert hit == "db_latency latency=200ms from 2.0 s to the end: 9 of 9 matching calls affected"
+    blocked = describe(
+        window("loop_block", "loop_block block=50ms every=1s", start=100.0), t0=100.0
+    )
+    assert blocked == "loop_block block=50ms every=1s from 0.0 s to the end"
